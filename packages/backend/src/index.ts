@@ -61,4 +61,8 @@ backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
 
+// Release Pilot: the releases backend and its embedded default target
+backend.add(import('@release-pilot/plugin-releases-backend'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-simulator'));
+
 backend.start();

@@ -1,0 +1,53 @@
+import { Config } from '@backstage/config';
+import {
+  BehaviourProfile,
+  CHECKOUT_INCIDENT_FAULT,
+  DEFAULT_BASELINE,
+  FaultProfile,
+  SimulatedFleetOptions,
+} from './SimulatedFleet';
+
+function readProfile(config: Config, key: string, fallback: BehaviourProfile): BehaviourProfile {
+  const at = (name: string) => (key ? `${key}.${name}` : name);
+  const profile = {
+    errorRate: config.getOptionalNumber(at('errorRate')) ?? fallback.errorRate,
+    latencyMs: {
+      p50: config.getOptionalNumber(at('latencyMs.p50')) ?? fallback.latencyMs.p50,
+      p95: config.getOptionalNumber(at('latencyMs.p95')) ?? fallback.latencyMs.p95,
+    },
+  };
+  if (!(profile.errorRate >= 0 && profile.errorRate <= 1)) {
+    throw new Error(`Invalid config ${key}.errorRate: ${profile.errorRate}; it must be within 0 and 1`);
+  }
+  if (!(profile.latencyMs.p50 > 0 && profile.latencyMs.p95 > profile.latencyMs.p50)) {
+    throw new Error(`Invalid config ${key}.latencyMs: p50 must be positive and p95 greater than p50`);
+  }
+  return profile;
+}
+
+/** Reads `releases.simulator`; without it the fleet runs the checkout incident demo. */
+export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
+  const config = root.getOptionalConfig('releases.simulator');
+  const seed = config?.getOptionalNumber('seed') ?? 1;
+  const rps = config?.getOptionalNumber('rps') ?? 2000;
+  if (!(rps > 0)) {
+    throw new Error(`Invalid config releases.simulator.rps: ${rps}; it must be positive`);
+  }
+  const baseline = config
+    ? readProfile(config, 'baseline', DEFAULT_BASELINE)
+    : DEFAULT_BASELINE;
+  const faultConfigs = config?.getOptionalConfigArray('faults');
+  const faults: FaultProfile[] = faultConfigs
+    ? faultConfigs.map((fault, i) => {
+        const pattern = fault.getString('versionPattern');
+        let versionPattern: RegExp;
+        try {
+          versionPattern = new RegExp(pattern);
+        } catch (error) {
+          throw new Error(`Invalid config releases.simulator.faults[${i}].versionPattern: ${(error as Error).message}`);
+        }
+        return { versionPattern, ...readProfile(fault, '', baseline) };
+      })
+    : [CHECKOUT_INCIDENT_FAULT];
+  return { seed, rps, baseline, faults };
+}

@@ -1,0 +1,9 @@
+/**
+ * The simulated fleet: Release Pilot's embedded default target.
+ *
+ * @packageDocumentation
+ */
+export { releasesModuleSimulator as default } from './module';
+export { SimulatedFleet, DEFAULT_BASELINE, CHECKOUT_INCIDENT_FAULT } from './SimulatedFleet';
+export type { SimulatedFleetOptions, BehaviourProfile, FaultProfile } from './SimulatedFleet';
+export { SeededRandom } from './random';

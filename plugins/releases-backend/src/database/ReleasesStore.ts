@@ -1,0 +1,332 @@
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import {
+  isActiveRelease,
+  ListReleasesQuery,
+  Release,
+  ReleaseList,
+  StepRecord,
+  StoredSample,
+  TimelineEvent,
+  TimelineEventType,
+} from '@release-pilot/plugin-releases-common';
+import { Knex } from 'knex';
+
+const migrationsDir = resolvePackagePath(
+  '@release-pilot/plugin-releases-backend',
+  'migrations',
+);
+
+/** A timeline entry before it is stored. */
+export interface NewTimelineEvent {
+  at: string;
+  actor: string;
+  type: TimelineEventType;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+type ReleaseRow = {
+  id: string;
+  entity_ref: string;
+  active_entity_ref: string | null;
+  version: string;
+  target: string;
+  state: Release['state'];
+  plan: string;
+  current_step: number;
+  step_started_at: string | null;
+  canary_weight: number;
+  step_canary_requests: number;
+  consecutive_provider_errors: number;
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  reason: string | null;
+  metadata: string;
+  latest_verdict: string | null;
+  lease_owner?: string | null;
+  lease_expires_at?: string | null;
+};
+
+function toRow(release: Release): ReleaseRow {
+  return {
+    id: release.id,
+    entity_ref: release.entityRef,
+    active_entity_ref: isActiveRelease(release.state) ? release.entityRef : null,
+    version: release.version,
+    target: release.target,
+    state: release.state,
+    plan: JSON.stringify(release.plan),
+    current_step: release.currentStep,
+    step_started_at: release.stepStartedAt ?? null,
+    canary_weight: release.canaryWeight,
+    step_canary_requests: release.stepCanaryRequests,
+    consecutive_provider_errors: release.consecutiveProviderErrors,
+    revision: release.revision,
+    created_by: release.createdBy,
+    created_at: release.createdAt,
+    updated_at: release.updatedAt,
+    finished_at: release.finishedAt ?? null,
+    reason: release.reason ?? null,
+    metadata: JSON.stringify(release.metadata),
+    latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
+  };
+}
+
+function fromRow(row: ReleaseRow): Release {
+  return {
+    id: row.id,
+    entityRef: row.entity_ref,
+    version: row.version,
+    target: row.target,
+    state: row.state,
+    plan: JSON.parse(row.plan),
+    currentStep: Number(row.current_step),
+    stepStartedAt: row.step_started_at ?? undefined,
+    canaryWeight: Number(row.canary_weight),
+    stepCanaryRequests: Number(row.step_canary_requests),
+    consecutiveProviderErrors: Number(row.consecutive_provider_errors),
+    revision: Number(row.revision),
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    finishedAt: row.finished_at ?? undefined,
+    reason: row.reason ?? undefined,
+    metadata: JSON.parse(row.metadata),
+    latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? error);
+  return /unique|duplicate key/i.test(text);
+}
+
+/** Owns the releases database: releases, steps, timeline and samples. */
+export class ReleasesStore {
+  static async create(options: {
+    database: DatabaseService;
+  }): Promise<ReleasesStore> {
+    const client = await options.database.getClient();
+    if (!options.database.migrations?.skip) {
+      await client.migrate.latest({ directory: migrationsDir });
+    }
+    return new ReleasesStore(client);
+  }
+
+  private constructor(private readonly db: Knex) {}
+
+  /** Stores a new release with its first timeline entry; refuses a second active release per entity. */
+  async createRelease(release: Release, event: NewTimelineEvent): Promise<void> {
+    try {
+      await this.db.transaction(async tx => {
+        const active = await tx<ReleaseRow>('releases')
+          .where({ active_entity_ref: release.entityRef })
+          .first('id', 'version', 'state');
+        if (active) {
+          throw new ConflictError(
+            `${release.entityRef} already has an active release ${active.id} (${active.version}, ${active.state}); finish or roll it back first`,
+          );
+        }
+        await tx('releases').insert(toRow(release));
+        await this.insertEvents(tx, release.id, [event]);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ConflictError(`${release.entityRef} already has an active release`);
+      }
+      throw error;
+    }
+  }
+
+  /** The release, or NotFoundError. */
+  async getRelease(id: string): Promise<Release> {
+    const row = await this.db<ReleaseRow>('releases').where({ id }).first();
+    if (!row) throw new NotFoundError(`No release with id ${id}`);
+    return fromRow(row);
+  }
+
+  /** A page of releases, newest first. */
+  async listReleases(query: ListReleasesQuery): Promise<ReleaseList> {
+    const filtered = () => {
+      const q = this.db<ReleaseRow>('releases');
+      if (query.entityRef) q.where('entity_ref', query.entityRef);
+      if (query.state) q.where('state', query.state);
+      return q;
+    };
+    const [{ count }] = await filtered().count({ count: '*' });
+    const rows = await filtered()
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(query.limit)
+      .offset(query.offset);
+    return {
+      items: rows.map(fromRow),
+      totalCount: Number(count),
+      offset: query.offset,
+      limit: query.limit,
+    };
+  }
+
+  /**
+   * Saves the next state of a release and its timeline entries atomically. Fails with ConflictError
+   * when somebody else changed the release since `previous` was read.
+   */
+  async saveRelease(
+    previous: Release,
+    next: Release,
+    events: NewTimelineEvent[],
+  ): Promise<void> {
+    await this.db.transaction(async tx => {
+      const updated = await tx('releases')
+        .where({ id: previous.id, revision: previous.revision })
+        .update(toRow(next));
+      if (updated !== 1) {
+        throw new ConflictError(
+          `Release ${previous.id} was changed concurrently; reload and try again`,
+        );
+      }
+      await this.insertEvents(tx, next.id, events);
+      await this.recordSteps(tx, previous, next);
+    });
+  }
+
+  /** Appends one tick's sample. */
+  async appendSample(releaseId: string, sample: StoredSample): Promise<void> {
+    await this.db('release_samples').insert({
+      release_id: releaseId,
+      at: sample.at,
+      step_index: sample.stepIndex,
+      canary_weight: sample.canaryWeight,
+      canary: JSON.stringify(sample.canary),
+      baseline: JSON.stringify(sample.baseline),
+      verdict: sample.verdict ? JSON.stringify(sample.verdict) : null,
+    });
+  }
+
+  /** Samples of a release, oldest first, optionally only those taken after `since`. */
+  async listSamples(
+    releaseId: string,
+    options: { since?: string; limit?: number } = {},
+  ): Promise<StoredSample[]> {
+    const q = this.db('release_samples').where({ release_id: releaseId });
+    if (options.since) q.where('at', '>', options.since);
+    const rows = await q.orderBy('at', 'desc').limit(options.limit ?? 5000);
+    return rows.reverse().map(row => ({
+      at: row.at,
+      stepIndex: Number(row.step_index),
+      canaryWeight: Number(row.canary_weight),
+      canary: JSON.parse(row.canary),
+      baseline: JSON.parse(row.baseline),
+      verdict: row.verdict ? JSON.parse(row.verdict) : undefined,
+    }));
+  }
+
+  /** When the last sample of a release was taken. */
+  async lastSampleAt(releaseId: string): Promise<string | undefined> {
+    const row = await this.db('release_samples')
+      .where({ release_id: releaseId })
+      .max({ at: 'at' })
+      .first();
+    return row?.at ?? undefined;
+  }
+
+  /** The timeline of a release, oldest first. */
+  async listEvents(releaseId: string): Promise<TimelineEvent[]> {
+    const rows = await this.db('release_events')
+      .where({ release_id: releaseId })
+      .orderBy('id', 'asc');
+    return rows.map(row => ({
+      id: Number(row.id),
+      releaseId: row.release_id,
+      at: row.at,
+      actor: row.actor,
+      type: row.type,
+      message: row.message,
+      data: row.data ? JSON.parse(row.data) : undefined,
+    }));
+  }
+
+  /** When each step started and ended. */
+  async listSteps(releaseId: string): Promise<StepRecord[]> {
+    const rows = await this.db('release_steps')
+      .where({ release_id: releaseId })
+      .orderBy('id', 'asc');
+    return rows.map(row => ({
+      index: Number(row.step_index),
+      weight: Number(row.weight),
+      startedAt: row.started_at,
+      endedAt: row.ended_at ?? undefined,
+    }));
+  }
+
+  /**
+   * Leases the active releases this driver may work on now: those with no lease, an expired one, or
+   * one it holds already. Several backend replicas thus never drive the same release at once.
+   */
+  async claimActiveReleases(
+    owner: string,
+    now: Date,
+    leaseSeconds: number,
+  ): Promise<Release[]> {
+    const nowIso = now.toISOString();
+    const expires = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+    await this.db('releases')
+      .whereNotNull('active_entity_ref')
+      .andWhere(q =>
+        q
+          .whereNull('lease_owner')
+          .orWhere('lease_owner', owner)
+          .orWhere('lease_expires_at', '<', nowIso),
+      )
+      .update({ lease_owner: owner, lease_expires_at: expires });
+    const rows = await this.db<ReleaseRow>('releases')
+      .whereNotNull('active_entity_ref')
+      .andWhere('lease_owner', owner)
+      .orderBy('created_at', 'asc');
+    return rows.map(fromRow);
+  }
+
+  private async insertEvents(
+    tx: Knex.Transaction,
+    releaseId: string,
+    events: NewTimelineEvent[],
+  ) {
+    if (events.length === 0) return;
+    await tx('release_events').insert(
+      events.map(e => ({
+        release_id: releaseId,
+        at: e.at,
+        actor: e.actor,
+        type: e.type,
+        message: e.message,
+        data: e.data ? JSON.stringify(e.data) : null,
+      })),
+    );
+  }
+
+  private async recordSteps(tx: Knex.Transaction, previous: Release, next: Release) {
+    const stepChanged =
+      next.stepStartedAt !== previous.stepStartedAt && next.stepStartedAt !== undefined;
+    const finished = !isActiveRelease(next.state);
+    if (stepChanged || finished) {
+      await tx('release_steps')
+        .where({ release_id: next.id })
+        .whereNull('ended_at')
+        .update({ ended_at: next.stepStartedAt && stepChanged ? next.stepStartedAt : next.updatedAt });
+    }
+    if (stepChanged && !finished) {
+      await tx('release_steps').insert({
+        release_id: next.id,
+        step_index: next.currentStep,
+        weight: next.canaryWeight,
+        started_at: next.stepStartedAt,
+      });
+    }
+  }
+}

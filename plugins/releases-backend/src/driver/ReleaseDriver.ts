@@ -1,0 +1,227 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  mergeTrafficStats,
+  Release,
+  ReleaseAction,
+  StoredSample,
+} from '@release-pilot/plugin-releases-common';
+import {
+  ReleaseTarget,
+  ReleaseTargetContext,
+} from '@release-pilot/plugin-releases-node';
+import { Judge } from '../analysis/judge';
+import { Clock } from '../engine/clock';
+import {
+  EngineEvent,
+  EngineOptions,
+  EngineResult,
+  handleReleaseEvent,
+} from '../engine/engine';
+import { ReleasesStore } from '../database/ReleasesStore';
+import { TargetRegistry } from './TargetRegistry';
+
+/** Tuning of the driver. */
+export interface ReleaseDriverOptions {
+  /** The judge looks at the samples of the current step within this many seconds. */
+  analysisWindowSeconds: number;
+  /** How long a replica holds the releases it drives before another may take them over. */
+  leaseSeconds: number;
+  engine: EngineOptions;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The imperative shell around the engine. Each tick it leases the active releases, samples their
+ * metrics, asks the judge, feeds the engine and performs its actions through the traffic router,
+ * persisting the intent before acting (a rollback sets weight 0 first: the fast path).
+ */
+export class ReleaseDriver {
+  constructor(
+    private readonly deps: {
+      store: ReleasesStore;
+      targets: TargetRegistry;
+      judge: Judge;
+      clock: Clock;
+      logger: LoggerService;
+      owner: string;
+      options: ReleaseDriverOptions;
+    },
+  ) {}
+
+  /** One pass over all active releases this replica may drive. */
+  async tick(): Promise<void> {
+    const { store, clock, owner, options, logger } = this.deps;
+    const releases = await store.claimActiveReleases(owner, clock.now(), options.leaseSeconds);
+    for (const release of releases) {
+      try {
+        await this.driveRelease(release);
+      } catch (error) {
+        logger.warn(`Driving release ${release.id} failed: ${errorText(error)}`);
+      }
+    }
+  }
+
+  /** Applies a person's action (pause, resume, promote, rollback) at once. */
+  async applyUserAction(
+    id: string,
+    action: ReleaseAction,
+    actor: string,
+    reason?: string,
+  ): Promise<Release> {
+    const release = await this.deps.store.getRelease(id);
+    const result = handleReleaseEvent(
+      release,
+      { type: 'user', action, actor, reason },
+      this.deps.clock.now(),
+      this.deps.options.engine,
+    );
+    const target = this.deps.targets.find(release.target);
+    return this.apply(release, result, target);
+  }
+
+  private context(release: Release): ReleaseTargetContext {
+    return { entityRef: release.entityRef, releaseId: release.id, version: release.version };
+  }
+
+  private async driveRelease(release: Release): Promise<void> {
+    const target = this.deps.targets.find(release.target);
+    const now = this.deps.clock.now();
+    if (!target) {
+      // Without its router nothing can be shifted; say so on the timeline once per tick budget.
+      await this.handle(release, { type: 'providerError', error: `target '${release.target}' is not registered` }, undefined, now);
+      return;
+    }
+    switch (release.state) {
+      case 'pending':
+        await this.handle(release, { type: 'start' }, target, now);
+        return;
+      case 'rolling_back':
+        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target);
+        return;
+      case 'running':
+      case 'paused':
+        await this.analyse(release, target, now);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async analyse(release: Release, target: ReleaseTarget, now: Date) {
+    const { store, judge, options } = this.deps;
+    const context = this.context(release);
+    let sample;
+    try {
+      await this.reconcileWeight(release, target);
+      const from = (await store.lastSampleAt(release.id)) ?? release.stepStartedAt ?? release.createdAt;
+      if (new Date(from).getTime() >= now.getTime()) return;
+      sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
+    } catch (error) {
+      await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
+      return;
+    }
+    const windowStart = new Date(now.getTime() - options.analysisWindowSeconds * 1000).toISOString();
+    const stepStart = release.stepStartedAt ?? release.createdAt;
+    const since = windowStart > stepStart ? windowStart : stepStart;
+    const earlier = (await store.listSamples(release.id, { since })).filter(
+      s => s.stepIndex === release.currentStep,
+    );
+    const verdict = judge.judge({
+      canary: mergeTrafficStats([...earlier.map(s => s.canary), sample.canary]),
+      baseline: mergeTrafficStats([...earlier.map(s => s.baseline), sample.baseline]),
+      now,
+    });
+    const stored: StoredSample = {
+      at: now.toISOString(),
+      stepIndex: release.currentStep,
+      canaryWeight: release.canaryWeight,
+      canary: sample.canary,
+      baseline: sample.baseline,
+      verdict,
+    };
+    await store.appendSample(release.id, stored);
+    const withVerdict = { ...release, latestVerdict: verdict };
+    await this.handle(
+      withVerdict,
+      { type: 'tick', verdict, canaryRequests: sample.canary.requests },
+      target,
+      now,
+      release,
+    );
+  }
+
+  /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
+  private async reconcileWeight(release: Release, target: ReleaseTarget) {
+    const context = this.context(release);
+    const actual = await target.trafficRouter.getCanaryWeight(context);
+    if (actual === release.canaryWeight) return;
+    await target.trafficRouter.setCanaryWeight(context, release.canaryWeight);
+    this.deps.logger.info(
+      `Reconciled canary weight of ${release.entityRef} from ${actual}% to ${release.canaryWeight}% (release ${release.id})`,
+    );
+  }
+
+  private async handle(
+    release: Release,
+    event: EngineEvent,
+    target: ReleaseTarget | undefined,
+    now: Date,
+    stored: Release = release,
+  ): Promise<Release> {
+    const result = handleReleaseEvent(release, event, now, this.deps.options.engine);
+    return this.apply(stored, result, target);
+  }
+
+  /**
+   * Persists and performs an engine result. `previous` is the release as stored (for the
+   * concurrency check). Rollback sets weight 0 before anything is written; every other weight
+   * change is written first and then applied, so a crash in between is reconciled on restart.
+   */
+  private async apply(
+    previous: Release,
+    result: EngineResult,
+    target: ReleaseTarget | undefined,
+  ): Promise<Release> {
+    const { store, clock, logger } = this.deps;
+    const stamp = (records: EngineResult['records'], at: Date) =>
+      records.map(r => ({ ...r, at: at.toISOString() }));
+
+    if (result.release.state === 'rolling_back') {
+      let outcome: EngineResult;
+      try {
+        if (!target) throw new Error(`target '${previous.target}' is not registered`);
+        await target.trafficRouter.setCanaryWeight(this.context(result.release), 0);
+        outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.deps.options.engine);
+      } catch (error) {
+        outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.deps.options.engine);
+      }
+      const at = clock.now();
+      await store.saveRelease(previous, outcome.release, [
+        ...stamp(result.records, at),
+        ...stamp(outcome.records, at),
+      ]);
+      logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
+      return outcome.release;
+    }
+
+    if (result.release !== previous || result.records.length > 0) {
+      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()));
+    }
+    for (const action of result.actions) {
+      try {
+        if (!target) throw new Error(`target '${previous.target}' is not registered`);
+        await target.trafficRouter.setCanaryWeight(this.context(result.release), action.weight);
+      } catch (error) {
+        // The intent is stored; the next tick reconciles the router with it.
+        logger.warn(`Setting canary weight ${action.weight}% for release ${previous.id} failed: ${errorText(error)}`);
+      }
+    }
+    for (const record of result.records) {
+      logger.info(`Release ${previous.id} of ${previous.entityRef}: ${record.message}`);
+    }
+    return result.release;
+  }
+}

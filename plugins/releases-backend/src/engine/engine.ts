@@ -1,0 +1,397 @@
+import {
+  ReleaseAction,
+  Release,
+  ReleaseState,
+  RELEASE_TRANSITIONS,
+  TimelineEventType,
+  Verdict,
+} from '@release-pilot/plugin-releases-common';
+import { InvalidTransitionError } from './errors';
+
+/** What can happen to a release. */
+export type EngineEvent =
+  | { type: 'start' }
+  | { type: 'tick'; verdict: Verdict; canaryRequests: number }
+  | { type: 'user'; action: ReleaseAction; actor: string; reason?: string }
+  | { type: 'providerError'; error: string }
+  | { type: 'rollbackApplied' }
+  | { type: 'rollbackFailed'; error: string };
+
+/** What the driver must do for the engine; the engine itself does no I/O. */
+export type EngineAction = { type: 'setCanaryWeight'; weight: number };
+
+/** A timeline entry the driver records. */
+export interface EngineRecord {
+  type: TimelineEventType;
+  actor: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** The outcome of one event: the next release state, the actions to perform and what to record. */
+export interface EngineResult {
+  release: Release;
+  actions: EngineAction[];
+  records: EngineRecord[];
+}
+
+/** Limits of the engine, with defaults in `DEFAULT_ENGINE_OPTIONS`. */
+export interface EngineOptions {
+  /** Provider errors in a row after which a running release rolls back (or a rollback is declared failed). */
+  maxConsecutiveProviderErrors: number;
+}
+
+/** Default engine limits. */
+export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
+  maxConsecutiveProviderErrors: 10,
+};
+
+const ENGINE_ACTOR = 'release-pilot';
+
+/** Which user action is allowed from which state. */
+const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
+  pause: ['running'],
+  resume: ['paused'],
+  promote: ['running', 'paused'],
+  rollback: ['pending', 'running', 'paused'],
+};
+
+function transition(
+  release: Release,
+  to: ReleaseState,
+  now: Date,
+  what: string,
+): Release {
+  if (release.state !== to && !RELEASE_TRANSITIONS[release.state].includes(to)) {
+    throw new InvalidTransitionError(release.state, what);
+  }
+  const terminal = RELEASE_TRANSITIONS[to].length === 0;
+  return {
+    ...release,
+    state: to,
+    updatedAt: now.toISOString(),
+    finishedAt: terminal ? now.toISOString() : release.finishedAt,
+  };
+}
+
+function formatWeight(weight: number): string {
+  return `${weight}%`;
+}
+
+function startRollback(
+  release: Release,
+  now: Date,
+  actor: string,
+  reason: string,
+): EngineResult {
+  const next = {
+    ...transition(release, 'rolling_back', now, 'roll back'),
+    canaryWeight: 0,
+    reason,
+  };
+  return {
+    release: next,
+    actions: [{ type: 'setCanaryWeight', weight: 0 }],
+    records: [
+      {
+        type: 'rollback_started',
+        actor,
+        message: `Rolling back: ${reason}`,
+        data: { fromWeight: release.canaryWeight },
+      },
+    ],
+  };
+}
+
+function enterStep(
+  release: Release,
+  stepIndex: number,
+  now: Date,
+): Release {
+  return {
+    ...release,
+    currentStep: stepIndex,
+    stepStartedAt: now.toISOString(),
+    stepCanaryRequests: 0,
+    canaryWeight: release.plan.steps[stepIndex].weight,
+  };
+}
+
+function succeed(release: Release, now: Date, actor: string): EngineResult {
+  return {
+    release: { ...transition(release, 'succeeded', now, 'complete'), reason: undefined },
+    actions: [],
+    records: [
+      {
+        type: 'succeeded',
+        actor,
+        message: `Release of ${release.version} succeeded at canary weight ${formatWeight(release.canaryWeight)}`,
+      },
+    ],
+  };
+}
+
+function stepIsDone(release: Release, now: Date): boolean {
+  const step = release.plan.steps[release.currentStep];
+  const startedAt = release.stepStartedAt
+    ? new Date(release.stepStartedAt).getTime()
+    : now.getTime();
+  const elapsedSeconds = (now.getTime() - startedAt) / 1000;
+  return (
+    elapsedSeconds >= step.minDurationSeconds &&
+    release.stepCanaryRequests >= step.minCanaryRequests
+  );
+}
+
+function advance(release: Release, now: Date): EngineResult {
+  const isLastStep = release.currentStep >= release.plan.steps.length - 1;
+  if (isLastStep) {
+    return succeed(release, now, ENGINE_ACTOR);
+  }
+  const next = enterStep(release, release.currentStep + 1, now);
+  return {
+    release: { ...next, updatedAt: now.toISOString() },
+    actions: [{ type: 'setCanaryWeight', weight: next.canaryWeight }],
+    records: [
+      {
+        type: 'step_advanced',
+        actor: ENGINE_ACTOR,
+        message: `Advance canary weight ${formatWeight(next.canaryWeight)} (step ${next.currentStep + 1} of ${release.plan.steps.length})`,
+        data: { step: next.currentStep, weight: next.canaryWeight },
+      },
+    ],
+  };
+}
+
+function onTick(
+  release: Release,
+  verdict: Verdict,
+  canaryRequests: number,
+  now: Date,
+): EngineResult {
+  const counted: Release = {
+    ...release,
+    stepCanaryRequests: release.stepCanaryRequests + canaryRequests,
+    consecutiveProviderErrors: 0,
+  };
+  if (verdict.outcome === 'fail') {
+    return startRollback(counted, now, 'judge', verdict.summary);
+  }
+  if (release.state === 'paused') {
+    // A paused canary keeps its traffic, so only a failure changes anything.
+    return { release: counted, actions: [], records: [] };
+  }
+  if (verdict.outcome === 'warn') {
+    return {
+      release: {
+        ...transition(counted, 'paused', now, 'pause'),
+        reason: verdict.summary,
+      },
+      actions: [],
+      records: [
+        {
+          type: 'paused',
+          actor: 'judge',
+          message: `Paused for a person to decide: ${verdict.summary}`,
+        },
+      ],
+    };
+  }
+  if (stepIsDone(counted, now)) {
+    return advance(counted, now);
+  }
+  return { release: counted, actions: [], records: [] };
+}
+
+function onUserAction(
+  release: Release,
+  action: ReleaseAction,
+  actor: string,
+  reason: string | undefined,
+  now: Date,
+): EngineResult {
+  if (!USER_ACTION_SOURCES[action].includes(release.state)) {
+    throw new InvalidTransitionError(release.state, action);
+  }
+  switch (action) {
+    case 'pause':
+      return {
+        release: {
+          ...transition(release, 'paused', now, 'pause'),
+          reason: reason ?? `Paused by ${actor}`,
+        },
+        actions: [],
+        records: [
+          { type: 'paused', actor, message: reason ? `Paused: ${reason}` : 'Paused' },
+        ],
+      };
+    case 'resume': {
+      const resumed = transition(release, 'running', now, 'resume');
+      return {
+        // The step's clock restarts so the canary is watched afresh before it advances.
+        release: { ...resumed, stepStartedAt: now.toISOString(), reason: undefined },
+        actions: [],
+        records: [
+          { type: 'resumed', actor, message: reason ? `Resumed: ${reason}` : 'Resumed' },
+        ],
+      };
+    }
+    case 'promote': {
+      const lastStep = release.plan.steps.length - 1;
+      const promoted = {
+        ...enterStep(transition(release, 'running', now, 'promote'), lastStep, now),
+        reason: undefined,
+      };
+      return {
+        release: promoted,
+        actions: [{ type: 'setCanaryWeight', weight: promoted.canaryWeight }],
+        records: [
+          {
+            type: 'promoted',
+            actor,
+            message: `Promoted to canary weight ${formatWeight(promoted.canaryWeight)}${reason ? `: ${reason}` : ''}`,
+          },
+        ],
+      };
+    }
+    case 'rollback':
+      return startRollback(
+        release,
+        now,
+        actor,
+        reason ? `requested by ${actor}: ${reason}` : `requested by ${actor}`,
+      );
+    default:
+      throw new InvalidTransitionError(release.state, action);
+  }
+}
+
+/**
+ * The release state machine: `(release, event, now) -> (next release, actions, records)`.
+ * Pure: no I/O and no clock of its own, so the same code runs in production, tests and simulations.
+ * Throws `InvalidTransitionError` for an event the current state does not allow.
+ */
+export function handleReleaseEvent(
+  release: Release,
+  event: EngineEvent,
+  now: Date,
+  options: EngineOptions = DEFAULT_ENGINE_OPTIONS,
+): EngineResult {
+  const result = dispatch(release, event, now, options);
+  const changed = result.release !== release;
+  return {
+    ...result,
+    release: changed
+      ? {
+          ...result.release,
+          updatedAt: now.toISOString(),
+          revision: release.revision + 1,
+        }
+      : release,
+  };
+}
+
+function dispatch(
+  release: Release,
+  event: EngineEvent,
+  now: Date,
+  options: EngineOptions,
+): EngineResult {
+  switch (event.type) {
+    case 'start': {
+      const started = enterStep(transition(release, 'running', now, 'start'), 0, now);
+      return {
+        release: started,
+        actions: [{ type: 'setCanaryWeight', weight: started.canaryWeight }],
+        records: [
+          {
+            type: 'started',
+            actor: ENGINE_ACTOR,
+            message: `Started release of ${release.version}: canary weight ${formatWeight(started.canaryWeight)} (step 1 of ${release.plan.steps.length})`,
+            data: { step: 0, weight: started.canaryWeight },
+          },
+        ],
+      };
+    }
+    case 'tick':
+      if (release.state !== 'running' && release.state !== 'paused') {
+        throw new InvalidTransitionError(release.state, 'analyse');
+      }
+      return onTick(release, event.verdict, event.canaryRequests, now);
+    case 'user':
+      return onUserAction(release, event.action, event.actor, event.reason, now);
+    case 'providerError': {
+      if (release.state !== 'running' && release.state !== 'paused') {
+        throw new InvalidTransitionError(release.state, 'analyse');
+      }
+      const errors = release.consecutiveProviderErrors + 1;
+      const counted = { ...release, consecutiveProviderErrors: errors };
+      const record: EngineRecord = {
+        type: 'provider_error',
+        actor: ENGINE_ACTOR,
+        message: `Provider error ${errors} of ${options.maxConsecutiveProviderErrors}: ${event.error}`,
+      };
+      if (errors >= options.maxConsecutiveProviderErrors) {
+        const rollback = startRollback(
+          counted,
+          now,
+          ENGINE_ACTOR,
+          `${errors} provider errors in a row, last: ${event.error}`,
+        );
+        return { ...rollback, records: [record, ...rollback.records] };
+      }
+      return { release: counted, actions: [], records: [record] };
+    }
+    case 'rollbackApplied':
+      return {
+        release: {
+          ...transition(release, 'rolled_back', now, 'finish rolling back'),
+          consecutiveProviderErrors: 0,
+        },
+        actions: [],
+        records: [
+          {
+            type: 'rolled_back',
+            actor: ENGINE_ACTOR,
+            message: `Rolled back: canary weight 0%. Reason: ${release.reason ?? 'unknown'}`,
+          },
+        ],
+      };
+    case 'rollbackFailed': {
+      if (release.state !== 'rolling_back') {
+        throw new InvalidTransitionError(release.state, 'fail rolling back');
+      }
+      const errors = release.consecutiveProviderErrors + 1;
+      if (errors >= options.maxConsecutiveProviderErrors) {
+        return {
+          release: {
+            ...transition(release, 'failed', now, 'fail'),
+            consecutiveProviderErrors: errors,
+            reason: `Could not set canary weight 0 after ${errors} attempts (${event.error}); rollback reason: ${release.reason}`,
+          },
+          actions: [],
+          records: [
+            {
+              type: 'failed',
+              actor: ENGINE_ACTOR,
+              message: `Rollback failed after ${errors} attempts: ${event.error}. Needs a person.`,
+            },
+          ],
+        };
+      }
+      return {
+        release: { ...release, consecutiveProviderErrors: errors },
+        actions: [{ type: 'setCanaryWeight', weight: 0 }],
+        records: [
+          {
+            type: 'provider_error',
+            actor: ENGINE_ACTOR,
+            message: `Setting canary weight 0 failed (attempt ${errors}): ${event.error}`,
+          },
+        ],
+      };
+    }
+    default:
+      throw new Error(`Unknown engine event ${(event as EngineEvent).type}`);
+  }
+}

@@ -1,0 +1,80 @@
+import {
+  coreServices,
+  createBackendPlugin,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import {
+  ReleaseTarget,
+  releasesTargetsExtensionPoint,
+} from '@release-pilot/plugin-releases-node';
+import { randomUUID } from 'node:crypto';
+import { FixedRuleJudge } from './analysis/FixedRuleJudge';
+import { readReleasesConfig } from './config';
+import { ReleasesStore } from './database/ReleasesStore';
+import { ReleaseDriver } from './driver/ReleaseDriver';
+import { TargetRegistry } from './driver/TargetRegistry';
+import { systemClock } from './engine/clock';
+import { createRouter } from './service/router';
+import { ReleasesService } from './service/ReleasesService';
+
+/** Release Pilot's backend: the release engine, its driver and the `/api/releases` HTTP API. */
+export const releasesPlugin = createBackendPlugin({
+  pluginId: 'releases',
+  register(env) {
+    const targets = new TargetRegistry();
+    env.registerExtensionPoint(releasesTargetsExtensionPoint, {
+      addTarget(target: ReleaseTarget) {
+        targets.add(target);
+      },
+    });
+
+    env.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        database: coreServices.database,
+        scheduler: coreServices.scheduler,
+        httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        auditor: coreServices.auditor,
+        catalog: catalogServiceRef,
+      },
+      async init({ config, logger, database, scheduler, httpRouter, httpAuth, auditor, catalog }) {
+        const settings = readReleasesConfig(config);
+        const store = await ReleasesStore.create({ database });
+        const driver = new ReleaseDriver({
+          store,
+          targets,
+          judge: new FixedRuleJudge(settings.judge),
+          clock: systemClock,
+          logger,
+          owner: `releases-${randomUUID()}`,
+          options: settings.driver,
+        });
+        const service = new ReleasesService({
+          store,
+          driver,
+          targets,
+          plans: settings.plans,
+          catalog,
+          clock: systemClock,
+        });
+
+        httpRouter.use(await createRouter({ service, httpAuth, auditor }));
+        httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+
+        await scheduler.scheduleTask({
+          id: 'releases-driver',
+          scope: 'local',
+          frequency: { seconds: settings.tickSeconds },
+          timeout: { seconds: Math.max(30, settings.tickSeconds * 10) },
+          initialDelay: { seconds: settings.tickSeconds },
+          fn: () => driver.tick(),
+        });
+        logger.info(
+          `Release driver ticks every ${settings.tickSeconds}s; targets: ${targets.names().join(', ') || 'none'}`,
+        );
+      },
+    });
+  },
+});

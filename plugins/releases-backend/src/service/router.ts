@@ -1,0 +1,111 @@
+import {
+  AuditorService,
+  HttpAuthService,
+} from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import {
+  createReleaseRequestSchema,
+  listReleasesQuerySchema,
+  RELEASE_ACTIONS,
+  ReleaseAction,
+  releaseActionRequestSchema,
+} from '@release-pilot/plugin-releases-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { ReleasesService } from './ReleasesService';
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) {
+    throw new InputError(`Invalid ${what}: ${z.prettifyError(result.error).replace(/\n/g, '; ')}`);
+  }
+  return result.data;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function releaseId(raw: string): string {
+  if (!UUID.test(raw)) throw new InputError(`Invalid release id '${raw}': expected a UUID`);
+  return raw;
+}
+
+/** The `/api/releases` HTTP API; every body and query is validated here, at the edge. */
+export async function createRouter(options: {
+  service: ReleasesService;
+  httpAuth: HttpAuthService;
+  auditor: AuditorService;
+}): Promise<express.Router> {
+  const { service, httpAuth, auditor } = options;
+  const router = Router();
+  router.use(express.json({ limit: '100kb' }));
+  // Malformed JSON is the caller's mistake: a 400 that says so, not a 500.
+  router.use(((error, _req, _res, next) => {
+    if (error?.type === 'entity.parse.failed' || error instanceof SyntaxError) {
+      next(new InputError(`Request body is not valid JSON: ${error.message}`));
+    } else if (error?.type === 'entity.too.large') {
+      next(new InputError('Request body is too large (100 kB at most)'));
+    } else {
+      next(error);
+    }
+  }) as express.ErrorRequestHandler);
+
+  const actorOf = async (req: express.Request) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+    const actor = principal.userEntityRef ?? principal.subject ?? 'unknown';
+    return { credentials, actor };
+  };
+
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  router.get('/plans', (_req, res) => {
+    res.json(service.listPlans());
+  });
+
+  router.get('/releases', async (req, res) => {
+    const query = parse(listReleasesQuerySchema, req.query, 'query');
+    res.json(await service.listReleases(query));
+  });
+
+  router.get('/releases/:id', async (req, res) => {
+    res.json(await service.getRelease(releaseId(req.params.id)));
+  });
+
+  router.post('/releases', async (req, res) => {
+    const auditorEvent = await auditor.createEvent({ eventId: 'release-create', request: req });
+    try {
+      const body = parse(createReleaseRequestSchema, req.body, 'request body');
+      const { credentials, actor } = await actorOf(req);
+      const release = await service.createRelease(body, actor, credentials);
+      await auditorEvent.success({ meta: { releaseId: release.id, entityRef: release.entityRef, version: release.version } });
+      res.status(201).json(release);
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.post('/releases/:id/:action', async (req, res) => {
+    const action = req.params.action as ReleaseAction;
+    if (!RELEASE_ACTIONS.includes(action)) {
+      throw new InputError(`Unknown action '${req.params.action}'; use one of ${RELEASE_ACTIONS.join(', ')}`);
+    }
+    const auditorEvent = await auditor.createEvent({ eventId: `release-${action}`, request: req });
+    try {
+      const id = releaseId(req.params.id);
+      const body = parse(releaseActionRequestSchema, req.body, 'request body');
+      const { actor } = await actorOf(req);
+      const release = await service.act(id, action, actor, body.reason);
+      await auditorEvent.success({ meta: { releaseId: id, state: release.state } });
+      res.json(release);
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,5 @@
+/** Annotation naming the target (traffic router + metric provider) that releases of an entity go through. */
+export const RELEASE_PILOT_TARGET_ANNOTATION = 'release-pilot.io/target';
+
+/** Optional annotation naming the plan (from `releases.plans` in config) that releases of an entity use by default. */
+export const RELEASE_PILOT_PLAN_ANNOTATION = 'release-pilot.io/plan';

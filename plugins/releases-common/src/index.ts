@@ -1,0 +1,9 @@
+/**
+ * Types, API schemas and annotation keys shared by the Release Pilot frontend and backend.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './types';
+export * from './trafficStats';
+export * from './schema';

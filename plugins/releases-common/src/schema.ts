@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+/** A plan step as clients send it. */
+export const planStepSchema = z.strictObject({
+  weight: z.number().min(0).max(100),
+  minDurationSeconds: z.number().int().min(0).max(86400),
+  minCanaryRequests: z.number().int().min(0).default(0),
+});
+
+/** Steps must rise in weight and end at 100 %. */
+export const planStepsSchema = z
+  .array(planStepSchema)
+  .min(1)
+  .max(50)
+  .superRefine((steps, ctx) => {
+    for (let i = 1; i < steps.length; i++) {
+      if (steps[i].weight <= steps[i - 1].weight) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `step ${i} weight ${steps[i].weight} must be greater than step ${i - 1} weight ${steps[i - 1].weight}`,
+          path: [i, 'weight'],
+        });
+      }
+    }
+    if (steps.length > 0 && steps[steps.length - 1].weight !== 100) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'the last step must have weight 100',
+        path: [steps.length - 1, 'weight'],
+      });
+    }
+  });
+
+/** Body of `POST /releases`. `plan` is a named plan or inline steps. */
+export const createReleaseRequestSchema = z.strictObject({
+  entityRef: z.string().min(1).max(500),
+  version: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._+-]*$/,
+      'version may contain letters, digits and . _ + - and must start with a letter or digit',
+    ),
+  plan: z
+    .union([
+      z.string().min(1).max(100),
+      z.strictObject({ steps: planStepsSchema }),
+    ])
+    .optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Parsed body of `POST /releases`. */
+export type CreateReleaseRequest = z.infer<typeof createReleaseRequestSchema>;
+
+/** Body of `POST /releases/:id/{pause,resume,promote,rollback}` (all optional). */
+export const releaseActionRequestSchema = z.strictObject({
+  reason: z.string().min(1).max(1000).optional(),
+});
+
+/** Parsed body of a release action. */
+export type ReleaseActionRequest = z.infer<typeof releaseActionRequestSchema>;
+
+/** Query of `GET /releases`. */
+export const listReleasesQuerySchema = z.strictObject({
+  entityRef: z.string().min(1).max(500).optional(),
+  state: z
+    .enum([
+      'pending',
+      'running',
+      'paused',
+      'succeeded',
+      'rolling_back',
+      'rolled_back',
+      'failed',
+    ])
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Parsed query of `GET /releases`. */
+export type ListReleasesQuery = z.infer<typeof listReleasesQuerySchema>;
+
+/** The user actions on a release. */
+export const RELEASE_ACTIONS = ['pause', 'resume', 'promote', 'rollback'] as const;
+
+/** A user action on a release. */
+export type ReleaseAction = (typeof RELEASE_ACTIONS)[number];

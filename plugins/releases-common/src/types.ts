@@ -1,0 +1,204 @@
+/** The states of a release. Transitions between them are explicit; see `RELEASE_TRANSITIONS`. */
+export type ReleaseState =
+  | 'pending'
+  | 'running'
+  | 'paused'
+  | 'succeeded'
+  | 'rolling_back'
+  | 'rolled_back'
+  | 'failed';
+
+/** Every release state, in lifecycle order. */
+export const RELEASE_STATES: readonly ReleaseState[] = [
+  'pending',
+  'running',
+  'paused',
+  'rolling_back',
+  'succeeded',
+  'rolled_back',
+  'failed',
+];
+
+/** The allowed transitions of the release state machine; anything else is refused. */
+export const RELEASE_TRANSITIONS: Readonly<
+  Record<ReleaseState, readonly ReleaseState[]>
+> = {
+  pending: ['running', 'rolling_back'],
+  running: ['paused', 'succeeded', 'rolling_back'],
+  paused: ['running', 'succeeded', 'rolling_back'],
+  rolling_back: ['rolled_back', 'failed'],
+  succeeded: [],
+  rolled_back: [],
+  failed: [],
+};
+
+/** States in which a release still holds its entity (at most one per entity). */
+export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
+  'pending',
+  'running',
+  'paused',
+  'rolling_back',
+];
+
+/** True while the release holds its entity and the driver still works on it. */
+export function isActiveRelease(state: ReleaseState): boolean {
+  return ACTIVE_RELEASE_STATES.includes(state);
+}
+
+/** One step of a plan: hold the canary at `weight` percent for at least the duration and the canary requests given. */
+export interface PlanStep {
+  weight: number;
+  minDurationSeconds: number;
+  minCanaryRequests: number;
+}
+
+/** An ordered list of steps; the last step is normally 100 %. */
+export interface ReleasePlan {
+  name: string;
+  steps: PlanStep[];
+}
+
+/**
+ * A latency histogram with cumulative-free bucket counts, as Prometheus' `_bucket` series give them once
+ * de-accumulated: `counts[i]` requests took at most `boundsMs[i]` and more than `boundsMs[i-1]`; the last
+ * count is the overflow bucket (+Inf).
+ */
+export interface LatencyHistogram {
+  boundsMs: number[];
+  counts: number[];
+}
+
+/** Traffic statistics of one side (canary or baseline) over one interval. */
+export interface TrafficStats {
+  requests: number;
+  errors: number;
+  latency: LatencyHistogram;
+}
+
+/** Canary and baseline statistics over one interval, as a metric provider reports them. */
+export interface MetricSample {
+  from: string;
+  to: string;
+  canary: TrafficStats;
+  baseline: TrafficStats;
+}
+
+/** The closed set of judge outcomes. */
+export type VerdictOutcome = 'pass' | 'warn' | 'fail' | 'inconclusive';
+
+/** The metrics the judge compares. */
+export type MetricName = 'errorRate' | 'p95LatencyMs';
+
+/** Why the judge decided what it decided for one metric. */
+export interface MetricEvidence {
+  metric: MetricName;
+  outcome: VerdictOutcome;
+  canary: number;
+  baseline: number;
+  canaryRequests: number;
+  baselineRequests: number;
+  /** The rule that decided, in words, e.g. "canary error rate > 1.5x baseline and >= 5 errors". */
+  rule: string;
+}
+
+/** The judge's overall verdict for one tick, with evidence per metric. */
+export interface Verdict {
+  at: string;
+  outcome: VerdictOutcome;
+  summary: string;
+  evidence: MetricEvidence[];
+}
+
+/** Who or what caused a timeline event. */
+export type TimelineEventType =
+  | 'created'
+  | 'started'
+  | 'step_advanced'
+  | 'paused'
+  | 'resumed'
+  | 'promoted'
+  | 'succeeded'
+  | 'rollback_started'
+  | 'rolled_back'
+  | 'failed'
+  | 'weight_reconciled'
+  | 'provider_error';
+
+/** An append-only record of what happened to a release: who, what, when and why. */
+export interface TimelineEvent {
+  id: number;
+  releaseId: string;
+  at: string;
+  actor: string;
+  type: TimelineEventType;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** A release: one attempt to move an entity to a new version, step by step. */
+export interface Release {
+  id: string;
+  entityRef: string;
+  version: string;
+  target: string;
+  state: ReleaseState;
+  plan: ReleasePlan;
+  /** Index into `plan.steps` of the step the release is on (or ended on). */
+  currentStep: number;
+  stepStartedAt?: string;
+  /** The canary weight the release wants the router to hold (the persisted intent). */
+  canaryWeight: number;
+  /** Canary requests measured since the current step started. */
+  stepCanaryRequests: number;
+  /** Provider errors (metrics or router) in a row; the release rolls back past a limit. */
+  consecutiveProviderErrors: number;
+  /** Incremented on every change; guards against concurrent updates. */
+  revision: number;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  /** Why the release paused, was rolled back or failed. */
+  reason?: string;
+  metadata: Record<string, unknown>;
+  latestVerdict?: Verdict;
+}
+
+/** When a step started and ended, for the charts' step boundaries. */
+export interface StepRecord {
+  index: number;
+  weight: number;
+  startedAt: string;
+  endedAt?: string;
+}
+
+/** A stored sample with the verdict the judge gave at that tick. */
+export interface StoredSample {
+  at: string;
+  stepIndex: number;
+  canaryWeight: number;
+  canary: TrafficStats;
+  baseline: TrafficStats;
+  verdict?: Verdict;
+}
+
+/** A release with everything the Releases tab shows. */
+export interface ReleaseDetails extends Release {
+  steps: StepRecord[];
+  timeline: TimelineEvent[];
+  samples: StoredSample[];
+}
+
+/** A page of releases, newest first. */
+export interface ReleaseList {
+  items: Release[];
+  totalCount: number;
+  offset: number;
+  limit: number;
+}
+
+/** The plans a release can name, as `GET /plans` lists them. */
+export interface PlanList {
+  defaultPlan: string;
+  plans: ReleasePlan[];
+}

@@ -1,0 +1,24 @@
+import { createApiRef } from '@backstage/core-plugin-api';
+import {
+  CreateReleaseRequest,
+  ListReleasesQuery,
+  PlanList,
+  Release,
+  ReleaseAction,
+  ReleaseDetails,
+  ReleaseList,
+} from '@release-pilot/plugin-releases-common';
+
+/** The frontend's view of the `/api/releases` HTTP API. */
+export interface ReleasesApi {
+  listPlans(): Promise<PlanList>;
+  listReleases(query: Partial<ListReleasesQuery>): Promise<ReleaseList>;
+  getRelease(id: string): Promise<ReleaseDetails>;
+  createRelease(request: CreateReleaseRequest): Promise<Release>;
+  act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
+}
+
+/** The API ref of the releases client. */
+export const releasesApiRef = createApiRef<ReleasesApi>({
+  id: 'plugin.releases.service',
+});

@@ -1,0 +1,61 @@
+import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
+import { ResponseError } from '@backstage/errors';
+import {
+  CreateReleaseRequest,
+  ListReleasesQuery,
+  PlanList,
+  Release,
+  ReleaseAction,
+  ReleaseDetails,
+  ReleaseList,
+} from '@release-pilot/plugin-releases-common';
+import { ReleasesApi } from './ReleasesApi';
+
+/** Talks to the releases backend through the discovery and fetch APIs. */
+export class ReleasesClient implements ReleasesApi {
+  constructor(
+    private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi },
+  ) {}
+
+  private async request<T>(path: string, init?: RequestInit): Promise<T> {
+    const baseUrl = await this.deps.discoveryApi.getBaseUrl('releases');
+    const response = await this.deps.fetchApi.fetch(`${baseUrl}${path}`, {
+      ...init,
+      headers: { 'Content-Type': 'application/json', ...init?.headers },
+    });
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response);
+    }
+    return (await response.json()) as T;
+  }
+
+  listPlans(): Promise<PlanList> {
+    return this.request('/plans');
+  }
+
+  listReleases(query: Partial<ListReleasesQuery>): Promise<ReleaseList> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined) params.set(key, String(value));
+    }
+    return this.request(`/releases?${params}`);
+  }
+
+  getRelease(id: string): Promise<ReleaseDetails> {
+    return this.request(`/releases/${encodeURIComponent(id)}`);
+  }
+
+  createRelease(request: CreateReleaseRequest): Promise<Release> {
+    return this.request('/releases', {
+      method: 'POST',
+      body: JSON.stringify(request),
+    });
+  }
+
+  act(id: string, action: ReleaseAction, reason?: string): Promise<Release> {
+    return this.request(`/releases/${encodeURIComponent(id)}/${action}`, {
+      method: 'POST',
+      body: JSON.stringify(reason ? { reason } : {}),
+    });
+  }
+}

@@ -1,0 +1,106 @@
+import { InfoCard } from '@backstage/core-components';
+import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { Box, Button, Divider, Typography } from '@material-ui/core';
+import { Alert } from '@material-ui/lab';
+import {
+  isActiveRelease,
+  ReleaseAction,
+  ReleaseDetails,
+} from '@release-pilot/plugin-releases-common';
+import { useState } from 'react';
+import { releasesApiRef } from '../../api';
+import { ReleaseCharts } from '../ReleaseCharts';
+import { ReleaseStateChip } from '../ReleaseStateChip';
+import { ReleaseStepper } from '../ReleaseStepper';
+import { ReleaseTimeline } from '../ReleaseTimeline';
+import { RollbackDialog } from '../RollbackDialog';
+import { VerdictEvidence } from '../VerdictEvidence';
+
+/** The release being driven (or the last one): plan, progress, verdict, charts, timeline and buttons. */
+export const CurrentRelease = ({
+  release,
+  onChanged,
+}: {
+  release: ReleaseDetails;
+  onChanged: () => void;
+}) => {
+  const api = useApi(releasesApiRef);
+  const alertApi = useApi(alertApiRef);
+  const [confirmRollback, setConfirmRollback] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const act = async (action: ReleaseAction, reason?: string) => {
+    setBusy(true);
+    try {
+      await api.act(release.id, action, reason);
+      onChanged();
+    } catch (e) {
+      alertApi.post({ message: (e as Error).message, severity: 'error' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const { state } = release;
+  const active = isActiveRelease(state);
+  const title = (
+    <Box display="flex" alignItems="center" style={{ gap: 12 }}>
+      <span>
+        {active ? 'Current release' : 'Latest release'}: {release.version}
+      </span>
+      <ReleaseStateChip state={state} />
+    </Box>
+  );
+
+  return (
+    <InfoCard title={title} subheader={`Started by ${release.createdBy} at ${new Date(release.createdAt).toLocaleString()} · plan '${release.plan.name}'`}>
+      <Box display="flex" style={{ gap: 8 }} mb={2}>
+        {state === 'running' && (
+          <Button variant="outlined" disabled={busy} onClick={() => act('pause')}>Pause</Button>
+        )}
+        {state === 'paused' && (
+          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('resume')}>Resume</Button>
+        )}
+        {(state === 'running' || state === 'paused') && (
+          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('promote')}>Promote</Button>
+        )}
+        {(state === 'pending' || state === 'running' || state === 'paused') && (
+          <Button variant="contained" style={{ background: '#c62828', color: '#fff' }} disabled={busy} onClick={() => setConfirmRollback(true)}>
+            Rollback
+          </Button>
+        )}
+      </Box>
+      {release.reason && (state === 'paused' || state === 'rolled_back' || state === 'failed' || state === 'rolling_back') && (
+        <Box mb={2}>
+          <Alert severity={state === 'paused' ? 'warning' : 'error'} data-testid="release-reason">
+            {state === 'paused' ? 'Paused: ' : 'Rolled back: '}
+            {release.reason}
+          </Alert>
+        </Box>
+      )}
+      <ReleaseStepper release={release} />
+      {release.latestVerdict && (
+        <Box mt={2}>
+          <VerdictEvidence verdict={release.latestVerdict} />
+        </Box>
+      )}
+      <Box mt={2}>
+        <ReleaseCharts release={release} />
+      </Box>
+      <Box mt={2}>
+        <Divider />
+        <Typography variant="subtitle2" style={{ marginTop: 8 }}>Timeline</Typography>
+        <ReleaseTimeline events={release.timeline} />
+      </Box>
+      <RollbackDialog
+        open={confirmRollback}
+        version={release.version}
+        onCancel={() => setConfirmRollback(false)}
+        onConfirm={reason => {
+          setConfirmRollback(false);
+          act('rollback', reason);
+        }}
+      />
+    </InfoCard>
+  );
+};

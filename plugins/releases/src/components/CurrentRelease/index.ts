@@ -1,0 +1,1 @@
+export { CurrentRelease } from './CurrentRelease';

@@ -1,0 +1,97 @@
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  EmptyState,
+  MissingAnnotationEmptyState,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import { useEntity } from '@backstage/plugin-catalog-react';
+import { Box, Button, Grid } from '@material-ui/core';
+import {
+  isActiveRelease,
+  RELEASE_PILOT_PLAN_ANNOTATION,
+  RELEASE_PILOT_TARGET_ANNOTATION,
+} from '@release-pilot/plugin-releases-common';
+import { useState } from 'react';
+import { releasesApiRef } from '../../api';
+import { isReleasesAvailable } from '../../isReleasesAvailable';
+import { usePolling } from '../../hooks/usePolling';
+import { CurrentRelease } from '../CurrentRelease';
+import { ReleaseHistory } from '../ReleaseHistory';
+import { StartReleaseDialog } from '../StartReleaseDialog';
+
+const ReleasesView = ({ entityRef, annotatedPlan }: { entityRef: string; annotatedPlan?: string }) => {
+  const api = useApi(releasesApiRef);
+  const [starting, setStarting] = useState(false);
+  const list = usePolling(() => api.listReleases({ entityRef, limit: 50 }), [api, entityRef]);
+  const latestId = list.value?.items[0]?.id;
+  const latest = usePolling(
+    async () => (latestId ? api.getRelease(latestId) : undefined),
+    [api, latestId],
+  );
+
+  if (list.error && !list.value) return <ResponseErrorPanel error={list.error} />;
+  if (!list.value) return <Progress />;
+
+  const releases = list.value.items;
+  const canStart = !releases.some(r => isActiveRelease(r.state));
+  const refresh = () => {
+    list.retry();
+    latest.retry();
+  };
+
+  return (
+    <Grid container spacing={3}>
+      <Grid item xs={12}>
+        <Box display="flex" justifyContent="flex-end">
+          <Button variant="contained" color="primary" disabled={!canStart} onClick={() => setStarting(true)}>
+            Start release
+          </Button>
+        </Box>
+      </Grid>
+      <Grid item xs={12}>
+        {latest.value ? (
+          <CurrentRelease release={latest.value} onChanged={refresh} />
+        ) : (
+          latestId === undefined && (
+            <EmptyState
+              missing="content"
+              title="No releases yet"
+              description="Start a release to shift traffic to a new version step by step, with automatic rollback."
+            />
+          )
+        )}
+      </Grid>
+      {releases.length > 0 && (
+        <Grid item xs={12}>
+          <ReleaseHistory releases={releases} />
+        </Grid>
+      )}
+      <StartReleaseDialog
+        open={starting}
+        entityRef={entityRef}
+        defaultPlan={annotatedPlan}
+        onClose={() => setStarting(false)}
+        onStarted={() => {
+          setStarting(false);
+          refresh();
+        }}
+      />
+    </Grid>
+  );
+};
+
+/** The Releases tab of an entity page. */
+export const EntityReleasesContent = () => {
+  const { entity } = useEntity();
+  if (!isReleasesAvailable(entity)) {
+    return <MissingAnnotationEmptyState annotation={RELEASE_PILOT_TARGET_ANNOTATION} />;
+  }
+  return (
+    <ReleasesView
+      entityRef={stringifyEntityRef(entity)}
+      annotatedPlan={entity.metadata.annotations?.[RELEASE_PILOT_PLAN_ANNOTATION]}
+    />
+  );
+};

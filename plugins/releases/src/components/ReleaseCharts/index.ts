@@ -1,0 +1,2 @@
+export { ReleaseCharts } from './ReleaseCharts';
+export { toChartPoints, toChartMarkers } from './chartData';

@@ -1,0 +1,1 @@
+export { ReleaseHistory, formatDuration } from './ReleaseHistory';

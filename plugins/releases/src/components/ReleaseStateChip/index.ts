@@ -1,0 +1,1 @@
+export { ReleaseStateChip } from './ReleaseStateChip';

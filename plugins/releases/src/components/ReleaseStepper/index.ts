@@ -1,0 +1,1 @@
+export { ReleaseStepper, stepProgress } from './ReleaseStepper';

@@ -1,0 +1,1 @@
+export { ReleaseTimeline } from './ReleaseTimeline';

@@ -1,0 +1,1 @@
+export { RollbackDialog } from './RollbackDialog';

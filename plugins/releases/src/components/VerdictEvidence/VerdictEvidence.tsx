@@ -1,0 +1,60 @@
+import {
+  Box,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Typography,
+} from '@material-ui/core';
+import { Verdict, VerdictOutcome } from '@release-pilot/plugin-releases-common';
+import { formatMetric, formatRatio, METRIC_LABELS } from './format';
+
+const OUTCOME_COLORS: Record<VerdictOutcome, string> = {
+  pass: '#2e7d32',
+  warn: '#ef6c00',
+  fail: '#c62828',
+  inconclusive: '#757575',
+};
+
+/** The judge's latest verdict: outcome, summary and the evidence per metric. */
+export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
+  <Box>
+    <Typography variant="subtitle2" data-testid="verdict-summary">
+      Judge:{' '}
+      <span style={{ color: OUTCOME_COLORS[verdict.outcome], fontWeight: 600 }}>
+        {verdict.outcome}
+      </span>{' '}
+      — {verdict.summary}
+    </Typography>
+    <Table size="small" aria-label="verdict evidence">
+      <TableHead>
+        <TableRow>
+          <TableCell>Metric</TableCell>
+          <TableCell align="right">Canary</TableCell>
+          <TableCell align="right">Baseline</TableCell>
+          <TableCell align="right">Ratio</TableCell>
+          <TableCell>Outcome</TableCell>
+          <TableCell>Rule</TableCell>
+        </TableRow>
+      </TableHead>
+      <TableBody>
+        {verdict.evidence.map(e => (
+          <TableRow key={e.metric}>
+            <TableCell>{METRIC_LABELS[e.metric]}</TableCell>
+            <TableCell align="right">{formatMetric(e.metric, e.canary)}</TableCell>
+            <TableCell align="right">{formatMetric(e.metric, e.baseline)}</TableCell>
+            <TableCell align="right">{formatRatio(e)}</TableCell>
+            <TableCell style={{ color: OUTCOME_COLORS[e.outcome] }}>{e.outcome}</TableCell>
+            <TableCell>
+              <Typography variant="caption">
+                {e.rule} ({e.canaryRequests.toLocaleString('en-US')} canary /{' '}
+                {e.baselineRequests.toLocaleString('en-US')} baseline requests)
+              </Typography>
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  </Box>
+);

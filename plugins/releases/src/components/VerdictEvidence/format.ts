@@ -1,0 +1,21 @@
+import { MetricEvidence, MetricName } from '@release-pilot/plugin-releases-common';
+
+/** Human names of the judged metrics. */
+export const METRIC_LABELS: Record<MetricName, string> = {
+  errorRate: 'Error rate',
+  p95LatencyMs: 'p95 latency',
+};
+
+/** A metric value as a service owner reads it: "0.18%" or "2,840 ms". */
+export function formatMetric(metric: MetricName, value: number): string {
+  if (!Number.isFinite(value)) return 'no data';
+  if (metric === 'errorRate') return `${(value * 100).toFixed(3)}%`;
+  return `${Math.round(value).toLocaleString('en-US')} ms`;
+}
+
+/** Canary over baseline, e.g. "9.0x". */
+export function formatRatio(evidence: MetricEvidence): string {
+  if (!Number.isFinite(evidence.canary) || !Number.isFinite(evidence.baseline)) return '-';
+  if (evidence.baseline === 0) return evidence.canary === 0 ? '1.0x' : 'n/a';
+  return `${(evidence.canary / evidence.baseline).toFixed(1)}x`;
+}
