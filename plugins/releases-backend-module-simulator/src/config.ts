@@ -7,7 +7,12 @@ import {
   SimulatedFleetOptions,
 } from './SimulatedFleet';
 
-function readProfile(config: Config, key: string, fallback: BehaviourProfile): BehaviourProfile {
+function readProfile(
+  config: Config,
+  key: string,
+  label: string,
+  fallback: BehaviourProfile,
+): BehaviourProfile {
   const at = (name: string) => (key ? `${key}.${name}` : name);
   const profile = {
     errorRate: config.getOptionalNumber(at('errorRate')) ?? fallback.errorRate,
@@ -17,10 +22,10 @@ function readProfile(config: Config, key: string, fallback: BehaviourProfile): B
     },
   };
   if (!(profile.errorRate >= 0 && profile.errorRate <= 1)) {
-    throw new Error(`Invalid config ${key}.errorRate: ${profile.errorRate}; it must be within 0 and 1`);
+    throw new Error(`Invalid config ${label}.errorRate: ${profile.errorRate}; it must be within 0 and 1`);
   }
   if (!(profile.latencyMs.p50 > 0 && profile.latencyMs.p95 > profile.latencyMs.p50)) {
-    throw new Error(`Invalid config ${key}.latencyMs: p50 must be positive and p95 greater than p50`);
+    throw new Error(`Invalid config ${label}.latencyMs: p50 must be positive and p95 greater than p50`);
   }
   return profile;
 }
@@ -34,7 +39,7 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
     throw new Error(`Invalid config releases.simulator.rps: ${rps}; it must be positive`);
   }
   const baseline = config
-    ? readProfile(config, 'baseline', DEFAULT_BASELINE)
+    ? readProfile(config, 'baseline', 'releases.simulator.baseline', DEFAULT_BASELINE)
     : DEFAULT_BASELINE;
   const faultConfigs = config?.getOptionalConfigArray('faults');
   const faults: FaultProfile[] = faultConfigs
@@ -46,7 +51,7 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
         } catch (error) {
           throw new Error(`Invalid config releases.simulator.faults[${i}].versionPattern: ${(error as Error).message}`);
         }
-        return { versionPattern, ...readProfile(fault, '', baseline) };
+        return { versionPattern, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
       })
     : [CHECKOUT_INCIDENT_FAULT];
   return { seed, rps, baseline, faults };

@@ -62,7 +62,7 @@ function transition(
   now: Date,
   what: string,
 ): Release {
-  if (release.state !== to && !RELEASE_TRANSITIONS[release.state].includes(to)) {
+  if (!RELEASE_TRANSITIONS[release.state].includes(to)) {
     throw new InvalidTransitionError(release.state, what);
   }
   const terminal = RELEASE_TRANSITIONS[to].length === 0;
@@ -238,8 +238,10 @@ function onUserAction(
     }
     case 'promote': {
       const lastStep = release.plan.steps.length - 1;
+      const runningRelease =
+        release.state === 'running' ? release : transition(release, 'running', now, 'promote');
       const promoted = {
-        ...enterStep(transition(release, 'running', now, 'promote'), lastStep, now),
+        ...enterStep(runningRelease, lastStep, now),
         reason: undefined,
       };
       return {
@@ -299,6 +301,7 @@ function dispatch(
 ): EngineResult {
   switch (event.type) {
     case 'start': {
+      if (release.state !== 'pending') throw new InvalidTransitionError(release.state, 'start');
       const started = enterStep(transition(release, 'running', now, 'start'), 0, now);
       return {
         release: started,

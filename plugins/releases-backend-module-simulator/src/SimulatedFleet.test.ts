@@ -1,0 +1,107 @@
+import {
+  errorRate,
+  histogramQuantile,
+  mergeTrafficStats,
+} from '@release-pilot/plugin-releases-common';
+import { CHECKOUT_INCIDENT_FAULT, DEFAULT_BASELINE, SimulatedFleet } from './SimulatedFleet';
+import { SeededRandom } from './random';
+
+const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0' };
+const faulty = { ...context, version: '2.0.0-faulty' };
+const start = new Date('2026-01-01T00:00:00.000Z');
+const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);
+
+function fleet(overrides = {}) {
+  return new SimulatedFleet({ seed: 7, rps: 2000, baseline: DEFAULT_BASELINE, faults: [CHECKOUT_INCIDENT_FAULT], ...overrides });
+}
+
+describe('SeededRandom', () => {
+  it('draws Poisson and binomial counts with the right mean and variance', () => {
+    const random = new SeededRandom(42);
+    const draws = (f: () => number, n = 20000) => {
+      const xs = Array.from({ length: n }, f);
+      const mean = xs.reduce((a, b) => a + b, 0) / n;
+      const variance = xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+      return { mean, variance };
+    };
+    const small = draws(() => random.poisson(3));
+    expect(small.mean).toBeCloseTo(3, 1);
+    expect(small.variance).toBeCloseTo(3, 0);
+    const large = draws(() => random.poisson(2000));
+    expect(Math.abs(large.mean - 2000)).toBeLessThan(3);
+    expect(large.variance / 2000).toBeGreaterThan(0.9);
+    expect(large.variance / 2000).toBeLessThan(1.1);
+    const binomial = draws(() => random.binomial(1000, 0.3));
+    expect(Math.abs(binomial.mean - 300)).toBeLessThan(1);
+    expect(binomial.variance / 210).toBeGreaterThan(0.9);
+    expect(binomial.variance / 210).toBeLessThan(1.1);
+  });
+
+  it('repeats itself for the same key', () => {
+    const a = SeededRandom.fromKey('x|1');
+    const b = SeededRandom.fromKey('x|1');
+    const c = SeededRandom.fromKey('x|2');
+    const seqA = [a.uniform(), a.uniform()];
+    expect([b.uniform(), b.uniform()]).toEqual(seqA);
+    expect([c.uniform(), c.uniform()]).not.toEqual(seqA);
+  });
+});
+
+describe('SimulatedFleet', () => {
+  it('is deterministic under a seed and does not depend on how the interval is cut', () => {
+    const whole = fleet().simulate(context, { from: at(0), to: at(10) }, 10);
+    const parts = [0, 3, 7].map((s, i, all) => fleet().simulate(context, { from: at(s), to: at(all[i + 1] ?? 10) }, 10));
+    expect(mergeTrafficStats(parts.map(p => p.canary))).toEqual(whole.canary);
+    expect(mergeTrafficStats(parts.map(p => p.baseline))).toEqual(whole.baseline);
+    expect(fleet({ seed: 8 }).simulate(context, { from: at(0), to: at(10) }, 10).canary).not.toEqual(whole.canary);
+  });
+
+  it('serves the configured request rate, split by the canary weight', () => {
+    const sample = fleet().simulate(context, { from: at(0), to: at(60) }, 10);
+    const total = sample.canary.requests + sample.baseline.requests;
+    expect(Math.abs(total - 120000)).toBeLessThan(4 * Math.sqrt(120000));
+    const share = sample.canary.requests / total;
+    expect(Math.abs(share - 0.1)).toBeLessThan(4 * Math.sqrt((0.1 * 0.9) / total));
+  });
+
+  it('draws errors at the profile rate and latencies with the profile p95', () => {
+    const noisy = fleet({ baseline: { errorRate: 0.01, latencyMs: { p50: 90, p95: 145 } } });
+    const sample = noisy.simulate(context, { from: at(0), to: at(60) }, 50);
+    for (const side of [sample.canary, sample.baseline]) {
+      const sd = Math.sqrt((0.01 * 0.99) / side.requests);
+      expect(Math.abs(errorRate(side) - 0.01)).toBeLessThan(4 * sd);
+      const p95 = histogramQuantile(side.latency, 0.95);
+      expect(p95).toBeGreaterThan(135);
+      expect(p95).toBeLessThan(155);
+      expect(histogramQuantile(side.latency, 0.5)).toBeGreaterThan(80);
+      expect(histogramQuantile(side.latency, 0.5)).toBeLessThan(100);
+    }
+  });
+
+  it('gives a -faulty canary the incident fault from its first request, and leaves the baseline healthy', () => {
+    const sample = fleet().simulate(faulty, { from: at(0), to: at(120) }, 10);
+    expect(histogramQuantile(sample.canary.latency, 0.95)).toBeGreaterThan(2500);
+    expect(histogramQuantile(sample.baseline.latency, 0.95)).toBeLessThan(160);
+    expect(errorRate(sample.canary)).toBeGreaterThan(0.001);
+    expect(errorRate(sample.baseline)).toBeLessThan(0.0005);
+    const firstSecond = fleet().simulate(faulty, { from: at(0), to: at(1) }, 1);
+    expect(firstSecond.canary.requests).toBeGreaterThan(0);
+    expect(histogramQuantile(firstSecond.canary.latency, 0.5)).toBeGreaterThan(400);
+  });
+
+  it('routes nothing to the canary at weight 0 and everything at 100', () => {
+    expect(fleet().simulate(context, { from: at(0), to: at(5) }, 0).canary.requests).toBe(0);
+    expect(fleet().simulate(context, { from: at(0), to: at(5) }, 100).baseline.requests).toBe(0);
+  });
+
+  it('remembers the weight per entity as a router and refuses weights outside 0-100', async () => {
+    const f = fleet();
+    expect(await f.getCanaryWeight(context)).toBe(0);
+    await f.setCanaryWeight(context, 25);
+    expect(await f.getCanaryWeight(context)).toBe(25);
+    expect(await f.getCanaryWeight({ ...context, entityRef: 'component:default/other' })).toBe(0);
+    await expect(f.setCanaryWeight(context, 101)).rejects.toThrow(/within 0 and 100/);
+    const sample = await f.getSample(context, { from: at(0), to: at(10) });
+    expect(sample.canary.requests / (sample.canary.requests + sample.baseline.requests)).toBeCloseTo(0.25, 1);
+  });
+});

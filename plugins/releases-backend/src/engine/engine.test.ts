@@ -1,0 +1,194 @@
+import {
+  ReleaseAction,
+  ReleaseState,
+  RELEASE_STATES,
+  RELEASE_TRANSITIONS,
+} from '@release-pilot/plugin-releases-common';
+import { makeRelease, makeVerdict } from '../__testUtils__/fixtures';
+import { VirtualClock } from './clock';
+import { EngineEvent, handleReleaseEvent } from './engine';
+import { InvalidTransitionError } from './errors';
+
+const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
+
+function running(overrides = {}) {
+  return makeRelease({
+    state: 'running',
+    canaryWeight: 10,
+    stepStartedAt: clock.now().toISOString(),
+    ...overrides,
+  });
+}
+
+function tick(outcome: 'pass' | 'warn' | 'fail' | 'inconclusive', canaryRequests = 0): EngineEvent {
+  return { type: 'tick', verdict: makeVerdict(outcome, `judge said ${outcome}`), canaryRequests };
+}
+
+const user = (action: ReleaseAction, reason?: string): EngineEvent => ({
+  type: 'user',
+  action,
+  actor: 'user:default/alice',
+  reason,
+});
+
+describe('handleReleaseEvent', () => {
+  it('starts a pending release at the first step weight', () => {
+    const { release, actions, records } = handleReleaseEvent(makeRelease(), { type: 'start' }, clock.now());
+    expect(release.state).toBe('running');
+    expect(release.canaryWeight).toBe(10);
+    expect(release.stepStartedAt).toBe(clock.now().toISOString());
+    expect(release.revision).toBe(1);
+    expect(actions).toEqual([{ type: 'setCanaryWeight', weight: 10 }]);
+    expect(records[0].type).toBe('started');
+  });
+
+  it('holds a step until both its duration and its canary requests are reached', () => {
+    const start = running();
+    const early = handleReleaseEvent(start, tick('pass', 500), new Date(clock.now().getTime() + 5000));
+    expect(early.release.currentStep).toBe(0);
+    expect(early.release.stepCanaryRequests).toBe(500);
+    expect(early.actions).toEqual([]);
+
+    const fewRequests = handleReleaseEvent(running(), tick('pass', 50), new Date(clock.now().getTime() + 20000));
+    expect(fewRequests.release.currentStep).toBe(0);
+
+    const done = handleReleaseEvent(early.release, tick('pass', 10), new Date(clock.now().getTime() + 10000));
+    expect(done.release.currentStep).toBe(1);
+    expect(done.release.canaryWeight).toBe(50);
+    expect(done.release.stepCanaryRequests).toBe(0);
+    expect(done.actions).toEqual([{ type: 'setCanaryWeight', weight: 50 }]);
+    expect(done.records[0].message).toMatch(/Advance canary weight 50%/);
+  });
+
+  it('treats an inconclusive verdict as no reason to stop, but the step still needs its requests', () => {
+    const result = handleReleaseEvent(running(), tick('inconclusive', 0), new Date(clock.now().getTime() + 60000));
+    expect(result.release.state).toBe('running');
+    expect(result.release.currentStep).toBe(0);
+  });
+
+  it('succeeds after the last step', () => {
+    const last = running({ currentStep: 2, canaryWeight: 100, stepCanaryRequests: 100 });
+    const result = handleReleaseEvent(last, tick('pass', 1), new Date(clock.now().getTime() + 10000));
+    expect(result.release.state).toBe('succeeded');
+    expect(result.release.finishedAt).toBeDefined();
+    expect(result.records[0].type).toBe('succeeded');
+  });
+
+  it('rolls back on a failing verdict, setting weight 0 and keeping the reason', () => {
+    const result = handleReleaseEvent(running(), tick('fail'), clock.now());
+    expect(result.release.state).toBe('rolling_back');
+    expect(result.release.canaryWeight).toBe(0);
+    expect(result.release.reason).toBe('judge said fail');
+    expect(result.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    const done = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now());
+    expect(done.release.state).toBe('rolled_back');
+    expect(done.records[0].message).toContain('judge said fail');
+  });
+
+  it('pauses on a warning and waits for a person; a paused release still rolls back on failure', () => {
+    const paused = handleReleaseEvent(running(), tick('warn'), clock.now()).release;
+    expect(paused.state).toBe('paused');
+    expect(paused.reason).toBe('judge said warn');
+    const stillPaused = handleReleaseEvent(paused, tick('pass', 1000), new Date(clock.now().getTime() + 60000));
+    expect(stillPaused.release.state).toBe('paused');
+    expect(stillPaused.release.currentStep).toBe(0);
+    expect(handleReleaseEvent(paused, tick('fail'), clock.now()).release.state).toBe('rolling_back');
+  });
+
+  it('resumes with a fresh step clock', () => {
+    const paused = running({ state: 'paused', stepStartedAt: '2025-12-31T00:00:00.000Z' });
+    const later = new Date(clock.now().getTime() + 3000);
+    const resumed = handleReleaseEvent(paused, user('resume'), later);
+    expect(resumed.release.state).toBe('running');
+    expect(resumed.release.stepStartedAt).toBe(later.toISOString());
+  });
+
+  it('promotes straight to the last step', () => {
+    const result = handleReleaseEvent(running(), user('promote', 'hotfix'), clock.now());
+    expect(result.release.state).toBe('running');
+    expect(result.release.currentStep).toBe(2);
+    expect(result.release.canaryWeight).toBe(100);
+    expect(result.actions).toEqual([{ type: 'setCanaryWeight', weight: 100 }]);
+    expect(result.records[0].message).toContain('hotfix');
+  });
+
+  it('rolls back on request with the person and the reason', () => {
+    const result = handleReleaseEvent(running(), user('rollback', 'customers complain'), clock.now());
+    expect(result.release.state).toBe('rolling_back');
+    expect(result.release.reason).toBe('requested by user:default/alice: customers complain');
+  });
+
+  it('rolls back after too many provider errors in a row, and a tick resets the count', () => {
+    let release = running();
+    for (let i = 1; i < 3; i++) {
+      release = handleReleaseEvent(release, { type: 'providerError', error: 'timeout' }, clock.now(), { maxConsecutiveProviderErrors: 3 }).release;
+      expect(release.state).toBe('running');
+      expect(release.consecutiveProviderErrors).toBe(i);
+    }
+    expect(handleReleaseEvent(release, tick('pass'), clock.now()).release.consecutiveProviderErrors).toBe(0);
+    const third = handleReleaseEvent(release, { type: 'providerError', error: 'timeout' }, clock.now(), { maxConsecutiveProviderErrors: 3 });
+    expect(third.release.state).toBe('rolling_back');
+    expect(third.release.reason).toMatch(/3 provider errors in a row, last: timeout/);
+  });
+
+  it('retries a failed rollback and declares it failed after the limit', () => {
+    let release = running({ state: 'rolling_back', canaryWeight: 0, reason: 'bad' });
+    const options = { maxConsecutiveProviderErrors: 2 };
+    const first = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, clock.now(), options);
+    expect(first.release.state).toBe('rolling_back');
+    expect(first.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    release = first.release;
+    const second = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, clock.now(), options);
+    expect(second.release.state).toBe('failed');
+    expect(second.release.reason).toMatch(/Could not set canary weight 0/);
+  });
+
+  describe('refused transitions', () => {
+    const allowed: Record<string, ReleaseState[]> = {
+      start: ['pending'],
+      tick: ['running', 'paused'],
+      pause: ['running'],
+      resume: ['paused'],
+      promote: ['running', 'paused'],
+      rollback: ['pending', 'running', 'paused'],
+      rollbackApplied: ['rolling_back'],
+      rollbackFailed: ['rolling_back'],
+      providerError: ['running', 'paused'],
+    };
+    const events: Record<string, EngineEvent> = {
+      start: { type: 'start' },
+      tick: tick('pass'),
+      pause: user('pause'),
+      resume: user('resume'),
+      promote: user('promote'),
+      rollback: user('rollback'),
+      rollbackApplied: { type: 'rollbackApplied' },
+      rollbackFailed: { type: 'rollbackFailed', error: 'x' },
+      providerError: { type: 'providerError', error: 'x' },
+    };
+    const cases = Object.keys(events).flatMap(name =>
+      RELEASE_STATES.map(state => [name, state, allowed[name].includes(state)] as const),
+    );
+
+    it.each(cases)('%s from %s allowed=%s', (name, state, isAllowed) => {
+      const release = running({ state });
+      const run = () => handleReleaseEvent(release, events[name], clock.now());
+      if (isAllowed) {
+        const { release: next } = run();
+        if (next.state !== state) {
+          expect(RELEASE_TRANSITIONS[state]).toContain(next.state);
+        }
+      } else {
+        expect(run).toThrow(InvalidTransitionError);
+      }
+    });
+  });
+
+  it('never changes the release it was given', () => {
+    const release = running();
+    const frozen = JSON.stringify(release);
+    handleReleaseEvent(release, tick('fail'), clock.now());
+    handleReleaseEvent(release, user('promote'), clock.now());
+    expect(JSON.stringify(release)).toBe(frozen);
+  });
+});

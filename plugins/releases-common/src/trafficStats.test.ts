@@ -1,0 +1,52 @@
+import {
+  emptyTrafficStats,
+  errorRate,
+  histogramQuantile,
+  mergeTrafficStats,
+} from './trafficStats';
+import { createReleaseRequestSchema, planStepsSchema } from './schema';
+
+describe('histogramQuantile', () => {
+  it('interpolates inside the bucket like Prometheus', () => {
+    const h = { boundsMs: [100, 200, 400], counts: [50, 50, 0, 0] };
+    expect(histogramQuantile(h, 0.5)).toBe(100);
+    expect(histogramQuantile(h, 0.75)).toBe(150);
+    expect(histogramQuantile(h, 1)).toBe(200);
+  });
+
+  it('is NaN when empty and the top bound in the overflow bucket', () => {
+    expect(histogramQuantile({ boundsMs: [1], counts: [0, 0] }, 0.5)).toBeNaN();
+    expect(histogramQuantile({ boundsMs: [1, 2], counts: [0, 0, 10] }, 0.95)).toBe(2);
+  });
+});
+
+describe('mergeTrafficStats', () => {
+  it('sums requests, errors and buckets', () => {
+    const a = emptyTrafficStats([10]);
+    a.requests = 3;
+    a.errors = 1;
+    a.latency.counts = [2, 1];
+    const merged = mergeTrafficStats([a, a]);
+    expect(merged).toEqual({ requests: 6, errors: 2, latency: { boundsMs: [10], counts: [4, 2] } });
+    expect(errorRate(merged)).toBeCloseTo(1 / 3);
+    expect(errorRate(emptyTrafficStats())).toBeNaN();
+  });
+
+  it('refuses histograms with different buckets', () => {
+    expect(() => mergeTrafficStats([emptyTrafficStats([1]), emptyTrafficStats([1, 2])])).toThrow(/different buckets/);
+  });
+});
+
+describe('schemas', () => {
+  it('require rising weights that end at 100', () => {
+    expect(planStepsSchema.safeParse([{ weight: 10, minDurationSeconds: 1 }, { weight: 100, minDurationSeconds: 1 }]).success).toBe(true);
+    expect(planStepsSchema.safeParse([{ weight: 50, minDurationSeconds: 1 }, { weight: 10, minDurationSeconds: 1 }]).success).toBe(false);
+    expect(planStepsSchema.safeParse([]).success).toBe(false);
+  });
+
+  it('refuse unknown fields and bad versions', () => {
+    expect(createReleaseRequestSchema.safeParse({ entityRef: 'component:a', version: '1.0' }).success).toBe(true);
+    expect(createReleaseRequestSchema.safeParse({ entityRef: 'component:a', version: '1.0', extra: 1 }).success).toBe(false);
+    expect(createReleaseRequestSchema.safeParse({ entityRef: 'component:a', version: '../etc' }).success).toBe(false);
+  });
+});
