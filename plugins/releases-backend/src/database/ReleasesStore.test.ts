@@ -1,0 +1,117 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import { makeRelease, makeStats, makeVerdict } from '../__testUtils__/fixtures';
+import { ReleasesStore } from './ReleasesStore';
+
+jest.setTimeout(60_000);
+
+// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
+const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+
+async function createStore(databaseId: Parameters<typeof databases.init>[0]) {
+  const knex = await databases.init(databaseId);
+  const database = mockServices.database({ knex, migrations: { skip: false } });
+  return ReleasesStore.create({ database });
+}
+
+const created = (at: string) => ({ at, actor: 'user:default/alice', type: 'created' as const, message: 'requested' });
+
+describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => {
+  it('creates, reads and lists releases newest first with paging', async () => {
+    const store = await createStore(databaseId);
+    const a = makeRelease({ id: '00000000-0000-4000-8000-00000000000a', state: 'succeeded', createdAt: '2026-01-01T00:00:00.000Z' });
+    const b = makeRelease({ id: '00000000-0000-4000-8000-00000000000b', state: 'rolled_back', createdAt: '2026-01-02T00:00:00.000Z', reason: 'p95' });
+    const c = makeRelease({ id: '00000000-0000-4000-8000-00000000000c', entityRef: 'component:default/search', createdAt: '2026-01-03T00:00:00.000Z' });
+    for (const r of [a, b, c]) await store.createRelease(r, created(r.createdAt));
+
+    expect(await store.getRelease(b.id)).toEqual(b);
+    const page = await store.listReleases({ entityRef: 'component:default/checkout', limit: 1, offset: 0 });
+    expect(page.totalCount).toBe(2);
+    expect(page.items.map(r => r.id)).toEqual([b.id]);
+    const next = await store.listReleases({ entityRef: 'component:default/checkout', limit: 1, offset: 1 });
+    expect(next.items.map(r => r.id)).toEqual([a.id]);
+    expect((await store.listReleases({ state: 'pending', limit: 10, offset: 0 })).items.map(r => r.id)).toEqual([c.id]);
+    await expect(store.getRelease('00000000-0000-4000-8000-0000000000ff')).rejects.toThrow(NotFoundError);
+  });
+
+  it('allows one active release per entity', async () => {
+    const store = await createStore(databaseId);
+    const first = makeRelease();
+    await store.createRelease(first, created(first.createdAt));
+    const second = makeRelease({ id: '00000000-0000-4000-8000-000000000002' });
+    await expect(store.createRelease(second, created(second.createdAt))).rejects.toThrow(ConflictError);
+    await expect(store.createRelease(second, created(second.createdAt))).rejects.toThrow(/already has an active release/);
+    expect((await store.listReleases({ limit: 10, offset: 0 })).totalCount).toBe(1);
+
+    // Once the first is finished, the entity is free again.
+    const finished = { ...first, state: 'rolled_back' as const, revision: 1 };
+    await store.saveRelease(first, finished, []);
+    await store.createRelease(second, created(second.createdAt));
+    expect((await store.listReleases({ limit: 10, offset: 0 })).totalCount).toBe(2);
+  });
+
+  it('saves transitions with their timeline atomically and refuses stale writes', async () => {
+    const store = await createStore(databaseId);
+    const release = makeRelease();
+    await store.createRelease(release, created(release.createdAt));
+    const started = { ...release, state: 'running' as const, canaryWeight: 10, stepStartedAt: '2026-01-01T00:00:01.000Z', revision: 1 };
+    await store.saveRelease(release, started, [
+      { at: '2026-01-01T00:00:01.000Z', actor: 'release-pilot', type: 'started', message: 'Started', data: { weight: 10 } },
+    ]);
+    const stale = { ...release, state: 'rolling_back' as const, revision: 1 };
+    await expect(store.saveRelease(release, stale, [{ at: 'x', actor: 'y', type: 'paused', message: 'never' }])).rejects.toThrow(ConflictError);
+
+    const events = await store.listEvents(release.id);
+    expect(events.map(e => e.type)).toEqual(['created', 'started']);
+    expect(events[1].data).toEqual({ weight: 10 });
+    expect((await store.getRelease(release.id)).state).toBe('running');
+  });
+
+  it('records step boundaries as the release moves', async () => {
+    const store = await createStore(databaseId);
+    const r0 = makeRelease();
+    await store.createRelease(r0, created(r0.createdAt));
+    const r1 = { ...r0, state: 'running' as const, canaryWeight: 10, stepStartedAt: '2026-01-01T00:00:01.000Z', revision: 1 };
+    await store.saveRelease(r0, r1, []);
+    const r2 = { ...r1, currentStep: 1, canaryWeight: 50, stepStartedAt: '2026-01-01T00:00:11.000Z', revision: 2 };
+    await store.saveRelease(r1, r2, []);
+    const r3 = { ...r2, state: 'succeeded' as const, updatedAt: '2026-01-01T00:00:21.000Z', revision: 3 };
+    await store.saveRelease(r2, r3, []);
+    expect(await store.listSteps(r0.id)).toEqual([
+      { index: 0, weight: 10, startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:00:11.000Z' },
+      { index: 1, weight: 50, startedAt: '2026-01-01T00:00:11.000Z', endedAt: '2026-01-01T00:00:21.000Z' },
+    ]);
+  });
+
+  it('stores samples with their verdicts and reads them since a time', async () => {
+    const store = await createStore(databaseId);
+    const release = makeRelease();
+    await store.createRelease(release, created(release.createdAt));
+    for (let s = 1; s <= 3; s++) {
+      await store.appendSample(release.id, {
+        at: `2026-01-01T00:00:0${s}.000Z`,
+        stepIndex: 0,
+        canaryWeight: 10,
+        canary: makeStats(100 * s, s, 140),
+        baseline: makeStats(900, 1, 140),
+        verdict: makeVerdict('pass'),
+      });
+    }
+    expect(await store.lastSampleAt(release.id)).toBe('2026-01-01T00:00:03.000Z');
+    const since = await store.listSamples(release.id, { since: '2026-01-01T00:00:01.000Z' });
+    expect(since.map(s => s.canary.requests)).toEqual([200, 300]);
+    expect(since[0].verdict?.outcome).toBe('pass');
+    expect(await store.lastSampleAt('00000000-0000-4000-8000-0000000000ff')).toBeUndefined();
+  });
+
+  it('leases active releases to one driver at a time until the lease expires', async () => {
+    const store = await createStore(databaseId);
+    const release = makeRelease();
+    await store.createRelease(release, created(release.createdAt));
+    const now = new Date('2026-01-01T00:00:00.000Z');
+    expect((await store.claimActiveReleases('a', now, 30)).map(r => r.id)).toEqual([release.id]);
+    expect(await store.claimActiveReleases('b', new Date(now.getTime() + 10_000), 30)).toEqual([]);
+    expect((await store.claimActiveReleases('a', new Date(now.getTime() + 20_000), 30)).map(r => r.id)).toEqual([release.id]);
+    expect((await store.claimActiveReleases('b', new Date(now.getTime() + 60_000), 30)).map(r => r.id)).toEqual([release.id]);
+  });
+});

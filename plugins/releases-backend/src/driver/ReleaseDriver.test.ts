@@ -1,0 +1,162 @@
+import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import {
+  CHECKOUT_INCIDENT_FAULT,
+  DEFAULT_BASELINE,
+  SimulatedFleet,
+} from '@release-pilot/plugin-releases-backend-module-simulator';
+import { makeRelease } from '../__testUtils__/fixtures';
+import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
+import { ReleasesStore } from '../database/ReleasesStore';
+import { VirtualClock } from '../engine/clock';
+import { ReleaseDriver } from './ReleaseDriver';
+import { TargetRegistry } from './TargetRegistry';
+
+jest.setTimeout(60_000);
+
+const DEMO_PLAN: ReleasePlan = {
+  name: 'demo',
+  steps: [1, 5, 10, 25, 50, 100].map(weight => ({ weight, minDurationSeconds: 6, minCanaryRequests: 50 })),
+};
+
+const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider; seed?: number } = {}) {
+  const knex = await databases.init('SQLITE_3');
+  const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
+  const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
+  const fleet = new SimulatedFleet({ seed: options.seed ?? 3, rps: 2000, baseline: DEFAULT_BASELINE, faults: [CHECKOUT_INCIDENT_FAULT] });
+  const makeDriver = (router: TrafficRouter = options.router ?? fleet, metrics: MetricProvider = options.metrics ?? fleet) => {
+    const targets = new TargetRegistry();
+    targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
+    return new ReleaseDriver({
+      store,
+      targets,
+      judge: new FixedRuleJudge(),
+      clock,
+      logger: mockServices.logger.mock(),
+      owner: 'test',
+      options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: { maxConsecutiveProviderErrors: 3 } },
+    });
+  };
+  return { store, clock, fleet, driver: makeDriver(), makeDriver };
+}
+
+async function createRelease(store: ReleasesStore, version: string, at: string) {
+  const release = makeRelease({ version, plan: DEMO_PLAN, createdAt: at, updatedAt: at });
+  await store.createRelease(release, { at, actor: 'user:default/alice', type: 'created', message: 'requested' });
+  return release;
+}
+
+describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
+  it('takes a healthy release through every step to success', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    const weights: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      clock.advance(1);
+      await driver.tick();
+      weights.push(await fleet.getCanaryWeight(release));
+      if ((await store.getRelease(release.id)).state === 'succeeded') break;
+    }
+    const done = await store.getRelease(release.id);
+    expect(done.state).toBe('succeeded');
+    expect([...new Set(weights)]).toEqual([1, 5, 10, 25, 50, 100]);
+    const timeline = await store.listEvents(release.id);
+    expect(timeline.map(e => e.type)).toEqual([
+      'created', 'started', 'step_advanced', 'step_advanced', 'step_advanced', 'step_advanced', 'step_advanced', 'succeeded',
+    ]);
+    expect((await store.listSteps(release.id)).map(s => s.weight)).toEqual([1, 5, 10, 25, 50, 100]);
+  });
+
+  it('rolls a -faulty release back within 10 s of its first traffic, naming the metric and both values', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const release = await createRelease(store, '2.1.0-faulty', clock.now().toISOString());
+    let firstTraffic: Date | undefined;
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1);
+      await driver.tick();
+      if (!firstTraffic && (await fleet.getCanaryWeight(release)) > 0) firstTraffic = clock.now();
+      if ((await store.getRelease(release.id)).state === 'rolled_back') break;
+    }
+    const done = await store.getRelease(release.id);
+    expect(done.state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(release)).toBe(0);
+    const secondsToRollback = (new Date(done.finishedAt!).getTime() - firstTraffic!.getTime()) / 1000;
+    expect(secondsToRollback).toBeLessThanOrEqual(10);
+    expect(done.reason).toMatch(/^P95 latency [\d,]+ ms vs \d+ ms baseline/);
+    expect(done.latestVerdict?.evidence.find(e => e.metric === 'p95LatencyMs')?.outcome).toBe('fail');
+  });
+
+  it('continues from the same step after a restart, reconciling the router with the stored weight', async () => {
+    const { store, clock, fleet, driver, makeDriver } = await setup();
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    while ((await store.getRelease(release.id)).currentStep < 2) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    const before = await store.getRelease(release.id);
+    expect(before.canaryWeight).toBe(10);
+
+    // A new process: a router that lost its state, a new driver, the same database.
+    const freshRouter = new SimulatedFleet({ seed: 3, rps: 2000, baseline: DEFAULT_BASELINE, faults: [] });
+    const restarted = makeDriver(freshRouter, fleet);
+    expect(await freshRouter.getCanaryWeight(release)).toBe(0);
+    clock.advance(31); // the old lease has expired
+    await restarted.tick();
+    const after = await store.getRelease(release.id);
+    expect(after.currentStep).toBeGreaterThanOrEqual(2);
+    expect(await freshRouter.getCanaryWeight(release)).toBe(after.canaryWeight);
+    expect(after.state).toBe('running');
+  });
+
+  it('rolls back at once on a person\'s request', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    expect(await fleet.getCanaryWeight(release)).toBe(1);
+    const rolledBack = await driver.applyUserAction(release.id, 'rollback', 'user:default/alice', 'wrong build');
+    expect(rolledBack.state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(release)).toBe(0);
+    expect(rolledBack.reason).toBe('requested by user:default/alice: wrong build');
+  });
+
+  it('rolls back after consecutive metric provider errors and declares a rollback failed when the router is down', async () => {
+    const failingMetrics: MetricProvider = { getSample: async () => { throw new Error('metrics unavailable'); } };
+    const { store, clock, driver } = await setup({ metrics: failingMetrics });
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    const done = await store.getRelease(release.id);
+    expect(done.state).toBe('rolled_back');
+    expect(done.reason).toMatch(/3 provider errors in a row, last: metrics unavailable/);
+
+    let weight = 0;
+    const brokenRouter: TrafficRouter = {
+      setCanaryWeight: async (_c, w) => {
+        if (w === 0) throw new Error('router unreachable');
+        weight = w;
+      },
+      getCanaryWeight: async () => weight,
+    };
+    const second = await setup({ router: brokenRouter });
+    const r2 = await createRelease(second.store, '2.0.1', second.clock.now().toISOString());
+    second.clock.advance(1);
+    await second.driver.tick();
+    await second.driver.applyUserAction(r2.id, 'rollback', 'user:default/alice');
+    expect((await second.store.getRelease(r2.id)).state).toBe('rolling_back');
+    for (let i = 0; i < 3; i++) {
+      second.clock.advance(1);
+      await second.driver.tick();
+    }
+    const failed = await second.store.getRelease(r2.id);
+    expect(failed.state).toBe('failed');
+    expect(failed.reason).toMatch(/Could not set canary weight 0 after 3 attempts \(router unreachable\)/);
+  });
+});

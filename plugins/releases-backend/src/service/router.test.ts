@@ -1,0 +1,163 @@
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import simulatorModule from '@release-pilot/plugin-releases-backend-module-simulator';
+import request from 'supertest';
+import { releasesPlugin } from '../plugin';
+
+jest.setTimeout(60_000);
+
+const component = (name: string, annotations: Record<string, string> = {}) => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name, namespace: 'default', annotations },
+  spec: { type: 'service', owner: 'team-checkout', lifecycle: 'production' },
+});
+
+const entities = [
+  component('checkout', { 'release-pilot.io/target': 'simulator' }),
+  component('recommendations', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/plan': 'careful' }),
+  component('legacy'),
+  component('elsewhere', { 'release-pilot.io/target': 'kubernetes' }),
+];
+
+async function startBackend() {
+  const { server } = await startTestBackend({
+    features: [
+      releasesPlugin,
+      simulatorModule,
+      catalogServiceMock.factory({ entities }),
+      mockServices.rootConfig.factory({
+        data: {
+          releases: {
+            // The driver is tested on its own; keep it out of the way of the API tests.
+            engine: { tickSeconds: 3600 },
+            plans: {
+              careful: { steps: [{ weight: 5, minDurationSeconds: 60 }, { weight: 100, minDurationSeconds: 60 }] },
+            },
+          },
+        },
+      }),
+    ],
+  });
+  return server;
+}
+
+describe('releases router', () => {
+  it('creates a release with the default plan, lists it and shows its details', async () => {
+    const server = await startBackend();
+    const created = await request(server)
+      .post('/api/releases/releases')
+      .set('Authorization', mockCredentials.user.header('user:default/alice'))
+      .send({ entityRef: 'component:default/checkout', version: '2.0.0', metadata: { commit: 'abc123' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      entityRef: 'component:default/checkout',
+      version: '2.0.0',
+      state: 'pending',
+      createdBy: 'user:default/alice',
+      metadata: { commit: 'abc123' },
+    });
+    expect(created.body.plan.steps.map((s: { weight: number }) => s.weight)).toEqual([1, 5, 10, 25, 50, 100]);
+
+    const list = await request(server).get('/api/releases/releases').query({ entityRef: 'component:default/checkout' });
+    expect(list.status).toBe(200);
+    expect(list.body.totalCount).toBe(1);
+    expect(list.body.items[0].id).toBe(created.body.id);
+
+    const details = await request(server).get(`/api/releases/releases/${created.body.id}`);
+    expect(details.status).toBe(200);
+    expect(details.body.timeline[0]).toMatchObject({ type: 'created', actor: 'user:default/alice' });
+    expect(details.body.samples).toEqual([]);
+  });
+
+  it('uses the plan the annotation names, accepts a short entity ref and inline steps', async () => {
+    const server = await startBackend();
+    const annotated = await request(server).post('/api/releases/releases').send({ entityRef: 'recommendations', version: '1.0.0' });
+    expect(annotated.status).toBe(201);
+    expect(annotated.body.entityRef).toBe('component:default/recommendations');
+    expect(annotated.body.plan.name).toBe('careful');
+    const inline = await request(server)
+      .post('/api/releases/releases')
+      .send({ entityRef: 'component:default/checkout', version: '1.0.0', plan: { steps: [{ weight: 50, minDurationSeconds: 1 }, { weight: 100, minDurationSeconds: 1 }] } });
+    expect(inline.status).toBe(201);
+    expect(inline.body.plan).toEqual({
+      name: 'custom',
+      steps: [{ weight: 50, minDurationSeconds: 1, minCanaryRequests: 0 }, { weight: 100, minDurationSeconds: 1, minCanaryRequests: 0 }],
+    });
+    const plans = await request(server).get('/api/releases/plans');
+    expect(plans.body.plans.map((p: { name: string }) => p.name)).toEqual(['careful', 'default']);
+  });
+
+  it('applies pause, resume, promote and rollback, and refuses invalid transitions with 409', async () => {
+    const server = await startBackend();
+    const { body: release } = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '2.0.0' });
+    const act = (action: string, body: object = {}) => request(server).post(`/api/releases/releases/${release.id}/${action}`).send(body);
+
+    const pause = await act('pause');
+    expect(pause.status).toBe(409);
+    expect(pause.body.error.message).toBe('Cannot pause a release that is pending');
+
+    const rollback = await act('rollback', { reason: 'wrong build' });
+    expect(rollback.status).toBe(200);
+    expect(rollback.body.state).toBe('rolled_back');
+    expect(rollback.body.reason).toBe('requested by user:default/mock: wrong build');
+
+    for (const action of ['pause', 'resume', 'promote', 'rollback']) {
+      const refused = await act(action);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(/a release that is rolled back/);
+    }
+    const details = await request(server).get(`/api/releases/releases/${release.id}`);
+    expect(details.body.timeline.map((e: { type: string }) => e.type)).toEqual(['created', 'rollback_started', 'rolled_back']);
+  });
+
+  it('answers every malformed request with a 4xx and a message, and creates nothing', async () => {
+    const server = await startBackend();
+    const { body: existing } = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1.0.0' });
+    const id = existing.id;
+    const post = (path: string) => request(server).post(`/api/releases${path}`);
+    const cases: Array<[string, () => request.Test, number, RegExp]> = [
+      ['malformed JSON', () => post('/releases').set('Content-Type', 'application/json').send('{"entityRef":'), 400, /not valid JSON/],
+      ['empty body', () => post('/releases').send({}), 400, /entityRef/],
+      ['array body', () => post('/releases').send([1, 2]), 400, /Invalid request body/],
+      ['missing version', () => post('/releases').send({ entityRef: 'component:default/search' }), 400, /version/],
+      ['version of wrong type', () => post('/releases').send({ entityRef: 'component:default/search', version: 7 }), 400, /version/],
+      ['version with a path', () => post('/releases').send({ entityRef: 'component:default/search', version: '../../x' }), 400, /version may contain/],
+      ['unknown field', () => post('/releases').send({ entityRef: 'component:default/search', version: '1', force: true }), 400, /force/],
+      ['malformed entity ref', () => post('/releases').send({ entityRef: 'component:default/', version: '1' }), 400, /Invalid entityRef/],
+      ['unknown entity', () => post('/releases').send({ entityRef: 'component:default/nope', version: '1' }), 404, /was not found in the catalog/],
+      ['entity without annotation', () => post('/releases').send({ entityRef: 'component:default/legacy', version: '1' }), 400, /no 'release-pilot.io\/target' annotation/],
+      ['unregistered target', () => post('/releases').send({ entityRef: 'component:default/elsewhere', version: '1' }), 400, /target 'kubernetes' is not registered/],
+      ['unknown plan', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: 'yolo' }), 400, /Unknown plan 'yolo'/],
+      ['falling weights', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: { steps: [{ weight: 50, minDurationSeconds: 1 }, { weight: 10, minDurationSeconds: 1 }] } }), 400, /must be greater than/],
+      ['weight over 100', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: { steps: [{ weight: 150, minDurationSeconds: 1 }] } }), 400, /weight/],
+      ['metadata not an object', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', metadata: 'x' }), 400, /metadata/],
+      ['second active release', () => post('/releases').send({ entityRef: 'component:default/checkout', version: '2' }), 409, /already has an active release/],
+      ['release id not a UUID', () => request(server).get('/api/releases/releases/123'), 400, /expected a UUID/],
+      ['unknown release', () => request(server).get('/api/releases/releases/00000000-0000-4000-8000-0000000000ff'), 404, /No release with id/],
+      ['unknown action', () => post(`/releases/${id}/explode`), 400, /Unknown action 'explode'/],
+      ['reason of wrong type', () => post(`/releases/${id}/rollback`).send({ reason: 42 }), 400, /reason/],
+      ['bad list limit', () => request(server).get('/api/releases/releases').query({ limit: 'lots' }), 400, /limit/],
+      ['unknown list filter', () => request(server).get('/api/releases/releases').query({ color: 'red' }), 400, /color/],
+      ['unknown state filter', () => request(server).get('/api/releases/releases').query({ state: 'exploded' }), 400, /state/],
+      ['invalid transition', () => post(`/releases/${id}/resume`), 409, /Cannot resume a release that is pending/],
+    ];
+    for (const [name, send, status, message] of cases) {
+      const response = await send();
+      expect({ name, status: response.status }).toEqual({ name, status });
+      expect({ name, message: response.body?.error?.message }).toEqual({ name, message: expect.stringMatching(message) });
+    }
+    const all = await request(server).get('/api/releases/releases');
+    expect(all.body.totalCount).toBe(1);
+    expect(all.body.items[0].state).toBe('pending');
+  });
+
+  it('refuses requests without credentials', async () => {
+    const server = await startBackend();
+    const response = await request(server)
+      .post('/api/releases/releases')
+      .set('Authorization', mockCredentials.none.header())
+      .send({ entityRef: 'component:default/checkout', version: '1' });
+    expect(response.status).toBe(401);
+  });
+});
