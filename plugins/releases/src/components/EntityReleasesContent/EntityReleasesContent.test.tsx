@@ -1,0 +1,104 @@
+import { Entity } from '@backstage/catalog-model';
+import { alertApiRef } from '@backstage/core-plugin-api';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { ReleasesApi, releasesApiRef } from '../../api';
+import { rolledBackRelease } from '../../__testUtils__/fixtures';
+import { EntityReleasesContent } from './EntityReleasesContent';
+
+const entity = (annotations: Record<string, string> = {}): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: { name: 'checkout', namespace: 'default', annotations },
+  spec: { type: 'service', owner: 'team-checkout', lifecycle: 'production' },
+});
+
+function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi> {
+  const release = rolledBackRelease();
+  return {
+    listPlans: jest.fn().mockResolvedValue({ defaultPlan: 'demo', plans: [release.plan, { name: 'careful', steps: [{ weight: 5, minDurationSeconds: 10, minCanaryRequests: 100 }, { weight: 100, minDurationSeconds: 10, minCanaryRequests: 100 }] }] }),
+    listReleases: jest.fn().mockResolvedValue({ items: [release], totalCount: 1, offset: 0, limit: 50 }),
+    getRelease: jest.fn().mockResolvedValue(release),
+    createRelease: jest.fn().mockResolvedValue({ ...release, state: 'pending' }),
+    act: jest.fn().mockResolvedValue(release),
+    ...overrides,
+  } as jest.Mocked<ReleasesApi>;
+}
+
+async function renderTab(api: ReleasesApi, annotations = { 'release-pilot.io/target': 'simulator' }) {
+  return renderInTestApp(
+    <TestApiProvider apis={[[releasesApiRef, api], [alertApiRef, { post: jest.fn(), alert$: jest.fn() }]]}>
+      <EntityProvider entity={entity(annotations)}>
+        <EntityReleasesContent />
+      </EntityProvider>
+    </TestApiProvider>,
+  );
+}
+
+describe('EntityReleasesContent', () => {
+  it('explains the missing annotation', async () => {
+    await renderTab(mockApi(), {});
+    expect(screen.getByText(/Missing Annotation/i)).toBeInTheDocument();
+    expect(screen.getAllByText(/release-pilot.io\/target/).length).toBeGreaterThan(0);
+  });
+
+  it('shows the latest release: state, reason, plan, evidence, timeline and history', async () => {
+    const api = mockApi();
+    await renderTab(api);
+    expect(await screen.findByText('Latest release: 2.1.0-faulty')).toBeInTheDocument();
+    expect(api.listReleases).toHaveBeenCalledWith({ entityRef: 'component:default/checkout', limit: 50 });
+    expect(screen.getByTestId('release-reason')).toHaveTextContent('Rolled back: P95 latency 3,033 ms vs 147 ms baseline (20.6x)');
+    const evidence = screen.getByRole('table', { name: 'verdict evidence' });
+    expect(within(evidence).getByText('3,033 ms')).toBeInTheDocument();
+    expect(within(evidence).getByText('147 ms')).toBeInTheDocument();
+    expect(within(evidence).getByText('20.6x')).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'release timeline' })).toHaveTextContent('Rolling back: P95 latency');
+    expect(screen.getByText('Release history')).toBeInTheDocument();
+    expect(screen.getByTestId('release-charts')).toBeInTheDocument();
+    // A finished release offers no rollback, and a new release may start.
+    expect(screen.queryByRole('button', { name: 'Rollback' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Start release' })).toBeEnabled();
+  });
+
+  it('starts a release with the version and the chosen plan, previewing its steps', async () => {
+    const api = mockApi({ listReleases: jest.fn().mockResolvedValue({ items: [], totalCount: 0, offset: 0, limit: 50 }) });
+    await renderTab(api);
+    expect(await screen.findByText('No releases yet')).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Start release' }));
+    expect(await screen.findByTestId('plan-preview')).toHaveTextContent('1% (6s, 50 req) → 100% (6s, 50 req)');
+    fireEvent.change(screen.getByLabelText('version'), { target: { value: ' 2.2.0 ' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    await waitFor(() =>
+      expect(api.createRelease).toHaveBeenCalledWith({ entityRef: 'component:default/checkout', version: '2.2.0', plan: 'demo' }),
+    );
+  });
+
+  it('shows the error the API gives when a release cannot start', async () => {
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [], totalCount: 0, offset: 0, limit: 50 }),
+      createRelease: jest.fn().mockRejectedValue(new Error('Invalid request body: version may contain letters')),
+    });
+    await renderTab(api);
+    fireEvent.click(await screen.findByRole('button', { name: 'Start release' }));
+    fireEvent.change(await screen.findByLabelText('version'), { target: { value: 'bad version' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(await screen.findByText(/version may contain letters/)).toBeInTheDocument();
+  });
+
+  it('rolls back a running release after confirmation, with the reason', async () => {
+    const running = { ...rolledBackRelease(), state: 'running' as const, reason: undefined, finishedAt: undefined };
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [running], totalCount: 1, offset: 0, limit: 50 }),
+      getRelease: jest.fn().mockResolvedValue(running),
+    });
+    await renderTab(api);
+    expect(await screen.findByText('Current release: 2.1.0-faulty')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Start release' })).toBeDisabled();
+    expect(screen.getByRole('button', { name: 'Pause' })).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Rollback' }));
+    fireEvent.change(await screen.findByLabelText('reason'), { target: { value: 'customers complain' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Roll back now' }));
+    await waitFor(() => expect(api.act).toHaveBeenCalledWith(running.id, 'rollback', 'customers complain'));
+  });
+});

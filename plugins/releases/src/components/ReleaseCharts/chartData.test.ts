@@ -1,0 +1,19 @@
+import { rolledBackRelease } from '../../__testUtils__/fixtures';
+import { toChartMarkers, toChartPoints } from './chartData';
+
+describe('chart data', () => {
+  it('turns samples into seconds since the start with canary and baseline values', () => {
+    const points = toChartPoints(rolledBackRelease());
+    expect(points.map(p => p.t)).toEqual([2, 3, 4]);
+    expect(points[0].canaryP95).toBeGreaterThan(2500);
+    expect(points[0].baselineP95).toBeLessThan(150);
+    expect(points[0].canaryErrorRate).toBe(0);
+  });
+
+  it('marks step boundaries and the rollback', () => {
+    expect(toChartMarkers(rolledBackRelease())).toEqual([
+      { t: 1, label: '1%', kind: 'step' },
+      { t: 4, label: 'rollback', kind: 'rollback' },
+    ]);
+  });
+});
