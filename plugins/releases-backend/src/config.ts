@@ -44,7 +44,7 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     judge,
     driver: {
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),
-      leaseSeconds: Math.max(30, tickSeconds * 6),
+      leaseSeconds: Math.max(10, tickSeconds * 5),
       engine: {
         maxConsecutiveProviderErrors: positiveNumber(
           config,

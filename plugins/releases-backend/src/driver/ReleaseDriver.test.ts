@@ -43,6 +43,8 @@ async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider
   return { store, clock, fleet, driver: makeDriver(), makeDriver };
 }
 
+const targetOf = (r: { id: string; entityRef: string; version: string }) => ({ entityRef: r.entityRef, releaseId: r.id, version: r.version });
+
 async function createRelease(store: ReleasesStore, version: string, at: string) {
   const release = makeRelease({ version, plan: DEMO_PLAN, createdAt: at, updatedAt: at });
   await store.createRelease(release, { at, actor: 'user:default/alice', type: 'created', message: 'requested' });
@@ -57,7 +59,7 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     for (let i = 0; i < 80; i++) {
       clock.advance(1);
       await driver.tick();
-      weights.push(await fleet.getCanaryWeight(release));
+      weights.push(await fleet.getCanaryWeight(targetOf(release)));
       if ((await store.getRelease(release.id)).state === 'succeeded') break;
     }
     const done = await store.getRelease(release.id);
@@ -77,12 +79,12 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     for (let i = 0; i < 30; i++) {
       clock.advance(1);
       await driver.tick();
-      if (!firstTraffic && (await fleet.getCanaryWeight(release)) > 0) firstTraffic = clock.now();
+      if (!firstTraffic && (await fleet.getCanaryWeight(targetOf(release))) > 0) firstTraffic = clock.now();
       if ((await store.getRelease(release.id)).state === 'rolled_back') break;
     }
     const done = await store.getRelease(release.id);
     expect(done.state).toBe('rolled_back');
-    expect(await fleet.getCanaryWeight(release)).toBe(0);
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
     const secondsToRollback = (new Date(done.finishedAt!).getTime() - firstTraffic!.getTime()) / 1000;
     expect(secondsToRollback).toBeLessThanOrEqual(10);
     expect(done.reason).toMatch(/^P95 latency [\d,]+ ms vs \d+ ms baseline/);
@@ -102,12 +104,12 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     // A new process: a router that lost its state, a new driver, the same database.
     const freshRouter = new SimulatedFleet({ seed: 3, rps: 2000, baseline: DEFAULT_BASELINE, faults: [] });
     const restarted = makeDriver(freshRouter, fleet);
-    expect(await freshRouter.getCanaryWeight(release)).toBe(0);
+    expect(await freshRouter.getCanaryWeight(targetOf(release))).toBe(0);
     clock.advance(31); // the old lease has expired
     await restarted.tick();
     const after = await store.getRelease(release.id);
     expect(after.currentStep).toBeGreaterThanOrEqual(2);
-    expect(await freshRouter.getCanaryWeight(release)).toBe(after.canaryWeight);
+    expect(await freshRouter.getCanaryWeight(targetOf(release))).toBe(after.canaryWeight);
     expect(after.state).toBe('running');
   });
 
@@ -118,10 +120,10 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
       clock.advance(1);
       await driver.tick();
     }
-    expect(await fleet.getCanaryWeight(release)).toBe(1);
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(1);
     const rolledBack = await driver.applyUserAction(release.id, 'rollback', 'user:default/alice', 'wrong build');
     expect(rolledBack.state).toBe('rolled_back');
-    expect(await fleet.getCanaryWeight(release)).toBe(0);
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
     expect(rolledBack.reason).toBe('requested by user:default/alice: wrong build');
   });
 

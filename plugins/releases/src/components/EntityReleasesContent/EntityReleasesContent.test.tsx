@@ -26,7 +26,10 @@ function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi>
   } as jest.Mocked<ReleasesApi>;
 }
 
-async function renderTab(api: ReleasesApi, annotations = { 'release-pilot.io/target': 'simulator' }) {
+async function renderTab(
+  api: ReleasesApi,
+  annotations: Record<string, string> = { 'release-pilot.io/target': 'simulator' },
+) {
   return renderInTestApp(
     <TestApiProvider apis={[[releasesApiRef, api], [alertApiRef, { post: jest.fn(), alert$: jest.fn() }]]}>
       <EntityProvider entity={entity(annotations)}>

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs every test: type check, unit and in-process backend tests
+# (SQLite and a real PostgreSQL), and browser tests in Debian's Chromium against the running app.
+# Ends with a plain line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+ensure_dependencies
+
+REPORTS=$(mktemp -d)
+PG_DIR=""
+cleanup() {
+  if [ -n "$PG_DIR" ]; then
+    su postgres -c "$PG_BIN/pg_ctl -D $PG_DIR -m fast stop" >/dev/null 2>&1 || true
+    rm -rf "$PG_DIR"
+  fi
+}
+trap cleanup EXIT
+
+# PostgreSQL: the server this machine runs on 127.0.0.1:5432 if it answers, else our own on :5433.
+ensure_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null &&
+    psql -h 127.0.0.1 -U postgres -c 'select 1' postgres >/dev/null 2>&1; then
+    PG_PORT=5432
+    export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="postgresql://postgres@127.0.0.1:5432"
+    log "PostgreSQL: using the server on 127.0.0.1:5432"
+    return
+  fi
+  apt_install postgresql
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  PG_DIR=$(mktemp -d /tmp/release-pilot-pg.XXXXXX)
+  chown postgres "$PG_DIR"
+  su postgres -c "$PG_BIN/initdb -D $PG_DIR -A trust -U postgres" >/dev/null
+  su postgres -c "$PG_BIN/pg_ctl -D $PG_DIR -o '-c listen_addresses=127.0.0.1 -p 5433 -k $PG_DIR' -w start" >/dev/null
+  PG_PORT=5433
+  export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="postgresql://postgres@127.0.0.1:5433"
+  log "PostgreSQL: started our own on 127.0.0.1:5433"
+}
+
+ensure_postgres
+[ -x /usr/bin/chromium ] || apt_install chromium
+
+passed=0
+failed=0
+
+log "Type check (tsc)"
+if $YARN tsc >"$REPORTS/tsc.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  cat "$REPORTS/tsc.log"
+  failed=$((failed + 1))
+fi
+
+log "Unit and backend tests (jest)"
+CI=true $YARN backstage-cli repo test --json --outputFile="$REPORTS/jest.json" >"$REPORTS/jest.log" 2>&1
+jest_status=$?
+tail -n 30 "$REPORTS/jest.log"
+if [ -f "$REPORTS/jest.json" ]; then
+  read -r p f < <(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$REPORTS/jest.json")
+  passed=$((passed + p))
+  failed=$((failed + f))
+elif [ $jest_status -ne 0 ]; then
+  failed=$((failed + 1))
+fi
+
+log "Backend process on PostgreSQL: healthy, faulty, SIGKILL and restart (node --test)"
+IT_PREFIX="rp_it_$$_"
+RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \
+  node --test --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
+grep -E '^# (healthy|faulty|restart)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
+p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
+f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
+if [ -n "$p" ] && [ -n "$f" ]; then
+  passed=$((passed + p))
+  failed=$((failed + f))
+else
+  failed=$((failed + 1))
+fi
+for db in $(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc "select datname from pg_database where datname like '${IT_PREFIX}%'" postgres 2>/dev/null); do
+  psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "drop database if exists \"$db\"" postgres >/dev/null 2>&1
+done
+
+log "Browser tests (Playwright + Debian Chromium; starts the app itself)"
+CI=true E2E_JSON_REPORT="$REPORTS/e2e.json" $YARN playwright test 2>&1 | tail -n 30
+if [ -f "$REPORTS/e2e.json" ]; then
+  read -r p f < <(node -e 'const s=require(process.argv[1]).stats; console.log(s.expected, s.unexpected + s.flaky)' "$REPORTS/e2e.json")
+  passed=$((passed + p))
+  failed=$((failed + f))
+else
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

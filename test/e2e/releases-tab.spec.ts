@@ -1,0 +1,74 @@
+import { expect, Page, test } from '@playwright/test';
+
+const BACKEND = 'http://localhost:7007';
+
+async function signIn(page: Page) {
+  await page.goto('/');
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await expect(enter).toBeVisible({ timeout: 120_000 });
+  await enter.click();
+  await expect(page.getByRole('heading', { name: /Catalog/ })).toBeVisible();
+}
+
+async function waitForBackend(page: Page) {
+  await expect
+    .poll(async () => (await page.request.get(`${BACKEND}/api/releases/health`).catch(() => undefined))?.status(), {
+      timeout: 120_000,
+    })
+    .toBe(200);
+}
+
+async function openReleasesTab(page: Page, name: string) {
+  await page.goto(`/catalog/default/component/${name}/releases`);
+  await expect(page.getByRole('tab', { name: 'Releases' })).toBeVisible();
+}
+
+async function startRelease(page: Page, version: string) {
+  const start = page.getByRole('button', { name: 'Start release' });
+  await expect(start).toBeEnabled({ timeout: 120_000 });
+  await start.click();
+  await expect(page.getByTestId('plan-preview')).toContainText('1%');
+  await page.getByLabel('version').fill(version);
+  await page.getByRole('button', { name: 'Start', exact: true }).click();
+  await expect(page.getByText(`Current release: ${version}`)).toBeVisible();
+}
+
+test.describe.serial('Releases tab', () => {
+  test.beforeEach(async ({ page }) => {
+    await waitForBackend(page);
+    await signIn(page);
+  });
+
+  test('explains the missing annotation on a service without one', async ({ page }) => {
+    await openReleasesTab(page, 'legacy-reports');
+    await expect(page.getByText('Missing Annotation')).toBeVisible();
+    await expect(page.getByText('release-pilot.io/target').first()).toBeVisible();
+  });
+
+  test('a healthy release of checkout goes through every step and succeeds', async ({ page }) => {
+    const version = `3.${Date.now()}.0`;
+    await openReleasesTab(page, 'checkout');
+    await startRelease(page, version);
+    // Live progress without reloading: the stepper moves on while we watch.
+    await expect(page.getByText(/Step [2-6] of 6: canary weight/)).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByText(`Latest release: ${version}`)).toBeVisible({ timeout: 150_000 });
+    await expect(page.getByTestId('release-state').first()).toHaveText('succeeded');
+  });
+
+  test('a -faulty release of checkout is rolled back with the reason on screen', async ({ page }) => {
+    const version = `3.${Date.now()}.0-faulty`;
+    await openReleasesTab(page, 'checkout');
+    await startRelease(page, version);
+    await expect(page.getByTestId('release-reason')).toContainText(
+      /Rolled back: P95 latency [\d,]+ ms vs [\d,]+ ms baseline/,
+      { timeout: 60_000 },
+    );
+    await expect(page.getByTestId('release-state').first()).toHaveText('rolled back');
+    await expect(page.getByTestId('release-charts')).toBeVisible();
+    await expect(page.getByRole('table', { name: 'release timeline' })).toContainText('Rolled back: canary weight 0%');
+    if (process.env.RELEASE_PILOT_SCREENSHOT) {
+      await page.waitForTimeout(2000);
+      await page.screenshot({ path: process.env.RELEASE_PILOT_SCREENSHOT, fullPage: true });
+    }
+  });
+});

@@ -1,0 +1,137 @@
+// The backend as a real process on a real PostgreSQL: a healthy release succeeds, a -faulty one is
+// rolled back within 10 s of its first traffic, and a backend killed with SIGKILL mid-release
+// continues that release from the same step once started again. Run by scripts/test.sh with
+// node's test runner; needs RELEASE_PILOT_IT_PG_HOST / _PORT.
+import { spawn } from 'node:child_process';
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BASE = 'http://localhost:7017';
+process.env.RELEASE_PILOT_IT_DB_PREFIX ??= `rp_it_${process.pid}_`;
+let backend;
+
+function startBackend() {
+  const child = spawn(
+    process.execPath,
+    [path.join(root, '.yarn/releases/yarn-4.13.0.cjs'), 'backstage-cli', 'package', 'start',
+      '--config', '../../app-config.yaml', '--config', '../../test/integration/app-config.integration.yaml'],
+    { cwd: path.join(root, 'packages/backend'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.log = [];
+  const keep = chunk => { child.log.push(String(chunk)); if (child.log.length > 400) child.log.shift(); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return child;
+}
+
+function kill(child, signal = 'SIGKILL') {
+  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
+}
+
+after(() => backend && kill(backend));
+
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch { /* not yet */ }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out waiting for ${what}\n${backend?.log.slice(-40).join('')}`);
+    }
+    await sleep(250);
+  }
+}
+
+let token;
+async function api(method, url, body) {
+  const res = await fetch(`${BASE}/api/releases${url}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function ready() {
+  await until('the backend to answer', async () => (await fetch(`${BASE}/api/releases/health`)).ok, 180_000);
+  const res = await fetch(`${BASE}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
+  token = (await res.json()).backstageIdentity.token;
+}
+
+async function release(id) {
+  return (await api('GET', `/releases/${id}`)).body;
+}
+
+async function create(entity, version, plan) {
+  // The catalog ingests the example entities shortly after start-up.
+  return until(`a release of ${entity} to be created`, async () => {
+    const res = await api('POST', '/releases', { entityRef: `component:default/${entity}`, version, plan });
+    if (res.status === 404) return undefined;
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    return res.body;
+  }, 120_000);
+}
+
+const eventAt = (r, type) => new Date(r.timeline.find(e => e.type === type)?.at ?? NaN).getTime();
+
+test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', { timeout: 600_000 }, async t => {
+  backend = startBackend();
+  await ready();
+
+  await t.test('a healthy release reaches succeeded', async () => {
+    const r = await create('payments', '5.0.0');
+    const done = await until('payments to succeed', async () => {
+      const now = await release(r.id);
+      return now.state === 'succeeded' ? now : undefined;
+    }, 180_000);
+    console.log(`healthy release: succeeded ${(eventAt(done, 'succeeded') - eventAt(done, 'created')) / 1000}s after it was requested`);
+  });
+
+  await t.test('a -faulty release is rolled back within 10 s of its first traffic, naming the metric and both values', async () => {
+    const r = await create('checkout', '5.1.0-faulty');
+    const done = await until('checkout to roll back', async () => {
+      const now = await release(r.id);
+      return now.state === 'rolled_back' ? now : undefined;
+    }, 60_000);
+    const seconds = (eventAt(done, 'rolled_back') - eventAt(done, 'started')) / 1000;
+    console.log(`faulty release: canary weight 0 ${seconds}s after its fault first took traffic; reason: ${done.reason}`);
+    assert.ok(seconds <= 10, `rolled back after ${seconds}s`);
+    assert.equal(done.canaryWeight, 0);
+    assert.match(done.reason, /(P95 latency [\d,]+ ms vs [\d,]+ ms|Error rate [\d.]+% vs [\d.]+%) baseline/);
+  });
+
+  await t.test('a backend killed with SIGKILL mid-release continues that release from the same step', async () => {
+    const r = await create('search', '5.2.0', 'slow');
+    const before = await until('search to reach step 3', async () => {
+      const now = await release(r.id);
+      return now.currentStep === 2 ? now : undefined;
+    }, 120_000);
+    kill(backend);
+    await until('the backend to die', async () => {
+      try { await fetch(`${BASE}/api/releases/health`); return false; } catch { return true; }
+    }, 30_000);
+    const killedAt = Date.now();
+
+    backend = startBackend();
+    await ready();
+    const resumed = await release(r.id);
+    assert.equal(resumed.state, 'running');
+    assert.ok(resumed.currentStep >= before.currentStep, `step ${resumed.currentStep} < ${before.currentStep}`);
+    const done = await until('search to succeed after the restart', async () => {
+      const now = await release(r.id);
+      return now.state === 'succeeded' ? now : undefined;
+    }, 180_000);
+    const starts = done.timeline.filter(e => e.type === 'started').length;
+    assert.equal(starts, 1, 'the release was started once, not again after the restart');
+    const weights = done.timeline.filter(e => e.type === 'step_advanced').map(e => e.data.weight);
+    assert.deepEqual(weights, [5, 10, 25, 100]);
+    console.log(`restart: killed at step ${before.currentStep + 1} (${before.canaryWeight}%), continued from step ${resumed.currentStep + 1}, succeeded ${(eventAt(done, 'succeeded') - killedAt) / 1000}s after the kill`);
+  });
+});
