@@ -107,6 +107,47 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.match(done.reason, /(P95 latency [\d,]+ ms vs [\d,]+ ms|Error rate [\d.]+% vs [\d.]+%) baseline/);
   });
 
+  await t.test('twenty malformed requests across the routes: all 4xx with a message, none 5xx, nothing created', async () => {
+    const before = (await api('GET', '/releases?limit=100')).body.totalCount;
+    const id = '00000000-0000-4000-8000-0000000000ff';
+    const raw = (method, url, body, type = 'application/json') =>
+      fetch(`${BASE}/api/releases${url}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type }, body });
+    const json = (method, url, body) => raw(method, url, JSON.stringify(body));
+    const requests = [
+      raw('POST', '/releases', '{"entityRef":'),
+      raw('POST', '/releases', 'entityRef=checkout', 'application/x-www-form-urlencoded'),
+      json('POST', '/releases', {}),
+      json('POST', '/releases', [1]),
+      json('POST', '/releases', { entityRef: 'component:default/checkout' }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: 5 }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: 'a b' }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: '1', color: 'red' }),
+      json('POST', '/releases', { entityRef: 'component:default/', version: '1' }),
+      json('POST', '/releases', { entityRef: 'component:default/nope', version: '1' }),
+      json('POST', '/releases', { entityRef: 'component:default/legacy-reports', version: '1' }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: '1', plan: 'nope' }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: '1', plan: { steps: [{ weight: 50, minDurationSeconds: 1 }] } }),
+      json('POST', '/releases', { entityRef: 'component:default/checkout', version: '1', metadata: [] }),
+      raw('GET', '/releases/not-a-uuid'),
+      raw('GET', `/releases/${id}`),
+      raw('GET', '/releases?limit=0'),
+      raw('GET', '/releases?state=lost'),
+      json('POST', `/releases/${id}/rollback`, {}),
+      json('POST', `/releases/${id}/explode`, {}),
+      json('POST', `/releases/${id}/pause`, { reason: 7 }),
+    ];
+    const responses = await Promise.all(requests);
+    const statuses = [];
+    for (const res of responses) {
+      const body = await res.json().catch(() => ({}));
+      statuses.push(res.status);
+      assert.ok(res.status >= 400 && res.status < 500, `status ${res.status}: ${JSON.stringify(body)}`);
+      assert.ok(body?.error?.message?.length > 0, `no message with status ${res.status}`);
+    }
+    assert.equal((await api('GET', '/releases?limit=100')).body.totalCount, before);
+    console.log(`malformed requests: ${responses.length} sent, statuses ${[...new Set(statuses)].sort().join('/')}, none 5xx, no release created`);
+  });
+
   await t.test('a backend killed with SIGKILL mid-release continues that release from the same step', async () => {
     const r = await create('search', '5.2.0', 'slow');
     const before = await until('search to reach step 3', async () => {

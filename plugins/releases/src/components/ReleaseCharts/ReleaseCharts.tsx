@@ -46,11 +46,11 @@ const MetricChart = ({
             x={m.t}
             stroke={m.kind === 'rollback' ? CANARY : '#9e9e9e'}
             strokeDasharray={m.kind === 'rollback' ? undefined : '4 4'}
-            label={{ value: m.label, position: 'top', fontSize: 11 }}
+            label={{ value: m.label, position: m.kind === 'rollback' ? 'insideTopRight' : 'insideTopLeft', fontSize: 11 }}
           />
         ))}
-        <Line type="monotone" dataKey={canaryKey} name="canary" stroke={CANARY} dot={false} isAnimationActive={false} connectNulls />
-        <Line type="monotone" dataKey={baselineKey} name="baseline" stroke={BASELINE} dot={false} isAnimationActive={false} connectNulls />
+        <Line type="linear" dataKey={canaryKey} name="canary" stroke={CANARY} dot={false} isAnimationActive={false} connectNulls />
+        <Line type="linear" dataKey={baselineKey} name="baseline" stroke={BASELINE} dot={false} isAnimationActive={false} connectNulls />
       </LineChart>
     </ResponsiveContainer>
   </>
