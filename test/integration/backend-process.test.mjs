@@ -79,6 +79,13 @@ async function create(entity, version, plan) {
   }, 120_000);
 }
 
+async function waitForState(id, state, timeoutMs) {
+  return until(`release ${id} to be ${state}`, async () => {
+    const now = await release(id);
+    return now.state === state ? now : undefined;
+  }, timeoutMs);
+}
+
 const eventAt = (r, type) => new Date(r.timeline.find(e => e.type === type)?.at ?? NaN).getTime();
 
 test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', { timeout: 600_000 }, async t => {
@@ -87,19 +94,13 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
 
   await t.test('a healthy release reaches succeeded', async () => {
     const r = await create('payments', '5.0.0');
-    const done = await until('payments to succeed', async () => {
-      const now = await release(r.id);
-      return now.state === 'succeeded' ? now : undefined;
-    }, 180_000);
+    const done = await waitForState(r.id, 'succeeded', 180_000);
     console.log(`healthy release: succeeded ${(eventAt(done, 'succeeded') - eventAt(done, 'created')) / 1000}s after it was requested`);
   });
 
   await t.test('a -faulty release is rolled back within 10 s of its first traffic, naming the metric and both values', async () => {
     const r = await create('checkout', '5.1.0-faulty');
-    const done = await until('checkout to roll back', async () => {
-      const now = await release(r.id);
-      return now.state === 'rolled_back' ? now : undefined;
-    }, 60_000);
+    const done = await waitForState(r.id, 'rolled_back', 60_000);
     const seconds = (eventAt(done, 'rolled_back') - eventAt(done, 'started')) / 1000;
     console.log(`faulty release: canary weight 0 ${seconds}s after its fault first took traffic; reason: ${done.reason}`);
     assert.ok(seconds <= 10, `rolled back after ${seconds}s`);
@@ -165,10 +166,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const resumed = await release(r.id);
     assert.equal(resumed.state, 'running');
     assert.ok(resumed.currentStep >= before.currentStep, `step ${resumed.currentStep} < ${before.currentStep}`);
-    const done = await until('search to succeed after the restart', async () => {
-      const now = await release(r.id);
-      return now.state === 'succeeded' ? now : undefined;
-    }, 180_000);
+    const done = await waitForState(r.id, 'succeeded', 180_000);
     const starts = done.timeline.filter(e => e.type === 'started').length;
     assert.equal(starts, 1, 'the release was started once, not again after the restart');
     const weights = done.timeline.filter(e => e.type === 'step_advanced').map(e => e.data.weight);
