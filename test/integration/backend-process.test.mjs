@@ -167,6 +167,9 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.equal(resumed.state, 'running');
     assert.ok(resumed.currentStep >= before.currentStep, `step ${resumed.currentStep} < ${before.currentStep}`);
     const done = await waitForState(r.id, 'succeeded', 180_000);
+    const reconciled = done.timeline.filter(e => e.type === 'weight_reconciled');
+    assert.equal(reconciled.length, 1, 'the restarted driver put the router back to the stored weight');
+    assert.equal(reconciled[0].data.to, before.canaryWeight);
     const starts = done.timeline.filter(e => e.type === 'started').length;
     assert.equal(starts, 1, 'the release was started once, not again after the restart');
     const weights = done.timeline.filter(e => e.type === 'step_advanced').map(e => e.data.weight);

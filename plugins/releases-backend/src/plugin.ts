@@ -3,6 +3,7 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { releasesPermissions } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
   releasesTargetsExtensionPoint,
@@ -37,9 +38,22 @@ export const releasesPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         auditor: coreServices.auditor,
+        permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
       },
-      async init({ config, logger, database, scheduler, httpRouter, httpAuth, auditor, catalog }) {
+      async init({
+        config,
+        logger,
+        database,
+        scheduler,
+        httpRouter,
+        httpAuth,
+        auditor,
+        permissions,
+        permissionsRegistry,
+        catalog,
+      }) {
         const settings = readReleasesConfig(config);
         const store = await ReleasesStore.create({ database });
         const driver = new ReleaseDriver({
@@ -60,7 +74,8 @@ export const releasesPlugin = createBackendPlugin({
           clock: systemClock,
         });
 
-        httpRouter.use(await createRouter({ service, httpAuth, auditor }));
+        permissionsRegistry.addPermissions(releasesPermissions);
+        httpRouter.use(await createRouter({ service, httpAuth, auditor, permissions }));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         await scheduler.scheduleTask({

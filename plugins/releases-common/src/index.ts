@@ -7,3 +7,4 @@ export * from './annotations';
 export * from './types';
 export * from './trafficStats';
 export * from './schema';
+export * from './permissions';

@@ -196,6 +196,11 @@ export class ReleasesStore {
     });
   }
 
+  /** Appends timeline entries that change nothing else (for example a reconciled router weight). */
+  async appendEvents(releaseId: string, events: NewTimelineEvent[]): Promise<void> {
+    await this.db.transaction(tx => this.insertEvents(tx, releaseId, events));
+  }
+
   /** Appends one tick's sample. */
   async appendSample(releaseId: string, sample: StoredSample): Promise<void> {
     await this.db('release_samples').insert({

@@ -111,6 +111,9 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(after.currentStep).toBeGreaterThanOrEqual(2);
     expect(await freshRouter.getCanaryWeight(targetOf(release))).toBe(after.canaryWeight);
     expect(after.state).toBe('running');
+    const reconciled = (await store.listEvents(release.id)).filter(e => e.type === 'weight_reconciled');
+    expect(reconciled.map(e => e.message)).toEqual(['Reconciled canary weight from 0% to the stored 10%']);
+    expect((await store.listEvents(release.id)).filter(e => e.type === 'started')).toHaveLength(1);
   });
 
   it('rolls back at once on a person\'s request', async () => {

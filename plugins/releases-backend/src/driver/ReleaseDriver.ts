@@ -159,9 +159,17 @@ export class ReleaseDriver {
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
     await target.trafficRouter.setCanaryWeight(context, release.canaryWeight);
-    this.deps.logger.info(
-      `Reconciled canary weight of ${release.entityRef} from ${actual}% to ${release.canaryWeight}% (release ${release.id})`,
-    );
+    const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
+    await this.deps.store.appendEvents(release.id, [
+      {
+        at: this.deps.clock.now().toISOString(),
+        actor: 'release-pilot',
+        type: 'weight_reconciled',
+        message,
+        data: { from: actual, to: release.canaryWeight },
+      },
+    ]);
+    this.deps.logger.info(`Release ${release.id} of ${release.entityRef}: ${message}`);
   }
 
   private async handle(

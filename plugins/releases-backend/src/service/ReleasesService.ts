@@ -38,6 +38,7 @@ export class ReleasesService {
     request: CreateReleaseRequest,
     actor: string,
     credentials: BackstageCredentials,
+    authorize: (entityRef: string) => Promise<void>,
   ): Promise<Release> {
     let entityRef: string;
     try {
@@ -51,6 +52,7 @@ export class ReleasesService {
     if (!entity) {
       throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
     }
+    await authorize(entityRef);
     const annotations = entity.metadata.annotations ?? {};
     const targetName = annotations[RELEASE_PILOT_TARGET_ANNOTATION];
     if (!targetName) {
@@ -108,7 +110,16 @@ export class ReleasesService {
     return { ...release, steps, timeline, samples };
   }
 
-  act(id: string, action: ReleaseAction, actor: string, reason?: string): Promise<Release> {
+  /** A person's action, after `authorize` accepted it for the release's entity. */
+  async act(
+    id: string,
+    action: ReleaseAction,
+    actor: string,
+    reason: string | undefined,
+    authorize: (entityRef: string) => Promise<void>,
+  ): Promise<Release> {
+    const release = await this.deps.store.getRelease(id);
+    await authorize(release.entityRef);
     return this.deps.driver.applyUserAction(id, action, actor, reason);
   }
 }

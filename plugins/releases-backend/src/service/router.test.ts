@@ -1,6 +1,7 @@
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import simulatorModule from '@release-pilot/plugin-releases-backend-module-simulator';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
 
@@ -20,9 +21,10 @@ const entities = [
   component('elsewhere', { 'release-pilot.io/target': 'kubernetes' }),
 ];
 
-async function startBackend() {
+async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = []) {
   const { server } = await startTestBackend({
     features: [
+      ...(extraFeatures ?? []),
       releasesPlugin,
       simulatorModule,
       catalogServiceMock.factory({ entities }),
@@ -150,6 +152,36 @@ describe('releases router', () => {
     const all = await request(server).get('/api/releases/releases');
     expect(all.body.totalCount).toBe(1);
     expect(all.body.items[0].state).toBe('pending');
+  });
+
+  it('asks the permission policy, per entity for changes, and answers 403 when it denies', async () => {
+    const authorize = jest.fn(async (requests: Array<{ permission: { name: string }; resourceRef?: string }>) =>
+      requests.map(r => ({
+        result: r.permission.name === 'releases.release.read' || r.resourceRef === 'component:default/checkout'
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
+      })),
+    );
+    const server = await startBackend([mockServices.permissions.mock({ authorize: authorize as any }).factory]);
+    const denied = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/recommendations', version: '1' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toBe('Not allowed: releases.release.create on component:default/recommendations');
+    expect(authorize).toHaveBeenCalledWith(
+      [{ permission: expect.objectContaining({ name: 'releases.release.create', resourceType: 'catalog-entity' }), resourceRef: 'component:default/recommendations' }],
+      expect.anything(),
+    );
+    const allowed = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
+    expect(allowed.status).toBe(201);
+    expect((await request(server).get('/api/releases/releases')).body.totalCount).toBe(1);
+  });
+
+  it('refuses reads and actions when the policy denies everything', async () => {
+    const server = await startBackend([mockServices.permissions.factory({ result: AuthorizeResult.DENY })]);
+    const list = await request(server).get('/api/releases/releases');
+    expect(list.status).toBe(403);
+    expect(list.body.error.message).toBe('Not allowed: releases.release.read');
+    const create = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
+    expect(create.status).toBe(403);
   });
 
   it('refuses requests without credentials', async () => {

@@ -1,10 +1,20 @@
 import {
   AuditorService,
+  BackstageCredentials,
   HttpAuthService,
+  PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
 import {
   createReleaseRequestSchema,
+  releaseActPermission,
+  releaseCreatePermission,
+  releasesReadPermission,
   listReleasesQuerySchema,
   RELEASE_ACTIONS,
   ReleaseAction,
@@ -35,8 +45,9 @@ export async function createRouter(options: {
   service: ReleasesService;
   httpAuth: HttpAuthService;
   auditor: AuditorService;
+  permissions: PermissionsService;
 }): Promise<express.Router> {
-  const { service, httpAuth, auditor } = options;
+  const { service, httpAuth, auditor, permissions } = options;
   const router = Router();
   router.use(express.json({ limit: '100kb' }));
   // Malformed JSON is the caller's mistake: a 400 that says so, not a 500.
@@ -57,21 +68,47 @@ export async function createRouter(options: {
     return { credentials, actor };
   };
 
+  /** Throws NotAllowedError (403) unless the permission policy allows it. */
+  const authorize = async (
+    credentials: BackstageCredentials,
+    permission: BasicPermission | ResourcePermission<'catalog-entity'>,
+    resourceRef?: string,
+  ) => {
+    const [decision] = await permissions.authorize(
+      [resourceRef ? { permission: permission as ResourcePermission, resourceRef } : { permission: permission as BasicPermission }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `Not allowed: ${permission.name}${resourceRef ? ` on ${resourceRef}` : ''}`,
+      );
+    }
+  };
+
+  const readerOf = async (req: express.Request) => {
+    const { credentials } = await actorOf(req);
+    await authorize(credentials, releasesReadPermission);
+  };
+
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  router.get('/plans', (_req, res) => {
+  router.get('/plans', async (req, res) => {
+    await readerOf(req);
     res.json(service.listPlans());
   });
 
   router.get('/releases', async (req, res) => {
     const query = parse(listReleasesQuerySchema, req.query, 'query');
+    await readerOf(req);
     res.json(await service.listReleases(query));
   });
 
   router.get('/releases/:id', async (req, res) => {
-    res.json(await service.getRelease(releaseId(req.params.id)));
+    const id = releaseId(req.params.id);
+    await readerOf(req);
+    res.json(await service.getRelease(id));
   });
 
   router.post('/releases', async (req, res) => {
@@ -79,7 +116,9 @@ export async function createRouter(options: {
     try {
       const body = parse(createReleaseRequestSchema, req.body, 'request body');
       const { credentials, actor } = await actorOf(req);
-      const release = await service.createRelease(body, actor, credentials);
+      const release = await service.createRelease(body, actor, credentials, entityRef =>
+        authorize(credentials, releaseCreatePermission, entityRef),
+      );
       await auditorEvent.success({ meta: { releaseId: release.id, entityRef: release.entityRef, version: release.version } });
       res.status(201).json(release);
     } catch (error) {
@@ -97,8 +136,10 @@ export async function createRouter(options: {
     try {
       const id = releaseId(req.params.id);
       const body = parse(releaseActionRequestSchema, req.body, 'request body');
-      const { actor } = await actorOf(req);
-      const release = await service.act(id, action, actor, body.reason);
+      const { credentials, actor } = await actorOf(req);
+      const release = await service.act(id, action, actor, body.reason, entityRef =>
+        authorize(credentials, releaseActPermission, entityRef),
+      );
       await auditorEvent.success({ meta: { releaseId: id, state: release.state } });
       res.json(release);
     } catch (error) {
