@@ -24,7 +24,7 @@ export interface FixedRuleJudgeOptions {
 /** The thresholds the foundation issue specifies. */
 export const DEFAULT_FIXED_RULE_OPTIONS: FixedRuleJudgeOptions = {
   errorRateFailRatio: 1.5,
-  minCanaryErrors: 5,
+  minCanaryErrors: 10,
   p95FailRatio: 2,
   p95WarnRatio: 1.3,
   minRequests: 50,
