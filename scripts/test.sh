@@ -51,6 +51,14 @@ else
   failed=$((failed + 1))
 fi
 
+log "Lint (eslint)"
+if $YARN backstage-cli repo lint >"$REPORTS/lint.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  tail -n 60 "$REPORTS/lint.log"
+  failed=$((failed + 1))
+fi
+
 log "Unit and backend tests (jest)"
 CI=true $YARN backstage-cli repo test --json --outputFile="$REPORTS/jest.json" >"$REPORTS/jest.log" 2>&1
 jest_status=$?

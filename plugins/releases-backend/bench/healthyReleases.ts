@@ -60,7 +60,8 @@ function runHealthyRelease(plan: ReleasePlan, seed: number, judge: FixedRuleJudg
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
     // The driver's window: the current step's samples within the last windowSeconds.
     const since = Math.max(new Date(release.stepStartedAt!).getTime(), t - windowSeconds * 1000);
-    const window = samples.filter(s => s.stepIndex === release.currentStep && new Date(s.at).getTime() > since);
+    const step = release.currentStep;
+    const window = samples.filter(s => s.stepIndex === step && new Date(s.at).getTime() > since);
     const verdict = judge.judge({
       canary: mergeTrafficStats(window.map(s => s.canary)),
       baseline: mergeTrafficStats(window.map(s => s.baseline)),

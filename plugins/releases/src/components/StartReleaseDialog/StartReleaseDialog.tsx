@@ -60,7 +60,6 @@ export const StartReleaseDialog = ({
       <DialogContent>
         {error && <Alert severity="error">{error}</Alert>}
         <TextField
-          autoFocus
           fullWidth
           margin="normal"
           label="Version"
