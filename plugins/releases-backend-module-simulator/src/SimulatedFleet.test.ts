@@ -4,7 +4,7 @@ import {
   mergeTrafficStats,
 } from '@release-pilot/plugin-releases-common';
 import { CHECKOUT_INCIDENT_FAULT, DEFAULT_BASELINE, SimulatedFleet } from './SimulatedFleet';
-import { SeededRandom } from './random';
+import { SeededRandom } from '@release-pilot/plugin-releases-common';
 
 const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0' };
 const faulty = { ...context, version: '2.0.0-faulty' };

@@ -2,6 +2,7 @@ import {
   DEFAULT_LATENCY_BOUNDS_MS,
   emptyTrafficStats,
   MetricSample,
+  SeededRandom,
   TrafficStats,
 } from '@release-pilot/plugin-releases-common';
 import {
@@ -9,7 +10,6 @@ import {
   ReleaseTargetContext,
   TrafficRouter,
 } from '@release-pilot/plugin-releases-node';
-import { SeededRandom } from './random';
 
 /** How one version of a service behaves: its error rate and latency distribution. */
 export interface BehaviourProfile {
