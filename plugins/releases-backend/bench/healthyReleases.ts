@@ -5,7 +5,6 @@
  *   yarn bench:healthy [--runs N] [--plan demo|default] [--min-canary-errors N]
  */
 import {
-  mergeTrafficStats,
   Release,
   ReleasePlan,
   StoredSample,
@@ -18,6 +17,7 @@ import {
   DEFAULT_FIXED_RULE_OPTIONS,
   FixedRuleJudge,
 } from '../src/analysis/FixedRuleJudge';
+import { analysisWindowStart, judgeTick } from '../src/analysis/judgeTick';
 import { handleReleaseEvent } from '../src/engine/engine';
 import { DEFAULT_PLAN } from '../src/engine/plans';
 
@@ -57,16 +57,10 @@ function runHealthyRelease(plan: ReleasePlan, seed: number, judge: FixedRuleJudg
     t += 1000;
     const now = new Date(t);
     const sample = fleet.simulate(context, { from, to: now }, release.canaryWeight);
+    const since = analysisWindowStart(release, now, windowSeconds);
+    const { verdict, state } = judgeTick(judge, release, samples.filter(s => s.at > since), sample, now);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
-    // The driver's window: the current step's samples within the last windowSeconds.
-    const since = Math.max(new Date(release.stepStartedAt!).getTime(), t - windowSeconds * 1000);
-    const step = release.currentStep;
-    const window = samples.filter(s => s.stepIndex === step && new Date(s.at).getTime() > since);
-    const verdict = judge.judge({
-      canary: mergeTrafficStats(window.map(s => s.canary)),
-      baseline: mergeTrafficStats(window.map(s => s.baseline)),
-      now,
-    });
+    release = { ...release, judgeState: state };
     release = handleReleaseEvent(release, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;
   }
   return release;

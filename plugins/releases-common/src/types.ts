@@ -162,6 +162,8 @@ export interface Release {
   reason?: string;
   metadata: Record<string, unknown>;
   latestVerdict?: Verdict;
+  /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
+  judgeState?: unknown;
 }
 
 /** When a step started and ended, for the charts' step boundaries. */

@@ -5,7 +5,7 @@ import {
   Verdict,
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
-import { Judge, JudgeInput } from './judge';
+import { CanaryBaseline, Judge, JudgeInput, JudgeResult } from './judge';
 
 /** Thresholds of the fixed-rule judge. */
 export interface FixedRuleJudgeOptions {
@@ -59,7 +59,12 @@ export class FixedRuleJudge implements Judge {
     private readonly options: FixedRuleJudgeOptions = DEFAULT_FIXED_RULE_OPTIONS,
   ) {}
 
-  judge({ canary, baseline, now }: JudgeInput): Verdict {
+  judge({ window, now }: JudgeInput): JudgeResult {
+    return { verdict: this.judgeWindow(window, now) };
+  }
+
+  /** The verdict on one window of canary and baseline statistics. */
+  judgeWindow({ canary, baseline }: CanaryBaseline, now: Date): Verdict {
     const evidence = [this.judgeErrorRate(canary, baseline), this.judgeP95(canary, baseline)];
     const worst = evidence.reduce((a, b) =>
       SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a,
@@ -72,7 +77,7 @@ export class FixedRuleJudge implements Judge {
     };
   }
 
-  private enoughData(canary: JudgeInput['canary'], baseline: JudgeInput['baseline']) {
+  private enoughData(canary: CanaryBaseline['canary'], baseline: CanaryBaseline['baseline']) {
     return (
       canary.requests >= this.options.minRequests &&
       baseline.requests >= this.options.minRequests
@@ -80,8 +85,8 @@ export class FixedRuleJudge implements Judge {
   }
 
   private judgeErrorRate(
-    canary: JudgeInput['canary'],
-    baseline: JudgeInput['baseline'],
+    canary: CanaryBaseline['canary'],
+    baseline: CanaryBaseline['baseline'],
   ): MetricEvidence {
     const { errorRateFailRatio, minCanaryErrors, minRequests } = this.options;
     const canaryRate = errorRate(canary);
@@ -106,8 +111,8 @@ export class FixedRuleJudge implements Judge {
   }
 
   private judgeP95(
-    canary: JudgeInput['canary'],
-    baseline: JudgeInput['baseline'],
+    canary: CanaryBaseline['canary'],
+    baseline: CanaryBaseline['baseline'],
   ): MetricEvidence {
     const { p95FailRatio, p95WarnRatio, minRequests } = this.options;
     const canaryP95 = histogramQuantile(canary.latency, 0.95);

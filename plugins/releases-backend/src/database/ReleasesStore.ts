@@ -50,6 +50,7 @@ type ReleaseRow = {
   reason: string | null;
   metadata: string;
   latest_verdict: string | null;
+  judge_state: string | null;
   lease_owner?: string | null;
   lease_expires_at?: string | null;
 };
@@ -76,6 +77,7 @@ function toRow(release: Release): ReleaseRow {
     reason: release.reason ?? null,
     metadata: JSON.stringify(release.metadata),
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
+    judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
   };
 }
 
@@ -100,6 +102,7 @@ function fromRow(row: ReleaseRow): Release {
     reason: row.reason ?? undefined,
     metadata: JSON.parse(row.metadata),
     latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
+    judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
   };
 }
 

@@ -1,6 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
-  mergeTrafficStats,
   Release,
   ReleaseAction,
   StoredSample,
@@ -10,6 +9,7 @@ import {
   ReleaseTargetContext,
 } from '@release-pilot/plugin-releases-node';
 import { Judge } from '../analysis/judge';
+import { analysisWindowStart, judgeTick } from '../analysis/judgeTick';
 import { Clock } from '../engine/clock';
 import {
   EngineEvent,
@@ -123,17 +123,9 @@ export class ReleaseDriver {
       await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
-    const windowStart = new Date(now.getTime() - options.analysisWindowSeconds * 1000).toISOString();
-    const stepStart = release.stepStartedAt ?? release.createdAt;
-    const since = windowStart > stepStart ? windowStart : stepStart;
-    const earlier = (await store.listSamples(release.id, { since })).filter(
-      s => s.stepIndex === release.currentStep,
-    );
-    const verdict = judge.judge({
-      canary: mergeTrafficStats([...earlier.map(s => s.canary), sample.canary]),
-      baseline: mergeTrafficStats([...earlier.map(s => s.baseline), sample.baseline]),
-      now,
-    });
+    const since = analysisWindowStart(release, now, options.analysisWindowSeconds);
+    const earlier = await store.listSamples(release.id, { since });
+    const { verdict, state: judgeState } = judgeTick(judge, release, earlier, sample, now);
     const stored: StoredSample = {
       at: now.toISOString(),
       stepIndex: release.currentStep,
@@ -143,7 +135,7 @@ export class ReleaseDriver {
       verdict,
     };
     await store.appendSample(release.id, stored);
-    const withVerdict = { ...release, latestVerdict: verdict };
+    const withVerdict = { ...release, latestVerdict: verdict, judgeState };
     await this.handle(
       withVerdict,
       { type: 'tick', verdict, canaryRequests: sample.canary.requests },
