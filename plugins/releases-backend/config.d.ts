@@ -19,8 +19,15 @@ export interface Config {
         }>;
       };
     };
-    /** Thresholds of the fixed-rule judge. */
+    /** The judge: `sequential` (default, anytime-valid tests) or `fixed` (ratio thresholds). */
     judge?: {
+      type?: 'sequential' | 'fixed';
+      /** Sequential: the false-rollback probability per metric over a whole release. Default 0.01. */
+      alpha?: number;
+      /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable) and whether it rolls back or pauses. */
+      errorRate?: { minEffect?: number; critical?: boolean };
+      /** Sequential: the share of requests slower than the baseline's quantile. */
+      latency?: { quantile?: number; minEffect?: number; critical?: boolean };
       errorRateFailRatio?: number;
       minCanaryErrors?: number;
       p95FailRatio?: number;

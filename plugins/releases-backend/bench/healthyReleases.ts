@@ -2,7 +2,7 @@
  * How often does the judge stop a healthy release? Runs N healthy canaries (A/A: the canary behaves
  * exactly like the baseline) of the simulated fleet through the real engine and judge in virtual time,
  * one seed per run, and counts the outcomes. Usage:
- *   yarn bench:healthy [--runs N] [--plan demo|default] [--min-canary-errors N]
+ *   yarn bench:healthy [--runs N] [--plan demo|default] [--judge sequential|fixed] [--min-canary-errors N]
  */
 import {
   Release,
@@ -17,7 +17,12 @@ import {
   DEFAULT_FIXED_RULE_OPTIONS,
   FixedRuleJudge,
 } from '../src/analysis/FixedRuleJudge';
+import { Judge } from '../src/analysis/judge';
 import { analysisWindowStart, judgeTick } from '../src/analysis/judgeTick';
+import {
+  DEFAULT_SEQUENTIAL_OPTIONS,
+  SequentialJudge,
+} from '../src/analysis/sequential/SequentialJudge';
 import { handleReleaseEvent } from '../src/engine/engine';
 import { DEFAULT_PLAN } from '../src/engine/plans';
 
@@ -37,7 +42,7 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
-function runHealthyRelease(plan: ReleasePlan, seed: number, judge: FixedRuleJudge, windowSeconds: number): Release {
+function runHealthyRelease(plan: ReleasePlan, seed: number, judge: Judge, windowSeconds: number): Release {
   const fleet = new SimulatedFleet({ seed, rps: 2000, baseline: DEFAULT_BASELINE, faults: [] });
   const context = { entityRef: 'component:default/bench', releaseId: `run-${seed}`, version: `1.0.${seed}` };
   let t = Date.UTC(2026, 0, 1);
@@ -75,7 +80,15 @@ if (!plan || !(runs > 0) || !(minCanaryErrors >= 0)) {
   console.error(`Usage: --runs N (>0) --plan ${Object.keys(PLANS).join('|')} --min-canary-errors N --window-seconds N`);
   process.exit(2);
 }
-const judge = new FixedRuleJudge({ ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors });
+const judgeType = arg('judge', 'sequential');
+if (judgeType !== 'sequential' && judgeType !== 'fixed') {
+  console.error('Usage: --judge sequential|fixed');
+  process.exit(2);
+}
+const judge: Judge =
+  judgeType === 'fixed'
+    ? new FixedRuleJudge({ ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors })
+    : new SequentialJudge();
 const outcomes: Record<string, number> = {};
 const stops: Record<string, number> = {};
 const started = Date.now();
@@ -93,7 +106,10 @@ const rate = (n = 0) => `${((100 * n) / runs).toFixed(1)}%`;
 const result = {
   plan: planName,
   runs,
-  judge: { ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors, windowSeconds },
+  judge:
+    judgeType === 'fixed'
+      ? { type: 'fixed', ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors, windowSeconds }
+      : { type: 'sequential', ...DEFAULT_SEQUENTIAL_OPTIONS },
   succeeded: outcomes.succeeded ?? 0,
   falseRollbacks: outcomes['rolled back'] ?? 0,
   falseRollbackRate: rate(outcomes['rolled back']),

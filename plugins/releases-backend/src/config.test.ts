@@ -1,4 +1,6 @@
 import { ConfigReader } from '@backstage/config';
+import { FixedRuleJudge } from './analysis/FixedRuleJudge';
+import { SequentialJudge } from './analysis/sequential/SequentialJudge';
 import { readReleasesConfig } from './config';
 
 describe('readReleasesConfig', () => {
@@ -12,9 +14,17 @@ describe('readReleasesConfig', () => {
     );
   });
 
-  it('reads judge thresholds', () => {
-    const config = readReleasesConfig(new ConfigReader({ releases: { judge: { p95FailRatio: 3, windowSeconds: 10 } } }));
-    expect(config.judge.p95FailRatio).toBe(3);
-    expect(config.driver.analysisWindowSeconds).toBe(10);
+  it('uses the sequential judge unless told otherwise', () => {
+    expect(readReleasesConfig(new ConfigReader({})).judge).toBeInstanceOf(SequentialJudge);
+    const fixed = readReleasesConfig(new ConfigReader({ releases: { judge: { type: 'fixed', windowSeconds: 10 } } }));
+    expect(fixed.judge).toBeInstanceOf(FixedRuleJudge);
+    expect(fixed.driver.analysisWindowSeconds).toBe(10);
+  });
+
+  it('refuses an unknown judge, an impossible alpha or quantile, naming the key', () => {
+    const read = (judge: object) => () => readReleasesConfig(new ConfigReader({ releases: { judge } }));
+    expect(read({ type: 'magic' })).toThrow("Invalid config releases.judge.type: 'magic'; use 'sequential' or 'fixed'");
+    expect(read({ alpha: 0.7 })).toThrow('Invalid config releases.judge.alpha: 0.7; it must be above 0 and below 0.5');
+    expect(read({ latency: { quantile: 95 } })).toThrow(/releases.judge.latency.quantile: 95/);
   });
 });

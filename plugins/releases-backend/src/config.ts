@@ -1,8 +1,14 @@
 import { Config } from '@backstage/config';
 import {
   DEFAULT_FIXED_RULE_OPTIONS,
+  FixedRuleJudge,
   FixedRuleJudgeOptions,
 } from './analysis/FixedRuleJudge';
+import { Judge } from './analysis/judge';
+import {
+  DEFAULT_SEQUENTIAL_OPTIONS,
+  SequentialJudge,
+} from './analysis/sequential/SequentialJudge';
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
 import { DEFAULT_ENGINE_OPTIONS } from './engine/engine';
 import { PlanCatalog } from './engine/plans';
@@ -11,7 +17,7 @@ import { PlanCatalog } from './engine/plans';
 export interface ReleasesConfig {
   tickSeconds: number;
   plans: PlanCatalog;
-  judge: FixedRuleJudgeOptions;
+  judge: Judge;
   driver: ReleaseDriverOptions;
 }
 
@@ -31,13 +37,38 @@ function positiveNumber(
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
-  const judge: FixedRuleJudgeOptions = {
+  const judgeType = config.getOptionalString('releases.judge.type') ?? 'sequential';
+  if (judgeType !== 'sequential' && judgeType !== 'fixed') {
+    throw new Error(`Invalid config releases.judge.type: '${judgeType}'; use 'sequential' or 'fixed'`);
+  }
+  const fixed: FixedRuleJudgeOptions = {
     errorRateFailRatio: positiveNumber(config, 'releases.judge.errorRateFailRatio', DEFAULT_FIXED_RULE_OPTIONS.errorRateFailRatio, 1),
     minCanaryErrors: positiveNumber(config, 'releases.judge.minCanaryErrors', DEFAULT_FIXED_RULE_OPTIONS.minCanaryErrors, 0),
     p95FailRatio: positiveNumber(config, 'releases.judge.p95FailRatio', DEFAULT_FIXED_RULE_OPTIONS.p95FailRatio, 1),
     p95WarnRatio: positiveNumber(config, 'releases.judge.p95WarnRatio', DEFAULT_FIXED_RULE_OPTIONS.p95WarnRatio, 1),
     minRequests: positiveNumber(config, 'releases.judge.minRequests', DEFAULT_FIXED_RULE_OPTIONS.minRequests, 1),
   };
+  const alpha = config.getOptionalNumber('releases.judge.alpha') ?? DEFAULT_SEQUENTIAL_OPTIONS.alpha;
+  if (!(alpha > 0 && alpha < 0.5)) {
+    throw new Error(`Invalid config releases.judge.alpha: ${alpha}; it must be above 0 and below 0.5`);
+  }
+  const metric = (key: 'errorRate' | 'latency') => ({
+    minEffect: positiveNumber(config, `releases.judge.${key}.minEffect`, DEFAULT_SEQUENTIAL_OPTIONS[key].minEffect, 0),
+    critical: config.getOptionalBoolean(`releases.judge.${key}.critical`) ?? true,
+  });
+  const quantile = config.getOptionalNumber('releases.judge.latency.quantile') ?? DEFAULT_SEQUENTIAL_OPTIONS.latency.quantile;
+  if (!(quantile > 0 && quantile < 1)) {
+    throw new Error(`Invalid config releases.judge.latency.quantile: ${quantile}; it must be between 0 and 1, e.g. 0.95`);
+  }
+  const judge =
+    judgeType === 'fixed'
+      ? new FixedRuleJudge(fixed)
+      : new SequentialJudge({
+          alpha,
+          minRequests: fixed.minRequests,
+          errorRate: metric('errorRate'),
+          latency: { ...metric('latency'), quantile },
+        });
   return {
     tickSeconds,
     plans: PlanCatalog.fromConfig(config),

@@ -9,7 +9,6 @@ import {
   releasesTargetsExtensionPoint,
 } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
-import { FixedRuleJudge } from './analysis/FixedRuleJudge';
 import { readReleasesConfig } from './config';
 import { ReleasesStore } from './database/ReleasesStore';
 import { ReleaseDriver } from './driver/ReleaseDriver';
@@ -59,7 +58,7 @@ export const releasesPlugin = createBackendPlugin({
         const driver = new ReleaseDriver({
           store,
           targets,
-          judge: new FixedRuleJudge(settings.judge),
+          judge: settings.judge,
           clock: systemClock,
           logger,
           owner: `releases-${randomUUID()}`,

@@ -99,6 +99,14 @@ export interface MetricEvidence {
   baselineRequests: number;
   /** The rule that decided, in words, e.g. "canary error rate > 1.5x baseline and >= 5 errors". */
   rule: string;
+  /** Sequential tests: the canary/baseline ratio of the tested rate over the release so far. */
+  estimate?: number;
+  /** Sequential tests: its anytime-valid lower confidence bound (the canary is at least this much worse). */
+  lowerBound?: number;
+  /** Sequential tests: the evidence against "no more than the tolerance worse" (an e-value; 1/alpha rejects). */
+  eValue?: number;
+  /** Latency: the threshold (ms) above which a request counts as slow. */
+  threshold?: number;
 }
 
 /** The judge's overall verdict for one tick, with evidence per metric. */

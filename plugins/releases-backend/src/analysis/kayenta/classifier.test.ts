@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readSharedJson } from '../../__testUtils__/sharedData';
 import { classifyByMeans, classifyMetric, cles, KayentaMetricSettings, meanRatio } from './classifier';
 
 // The 37 cases of Kayenta's ClassifierSuite.scala (../shared/data/kayenta).
@@ -24,9 +23,7 @@ type Vector = {
   reason_nonempty_only: boolean;
 };
 
-const vectors = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../../../../shared/data/kayenta/classifier_suite_vectors.json'), 'utf8'),
-).cases as Vector[];
+const vectors = readSharedJson<{ cases: unknown[] }>('data/kayenta/classifier_suite_vectors.json').cases as Vector[];
 
 function settingsOf(v: Vector): Partial<KayentaMetricSettings> {
   return {

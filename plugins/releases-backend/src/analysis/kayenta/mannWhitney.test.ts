@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readSharedJson } from '../../__testUtils__/sharedData';
 import { mannWhitneyInterval } from './mannWhitney';
 
 // Kayenta's own Mann-Whitney confidence-interval vectors, tied out by Kayenta against R.
-const vectors = JSON.parse(
-  readFileSync(resolve(__dirname, '../../../../../../shared/data/kayenta/mannwhitney_ci_vectors.json'), 'utf8'),
-).cases as Array<{
+const vectors = readSharedJson<{ cases: unknown[] }>('data/kayenta/mannwhitney_ci_vectors.json').cases as Array<{
   test: string;
   x_experiment: number[];
   y_control: number[];

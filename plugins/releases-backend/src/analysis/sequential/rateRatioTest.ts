@@ -1,0 +1,123 @@
+/**
+ * An anytime-valid sequential test of the ratio of two event rates (canary over baseline), for
+ * counts that arrive tick by tick while the traffic split changes.
+ *
+ * Given a tick's events, the canary's share of them is Binomial with q(θ) = θ·nc / (θ·nc + nb), where
+ * θ is the canary/baseline rate ratio and nc, nb the requests each side served in that tick. The
+ * running likelihood of every θ on a fixed grid is kept; against the null θ ≤ θ0, the likelihood
+ * ratio mixed over a fixed prior on the grid points above θ0 is a non-negative supermartingale, so by
+ * Ville's inequality it ever reaches 1/α with probability at most α: however often it is looked at,
+ * across steps and weight changes (in the spirit of Lindon & Malek 2022, "Anytime-valid inference for
+ * multinomial count data").
+ */
+
+/** One tick's counts. */
+export interface RateCounts {
+  canaryEvents: number;
+  canaryRequests: number;
+  baselineEvents: number;
+  baselineRequests: number;
+}
+
+/** The running state: log-likelihood per grid point and the totals. JSON-serializable. */
+export interface RateTestState {
+  logLikelihood: number[];
+  totals: RateCounts;
+}
+
+/** What the test says now. */
+export interface RateTestResult {
+  /** Evidence against θ ≤ θ0 (an e-value); at 1/α or more the null is rejected. */
+  eValue: number;
+  rejected: boolean;
+  /** The canary/baseline rate ratio over everything seen. */
+  estimate: number;
+  /** Anytime-valid lower confidence bound of θ at level 1 - α (the grid resolution rounds it down). */
+  lowerBound: number;
+}
+
+const GRID_STEP = 1.1;
+const GRID_MAX = 64;
+
+/** The grid of rate ratios: θ0 itself, then geometric steps of 10 % up to 64, and below θ0 down to 1/64. */
+export function rateRatioGrid(theta0: number): number[] {
+  const below: number[] = [];
+  for (let t = theta0 / GRID_STEP; t >= 1 / GRID_MAX; t /= GRID_STEP) below.unshift(t);
+  const above: number[] = [];
+  for (let t = theta0; t <= GRID_MAX; t *= GRID_STEP) above.push(t);
+  return [...below, ...above];
+}
+
+/** A fresh state for a grid. */
+export function emptyRateTest(grid: number[]): RateTestState {
+  return {
+    logLikelihood: new Array(grid.length).fill(0),
+    totals: { canaryEvents: 0, canaryRequests: 0, baselineEvents: 0, baselineRequests: 0 },
+  };
+}
+
+/** Adds one tick's counts. Ticks where one side served nothing carry no information and change nothing. */
+export function updateRateTest(grid: number[], state: RateTestState, tick: RateCounts): RateTestState {
+  const totals = {
+    canaryEvents: state.totals.canaryEvents + tick.canaryEvents,
+    canaryRequests: state.totals.canaryRequests + tick.canaryRequests,
+    baselineEvents: state.totals.baselineEvents + tick.baselineEvents,
+    baselineRequests: state.totals.baselineRequests + tick.baselineRequests,
+  };
+  const events = tick.canaryEvents + tick.baselineEvents;
+  if (events === 0 || tick.canaryRequests === 0 || tick.baselineRequests === 0) {
+    return { logLikelihood: state.logLikelihood, totals };
+  }
+  const logLikelihood = grid.map((theta, k) => {
+    const canaryWeight = theta * tick.canaryRequests;
+    const q = canaryWeight / (canaryWeight + tick.baselineRequests);
+    return state.logLikelihood[k] + tick.canaryEvents * Math.log(q) + tick.baselineEvents * Math.log1p(-q);
+  });
+  return { logLikelihood, totals };
+}
+
+/**
+ * log e-value against θ ≤ grid[i] for every i at once: the likelihood ratio mixed uniformly over the
+ * grid points above grid[i], from one running log-sum-exp taken from the top of the grid down.
+ */
+function logEValues(state: RateTestState): number[] {
+  const l = state.logLikelihood;
+  const result = new Array<number>(l.length);
+  let max = -Infinity;
+  let scaledSum = 0; // sum of exp(l[k] - max) over k above i
+  for (let i = l.length - 1; i >= 0; i--) {
+    const count = l.length - 1 - i;
+    result[i] = count === 0 ? 0 : max + Math.log(scaledSum / count) - l[i];
+    if (l[i] > max) {
+      scaledSum = scaledSum * Math.exp(max - l[i]) + 1;
+      max = l[i];
+    } else {
+      scaledSum += Math.exp(l[i] - max);
+    }
+  }
+  return result;
+}
+
+/** The test's answer for the null θ ≤ θ0 (grid[nullIndex]) at level α. */
+export function evaluateRateTest(
+  grid: number[],
+  state: RateTestState,
+  nullIndex: number,
+  alpha: number,
+): RateTestResult {
+  const threshold = Math.log(1 / alpha);
+  const logE = logEValues(state);
+  // The confidence sequence: every θ' whose own test is not rejected. Its lower end is the bound.
+  const lowerIndex = logE.findIndex(value => value < threshold);
+  const { canaryEvents, canaryRequests, baselineEvents, baselineRequests } = state.totals;
+  const estimate =
+    canaryRequests > 0 && baselineRequests > 0 && baselineEvents > 0
+      ? canaryEvents / canaryRequests / (baselineEvents / baselineRequests)
+      : NaN;
+  return {
+    eValue: Math.exp(logE[nullIndex]),
+    rejected: logE[nullIndex] >= threshold,
+    estimate,
+    lowerBound: lowerIndex <= 0 ? 0 : grid[lowerIndex],
+  };
+}
