@@ -65,6 +65,8 @@ test.describe.serial('Releases tab', () => {
     );
     await expect(page.getByTestId('release-state').first()).toHaveText('rolled back');
     await expect(page.getByTestId('release-charts')).toBeVisible();
+    // The sequential judge's evidence, in words.
+    await expect(page.getByTestId('evidence-p95LatencyMs')).toContainText(/Canary slow requests [\d.]+x the baseline's/);
     await expect(page.getByRole('table', { name: 'release timeline' })).toContainText('Rolled back: canary weight 0%');
     if (process.env.RELEASE_PILOT_SCREENSHOT) {
       await page.waitForTimeout(2000);

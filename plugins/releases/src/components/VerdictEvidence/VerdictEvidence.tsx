@@ -8,7 +8,7 @@ import {
   Typography,
 } from '@material-ui/core';
 import { Verdict, VerdictOutcome } from '@release-pilot/plugin-releases-common';
-import { formatMetric, formatRatio, METRIC_LABELS } from './format';
+import { describeEvidence, formatMetric, formatRatio, METRIC_LABELS } from './format';
 
 const OUTCOME_COLORS: Record<VerdictOutcome, string> = {
   pass: '#2e7d32',
@@ -35,7 +35,7 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
           <TableCell align="right">Baseline</TableCell>
           <TableCell align="right">Ratio</TableCell>
           <TableCell>Outcome</TableCell>
-          <TableCell>Rule</TableCell>
+          <TableCell>Why</TableCell>
         </TableRow>
       </TableHead>
       <TableBody>
@@ -47,6 +47,11 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
             <TableCell align="right">{formatRatio(e)}</TableCell>
             <TableCell style={{ color: OUTCOME_COLORS[e.outcome] }}>{e.outcome}</TableCell>
             <TableCell>
+              {describeEvidence(e) && (
+                <Typography variant="body2" data-testid={`evidence-${e.metric}`}>
+                  {describeEvidence(e)}
+                </Typography>
+              )}
               <Typography variant="caption">
                 {e.rule} ({e.canaryRequests.toLocaleString('en-US')} canary /{' '}
                 {e.baselineRequests.toLocaleString('en-US')} baseline requests)

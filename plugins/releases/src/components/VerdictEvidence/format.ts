@@ -19,3 +19,16 @@ export function formatRatio(evidence: MetricEvidence): string {
   if (evidence.baseline === 0) return evidence.canary === 0 ? '1.0x' : 'n/a';
   return `${(evidence.canary / evidence.baseline).toFixed(1)}x`;
 }
+
+/**
+ * The sequential test's evidence in words, e.g. "slow requests 19.8x the baseline's (at least 6.2x);
+ * evidence 2,300 of 100 needed to roll back". Empty for judges without it.
+ */
+export function describeEvidence(evidence: MetricEvidence): string {
+  if (evidence.estimate === undefined || evidence.eValue === undefined) return '';
+  const what = evidence.metric === 'errorRate' ? 'errors' : 'slow requests';
+  const ratio = Number.isFinite(evidence.estimate) ? `${evidence.estimate.toFixed(2)}x the baseline's` : 'no baseline events yet';
+  const bound = evidence.lowerBound && evidence.lowerBound > 0 ? ` (at least ${evidence.lowerBound.toFixed(2)}x)` : '';
+  const strength = evidence.eValue >= 1000 ? Math.round(evidence.eValue).toLocaleString('en-US') : evidence.eValue.toPrecision(2);
+  return `Canary ${what} ${ratio}${bound}; evidence ${strength}`;
+}

@@ -1,0 +1,30 @@
+import { MetricEvidence } from '@release-pilot/plugin-releases-common';
+import { describeEvidence, formatMetric } from './format';
+
+const base: MetricEvidence = {
+  metric: 'p95LatencyMs',
+  outcome: 'fail',
+  canary: 2840,
+  baseline: 145,
+  canaryRequests: 60,
+  baselineRequests: 5940,
+  rule: 'r',
+};
+
+describe('verdict formatting', () => {
+  it('formats values as owners read them', () => {
+    expect(formatMetric('errorRate', 0.0018)).toBe('0.180%');
+    expect(formatMetric('p95LatencyMs', 2840.4)).toBe('2,840 ms');
+    expect(formatMetric('p95LatencyMs', NaN)).toBe('no data');
+  });
+
+  it('puts the sequential evidence in words, and nothing for judges without it', () => {
+    expect(describeEvidence({ ...base, estimate: 19.8, lowerBound: 6.2, eValue: 2300 })).toBe(
+      "Canary slow requests 19.80x the baseline's (at least 6.20x); evidence 2,300",
+    );
+    expect(describeEvidence({ ...base, metric: 'errorRate', estimate: NaN, lowerBound: 0, eValue: 0.5 })).toBe(
+      'Canary errors no baseline events yet; evidence 0.50',
+    );
+    expect(describeEvidence(base)).toBe('');
+  });
+});
