@@ -42,6 +42,9 @@ function arg(name: string, fallback: string): string {
   return i > 0 ? process.argv[i + 1] : fallback;
 }
 
+/** Milliseconds of every judge evaluation, for the cost per tick. */
+const judgeTimings: number[] = [];
+
 function runHealthyRelease(plan: ReleasePlan, seed: number, judge: Judge, windowSeconds: number): Release {
   const fleet = new SimulatedFleet({ seed, rps: 2000, baseline: DEFAULT_BASELINE, faults: [] });
   const context = { entityRef: 'component:default/bench', releaseId: `run-${seed}`, version: `1.0.${seed}` };
@@ -63,7 +66,10 @@ function runHealthyRelease(plan: ReleasePlan, seed: number, judge: Judge, window
     const now = new Date(t);
     const sample = fleet.simulate(context, { from, to: now }, release.canaryWeight);
     const since = analysisWindowStart(release, now, windowSeconds);
-    const { verdict, state } = judgeTick(judge, release, samples.filter(s => s.at > since), sample, now);
+    const window = samples.filter(s => s.at > since);
+    const judgeStarted = performance.now();
+    const { verdict, state } = judgeTick(judge, release, window, sample, now);
+    judgeTimings.push(performance.now() - judgeStarted);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
     release = { ...release, judgeState: state };
     release = handleReleaseEvent(release, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;
@@ -116,6 +122,11 @@ const result = {
   falsePauses: outcomes.paused ?? 0,
   falsePauseRate: rate(outcomes.paused),
   stops,
+  judgeMsPerTick: (() => {
+    const sorted = [...judgeTimings].sort((a, b) => a - b);
+    const at = (q: number) => Number(sorted[Math.floor(q * (sorted.length - 1))].toFixed(4));
+    return { ticks: sorted.length, median: at(0.5), p99: at(0.99) };
+  })(),
   seconds: (Date.now() - started) / 1000,
 };
 console.log(JSON.stringify(result, null, 2));

@@ -1,6 +1,5 @@
 import {
   emptyTrafficStats,
-  Release,
   SeededRandom,
   TrafficStats,
 } from '@release-pilot/plugin-releases-common';
@@ -121,4 +120,3 @@ describe('SequentialJudge', () => {
   });
 });
 
-export type { Release };

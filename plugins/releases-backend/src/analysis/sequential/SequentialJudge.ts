@@ -155,7 +155,7 @@ export class SequentialJudge implements Judge {
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
         threshold: previous.slowThresholdMs,
-        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? '(the baseline ' + quantileName + ')'} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${(100 * (1 - alpha)).toFixed(0)} % confidence`,
+        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${(100 * (1 - alpha)).toFixed(0)} % confidence`,
       }),
     ];
     return { verdict: this.verdict(evidence, now), state: nextState };
