@@ -2,6 +2,7 @@ import {
   DEFAULT_LATENCY_BOUNDS_MS,
   emptyTrafficStats,
   MetricSample,
+  normalCdf,
   SeededRandom,
   TrafficStats,
 } from '@release-pilot/plugin-releases-common';
@@ -117,14 +118,33 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
   ) {
     stats.requests += requests;
     stats.errors += random.binomial(requests, profile.errorRate);
+    // The latency histogram is multinomial over the buckets of the lognormal: draw each bucket's
+    // count as a binomial of what is left, instead of one latency per request.
+    const probabilities = this.bucketProbabilities(profile);
+    let left = requests;
+    let mass = 1;
+    for (let i = 0; i < probabilities.length && left > 0; i++) {
+      const p = mass > 0 ? Math.min(1, probabilities[i] / mass) : 1;
+      const count = i === probabilities.length - 1 ? left : random.binomial(left, p);
+      stats.latency.counts[i] += count;
+      left -= count;
+      mass -= probabilities[i];
+    }
+  }
+
+  private readonly bucketCache = new Map<BehaviourProfile, number[]>();
+
+  /** P(latency in bucket i) for a profile's lognormal, cached per profile. */
+  private bucketProbabilities(profile: BehaviourProfile): number[] {
+    const cached = this.bucketCache.get(profile);
+    if (cached) return cached;
     const median = profile.latencyMs.p50;
     const sigma = Math.log(profile.latencyMs.p95 / median) / Z95;
+    const cdf = (ms: number) => normalCdf(Math.log(ms / median) / sigma);
     const bounds = DEFAULT_LATENCY_BOUNDS_MS;
-    for (let i = 0; i < requests; i++) {
-      const latency = random.lognormal(median, sigma);
-      let bucket = 0;
-      while (bucket < bounds.length && latency > bounds[bucket]) bucket++;
-      stats.latency.counts[bucket]++;
-    }
+    const probabilities = bounds.map((bound, i) => cdf(bound) - (i === 0 ? 0 : cdf(bounds[i - 1])));
+    probabilities.push(1 - cdf(bounds[bounds.length - 1]));
+    this.bucketCache.set(profile, probabilities);
+    return probabilities;
   }
 }
