@@ -14,6 +14,8 @@ export interface JudgeInput {
   window: CanaryBaseline;
   /** The state this judge returned on the previous tick of the release; undefined on the first. */
   state?: unknown;
+  /** Which step of how many the release is on. */
+  step: { index: number; count: number };
   now: Date;
 }
 

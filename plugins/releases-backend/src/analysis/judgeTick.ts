@@ -34,6 +34,7 @@ export function judgeTick(
       baseline: mergeTrafficStats([...window.map(s => s.baseline), sample.baseline]),
     },
     state: release.judgeState,
+    step: { index: release.currentStep, count: release.plan.steps.length },
     now,
   });
 }

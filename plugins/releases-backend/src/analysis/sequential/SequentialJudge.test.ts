@@ -8,6 +8,7 @@ import { DEFAULT_SEQUENTIAL_OPTIONS, SequentialJudge } from './SequentialJudge';
 import { emptyRateTest, evaluateRateTest, rateRatioGrid, updateRateTest } from './rateRatioTest';
 
 const now = new Date('2026-01-01T00:00:00.000Z');
+const step = { index: 0, count: 1 };
 
 /** One side's second of traffic: Poisson-ish requests, binomial errors, latencies in two buckets. */
 function side(random: SeededRandom, requests: number, errorRate: number, slowShare: number): TrafficStats {
@@ -34,7 +35,7 @@ function run(seed: number, ticks: number, weight: number, canary: { errorRate: n
       canary: side(random, canaryRequests, canary.errorRate, canary.slowShare),
       baseline: side(random, total - canaryRequests, 0.0002, 0.05),
     };
-    const result = judge.judge({ sample, window: sample, state, now });
+    const result = judge.judge({ sample, window: sample, state, step, now });
     state = JSON.parse(JSON.stringify(result.state)); // the driver persists it as JSON
     if (result.verdict.outcome === 'fail') return { failedAt: t, verdict: result.verdict };
   }
@@ -97,11 +98,34 @@ describe('SequentialJudge', () => {
     expect(failures).toBeLessThanOrEqual(4);
   });
 
+  it('tests each step afresh at alpha / steps, so a long healthy history does not slow detection', () => {
+    const judge = new SequentialJudge();
+    const random = new SeededRandom(9);
+    let state: unknown;
+    const tickAt = (index: number, slowShare: number) => {
+      const sample = { canary: side(random, 200, 0.0002, slowShare), baseline: side(random, 1800, 0.0002, 0.05) };
+      const result = judge.judge({ sample, window: sample, state, step: { index, count: 6 }, now });
+      state = result.state;
+      return result.verdict;
+    };
+    for (let t = 0; t < 1500; t++) expect(tickAt(0, 0.05).outcome).not.toBe('fail');
+    // A modest slowdown (2x the slow share) from the next step on: about 2 nats of evidence a tick
+    // against a threshold of log(600) plus the mixture's cost, so a handful of ticks.
+    let ticks = 1;
+    let verdict = tickAt(1, 0.1);
+    while (verdict.outcome !== 'fail' && ticks < 30) {
+      verdict = tickAt(1, 0.1);
+      ticks++;
+    }
+    expect(ticks).toBeLessThanOrEqual(15);
+    expect(verdict.evidence[1].rule).toMatch(/e-value >= 600 at this step/);
+  });
+
   it('starts afresh from a state of another configuration', () => {
     const other = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, errorRate: { minEffect: 0.5, critical: true } });
     const sample = { canary: emptyTrafficStats(), baseline: emptyTrafficStats() };
-    const { state } = other.judge({ sample, window: sample, now });
-    const result = new SequentialJudge().judge({ sample, window: sample, state, now });
+    const { state } = other.judge({ sample, window: sample, step, now });
+    const result = new SequentialJudge().judge({ sample, window: sample, state, step, now });
     expect(result.verdict.outcome).toBe('inconclusive');
   });
 
@@ -112,7 +136,7 @@ describe('SequentialJudge', () => {
     let outcome = 'pass';
     for (let t = 0; t < 20 && outcome !== 'warn'; t++) {
       const sample = { canary: side(random, 200, 0.0002, 0.9), baseline: side(random, 1800, 0.0002, 0.05) };
-      const result = judge.judge({ sample, window: sample, state, now });
+      const result = judge.judge({ sample, window: sample, state, step, now });
       state = result.state;
       outcome = result.verdict.outcome;
     }

@@ -50,6 +50,8 @@ export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
 /** What the judge remembers across the ticks of a release. */
 interface SequentialState {
   version: 1;
+  /** The step the tests belong to: each step tests afresh at alpha / steps. */
+  stepIndex: number;
   errors: RateTestState;
   slow: RateTestState;
   /** The latency above which a request counts as slow, fixed from earlier ticks' baseline. */
@@ -93,25 +95,30 @@ export class SequentialJudge implements Judge {
     this.slowGrid = rateRatioGrid(1 + options.latency.minEffect);
   }
 
-  private freshState(): SequentialState {
-    return { version: 1, errors: emptyRateTest(this.errorGrid), slow: emptyRateTest(this.slowGrid) };
+  private freshState(stepIndex: number, slowThresholdMs?: number): SequentialState {
+    return { version: 1, stepIndex, errors: emptyRateTest(this.errorGrid), slow: emptyRateTest(this.slowGrid), slowThresholdMs };
   }
 
-  private validState(state: unknown): SequentialState {
+  /**
+   * The state to continue. Each step starts its tests afresh, so that a long healthy history does not
+   * slow the detection of a fault that appears at a later step; the steps share alpha (a union bound).
+   */
+  private validState(state: unknown, stepIndex: number): SequentialState {
     const s = state as SequentialState | undefined;
+    if (s?.version === 1 && s.stepIndex !== stepIndex) return this.freshState(stepIndex, s.slowThresholdMs);
     // A state from another configuration (other grids) cannot be continued.
     if (
       s?.version !== 1 ||
       s.errors?.logLikelihood?.length !== this.errorGrid.length ||
       s.slow?.logLikelihood?.length !== this.slowGrid.length
     ) {
-      return this.freshState();
+      return this.freshState(stepIndex);
     }
     return s;
   }
 
-  judge({ sample, window, state, now }: JudgeInput): JudgeResult {
-    const previous = this.validState(state);
+  judge({ sample, window, state, step, now }: JudgeInput): JudgeResult {
+    const previous = this.validState(state, step.index);
     const errors = updateRateTest(this.errorGrid, previous.errors, {
       canaryEvents: sample.canary.errors,
       canaryRequests: sample.canary.requests,
@@ -132,9 +139,10 @@ export class SequentialJudge implements Judge {
     // The next tick's threshold comes from data up to now only, so it is fixed before that tick's data.
     const slowThresholdMs =
       bucketBoundAbove(window.baseline, this.options.latency.quantile) ?? previous.slowThresholdMs;
-    const nextState: SequentialState = { version: 1, errors, slow, slowThresholdMs };
+    const nextState: SequentialState = { version: 1, stepIndex: step.index, errors, slow, slowThresholdMs };
 
-    const { alpha } = this.options;
+    const alpha = this.options.alpha / Math.max(1, step.count);
+    const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
     const errorTest = evaluateRateTest(this.errorGrid, errors, this.errorGrid.indexOf(1 + this.options.errorRate.minEffect), alpha);
     const slowTest = evaluateRateTest(this.slowGrid, slow, this.slowGrid.indexOf(1 + this.options.latency.minEffect), alpha);
     const enough = window.canary.requests >= this.options.minRequests && window.baseline.requests >= this.options.minRequests;
@@ -147,7 +155,7 @@ export class SequentialJudge implements Judge {
         baseline: errorRate(window.baseline),
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
-        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${(100 * (1 - alpha)).toFixed(0)} % confidence (sequential test; e-value >= ${1 / alpha})`,
+        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential test; e-value >= ${Math.round(1 / alpha)} at this step)`,
       }),
       this.evidence('p95LatencyMs', slowTest, this.options.latency, enough, {
         canary: histogramQuantile(window.canary.latency, q),
@@ -155,7 +163,7 @@ export class SequentialJudge implements Judge {
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
         threshold: previous.slowThresholdMs,
-        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${(100 * (1 - alpha)).toFixed(0)} % confidence`,
+        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value >= ${Math.round(1 / alpha)} at this step)`,
       }),
     ];
     return { verdict: this.verdict(evidence, now), state: nextState };

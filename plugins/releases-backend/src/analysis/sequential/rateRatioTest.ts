@@ -115,7 +115,8 @@ export function evaluateRateTest(
       ? canaryEvents / canaryRequests / (baselineEvents / baselineRequests)
       : NaN;
   return {
-    eValue: Math.exp(logE[nullIndex]),
+    // Capped so that it stays a finite number in JSON.
+    eValue: Math.min(Math.exp(logE[nullIndex]), Number.MAX_VALUE),
     rejected: logE[nullIndex] >= threshold,
     estimate,
     lowerBound: lowerIndex <= 0 ? 0 : grid[lowerIndex],

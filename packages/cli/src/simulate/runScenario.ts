@@ -1,0 +1,163 @@
+import {
+  analysisWindowStart,
+  DEFAULT_KAYENTA_OPTIONS,
+  FixedRuleJudge,
+  handleReleaseEvent,
+  Judge,
+  judgeTick,
+  KayentaJudge,
+  SequentialJudge,
+} from '@release-pilot/plugin-releases-backend';
+import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
+import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
+import { Scenario } from './scenario';
+
+/** The judges a scenario can name. */
+export const JUDGES: Record<string, () => Judge> = {
+  default: () => new SequentialJudge(),
+  sequential: () => new SequentialJudge(),
+  fixed: () => new FixedRuleJudge(),
+  kayenta: () => new KayentaJudge(DEFAULT_KAYENTA_OPTIONS),
+};
+
+/** How one simulated release ended. */
+export interface RunOutcome {
+  state: Release['state'];
+  /** Seconds from the fault's first canary traffic to the rollback decision. */
+  detectionSeconds?: number;
+  /** Seconds from the fault's first canary traffic to canary weight 0. */
+  rollbackCompleteSeconds?: number;
+  /** The release rolled back before any fault took traffic. */
+  rolledBackHealthy: boolean;
+  exposedRequests: number;
+  exposedErrors: number;
+  seconds: number;
+}
+
+/** Distribution summary of a measure over runs. */
+export interface Distribution {
+  count: number;
+  median: number | null;
+  p95: number | null;
+  max: number | null;
+}
+
+/** What `release-pilot simulate --json` prints. */
+export interface ScenarioResult {
+  scenario: string;
+  judge: string;
+  runs: number;
+  seed: number;
+  rolledBack: number;
+  promoted: number;
+  paused: number;
+  /** Share of runs rolled back while no fault had taken traffic (for a healthy scenario: all rollbacks). */
+  falseRollbackRate: number;
+  detectionSeconds: Distribution;
+  rollbackCompleteSeconds: Distribution;
+  exposedRequests: Distribution;
+  exposedErrors: Distribution;
+}
+
+export function distribution(values: number[]): Distribution {
+  if (values.length === 0) return { count: 0, median: null, p95: null, max: null };
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  return { count: sorted.length, median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
+}
+
+/** Runs one release of a scenario in virtual time through the real engine and judge. */
+export function runOnce(scenario: Scenario, judge: Judge, seed: number): RunOutcome {
+  const { fault } = scenario.canary;
+  const fleet = new SimulatedFleet({
+    seed,
+    rps: scenario.traffic.rps,
+    baseline: scenario.baseline,
+    faults: fault
+      ? [{ versionPattern: /^faulty$/, errorRate: fault.errorRate ?? scenario.baseline.errorRate, latencyMs: fault.latencyMs ?? scenario.baseline.latencyMs }]
+      : [],
+  });
+  const start = Date.UTC(2026, 0, 1);
+  const steps = scenario.plan.steps.map(s => ({ weight: s.weight, minDurationSeconds: s.seconds, minCanaryRequests: s.minCanaryRequests ?? 0 }));
+  const iso = new Date(start).toISOString();
+  let release: Release = handleReleaseEvent(
+    {
+      id: `sim-${seed}`, entityRef: `component:default/${scenario.name}`, version: 'candidate', target: 'simulator',
+      state: 'pending', plan: { name: scenario.name, steps }, currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0,
+      consecutiveProviderErrors: 0, revision: 0, createdBy: 'simulation', createdAt: iso, updatedAt: iso, metadata: {},
+    },
+    { type: 'start' },
+    new Date(start),
+  ).release;
+
+  const samples: StoredSample[] = [];
+  const planSeconds = steps.reduce((sum, s) => sum + s.minDurationSeconds, 0);
+  const tick = scenario.tickSeconds;
+  let t = start;
+  let faultStart: number | undefined;
+  let exposedRequests = 0;
+  let exposedErrors = 0;
+  let decidedAt: number | undefined;
+  while (release.state === 'running' && t - start < planSeconds * 3000) {
+    const from = new Date(t);
+    t += tick * 1000;
+    const now = new Date(t);
+    const elapsed = (from.getTime() - start) / 1000;
+    const faultActive =
+      fault !== undefined &&
+      (fault.atWeight === undefined || release.canaryWeight >= fault.atWeight) &&
+      (fault.afterSeconds === undefined || elapsed >= fault.afterSeconds);
+    const context = { entityRef: release.entityRef, releaseId: release.id, version: faultActive ? 'faulty' : 'healthy' };
+    const sample = fleet.simulate(context, { from, to: now }, release.canaryWeight);
+    if (faultActive && sample.canary.requests > 0) {
+      faultStart ??= from.getTime();
+      exposedRequests += sample.canary.requests;
+      exposedErrors += sample.canary.errors;
+    }
+    const since = analysisWindowStart(release, now, 30);
+    const { verdict, state } = judgeTick(judge, release, samples.filter(s => s.at > since), sample, now);
+    samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
+    release = handleReleaseEvent({ ...release, judgeState: state, latestVerdict: verdict }, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;
+    if (release.state === 'rolling_back') {
+      decidedAt = t;
+      // The driver sets weight 0 in the same tick as the decision (the fast path).
+      release = handleReleaseEvent(release, { type: 'rollbackApplied' }, now).release;
+    }
+  }
+  const sinceFault = (at: number | undefined) =>
+    at !== undefined && faultStart !== undefined ? (at - faultStart) / 1000 : undefined;
+  return {
+    state: release.state,
+    detectionSeconds: sinceFault(decidedAt),
+    rollbackCompleteSeconds: sinceFault(decidedAt),
+    rolledBackHealthy: release.state === 'rolled_back' && (faultStart === undefined || (decidedAt ?? 0) < faultStart),
+    exposedRequests,
+    exposedErrors,
+    seconds: (t - start) / 1000,
+  };
+}
+
+/** Runs a scenario `runs` times, seeds `seed`, `seed + 1`, ..., and summarises the outcomes. */
+export function runScenario(scenario: Scenario, options: { runs: number; seed: number; judge?: string }): ScenarioResult {
+  const judgeName = options.judge ?? scenario.judge;
+  const makeJudge = JUDGES[judgeName];
+  if (!makeJudge) {
+    throw new Error(`Unknown judge '${judgeName}'; use one of ${Object.keys(JUDGES).join(', ')}`);
+  }
+  const outcomes = Array.from({ length: options.runs }, (_, i) => runOnce(scenario, makeJudge(), options.seed + i));
+  const faulty = outcomes.filter(o => o.detectionSeconds !== undefined);
+  return {
+    scenario: scenario.name,
+    judge: judgeName,
+    runs: options.runs,
+    seed: options.seed,
+    rolledBack: outcomes.filter(o => o.state === 'rolled_back').length,
+    promoted: outcomes.filter(o => o.state === 'succeeded').length,
+    paused: outcomes.filter(o => o.state === 'paused').length,
+    falseRollbackRate: outcomes.filter(o => o.rolledBackHealthy).length / options.runs,
+    detectionSeconds: distribution(faulty.map(o => o.detectionSeconds!)),
+    rollbackCompleteSeconds: distribution(faulty.map(o => o.rollbackCompleteSeconds!)),
+    exposedRequests: distribution(outcomes.map(o => o.exposedRequests)),
+    exposedErrors: distribution(outcomes.map(o => o.exposedErrors)),
+  };
+}
