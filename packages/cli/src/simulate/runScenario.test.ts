@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runScenario } from './runScenario';
+import { parseScenario } from './scenario';
+
+const scenarioFile = (name: string) => resolve(__dirname, '../../scenarios', name);
+const load = (name: string) => parseScenario(readFileSync(scenarioFile(name), 'utf8'));
+
+describe('parseScenario', () => {
+  it('names the field to fix', () => {
+    expect(() => parseScenario('name: x\ntraffic: { rps: -1 }\nbaseline: { errorRate: 0.1, latencyMs: { p50: 1, p95: 2 } }\nplan: { steps: [ { weight: 100, seconds: 1 } ] }')).toThrow(/traffic\.rps/);
+    expect(() => parseScenario('name: x\ntraffic: { rps: 1 }\nbaseline: { errorRate: 0.1, latencyMs: { p50: 1, p95: 2 } }\nplan: { steps: [ { weight: 50, seconds: 1 } ] }')).toThrow(/last step must have weight 100/);
+    expect(() => parseScenario('name: x\ntraffic: { rps: 1 }\nbaseline: { errorRate: 0.1, latencyMs: { p50: 3, p95: 2 } }\nplan: { steps: [ { weight: 100, seconds: 1 } ] }')).toThrow(/p95 must be greater than p50/);
+  });
+
+  it('reads the Black Friday scenario', () => {
+    const scenario = load('black-friday.yaml');
+    expect(scenario.canary.fault).toMatchObject({ atWeight: 10, latencyMs: { p95: 2840 } });
+    expect(scenario.plan.steps).toHaveLength(6);
+  });
+});
+
+describe('runScenario', () => {
+  it('rolls the Black Friday release back within seconds of the fault, every run, deterministically', () => {
+    const result = runScenario(load('black-friday.yaml'), { runs: 5, seed: 7 });
+    expect(result).toMatchObject({ runs: 5, rolledBack: 5, promoted: 0, falseRollbackRate: 0 });
+    expect(result.detectionSeconds.max).toBeLessThanOrEqual(3);
+    expect(result.exposedRequests.median).toBeGreaterThan(0);
+    expect(runScenario(load('black-friday.yaml'), { runs: 5, seed: 7 })).toEqual(result);
+  });
+
+  it('promotes healthy canaries and measures no detection', () => {
+    const result = runScenario(load('healthy-2000rps.yaml'), { runs: 10, seed: 1 });
+    expect(result.promoted + result.rolledBack + result.paused).toBe(10);
+    expect(result.promoted).toBeGreaterThanOrEqual(9);
+    expect(result.detectionSeconds.count).toBe(0);
+    expect(result.exposedRequests.max).toBe(0);
+  });
+
+  it('refuses an unknown judge', () => {
+    expect(() => runScenario(load('black-friday.yaml'), { runs: 1, seed: 1, judge: 'oracle' })).toThrow(
+      "Unknown judge 'oracle'; use one of default, sequential, fixed, kayenta",
+    );
+  });
+});
+
+describe('release-pilot simulate', () => {
+  it('prints one JSON object with the measures', () => {
+    const cli = resolve(__dirname, '../../bin/release-pilot');
+    const run = spawnSync(process.execPath, [cli, 'simulate', '--scenario', scenarioFile('black-friday.yaml'), '--runs', '3', '--seed', '2', '--json'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(Object.keys(result)).toEqual(expect.arrayContaining(['runs', 'rolledBack', 'promoted', 'paused', 'falseRollbackRate', 'detectionSeconds', 'rollbackCompleteSeconds', 'exposedRequests', 'exposedErrors']));
+    expect(result.detectionSeconds).toMatchObject({ median: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) });
+  });
+
+  it('says what is wrong with a bad argument and exits 2', () => {
+    const cli = resolve(__dirname, '../../bin/release-pilot');
+    const run = spawnSync(process.execPath, [cli, 'simulate', '--scenario', '/nonexistent.yaml'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/release-pilot: .*nonexistent\.yaml/);
+  });
+});
