@@ -71,7 +71,9 @@ export class KayentaJudge implements Judge {
     );
     const evidence: MetricEvidence[] = results.map(({ metric, enough, result, control, experiment }) => {
       let outcome: VerdictOutcome = 'pass';
-      if (!enough || result.classification === 'Nodata') outcome = 'inconclusive';
+      if (!enough || result.classification === 'Nodata' || result.classification === 'Error') {
+        outcome = 'inconclusive';
+      }
       else if (result.classification === 'High') outcome = result.critical ? 'fail' : 'warn';
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
       return {

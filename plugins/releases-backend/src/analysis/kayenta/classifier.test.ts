@@ -82,3 +82,11 @@ describe('effect sizes', () => {
     expect(cles([3, 4], [1, 2])).toBe(0);
   });
 });
+
+describe('degenerate series', () => {
+  it('classifies an interval that cannot be computed as Error instead of throwing', () => {
+    const result = classifyMetric([0, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5, 0.4], {});
+    expect(['Error', 'High']).toContain(result.classification);
+    expect(() => classifyMetric([0, 0, 0], [1, 1, 1])).not.toThrow();
+  });
+});

@@ -2,7 +2,7 @@ import { SeededRandom } from '@release-pilot/plugin-releases-common';
 import { mannWhitneyInterval } from './mannWhitney';
 
 /** Kayenta's metric classifications. */
-export type KayentaClassification = 'Pass' | 'High' | 'Low' | 'Nodata' | 'NodataFailMetric';
+export type KayentaClassification = 'Pass' | 'High' | 'Low' | 'Nodata' | 'NodataFailMetric' | 'Error';
 
 /** Which change of a metric is a failure. */
 export type KayentaDirection = 'increase' | 'decrease' | 'either';
@@ -131,7 +131,13 @@ export function classifyMetric(
   const random = new SeededRandom(seed);
   const testedControl = degenerate ? withNoise(control, random) : control;
   const testedExperiment = degenerate ? withNoise(experiment, random) : experiment;
-  const interval = mannWhitneyInterval(testedControl, testedExperiment, s.confidenceLevel);
+  let interval;
+  try {
+    interval = mannWhitneyInterval(testedControl, testedExperiment, s.confidenceLevel);
+  } catch (error) {
+    // Kayenta reports the metric as Error (for example when every shifted observation ties).
+    return { classification: 'Error', critical: false, deviation: NaN, reason: (error as Error).message };
+  }
   const bound = s.tolerance * Math.abs(interval.estimate);
   const ratio = meanRatio(testedControl, testedExperiment);
   const effect = s.effectSizeMeasure === 'cles' ? cles(testedControl, testedExperiment) : ratio;

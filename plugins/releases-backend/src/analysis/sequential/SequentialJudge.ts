@@ -47,13 +47,21 @@ export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
   latency: { quantile: 0.95, minEffect: 0.2, critical: true },
 };
 
+/** The two tests of one metric. */
+interface MetricTests {
+  /** Over the whole release, at alpha / 2: slow regressions gather evidence across steps. */
+  release: RateTestState;
+  /** Over the current step only, at alpha / (2 x steps): a fault that appears at a step is not held
+   *  back by the evidence of a long healthy history. */
+  step: RateTestState;
+}
+
 /** What the judge remembers across the ticks of a release. */
 interface SequentialState {
-  version: 1;
-  /** The step the tests belong to: each step tests afresh at alpha / steps. */
+  version: 2;
   stepIndex: number;
-  errors: RateTestState;
-  slow: RateTestState;
+  errors: MetricTests;
+  slow: MetricTests;
   /** The latency above which a request counts as slow, fixed from earlier ticks' baseline. */
   slowThresholdMs?: number;
 }
@@ -95,56 +103,83 @@ export class SequentialJudge implements Judge {
     this.slowGrid = rateRatioGrid(1 + options.latency.minEffect);
   }
 
-  private freshState(stepIndex: number, slowThresholdMs?: number): SequentialState {
-    return { version: 1, stepIndex, errors: emptyRateTest(this.errorGrid), slow: emptyRateTest(this.slowGrid), slowThresholdMs };
+  private freshState(stepIndex: number): SequentialState {
+    return {
+      version: 2,
+      stepIndex,
+      errors: { release: emptyRateTest(this.errorGrid), step: emptyRateTest(this.errorGrid) },
+      slow: { release: emptyRateTest(this.slowGrid), step: emptyRateTest(this.slowGrid) },
+    };
   }
 
-  /**
-   * The state to continue. Each step starts its tests afresh, so that a long healthy history does not
-   * slow the detection of a fault that appears at a later step; the steps share alpha (a union bound).
-   */
+  /** The state to continue: a new step starts its step tests afresh; another configuration starts over. */
   private validState(state: unknown, stepIndex: number): SequentialState {
     const s = state as SequentialState | undefined;
-    if (s?.version === 1 && s.stepIndex !== stepIndex) return this.freshState(stepIndex, s.slowThresholdMs);
-    // A state from another configuration (other grids) cannot be continued.
     if (
-      s?.version !== 1 ||
-      s.errors?.logLikelihood?.length !== this.errorGrid.length ||
-      s.slow?.logLikelihood?.length !== this.slowGrid.length
+      s?.version !== 2 ||
+      s.errors?.release?.logLikelihood?.length !== this.errorGrid.length ||
+      s.slow?.release?.logLikelihood?.length !== this.slowGrid.length
     ) {
       return this.freshState(stepIndex);
+    }
+    if (s.stepIndex !== stepIndex) {
+      return {
+        ...s,
+        stepIndex,
+        errors: { ...s.errors, step: emptyRateTest(this.errorGrid) },
+        slow: { ...s.slow, step: emptyRateTest(this.slowGrid) },
+      };
     }
     return s;
   }
 
+  /** Adds a tick to both tests of a metric. */
+  private update(grid: number[], tests: MetricTests, counts: RateCounts): MetricTests {
+    return { release: updateRateTest(grid, tests.release, counts), step: updateRateTest(grid, tests.step, counts) };
+  }
+
+  /** The verdict of both tests: the one with the stronger evidence relative to its own threshold. */
+  private evaluate(grid: number[], tests: MetricTests, minEffect: number, stepCount: number): RateTestResult & { threshold: number } {
+    const nullIndex = grid.indexOf(1 + minEffect);
+    const alphaRelease = this.options.alpha / 2;
+    const alphaStep = this.options.alpha / (2 * Math.max(1, stepCount));
+    const release = { ...evaluateRateTest(grid, tests.release, nullIndex, alphaRelease), threshold: 1 / alphaRelease };
+    const step = { ...evaluateRateTest(grid, tests.step, nullIndex, alphaStep), threshold: 1 / alphaStep };
+    const strongest = release.eValue / release.threshold >= step.eValue / step.threshold ? release : step;
+    return {
+      ...strongest,
+      rejected: release.rejected || step.rejected,
+      // The release-long estimate and bound use all the data; the step's react faster.
+      estimate: strongest.estimate,
+      lowerBound: Math.max(release.lowerBound, step.lowerBound),
+    };
+  }
+
   judge({ sample, window, state, step, now }: JudgeInput): JudgeResult {
     const previous = this.validState(state, step.index);
-    const errors = updateRateTest(this.errorGrid, previous.errors, {
+    const errors = this.update(this.errorGrid, previous.errors, {
       canaryEvents: sample.canary.errors,
       canaryRequests: sample.canary.requests,
       baselineEvents: sample.baseline.errors,
       baselineRequests: sample.baseline.requests,
     });
     let slow = previous.slow;
-    let slowCounts: RateCounts | undefined;
     if (previous.slowThresholdMs !== undefined) {
-      slowCounts = {
+      slow = this.update(this.slowGrid, previous.slow, {
         canaryEvents: slowerThan(sample.canary, previous.slowThresholdMs),
         canaryRequests: sample.canary.requests,
         baselineEvents: slowerThan(sample.baseline, previous.slowThresholdMs),
         baselineRequests: sample.baseline.requests,
-      };
-      slow = updateRateTest(this.slowGrid, previous.slow, slowCounts);
+      });
     }
     // The next tick's threshold comes from data up to now only, so it is fixed before that tick's data.
     const slowThresholdMs =
       bucketBoundAbove(window.baseline, this.options.latency.quantile) ?? previous.slowThresholdMs;
-    const nextState: SequentialState = { version: 1, stepIndex: step.index, errors, slow, slowThresholdMs };
+    const nextState: SequentialState = { version: 2, stepIndex: step.index, errors, slow, slowThresholdMs };
 
-    const alpha = this.options.alpha / Math.max(1, step.count);
     const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
-    const errorTest = evaluateRateTest(this.errorGrid, errors, this.errorGrid.indexOf(1 + this.options.errorRate.minEffect), alpha);
-    const slowTest = evaluateRateTest(this.slowGrid, slow, this.slowGrid.indexOf(1 + this.options.latency.minEffect), alpha);
+    const errorTest = this.evaluate(this.errorGrid, errors, this.options.errorRate.minEffect, step.count);
+    const slowTest = this.evaluate(this.slowGrid, slow, this.options.latency.minEffect, step.count);
     const enough = window.canary.requests >= this.options.minRequests && window.baseline.requests >= this.options.minRequests;
 
     const q = this.options.latency.quantile;
@@ -155,7 +190,7 @@ export class SequentialJudge implements Judge {
         baseline: errorRate(window.baseline),
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
-        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential test; e-value >= ${Math.round(1 / alpha)} at this step)`,
+        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${Math.round(errorTest.eValue)} of ${Math.round(errorTest.threshold)} needed)`,
       }),
       this.evidence('p95LatencyMs', slowTest, this.options.latency, enough, {
         canary: histogramQuantile(window.canary.latency, q),
@@ -163,7 +198,7 @@ export class SequentialJudge implements Judge {
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
         threshold: previous.slowThresholdMs,
-        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value >= ${Math.round(1 / alpha)} at this step)`,
+        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value ${Math.round(slowTest.eValue)} of ${Math.round(slowTest.threshold)} needed)`,
       }),
     ];
     return { verdict: this.verdict(evidence, now), state: nextState };

@@ -1,0 +1,58 @@
+/**
+ * `yarn bench:judge`: the scenarios of scenarios/bench through our judge and two baselines on the same
+ * simulated traffic (same seeds): the fixed rule (error rate > 1.5x, p95 > 2x) and Kayenta's
+ * Mann-Whitney classifier re-run at every tick. Prints a table, then one JSON object.
+ *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S]
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { runScenario, ScenarioResult } from '../simulate/runScenario';
+import { parseScenario } from '../simulate/scenario';
+import { oracleDetectionSeconds } from './oracle';
+
+const JUDGES = ['sequential', 'fixed', 'kayenta'] as const;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const value = i > 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`--${name} must be a positive whole number\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const runs = arg('runs', 200);
+const healthyRuns = arg('healthy-runs', 1000);
+const seed = arg('seed', 1);
+const dir = resolve(__dirname, '../../scenarios/bench');
+
+const rows: Array<ScenarioResult & { oracleSeconds?: number; ratioToOracle?: number; seconds: number }> = [];
+for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml')).sort()) {
+  const scenario = parseScenario(readFileSync(resolve(dir, file), 'utf8'));
+  const healthy = !scenario.canary.fault;
+  const oracleSeconds = oracleDetectionSeconds(scenario);
+  for (const judge of JUDGES) {
+    const started = Date.now();
+    const result = runScenario(scenario, { runs: healthy ? healthyRuns : runs, seed, judge });
+    const median = result.detectionSeconds.median;
+    rows.push({
+      ...result,
+      oracleSeconds,
+      ratioToOracle: oracleSeconds && median !== null ? Number((median / oracleSeconds).toFixed(2)) : undefined,
+      seconds: (Date.now() - started) / 1000,
+    });
+  }
+}
+
+const pad = (v: unknown, n: number) => String(v ?? '-').padEnd(n);
+process.stdout.write(
+  `${pad('scenario', 24)}${pad('judge', 11)}${pad('runs', 6)}${pad('rolled back', 12)}${pad('promoted', 9)}${pad('paused', 7)}${pad('false RB', 9)}${pad('detect med/p95/max s', 22)}${pad('oracle s', 9)}${pad('x oracle', 9)}exposed req (med)\n`,
+);
+for (const r of rows) {
+  const d = r.detectionSeconds;
+  process.stdout.write(
+    `${pad(r.scenario, 24)}${pad(r.judge, 11)}${pad(r.runs, 6)}${pad(r.rolledBack, 12)}${pad(r.promoted, 9)}${pad(r.paused, 7)}${pad(`${(100 * r.falseRollbackRate).toFixed(1)}%`, 9)}${pad(d.count ? `${d.median}/${d.p95}/${d.max}` : '-', 22)}${pad(r.oracleSeconds, 9)}${pad(r.ratioToOracle, 9)}${r.exposedRequests.median}\n`,
+  );
+}
+process.stdout.write(`${JSON.stringify({ runs, healthyRuns, seed, results: rows })}\n`);
