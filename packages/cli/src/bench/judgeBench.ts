@@ -25,7 +25,7 @@ function arg(name: string, fallback: number): number {
 const runs = arg('runs', 200);
 const healthyRuns = arg('healthy-runs', 1000);
 const seed = arg('seed', 1);
-const dir = resolve(__dirname, '../../scenarios/bench');
+const dir = resolve(require.resolve('@release-pilot/cli/package.json'), '../scenarios/bench');
 
 const rows: Array<ScenarioResult & { oracleSeconds?: number; ratioToOracle?: number; seconds: number }> = [];
 for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml')).sort()) {
