@@ -84,6 +84,11 @@ function bucketBoundAbove(stats: TrafficStats, quantile: number): number | undef
   return stats.latency.boundsMs.find(b => b >= value) ?? stats.latency.boundsMs[stats.latency.boundsMs.length - 1];
 }
 
+/** An e-value for people: whole numbers, and no astronomy. */
+function formatEValue(value: number): string {
+  return value >= 1e6 ? 'over 1,000,000' : Math.round(value).toLocaleString('en-US');
+}
+
 function formatRatio(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
 }
@@ -190,7 +195,7 @@ export class SequentialJudge implements Judge {
         baseline: errorRate(window.baseline),
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
-        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${Math.round(errorTest.eValue)} of ${Math.round(errorTest.threshold)} needed)`,
+        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(errorTest.eValue)} of ${Math.round(errorTest.threshold)} needed)`,
       }),
       this.evidence('p95LatencyMs', slowTest, this.options.latency, enough, {
         canary: histogramQuantile(window.canary.latency, q),
@@ -198,7 +203,7 @@ export class SequentialJudge implements Judge {
         canaryRequests: window.canary.requests,
         baselineRequests: window.baseline.requests,
         threshold: previous.slowThresholdMs,
-        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value ${Math.round(slowTest.eValue)} of ${Math.round(slowTest.threshold)} needed)`,
+        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value ${formatEValue(slowTest.eValue)} of ${Math.round(slowTest.threshold)} needed)`,
       }),
     ];
     return { verdict: this.verdict(evidence, now), state: nextState };

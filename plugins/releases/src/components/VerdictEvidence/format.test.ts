@@ -25,6 +25,7 @@ describe('verdict formatting', () => {
     expect(describeEvidence({ ...base, metric: 'errorRate', estimate: NaN, lowerBound: 0, eValue: 0.5 })).toBe(
       'Canary errors no baseline events yet; evidence 0.50',
     );
+    expect(describeEvidence({ ...base, estimate: 20, lowerBound: 7, eValue: 4.8e11 })).toMatch(/evidence over 1,000,000$/);
     expect(describeEvidence(base)).toBe('');
   });
 });

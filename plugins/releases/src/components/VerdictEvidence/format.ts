@@ -29,6 +29,8 @@ export function describeEvidence(evidence: MetricEvidence): string {
   const what = evidence.metric === 'errorRate' ? 'errors' : 'slow requests';
   const ratio = Number.isFinite(evidence.estimate) ? `${evidence.estimate.toFixed(2)}x the baseline's` : 'no baseline events yet';
   const bound = evidence.lowerBound && evidence.lowerBound > 0 ? ` (at least ${evidence.lowerBound.toFixed(2)}x)` : '';
-  const strength = evidence.eValue >= 1000 ? Math.round(evidence.eValue).toLocaleString('en-US') : evidence.eValue.toPrecision(2);
+  let strength = evidence.eValue.toPrecision(2);
+  if (evidence.eValue >= 1e6) strength = 'over 1,000,000';
+  else if (evidence.eValue >= 1000) strength = Math.round(evidence.eValue).toLocaleString('en-US');
   return `Canary ${what} ${ratio}${bound}; evidence ${strength}`;
 }
