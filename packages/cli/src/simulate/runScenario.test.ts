@@ -62,3 +62,22 @@ describe('release-pilot simulate', () => {
     expect(run.stderr).toMatch(/release-pilot: .*nonexistent\.yaml/);
   });
 });
+
+describe('yarn bench:healthy', () => {
+  it('counts the outcomes of healthy releases and the judge cost per tick', () => {
+    const bench = resolve(__dirname, '../../bin/bench-healthy');
+    const run = spawnSync(process.execPath, [bench, '--runs', '3', '--plan', 'demo'], { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ plan: 'demo', judge: 'sequential', runs: 3 });
+    expect(result.succeeded + result.falseRollbacks + result.falsePauses).toBe(3);
+    expect(result.judgeMsPerTick.ticks).toBeGreaterThan(100);
+  });
+
+  it('refuses an unknown plan', () => {
+    const bench = resolve(__dirname, '../../bin/bench-healthy');
+    const run = spawnSync(process.execPath, [bench, '--plan', 'yolo'], { encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/Usage: --runs N/);
+  });
+});

@@ -67,7 +67,13 @@ export function distribution(values: number[]): Distribution {
 }
 
 /** Runs one release of a scenario in virtual time through the real engine and judge. */
-export function runOnce(scenario: Scenario, judge: Judge, seed: number): RunOutcome {
+export function runOnce(
+  scenario: Scenario,
+  judge: Judge,
+  seed: number,
+  /** When given, receives the milliseconds of every judge evaluation. */
+  judgeTimings?: number[],
+): RunOutcome {
   const { fault } = scenario.canary;
   const fleet = new SimulatedFleet({
     seed,
@@ -115,7 +121,10 @@ export function runOnce(scenario: Scenario, judge: Judge, seed: number): RunOutc
       exposedErrors += sample.canary.errors;
     }
     const since = analysisWindowStart(release, now, 30);
-    const { verdict, state } = judgeTick(judge, release, samples.filter(s => s.at > since), sample, now);
+    const window = samples.filter(s => s.at > since);
+    const judgeStarted = performance.now();
+    const { verdict, state } = judgeTick(judge, release, window, sample, now);
+    judgeTimings?.push(performance.now() - judgeStarted);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
     release = handleReleaseEvent({ ...release, judgeState: state, latestVerdict: verdict }, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;
     if (release.state === 'rolling_back') {
