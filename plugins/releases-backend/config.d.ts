@@ -21,7 +21,17 @@ export interface Config {
     };
     /** The judge: `sequential` (default, anytime-valid tests) or `fixed` (ratio thresholds). */
     judge?: {
-      type?: 'sequential' | 'fixed';
+      type?: 'sequential' | 'fixed' | 'threshold';
+      /** Threshold judge: bounds on the canary's own values per tick, with Argo-style limits. */
+      threshold?: {
+        metrics: Array<{ metric: 'errorRate' | 'p95LatencyMs'; min?: number; max?: number }>;
+        /** Failed measurements tolerated; default 3. */
+        failureLimit?: number;
+        /** Inconclusive measurements tolerated before pausing; default 30. */
+        inconclusiveLimit?: number;
+        /** Canary requests a tick needs to count; default 10. */
+        minRequests?: number;
+      };
       /** Sequential: the false-rollback probability per metric over a whole release. Default 0.01. */
       alpha?: number;
       /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable) and whether it rolls back or pauses. */

@@ -24,7 +24,7 @@ program
   .requiredOption('--scenario <file>', 'scenario YAML file')
   .option('--runs <n>', 'how many releases to simulate', positiveInteger('runs'), 100)
   .option('--seed <n>', 'seed of the first run (run i uses seed + i)', positiveInteger('seed'), 1)
-  .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta')
+  .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta, threshold')
   .option('--json', 'print one JSON object')
   .action((options: { scenario: string; runs: number; seed: number; judge?: string; json?: boolean }) => {
     const scenario = parseScenario(readFileSync(options.scenario, 'utf8'));

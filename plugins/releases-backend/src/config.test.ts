@@ -1,6 +1,7 @@
 import { ConfigReader } from '@backstage/config';
 import { FixedRuleJudge } from './analysis/FixedRuleJudge';
 import { SequentialJudge } from './analysis/sequential/SequentialJudge';
+import { ThresholdJudge } from './analysis/ThresholdJudge';
 import { readReleasesConfig } from './config';
 
 describe('readReleasesConfig', () => {
@@ -21,9 +22,21 @@ describe('readReleasesConfig', () => {
     expect(fixed.driver.analysisWindowSeconds).toBe(10);
   });
 
+  it('builds the threshold judge from config', () => {
+    const config = readReleasesConfig(
+      new ConfigReader({ releases: { judge: { type: 'threshold', threshold: { metrics: [{ metric: 'errorRate', max: 0.01 }], failureLimit: 1 } } } }),
+    );
+    expect(config.judge).toBeInstanceOf(ThresholdJudge);
+  });
+
   it('refuses an unknown judge, an impossible alpha or quantile, naming the key', () => {
     const read = (judge: object) => () => readReleasesConfig(new ConfigReader({ releases: { judge } }));
-    expect(read({ type: 'magic' })).toThrow("Invalid config releases.judge.type: 'magic'; use 'sequential' or 'fixed'");
+    expect(read({ type: 'magic' })).toThrow("Invalid config releases.judge.type: 'magic'; use 'sequential', 'fixed' or 'threshold'");
+    expect(read({ type: 'threshold' })).toThrow('Invalid config releases.judge.threshold.metrics: the threshold judge needs at least one metric');
+    expect(read({ type: 'threshold', threshold: { metrics: [{ metric: 'cpu', max: 1 }] } })).toThrow(
+      "Invalid config releases.judge.threshold.metrics[0].metric: 'cpu'; use 'errorRate' or 'p95LatencyMs'",
+    );
+    expect(read({ type: 'threshold', threshold: { metrics: [{ metric: 'errorRate' }] } })).toThrow(/metrics\[0\]: give a min or a max/);
     expect(read({ alpha: 0.7 })).toThrow('Invalid config releases.judge.alpha: 0.7; it must be above 0 and below 0.5');
     expect(read({ latency: { quantile: 95 } })).toThrow(/releases.judge.latency.quantile: 95/);
   });

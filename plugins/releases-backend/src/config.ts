@@ -6,6 +6,11 @@ import {
 } from './analysis/FixedRuleJudge';
 import { Judge } from './analysis/judge';
 import {
+  ThresholdJudge,
+  ThresholdJudgeOptions,
+  ThresholdMetric,
+} from './analysis/ThresholdJudge';
+import {
   DEFAULT_SEQUENTIAL_OPTIONS,
   SequentialJudge,
 } from './analysis/sequential/SequentialJudge';
@@ -34,12 +39,38 @@ function positiveNumber(
   return value;
 }
 
+/** Reads `releases.judge.threshold`: bounds per metric and the failure and inconclusive limits. */
+function readThresholds(config: Config): ThresholdJudgeOptions {
+  const key = 'releases.judge.threshold';
+  const metrics = (config.getOptionalConfigArray(`${key}.metrics`) ?? []).map((m, i) => {
+    const metric = m.getString('metric');
+    if (metric !== 'errorRate' && metric !== 'p95LatencyMs') {
+      throw new Error(`Invalid config ${key}.metrics[${i}].metric: '${metric}'; use 'errorRate' or 'p95LatencyMs'`);
+    }
+    const min = m.getOptionalNumber('min');
+    const max = m.getOptionalNumber('max');
+    if (min === undefined && max === undefined) {
+      throw new Error(`Invalid config ${key}.metrics[${i}]: give a min or a max`);
+    }
+    return { metric: metric as ThresholdMetric['metric'], min, max };
+  });
+  if (metrics.length === 0) {
+    throw new Error(`Invalid config ${key}.metrics: the threshold judge needs at least one metric`);
+  }
+  return {
+    metrics,
+    failureLimit: positiveNumber(config, `${key}.failureLimit`, 3, 0),
+    inconclusiveLimit: positiveNumber(config, `${key}.inconclusiveLimit`, 30, 0),
+    minRequests: positiveNumber(config, `${key}.minRequests`, 10, 1),
+  };
+}
+
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
   const judgeType = config.getOptionalString('releases.judge.type') ?? 'sequential';
-  if (judgeType !== 'sequential' && judgeType !== 'fixed') {
-    throw new Error(`Invalid config releases.judge.type: '${judgeType}'; use 'sequential' or 'fixed'`);
+  if (!['sequential', 'fixed', 'threshold'].includes(judgeType)) {
+    throw new Error(`Invalid config releases.judge.type: '${judgeType}'; use 'sequential', 'fixed' or 'threshold'`);
   }
   const fixed: FixedRuleJudgeOptions = {
     errorRateFailRatio: positiveNumber(config, 'releases.judge.errorRateFailRatio', DEFAULT_FIXED_RULE_OPTIONS.errorRateFailRatio, 1),
@@ -60,15 +91,17 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
   if (!(quantile > 0 && quantile < 1)) {
     throw new Error(`Invalid config releases.judge.latency.quantile: ${quantile}; it must be between 0 and 1, e.g. 0.95`);
   }
-  const judge =
-    judgeType === 'fixed'
-      ? new FixedRuleJudge(fixed)
-      : new SequentialJudge({
-          alpha,
-          minRequests: fixed.minRequests,
-          errorRate: metric('errorRate'),
-          latency: { ...metric('latency'), quantile },
-        });
+  let judge: Judge;
+  if (judgeType === 'fixed') judge = new FixedRuleJudge(fixed);
+  else if (judgeType === 'threshold') judge = new ThresholdJudge(readThresholds(config));
+  else {
+    judge = new SequentialJudge({
+      alpha,
+      minRequests: fixed.minRequests,
+      errorRate: metric('errorRate'),
+      latency: { ...metric('latency'), quantile },
+    });
+  }
   return {
     tickSeconds,
     plans: PlanCatalog.fromConfig(config),

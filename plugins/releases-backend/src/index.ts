@@ -18,3 +18,5 @@ export { classifyMetric } from './analysis/kayenta/classifier';
 export { scoreCanaryRun } from './analysis/kayenta/scoring';
 export { judgeTick, analysisWindowStart } from './analysis/judgeTick';
 export type { JudgeResult } from './analysis/judge';
+export { ThresholdJudge } from './analysis/ThresholdJudge';
+export type { ThresholdJudgeOptions, ThresholdMetric } from './analysis/ThresholdJudge';

@@ -38,9 +38,17 @@ describe('runScenario', () => {
     expect(result.exposedRequests.max).toBe(0);
   });
 
+  it('runs the threshold judge on the same scenario', () => {
+    const result = runScenario(load('black-friday.yaml'), { runs: 5, seed: 7, judge: 'threshold' });
+    expect(result.judge).toBe('threshold');
+    // Per-tick bounds see the 2,840 ms fault at once, when noise has not stopped the release before it.
+    expect(result.rolledBack).toBe(5);
+    expect(result.detectionSeconds.count + Math.round(result.falseRollbackRate * 5)).toBe(5);
+  });
+
   it('refuses an unknown judge', () => {
     expect(() => runScenario(load('black-friday.yaml'), { runs: 1, seed: 1, judge: 'oracle' })).toThrow(
-      "Unknown judge 'oracle'; use one of default, sequential, fixed, kayenta",
+      "Unknown judge 'oracle'; use one of default, sequential, fixed, kayenta, threshold",
     );
   });
 });

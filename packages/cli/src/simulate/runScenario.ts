@@ -7,6 +7,7 @@ import {
   judgeTick,
   KayentaJudge,
   SequentialJudge,
+  ThresholdJudge,
 } from '@release-pilot/plugin-releases-backend';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
@@ -18,6 +19,17 @@ export const JUDGES: Record<string, () => Judge> = {
   sequential: () => new SequentialJudge(),
   fixed: () => new FixedRuleJudge(),
   kayenta: () => new KayentaJudge(DEFAULT_KAYENTA_OPTIONS),
+  // Argo/Flagger-style bounds: errors at most 1 %, p95 at most 500 ms, 3 failed measurements tolerated.
+  threshold: () =>
+    new ThresholdJudge({
+      metrics: [
+        { metric: 'errorRate', max: 0.01 },
+        { metric: 'p95LatencyMs', max: 500 },
+      ],
+      failureLimit: 3,
+      inconclusiveLimit: 30,
+      minRequests: 10,
+    }),
 };
 
 /** How one simulated release ended. */
