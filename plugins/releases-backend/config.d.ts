@@ -19,7 +19,12 @@ export interface Config {
         }>;
       };
     };
-    /** The judge: `sequential` (default, anytime-valid tests) or `fixed` (ratio thresholds). */
+    /**
+     * Named analyses an entity picks with the `release-pilot.io/analysis` annotation; each has the
+     * shape of `judge` below (type and its options).
+     */
+    analyses?: { [name: string]: { type?: 'sequential' | 'fixed' | 'threshold'; [option: string]: unknown } };
+    /** The default judge: `sequential` (anytime-valid tests), `fixed` (ratio thresholds) or `threshold`. */
     judge?: {
       type?: 'sequential' | 'fixed' | 'threshold';
       /** Threshold judge: bounds on the canary's own values per tick, with Argo-style limits. */

@@ -16,9 +16,9 @@ describe('readReleasesConfig', () => {
   });
 
   it('uses the sequential judge unless told otherwise', () => {
-    expect(readReleasesConfig(new ConfigReader({})).judge).toBeInstanceOf(SequentialJudge);
+    expect(readReleasesConfig(new ConfigReader({})).judges.defaultJudge).toBeInstanceOf(SequentialJudge);
     const fixed = readReleasesConfig(new ConfigReader({ releases: { judge: { type: 'fixed', windowSeconds: 10 } } }));
-    expect(fixed.judge).toBeInstanceOf(FixedRuleJudge);
+    expect(fixed.judges.defaultJudge).toBeInstanceOf(FixedRuleJudge);
     expect(fixed.driver.analysisWindowSeconds).toBe(10);
   });
 
@@ -26,7 +26,21 @@ describe('readReleasesConfig', () => {
     const config = readReleasesConfig(
       new ConfigReader({ releases: { judge: { type: 'threshold', threshold: { metrics: [{ metric: 'errorRate', max: 0.01 }], failureLimit: 1 } } } }),
     );
-    expect(config.judge).toBeInstanceOf(ThresholdJudge);
+    expect(config.judges.defaultJudge).toBeInstanceOf(ThresholdJudge);
+  });
+
+  it('reads named analyses for entities to pick, and validates their names', () => {
+    const config = readReleasesConfig(
+      new ConfigReader({ releases: { analyses: { careful: { type: 'sequential', alpha: 0.001 }, simple: { type: 'fixed' } } } }),
+    );
+    expect(config.judges.names()).toEqual(['careful', 'simple']);
+    expect(config.judges.judgeFor('simple')).toBeInstanceOf(FixedRuleJudge);
+    expect(config.judges.judgeFor(undefined)).toBe(config.judges.defaultJudge);
+    expect(config.judges.judgeFor('dropped')).toBe(config.judges.defaultJudge);
+    expect(() => config.judges.validate('nope')).toThrow("Unknown analysis 'nope'; known analyses: careful, simple");
+    expect(() => readReleasesConfig(new ConfigReader({ releases: { analyses: { bad: { type: 'magic' } } } }))).toThrow(
+      "Invalid config releases.analyses.bad.type: 'magic'",
+    );
   });
 
   it('refuses an unknown judge, an impossible alpha or quantile, naming the key', () => {

@@ -58,7 +58,7 @@ export const releasesPlugin = createBackendPlugin({
         const driver = new ReleaseDriver({
           store,
           targets,
-          judge: settings.judge,
+          judges: settings.judges,
           clock: systemClock,
           logger,
           owner: `releases-${randomUUID()}`,
@@ -69,6 +69,7 @@ export const releasesPlugin = createBackendPlugin({
           driver,
           targets,
           plans: settings.plans,
+          judges: settings.judges,
           catalog,
           clock: systemClock,
         });

@@ -1,5 +1,8 @@
 /** Annotation naming the target (traffic router + metric provider) that releases of an entity go through. */
 export const RELEASE_PILOT_TARGET_ANNOTATION = 'release-pilot.io/target';
 
+/** Optional annotation naming the analysis (from `releases.analyses` in config) that judges this entity's releases. */
+export const RELEASE_PILOT_ANALYSIS_ANNOTATION = 'release-pilot.io/analysis';
+
 /** Optional annotation naming the plan (from `releases.plans` in config) that releases of an entity use by default. */
 export const RELEASE_PILOT_PLAN_ANNOTATION = 'release-pilot.io/plan';

@@ -149,6 +149,8 @@ export interface Release {
   entityRef: string;
   version: string;
   target: string;
+  /** The named analysis (from `releases.analyses`) judging this release; the default judge when absent. */
+  analysis?: string;
   state: ReleaseState;
   plan: ReleasePlan;
   /** Index into `plan.steps` of the step the release is on (or ended on). */

@@ -35,6 +35,7 @@ type ReleaseRow = {
   active_entity_ref: string | null;
   version: string;
   target: string;
+  analysis: string | null;
   state: Release['state'];
   plan: string;
   current_step: number;
@@ -62,6 +63,7 @@ function toRow(release: Release): ReleaseRow {
     active_entity_ref: isActiveRelease(release.state) ? release.entityRef : null,
     version: release.version,
     target: release.target,
+    analysis: release.analysis ?? null,
     state: release.state,
     plan: JSON.stringify(release.plan),
     current_step: release.currentStep,
@@ -87,6 +89,7 @@ function fromRow(row: ReleaseRow): Release {
     entityRef: row.entity_ref,
     version: row.version,
     target: row.target,
+    analysis: row.analysis ?? undefined,
     state: row.state,
     plan: JSON.parse(row.plan),
     currentStep: Number(row.current_step),

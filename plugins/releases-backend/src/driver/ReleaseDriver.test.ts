@@ -8,6 +8,7 @@ import {
 } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { makeRelease } from '../__testUtils__/fixtures';
 import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
+import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { VirtualClock } from '../engine/clock';
 import { ReleaseDriver } from './ReleaseDriver';
@@ -33,7 +34,7 @@ async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider
     return new ReleaseDriver({
       store,
       targets,
-      judge: new FixedRuleJudge(),
+      judges: JudgeCatalog.of(new FixedRuleJudge()),
       clock,
       logger: mockServices.logger.mock(),
       owner: 'test',

@@ -8,7 +8,7 @@ import {
   ReleaseTarget,
   ReleaseTargetContext,
 } from '@release-pilot/plugin-releases-node';
-import { Judge } from '../analysis/judge';
+import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { analysisWindowStart, judgeTick } from '../analysis/judgeTick';
 import { Clock } from '../engine/clock';
 import {
@@ -43,7 +43,7 @@ export class ReleaseDriver {
     private readonly deps: {
       store: ReleasesStore;
       targets: TargetRegistry;
-      judge: Judge;
+      judges: JudgeCatalog;
       clock: Clock;
       logger: LoggerService;
       owner: string;
@@ -111,7 +111,8 @@ export class ReleaseDriver {
   }
 
   private async analyse(release: Release, target: ReleaseTarget, now: Date) {
-    const { store, judge, options } = this.deps;
+    const { store, judges, options } = this.deps;
+    const judge = judges.judgeFor(release.analysis);
     const context = this.context(release);
     let sample;
     try {

@@ -10,10 +10,12 @@ import {
   ReleaseAction,
   ReleaseDetails,
   ReleaseList,
+  RELEASE_PILOT_ANALYSIS_ANNOTATION,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
+import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
 import { PlanCatalog } from '../engine/plans';
 import { ReleasesStore } from '../database/ReleasesStore';
@@ -28,6 +30,7 @@ export class ReleasesService {
       driver: ReleaseDriver;
       targets: TargetRegistry;
       plans: PlanCatalog;
+      judges: JudgeCatalog;
       catalog: CatalogService;
       clock: Clock;
     },
@@ -65,12 +68,15 @@ export class ReleasesService {
       request.plan,
       annotations[RELEASE_PILOT_PLAN_ANNOTATION],
     );
+    const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION];
+    this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
     const release: Release = {
       id: randomUUID(),
       entityRef,
       version: request.version,
       target: targetName,
+      analysis,
       state: 'pending',
       plan,
       currentStep: 0,

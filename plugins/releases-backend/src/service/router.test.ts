@@ -19,6 +19,8 @@ const entities = [
   component('recommendations', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/plan': 'careful' }),
   component('legacy'),
   component('elsewhere', { 'release-pilot.io/target': 'kubernetes' }),
+  component('strict', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'strict' }),
+  component('ghost', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'ghost' }),
 ];
 
 async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = []) {
@@ -33,6 +35,7 @@ async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0
           releases: {
             // The driver is tested on its own; keep it out of the way of the API tests.
             engine: { tickSeconds: 3600 },
+            analyses: { strict: { type: 'sequential', alpha: 0.001 } },
             plans: {
               careful: { steps: [{ weight: 5, minDurationSeconds: 60 }, { weight: 100, minDurationSeconds: 60 }] },
             },
@@ -88,6 +91,18 @@ describe('releases router', () => {
     });
     const plans = await request(server).get('/api/releases/plans');
     expect(plans.body.plans.map((p: { name: string }) => p.name)).toEqual(['careful', 'default']);
+  });
+
+  it('records the analysis the entity names, and refuses one config does not define', async () => {
+    const server = await startBackend();
+    const strict = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/strict', version: '1' });
+    expect(strict.status).toBe(201);
+    expect(strict.body.analysis).toBe('strict');
+    const ghost = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/ghost', version: '1' });
+    expect(ghost.status).toBe(400);
+    expect(ghost.body.error.message).toBe("Unknown analysis 'ghost'; known analyses: strict");
+    const plain = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
+    expect(plain.body.analysis).toBeUndefined();
   });
 
   it('applies pause, resume, promote and rollback, and refuses invalid transitions with 409', async () => {
