@@ -6,14 +6,20 @@ export interface Config {
       seed?: number;
       /** Requests per second of a whole service, split between baseline and canary by weight. Default 2000. */
       rps?: number;
+      /** Daily seasonality of the traffic: 0.5 swings it between 50 % and 150 % of `rps`. Default 0. */
+      dailyAmplitude?: number;
+      /** The busiest hour of the day, UTC. Default 15. */
+      peakHourUtc?: number;
       /** How every version behaves unless a fault profile matches it. */
       baseline?: {
         errorRate?: number;
         latencyMs?: { p50?: number; p95?: number };
       };
-      /** A canary whose version matches `versionPattern` (a regular expression) behaves so from its first request. */
+      /** A canary whose version matches `versionPattern` (a regular expression) behaves so from its first request,
+       *  or only while it takes at least `minWeight` percent of the traffic (100: a fault under full load). */
       faults?: Array<{
         versionPattern: string;
+        minWeight?: number;
         errorRate: number;
         latencyMs: { p50: number; p95: number };
       }>;

@@ -9,7 +9,7 @@ export interface Config {
     };
     /** The plan used when neither the request nor the entity names one. Default `default`. */
     defaultPlan?: string;
-    /** Named plans: ordered steps, rising in weight, ending at 100. */
+    /** Named plans: ordered steps, rising in weight, ending at 100, then an optional post-release watch. */
     plans?: {
       [name: string]: {
         steps: Array<{
@@ -17,16 +17,67 @@ export interface Config {
           minDurationSeconds: number;
           minCanaryRequests?: number;
         }>;
+        /** Seconds to watch the service against its own history after the last step (0: none). Default 0; the built-in `default` plan watches 600 s. */
+        watchSeconds?: number;
       };
+    };
+    /** Per-target policies, by target name (the `release-pilot.io/target` annotation's value). */
+    targets?: {
+      [name: string]: {
+        /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */
+        maxConsecutiveProviderErrors?: number;
+      };
+    };
+    /** The post-release watch: after the last step, each metric of the service against its own history at this time of day. */
+    watch?: {
+      /** History bucket and comparison window, seconds. Default 30. */
+      bucketSeconds?: number;
+      /** Days of history before the release the expectation rests on. Default 7. */
+      historyDays?: number;
+      /** The same time of day plus or minus this many seconds counts as the same phase. Default 900. */
+      neighbourhoodSeconds?: number;
+      /** An anomaly is this many robust standard deviations off the usual value. Default 5. */
+      threshold?: number;
+      /** ... lasting at least this many seconds. Default 10. */
+      forSeconds?: number;
+      /** Fewer requests in the window: error rate and latency are inconclusive. Default 50. */
+      minRequests?: number;
+      /** Roll back on an anomaly, or alert the owners and keep the version. Default `rollback`. */
+      onAnomaly?: 'rollback' | 'alert';
+      /** Error rate: default higher is worse, 50 % minimum effect. */
+      errorRate?: { enabled?: boolean; direction?: 'higher' | 'lower' | 'both'; minEffect?: number };
+      /** The latency quantile (default 0.95): default higher is worse, 20 % minimum effect. */
+      latency?: { enabled?: boolean; direction?: 'higher' | 'lower' | 'both'; minEffect?: number; quantile?: number };
+      /** Requests per second: default lower is worse (clients that stopped coming), 30 % minimum effect. */
+      requestRate?: { enabled?: boolean; direction?: 'higher' | 'lower' | 'both'; minEffect?: number };
     };
     /**
      * Named analyses an entity picks with the `release-pilot.io/analysis` annotation; each has the
      * shape of `judge` below (type and its options).
      */
-    analyses?: { [name: string]: { type?: 'sequential' | 'fixed' | 'threshold'; [option: string]: unknown } };
-    /** The default judge: `sequential` (anytime-valid tests), `fixed` (ratio thresholds) or `threshold`. */
+    analyses?: { [name: string]: { type?: 'sequential' | 'fixed' | 'threshold' | 'kayenta'; [option: string]: unknown } };
+    /** The default judge: `sequential` (anytime-valid tests), `fixed` (ratio thresholds), `threshold` or `kayenta`. */
     judge?: {
-      type?: 'sequential' | 'fixed' | 'threshold';
+      type?: 'sequential' | 'fixed' | 'threshold' | 'kayenta';
+      /** Kayenta mode: the Mann-Whitney classifier of Spinnaker's NetflixACAJudge, re-run on the latest ticks. */
+      kayenta?: {
+        /** Ticks per series. Default 30. */
+        windowTicks?: number;
+        /** Fewer points on a side: inconclusive. Default 5. */
+        minPoints?: number;
+        direction?: 'increase' | 'decrease' | 'either';
+        nanStrategy?: 'remove' | 'replace';
+        critical?: boolean;
+        dataRequired?: boolean;
+        tolerance?: number;
+        confidenceLevel?: number;
+        effectSizeMeasure?: 'meanRatio' | 'cles';
+        effectSizeThresholds?: number[];
+        criticalThresholds?: number[];
+        outliers?: { strategy?: 'keep' | 'remove'; factor?: number };
+        /** Score thresholds: pass at or above `pass`, marginal at or above `marginal`. Default 95 and 75. */
+        thresholds?: { pass?: number; marginal?: number };
+      };
       /** Threshold judge: bounds on the canary's own values per tick, with Argo-style limits. */
       threshold?: {
         metrics: Array<{ metric: 'errorRate' | 'p95LatencyMs'; min?: number; max?: number }>;

@@ -51,6 +51,9 @@ test.describe.serial('Releases tab', () => {
     await startRelease(page, version);
     // Live progress without reloading: the stepper moves on while we watch.
     await expect(page.getByText(/Step [2-6] of 6: canary weight/)).toBeVisible({ timeout: 60_000 });
+    // After the last step, the post-release watch compares the service with its own history.
+    await expect(page.getByText(/^Post-release watch: the new version takes all the traffic/)).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('verdict-summary')).toContainText('Post-release watch:');
     await expect(page.getByText(`Latest release: ${version}`)).toBeVisible({ timeout: 150_000 });
     await expect(page.getByTestId('release-state').first()).toHaveText('succeeded');
   });

@@ -1,5 +1,6 @@
-// The backend as a real process on a real PostgreSQL: a healthy release succeeds, a -faulty one is
-// rolled back within 10 s of its first traffic, and a backend killed with SIGKILL mid-release
+// The backend as a real process on a real PostgreSQL: a healthy release succeeds after its watch, a
+// -overload one is rolled back by the post-release watch, a -faulty one is rolled back within 10 s of
+// its first traffic, and a backend killed with SIGKILL mid-release
 // continues that release from the same step once started again. Run by scripts/test.sh with
 // node's test runner; needs RELEASE_PILOT_IT_PG_HOST / _PORT.
 import { spawn } from 'node:child_process';
@@ -95,7 +96,18 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
   await t.test('a healthy release reaches succeeded', async () => {
     const r = await create('payments', '5.0.0');
     const done = await waitForState(r.id, 'succeeded', 180_000);
-    console.log(`healthy release: succeeded ${(eventAt(done, 'succeeded') - eventAt(done, 'created')) / 1000}s after it was requested`);
+    console.log(`healthy release: succeeded ${(eventAt(done, 'succeeded') - eventAt(done, 'created')) / 1000}s after it was requested, ${(eventAt(done, 'succeeded') - eventAt(done, 'watch_started')) / 1000}s of it the post-release watch`);
+    assert.equal(done.latestVerdict.kind, 'watch');
+  });
+
+  await t.test('the post-release watch rolls back a version that breaks only under the full load', async () => {
+    const r = await create('search', '5.0.1-overload');
+    const done = await waitForState(r.id, 'rolled_back', 180_000);
+    const seconds = (eventAt(done, 'rolled_back') - eventAt(done, 'watch_started')) / 1000;
+    console.log(`overload release: passed every canary step, rolled back ${seconds}s into the watch; reason: ${done.reason}`);
+    assert.ok(Number.isFinite(seconds), 'the release never started its watch');
+    assert.equal(done.canaryWeight, 0);
+    assert.match(done.reason, /^post-release watch: Error rate [\d.]+%, usually [\d.]+% at this time of day/);
   });
 
   await t.test('a -faulty release is rolled back within 10 s of its first traffic, naming the metric and both values', async () => {

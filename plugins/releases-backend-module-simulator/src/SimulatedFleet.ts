@@ -1,10 +1,10 @@
 import {
-  DEFAULT_LATENCY_BOUNDS_MS,
+  BehaviourProfile,
+  drawTraffic,
   emptyTrafficStats,
+  HistoryBucket,
   MetricSample,
-  normalCdf,
   SeededRandom,
-  TrafficStats,
 } from '@release-pilot/plugin-releases-common';
 import {
   MetricProvider,
@@ -12,22 +12,23 @@ import {
   TrafficRouter,
 } from '@release-pilot/plugin-releases-node';
 
-/** How one version of a service behaves: its error rate and latency distribution. */
-export interface BehaviourProfile {
-  errorRate: number;
-  latencyMs: { p50: number; p95: number };
-}
 
 /** A fault profile applied to canary versions whose name matches `versionPattern`. */
 export interface FaultProfile extends BehaviourProfile {
   versionPattern: RegExp;
+  /** The fault shows only while the canary takes at least this share (100: only under the full load). */
+  minWeight?: number;
 }
 
 /** Settings of the simulated fleet. */
 export interface SimulatedFleetOptions {
   seed: number;
-  /** Requests per second of the whole service. */
+  /** Requests per second of the whole service, on daily average. */
   rps: number;
+  /** Daily seasonality of the traffic: 0.5 swings it between 50 % and 150 % of `rps`. Default 0. */
+  dailyAmplitude?: number;
+  /** The busiest hour of the day (UTC). Default 15. */
+  peakHourUtc?: number;
   baseline: BehaviourProfile;
   faults: FaultProfile[];
 }
@@ -44,8 +45,6 @@ export const CHECKOUT_INCIDENT_FAULT: FaultProfile = {
   errorRate: 0.0018,
   latencyMs: { p50: 900, p95: 2840 },
 };
-
-const Z95 = 1.6448536269514722;
 
 /**
  * A statistically simulated fleet that is both traffic router and metric provider. Each second it
@@ -69,9 +68,41 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     return this.#weights.get(context.entityRef) ?? 0;
   }
 
-  /** The profile a canary version runs with: the first matching fault, or the baseline's. */
-  profileOf(version: string): BehaviourProfile {
-    return this.options.faults.find(f => f.versionPattern.test(version)) ?? this.options.baseline;
+  /** The profile a canary version runs with at a weight: the first matching fault, or the baseline's. */
+  profileOf(version: string, weight = 100): BehaviourProfile {
+    return (
+      this.options.faults.find(f => f.versionPattern.test(version) && weight >= (f.minWeight ?? 0)) ??
+      this.options.baseline
+    );
+  }
+
+  /** The service's requests per second at a moment: the daily average times the time of day's swing. */
+  rpsAt(epochSeconds: number): number {
+    const amplitude = this.options.dailyAmplitude ?? 0;
+    const hours = (epochSeconds / 3600) % 24;
+    const peak = this.options.peakHourUtc ?? 15;
+    return this.options.rps * (1 + amplitude * Math.cos((2 * Math.PI * (hours - peak)) / 24));
+  }
+
+  /** The stable version's history (the whole service, before any release) in buckets. */
+  async getHistory(
+    context: ReleaseTargetContext,
+    range: { from: Date; to: Date; bucketSeconds: number },
+  ): Promise<HistoryBucket[]> {
+    const buckets: HistoryBucket[] = [];
+    const step = range.bucketSeconds;
+    const first = Math.ceil(range.from.getTime() / 1000 / step) * step;
+    for (let start = first; start + step <= range.to.getTime() / 1000; start += step) {
+      const random = SeededRandom.fromKey(`${this.options.seed}|${context.entityRef}|history|${start}`);
+      const stats = emptyTrafficStats();
+      drawTraffic(random, stats, random.poisson(this.rpsAt(start + step / 2) * step), this.options.baseline);
+      buckets.push({
+        from: new Date(start * 1000).toISOString(),
+        to: new Date((start + step) * 1000).toISOString(),
+        stats,
+      });
+    }
+    return buckets;
   }
 
   async getSample(
@@ -90,17 +121,17 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
   ): MetricSample {
     const canary = emptyTrafficStats();
     const baseline = emptyTrafficStats();
-    const canaryProfile = this.profileOf(context.version);
+    const canaryProfile = this.profileOf(context.version, weight);
     const firstSecond = Math.ceil(interval.from.getTime() / 1000);
     const endSecond = Math.ceil(interval.to.getTime() / 1000);
     for (let second = firstSecond; second < endSecond; second++) {
       const random = SeededRandom.fromKey(
         `${this.options.seed}|${context.entityRef}|${context.version}|${second}`,
       );
-      const total = random.poisson(this.options.rps);
+      const total = random.poisson(this.rpsAt(second));
       const canaryRequests = random.binomial(total, weight / 100);
-      this.serve(random, canary, canaryRequests, canaryProfile);
-      this.serve(random, baseline, total - canaryRequests, this.options.baseline);
+      drawTraffic(random, canary, canaryRequests, canaryProfile);
+      drawTraffic(random, baseline, total - canaryRequests, this.options.baseline);
     }
     return {
       from: interval.from.toISOString(),
@@ -108,43 +139,5 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
       canary,
       baseline,
     };
-  }
-
-  private serve(
-    random: SeededRandom,
-    stats: TrafficStats,
-    requests: number,
-    profile: BehaviourProfile,
-  ) {
-    stats.requests += requests;
-    stats.errors += random.binomial(requests, profile.errorRate);
-    // The latency histogram is multinomial over the buckets of the lognormal: draw each bucket's
-    // count as a binomial of what is left, instead of one latency per request.
-    const probabilities = this.bucketProbabilities(profile);
-    let left = requests;
-    let mass = 1;
-    for (let i = 0; i < probabilities.length && left > 0; i++) {
-      const p = mass > 0 ? Math.min(1, probabilities[i] / mass) : 1;
-      const count = i === probabilities.length - 1 ? left : random.binomial(left, p);
-      stats.latency.counts[i] += count;
-      left -= count;
-      mass -= probabilities[i];
-    }
-  }
-
-  private readonly bucketCache = new Map<BehaviourProfile, number[]>();
-
-  /** P(latency in bucket i) for a profile's lognormal, cached per profile. */
-  private bucketProbabilities(profile: BehaviourProfile): number[] {
-    const cached = this.bucketCache.get(profile);
-    if (cached) return cached;
-    const median = profile.latencyMs.p50;
-    const sigma = Math.log(profile.latencyMs.p95 / median) / Z95;
-    const cdf = (ms: number) => normalCdf(Math.log(ms / median) / sigma);
-    const bounds = DEFAULT_LATENCY_BOUNDS_MS;
-    const probabilities = bounds.map((bound, i) => cdf(bound) - (i === 0 ? 0 : cdf(bounds[i - 1])));
-    probabilities.push(1 - cdf(bounds[bounds.length - 1]));
-    this.bucketCache.set(profile, probabilities);
-    return probabilities;
   }
 }

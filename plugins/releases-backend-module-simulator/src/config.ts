@@ -1,6 +1,6 @@
 import { Config } from '@backstage/config';
+import { BehaviourProfile } from '@release-pilot/plugin-releases-common';
 import {
-  BehaviourProfile,
   CHECKOUT_INCIDENT_FAULT,
   DEFAULT_BASELINE,
   FaultProfile,
@@ -38,6 +38,14 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
   if (!(rps > 0)) {
     throw new Error(`Invalid config releases.simulator.rps: ${rps}; it must be positive`);
   }
+  const dailyAmplitude = config?.getOptionalNumber('dailyAmplitude') ?? 0;
+  if (!(dailyAmplitude >= 0 && dailyAmplitude < 1)) {
+    throw new Error(`Invalid config releases.simulator.dailyAmplitude: ${dailyAmplitude}; it must be at least 0 and below 1`);
+  }
+  const peakHourUtc = config?.getOptionalNumber('peakHourUtc') ?? 15;
+  if (!(peakHourUtc >= 0 && peakHourUtc < 24)) {
+    throw new Error(`Invalid config releases.simulator.peakHourUtc: ${peakHourUtc}; it must be within 0 and 24`);
+  }
   const baseline = config
     ? readProfile(config, 'baseline', 'releases.simulator.baseline', DEFAULT_BASELINE)
     : DEFAULT_BASELINE;
@@ -51,8 +59,12 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
         } catch (error) {
           throw new Error(`Invalid config releases.simulator.faults[${i}].versionPattern: ${(error as Error).message}`);
         }
-        return { versionPattern, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
+        const minWeight = fault.getOptionalNumber('minWeight');
+        if (minWeight !== undefined && !(minWeight >= 0 && minWeight <= 100)) {
+          throw new Error(`Invalid config releases.simulator.faults[${i}].minWeight: ${minWeight}; it must be within 0 and 100`);
+        }
+        return { versionPattern, minWeight, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
       })
     : [CHECKOUT_INCIDENT_FAULT];
-  return { seed, rps, baseline, faults };
+  return { seed, rps, dailyAmplitude, peakHourUtc, baseline, faults };
 }

@@ -1,5 +1,6 @@
 import { ConfigReader } from '@backstage/config';
 import { FixedRuleJudge } from './analysis/FixedRuleJudge';
+import { KayentaJudge } from './analysis/kayenta/KayentaJudge';
 import { SequentialJudge } from './analysis/sequential/SequentialJudge';
 import { ThresholdJudge } from './analysis/ThresholdJudge';
 import { readReleasesConfig } from './config';
@@ -45,7 +46,7 @@ describe('readReleasesConfig', () => {
 
   it('refuses an unknown judge, an impossible alpha or quantile, naming the key', () => {
     const read = (judge: object) => () => readReleasesConfig(new ConfigReader({ releases: { judge } }));
-    expect(read({ type: 'magic' })).toThrow("Invalid config releases.judge.type: 'magic'; use 'sequential', 'fixed' or 'threshold'");
+    expect(read({ type: 'magic' })).toThrow("Invalid config releases.judge.type: 'magic'; use 'sequential', 'fixed', 'threshold', 'kayenta'");
     expect(read({ type: 'threshold' })).toThrow('Invalid config releases.judge.threshold.metrics: the threshold judge needs at least one metric');
     expect(read({ type: 'threshold', threshold: { metrics: [{ metric: 'cpu', max: 1 }] } })).toThrow(
       "Invalid config releases.judge.threshold.metrics[0].metric: 'cpu'; use 'errorRate' or 'p95LatencyMs'",
@@ -53,5 +54,43 @@ describe('readReleasesConfig', () => {
     expect(read({ type: 'threshold', threshold: { metrics: [{ metric: 'errorRate' }] } })).toThrow(/metrics\[0\]: give a min or a max/);
     expect(read({ alpha: 0.7 })).toThrow('Invalid config releases.judge.alpha: 0.7; it must be above 0 and below 0.5');
     expect(read({ latency: { quantile: 95 } })).toThrow(/releases.judge.latency.quantile: 95/);
+  });
+
+  it('builds the Kayenta-mode judge with its classifier settings, refusing impossible ones', () => {
+    const kayenta = readReleasesConfig(
+      new ConfigReader({
+        releases: {
+          judge: {
+            type: 'kayenta',
+            kayenta: { confidenceLevel: 0.98, tolerance: 0.1, outliers: { strategy: 'remove', factor: 1.5 }, thresholds: { pass: 90, marginal: 60 } },
+          },
+        },
+      }),
+    );
+    expect(kayenta.judges.defaultJudge).toBeInstanceOf(KayentaJudge);
+    const read = (k: object) => () => readReleasesConfig(new ConfigReader({ releases: { judge: { type: 'kayenta', kayenta: k } } }));
+    expect(read({ direction: 'up' })).toThrow("Invalid config releases.judge.kayenta.direction: 'up'; use 'increase', 'decrease', 'either'");
+    expect(read({ confidenceLevel: 95 })).toThrow(/kayenta.confidenceLevel: 95/);
+    expect(read({ effectSizeThresholds: [1] })).toThrow(/kayenta.effectSizeThresholds: give two numbers/);
+    expect(read({ outliers: { strategy: 'trim' } })).toThrow(/kayenta.outliers.strategy: 'trim'/);
+    expect(read({ thresholds: { pass: 50, marginal: 75 } })).toThrow(/need marginal <= pass <= 100/);
+  });
+
+  it('reads the post-release watch and per-target provider-error limits', () => {
+    const config = readReleasesConfig(
+      new ConfigReader({
+        releases: {
+          watch: { threshold: 6, onAnomaly: 'alert', requestRate: { direction: 'both' }, latency: { quantile: 0.99 } },
+          targets: { simulator: { maxConsecutiveProviderErrors: 20 } },
+        },
+      }),
+    );
+    expect(config.watch).toMatchObject({ threshold: 6, onAnomaly: 'alert', requestRate: { direction: 'both', enabled: true }, latency: { quantile: 0.99 } });
+    expect(config.driver.targets).toEqual({ simulator: { maxConsecutiveProviderErrors: 20 } });
+    const read = (releases: object) => () => readReleasesConfig(new ConfigReader({ releases }));
+    expect(read({ watch: { onAnomaly: 'page' } })).toThrow("Invalid config releases.watch.onAnomaly: 'page'; use 'rollback' or 'alert'");
+    expect(read({ watch: { errorRate: { direction: 'up' } } })).toThrow("Invalid config releases.watch.errorRate.direction: 'up'; use 'higher', 'lower', 'both'");
+    expect(read({ watch: { threshold: 0.5 } })).toThrow('Invalid config releases.watch.threshold: 0.5; it must be a number of at least 1');
+    expect(read({ targets: { simulator: { maxConsecutiveProviderErrors: 0 } } })).toThrow(/releases.targets.simulator.maxConsecutiveProviderErrors: 0/);
   });
 });

@@ -1,5 +1,6 @@
 import { Config } from '@backstage/config';
 import { JudgeCatalog } from './analysis/JudgeCatalog';
+import { DEFAULT_WATCH_OPTIONS, Direction, WatchMetricOptions, WatchOptions } from './analysis/watch/WatchJudge';
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
 import { DEFAULT_ENGINE_OPTIONS } from './engine/engine';
 import { PlanCatalog } from './engine/plans';
@@ -9,6 +10,7 @@ export interface ReleasesConfig {
   tickSeconds: number;
   plans: PlanCatalog;
   judges: JudgeCatalog;
+  watch: WatchOptions;
   driver: ReleaseDriverOptions;
 }
 
@@ -25,6 +27,62 @@ function positiveNumber(
   return value;
 }
 
+const DIRECTIONS: readonly Direction[] = ['higher', 'lower', 'both'];
+
+/** Reads `releases.watch`: how the post-release watch judges the service against its history. */
+function readWatchOptions(config: Config): WatchOptions {
+  const d = DEFAULT_WATCH_OPTIONS;
+  const num = (key: string, fallback: number, min: number) => positiveNumber(config, `releases.watch.${key}`, fallback, min);
+  const metric = <T extends WatchMetricOptions>(name: 'errorRate' | 'latency' | 'requestRate', fallback: T) => {
+    const at = `releases.watch.${name}`;
+    const direction = config.getOptionalString(`${at}.direction`) ?? fallback.direction;
+    if (!DIRECTIONS.includes(direction as Direction)) {
+      throw new Error(`Invalid config ${at}.direction: '${direction}'; use ${DIRECTIONS.map(x => `'${x}'`).join(', ')}`);
+    }
+    return {
+      ...fallback,
+      enabled: config.getOptionalBoolean(`${at}.enabled`) ?? fallback.enabled,
+      direction: direction as Direction,
+      minEffect: num(`${name}.minEffect`, fallback.minEffect, 0),
+    };
+  };
+  const onAnomaly = config.getOptionalString('releases.watch.onAnomaly') ?? d.onAnomaly;
+  if (onAnomaly !== 'rollback' && onAnomaly !== 'alert') {
+    throw new Error(`Invalid config releases.watch.onAnomaly: '${onAnomaly}'; use 'rollback' or 'alert'`);
+  }
+  const quantile = config.getOptionalNumber('releases.watch.latency.quantile') ?? d.latency.quantile;
+  if (!(quantile > 0 && quantile < 1)) {
+    throw new Error(`Invalid config releases.watch.latency.quantile: ${quantile}; it must be between 0 and 1, e.g. 0.95`);
+  }
+  return {
+    bucketSeconds: num('bucketSeconds', d.bucketSeconds, 1),
+    historyDays: num('historyDays', d.historyDays, 1),
+    neighbourhoodSeconds: num('neighbourhoodSeconds', d.neighbourhoodSeconds, 0),
+    threshold: num('threshold', d.threshold, 1),
+    forSeconds: num('forSeconds', d.forSeconds, 0),
+    minRequests: num('minRequests', d.minRequests, 1),
+    onAnomaly,
+    errorRate: metric('errorRate', d.errorRate),
+    latency: { ...metric('latency', d.latency), quantile },
+    requestRate: metric('requestRate', d.requestRate),
+  };
+}
+
+/** Reads `releases.targets.<name>`: per-target policies (today, how many provider errors in a row it tolerates). */
+function readTargetPolicies(config: Config): ReleaseDriverOptions['targets'] {
+  const targets = config.getOptionalConfig('releases.targets');
+  const policies: ReleaseDriverOptions['targets'] = {};
+  for (const name of targets?.keys() ?? []) {
+    const limit = config.getOptionalNumber(`releases.targets.${name}.maxConsecutiveProviderErrors`);
+    if (limit !== undefined) {
+      policies[name] = {
+        maxConsecutiveProviderErrors: positiveNumber(config, `releases.targets.${name}.maxConsecutiveProviderErrors`, limit, 1),
+      };
+    }
+  }
+  return policies;
+}
+
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
@@ -32,7 +90,9 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     tickSeconds,
     plans: PlanCatalog.fromConfig(config),
     judges: JudgeCatalog.fromConfig(config, (key, fallback, min) => positiveNumber(config, key, fallback, min)),
+    watch: readWatchOptions(config),
     driver: {
+      targets: readTargetPolicies(config),
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),
       leaseSeconds: Math.max(10, tickSeconds * 5),
       engine: {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { readReleasesConfig } from './config';
 import { ReleasesStore } from './database/ReleasesStore';
 import { ReleaseDriver } from './driver/ReleaseDriver';
+import { WatchJudge } from './analysis/watch/WatchJudge';
 import { TargetRegistry } from './driver/TargetRegistry';
 import { systemClock } from './engine/clock';
 import { createRouter } from './service/router';
@@ -59,6 +60,7 @@ export const releasesPlugin = createBackendPlugin({
           store,
           targets,
           judges: settings.judges,
+          watch: new WatchJudge(settings.watch),
           clock: systemClock,
           logger,
           owner: `releases-${randomUUID()}`,

@@ -31,6 +31,9 @@ export const planStepsSchema = z
     }
   });
 
+/** How long the post-release watch lasts: up to a day. */
+export const watchSecondsSchema = z.number().int().min(0).max(86400);
+
 /** Body of `POST /releases`. `plan` is a named plan or inline steps. */
 export const createReleaseRequestSchema = z.strictObject({
   entityRef: z.string().min(1).max(500),
@@ -45,7 +48,7 @@ export const createReleaseRequestSchema = z.strictObject({
   plan: z
     .union([
       z.string().min(1).max(100),
-      z.strictObject({ steps: planStepsSchema }),
+      z.strictObject({ steps: planStepsSchema, watchSeconds: watchSecondsSchema.optional() }),
     ])
     .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -70,6 +73,7 @@ export const listReleasesQuerySchema = z.strictObject({
       'pending',
       'running',
       'paused',
+      'watching',
       'succeeded',
       'rolling_back',
       'rolled_back',

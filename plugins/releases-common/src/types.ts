@@ -3,6 +3,7 @@ export type ReleaseState =
   | 'pending'
   | 'running'
   | 'paused'
+  | 'watching'
   | 'succeeded'
   | 'rolling_back'
   | 'rolled_back'
@@ -13,6 +14,7 @@ export const RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
   'running',
   'paused',
+  'watching',
   'rolling_back',
   'succeeded',
   'rolled_back',
@@ -24,8 +26,9 @@ export const RELEASE_TRANSITIONS: Readonly<
   Record<ReleaseState, readonly ReleaseState[]>
 > = {
   pending: ['running', 'rolling_back'],
-  running: ['paused', 'succeeded', 'rolling_back'],
+  running: ['paused', 'watching', 'succeeded', 'rolling_back'],
   paused: ['running', 'succeeded', 'rolling_back'],
+  watching: ['succeeded', 'rolling_back'],
   rolling_back: ['rolled_back', 'failed'],
   succeeded: [],
   rolled_back: [],
@@ -37,6 +40,7 @@ export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
   'running',
   'paused',
+  'watching',
   'rolling_back',
 ];
 
@@ -56,6 +60,8 @@ export interface PlanStep {
 export interface ReleasePlan {
   name: string;
   steps: PlanStep[];
+  /** After the last step, watch the service against its own history this long before the release succeeds (0: no watch). */
+  watchSeconds?: number;
 }
 
 /**
@@ -75,6 +81,13 @@ export interface TrafficStats {
   latency: LatencyHistogram;
 }
 
+/** The whole service's traffic in one bucket of its history, for the post-release watch. */
+export interface HistoryBucket {
+  from: string;
+  to: string;
+  stats: TrafficStats;
+}
+
 /** Canary and baseline statistics over one interval, as a metric provider reports them. */
 export interface MetricSample {
   from: string;
@@ -86,8 +99,8 @@ export interface MetricSample {
 /** The closed set of judge outcomes. */
 export type VerdictOutcome = 'pass' | 'warn' | 'fail' | 'inconclusive';
 
-/** The metrics the judge compares. */
-export type MetricName = 'errorRate' | 'p95LatencyMs';
+/** The metrics the judges compare: errors per request, the latency quantile, requests per second (post-release watch). */
+export type MetricName = 'errorRate' | 'p95LatencyMs' | 'requestRate';
 
 /** Why the judge decided what it decided for one metric. */
 export interface MetricEvidence {
@@ -112,6 +125,8 @@ export interface MetricEvidence {
 /** The judge's overall verdict for one tick, with evidence per metric. */
 export interface Verdict {
   at: string;
+  /** `watch`: the post-release watch compared the service with its own history ("baseline" is then the usual value). Default `canary`. */
+  kind?: 'canary' | 'watch';
   outcome: VerdictOutcome;
   summary: string;
   evidence: MetricEvidence[];
@@ -130,7 +145,9 @@ export type TimelineEventType =
   | 'rolled_back'
   | 'failed'
   | 'weight_reconciled'
-  | 'provider_error';
+  | 'provider_error'
+  | 'watch_started'
+  | 'watch_alert';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {
@@ -156,6 +173,8 @@ export interface Release {
   /** Index into `plan.steps` of the step the release is on (or ended on). */
   currentStep: number;
   stepStartedAt?: string;
+  /** When the post-release watch began (state `watching` and after). */
+  watchStartedAt?: string;
   /** The canary weight the release wants the router to hold (the persisted intent). */
   canaryWeight: number;
   /** Canary requests measured since the current step started. */

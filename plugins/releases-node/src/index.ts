@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
-import { MetricSample } from '@release-pilot/plugin-releases-common';
+import { HistoryBucket, MetricSample } from '@release-pilot/plugin-releases-common';
 
 /** What a provider is told about the release it serves. */
 export interface ReleaseTargetContext {
@@ -28,6 +28,15 @@ export interface MetricProvider {
     context: ReleaseTargetContext,
     interval: { from: Date; to: Date },
   ): Promise<MetricSample>;
+  /**
+   * The whole service's traffic in `[from, to)`, cut into buckets of `bucketSeconds` (the post-release
+   * watch compares the released service with its own history). Optional: without it the watch
+   * has nothing to compare with and only waits out its time.
+   */
+  getHistory?(
+    context: ReleaseTargetContext,
+    range: { from: Date; to: Date; bucketSeconds: number },
+  ): Promise<HistoryBucket[]>;
 }
 
 /** A named target: the router and the metric provider that releases of annotated entities go through. */

@@ -2,6 +2,8 @@ import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { DEFAULT_FIXED_RULE_OPTIONS, FixedRuleJudge } from './FixedRuleJudge';
 import { Judge } from './judge';
+import { DEFAULT_KAYENTA_METRIC, KayentaMetricSettings } from './kayenta/classifier';
+import { DEFAULT_KAYENTA_OPTIONS, KayentaJudge } from './kayenta/KayentaJudge';
 import { DEFAULT_SEQUENTIAL_OPTIONS, SequentialJudge } from './sequential/SequentialJudge';
 import { ThresholdJudge, ThresholdJudgeOptions, ThresholdMetric } from './ThresholdJudge';
 
@@ -34,12 +36,66 @@ function readThresholds(config: Config, key: string, num: NumberReader): Thresho
   };
 }
 
+/** Reads one of a closed set of strings at `key`, naming the choices when it is something else. */
+function oneOf<T extends string>(config: Config, key: string, choices: readonly T[], fallback: T): T {
+  const value = config.getOptionalString(key) ?? fallback;
+  if (!choices.includes(value as T)) {
+    throw new Error(`Invalid config ${key}: '${value}'; use ${choices.map(c => `'${c}'`).join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Reads a [decrease, increase] pair of numbers at `key`. */
+function pair(config: Config, key: string, fallback: [number, number]): [number, number] {
+  const value = config.getOptional(key) ?? fallback;
+  if (!Array.isArray(value) || value.length !== 2 || !value.every(v => typeof v === 'number' && Number.isFinite(v))) {
+    throw new Error(`Invalid config ${key}: give two numbers, [allowed decrease, allowed increase], e.g. [1, 1]`);
+  }
+  return value as [number, number];
+}
+
+/** Reads `${key}.kayenta`: Kayenta's Mann-Whitney classifier settings and its score thresholds. */
+function readKayenta(config: Config, key: string, num: NumberReader): KayentaJudge {
+  const at = `${key}.kayenta`;
+  const d = { ...DEFAULT_KAYENTA_METRIC, ...DEFAULT_KAYENTA_OPTIONS.metric };
+  const confidenceLevel = config.getOptionalNumber(`${at}.confidenceLevel`) ?? d.confidenceLevel;
+  if (!(confidenceLevel > 0 && confidenceLevel < 1)) {
+    throw new Error(`Invalid config ${at}.confidenceLevel: ${confidenceLevel}; it must be between 0 and 1, e.g. 0.95`);
+  }
+  const metric: KayentaMetricSettings = {
+    direction: oneOf(config, `${at}.direction`, ['increase', 'decrease', 'either'], d.direction),
+    nanStrategy: oneOf(config, `${at}.nanStrategy`, ['remove', 'replace'], d.nanStrategy),
+    critical: config.getOptionalBoolean(`${at}.critical`) ?? d.critical,
+    dataRequired: config.getOptionalBoolean(`${at}.dataRequired`) ?? d.dataRequired,
+    tolerance: num(`${at}.tolerance`, d.tolerance, 0),
+    confidenceLevel,
+    effectSizeMeasure: oneOf(config, `${at}.effectSizeMeasure`, ['meanRatio', 'cles'], d.effectSizeMeasure),
+    effectSizeThresholds: pair(config, `${at}.effectSizeThresholds`, d.effectSizeThresholds),
+    criticalThresholds: pair(config, `${at}.criticalThresholds`, d.criticalThresholds),
+    outliers: {
+      strategy: oneOf(config, `${at}.outliers.strategy`, ['keep', 'remove'], d.outliers.strategy),
+      factor: num(`${at}.outliers.factor`, d.outliers.factor, 0),
+    },
+  };
+  const pass = num(`${at}.thresholds.pass`, DEFAULT_KAYENTA_OPTIONS.thresholds.pass, 0);
+  const marginal = num(`${at}.thresholds.marginal`, DEFAULT_KAYENTA_OPTIONS.thresholds.marginal, 0);
+  if (!(pass <= 100 && marginal <= pass)) {
+    throw new Error(`Invalid config ${at}.thresholds: need marginal <= pass <= 100, got marginal ${marginal}, pass ${pass}`);
+  }
+  return new KayentaJudge({
+    windowTicks: num(`${at}.windowTicks`, DEFAULT_KAYENTA_OPTIONS.windowTicks, 2),
+    minPoints: num(`${at}.minPoints`, DEFAULT_KAYENTA_OPTIONS.minPoints, 1),
+    metric,
+    thresholds: { pass, marginal },
+  });
+}
+
+const JUDGE_TYPES = ['sequential', 'fixed', 'threshold', 'kayenta'] as const;
+
 /** Builds the judge an analysis at `key` (`releases.judge` or `releases.analyses.<name>`) describes. */
 function readJudge(config: Config, key: string, num: NumberReader): Judge {
-  const type = config.getOptionalString(`${key}.type`) ?? 'sequential';
-  if (!['sequential', 'fixed', 'threshold'].includes(type)) {
-    throw new Error(`Invalid config ${key}.type: '${type}'; use 'sequential', 'fixed' or 'threshold'`);
-  }
+  const type = oneOf(config, `${key}.type`, JUDGE_TYPES, 'sequential');
+  if (type === 'kayenta') return readKayenta(config, key, num);
   const minRequests = num(`${key}.minRequests`, DEFAULT_FIXED_RULE_OPTIONS.minRequests, 1);
   if (type === 'fixed') {
     return new FixedRuleJudge({

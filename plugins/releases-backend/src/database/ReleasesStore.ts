@@ -40,6 +40,7 @@ type ReleaseRow = {
   plan: string;
   current_step: number;
   step_started_at: string | null;
+  watch_started_at: string | null;
   canary_weight: number;
   step_canary_requests: number;
   consecutive_provider_errors: number;
@@ -68,6 +69,7 @@ function toRow(release: Release): ReleaseRow {
     plan: JSON.stringify(release.plan),
     current_step: release.currentStep,
     step_started_at: release.stepStartedAt ?? null,
+    watch_started_at: release.watchStartedAt ?? null,
     canary_weight: release.canaryWeight,
     step_canary_requests: release.stepCanaryRequests,
     consecutive_provider_errors: release.consecutiveProviderErrors,
@@ -94,6 +96,7 @@ function fromRow(row: ReleaseRow): Release {
     plan: JSON.parse(row.plan),
     currentStep: Number(row.current_step),
     stepStartedAt: row.step_started_at ?? undefined,
+    watchStartedAt: row.watch_started_at ?? undefined,
     canaryWeight: Number(row.canary_weight),
     stepCanaryRequests: Number(row.step_canary_requests),
     consecutiveProviderErrors: Number(row.consecutive_provider_errors),

@@ -5,13 +5,15 @@ import {
   CHECKOUT_INCIDENT_FAULT,
   DEFAULT_BASELINE,
   SimulatedFleet,
+  SimulatedFleetOptions,
 } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { makeRelease } from '../__testUtils__/fixtures';
 import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { VirtualClock } from '../engine/clock';
-import { ReleaseDriver } from './ReleaseDriver';
+import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
+import { ReleaseDriver, ReleaseDriverOptions } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 
 jest.setTimeout(60_000);
@@ -23,11 +25,25 @@ const DEMO_PLAN: ReleasePlan = {
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
-async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider; seed?: number } = {}) {
+async function setup(
+  options: {
+    router?: TrafficRouter;
+    metrics?: MetricProvider;
+    seed?: number;
+    fleet?: Partial<SimulatedFleetOptions>;
+    targets?: ReleaseDriverOptions['targets'];
+  } = {},
+) {
   const knex = await databases.init('SQLITE_3');
   const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
   const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
-  const fleet = new SimulatedFleet({ seed: options.seed ?? 3, rps: 2000, baseline: DEFAULT_BASELINE, faults: [CHECKOUT_INCIDENT_FAULT] });
+  const fleet = new SimulatedFleet({
+    seed: options.seed ?? 3,
+    rps: 2000,
+    baseline: DEFAULT_BASELINE,
+    faults: [CHECKOUT_INCIDENT_FAULT],
+    ...options.fleet,
+  });
   const makeDriver = (router: TrafficRouter = options.router ?? fleet, metrics: MetricProvider = options.metrics ?? fleet) => {
     const targets = new TargetRegistry();
     targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
@@ -35,10 +51,16 @@ async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider
       store,
       targets,
       judges: JudgeCatalog.of(new FixedRuleJudge()),
+      watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
       clock,
       logger: mockServices.logger.mock(),
       owner: 'test',
-      options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: { maxConsecutiveProviderErrors: 3 } },
+      options: {
+        analysisWindowSeconds: 30,
+        leaseSeconds: 30,
+        engine: { maxConsecutiveProviderErrors: 3 },
+        targets: options.targets ?? {},
+      },
     });
   };
   return { store, clock, fleet, driver: makeDriver(), makeDriver };
@@ -46,8 +68,8 @@ async function setup(options: { router?: TrafficRouter; metrics?: MetricProvider
 
 const targetOf = (r: { id: string; entityRef: string; version: string }) => ({ entityRef: r.entityRef, releaseId: r.id, version: r.version });
 
-async function createRelease(store: ReleasesStore, version: string, at: string) {
-  const release = makeRelease({ version, plan: DEMO_PLAN, createdAt: at, updatedAt: at });
+async function createRelease(store: ReleasesStore, version: string, at: string, plan: ReleasePlan = DEMO_PLAN) {
+  const release = makeRelease({ version, plan, createdAt: at, updatedAt: at });
   await store.createRelease(release, { at, actor: 'user:default/alice', type: 'created', message: 'requested' });
   return release;
 }
@@ -164,5 +186,69 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     const failed = await second.store.getRelease(r2.id);
     expect(failed.state).toBe('failed');
     expect(failed.reason).toMatch(/Could not set canary weight 0 after 3 attempts \(router unreachable\)/);
+  });
+
+  it('rolls back after the target\'s own provider-error limit when it has one', async () => {
+    const failingMetrics: MetricProvider = { getSample: async () => { throw new Error('metrics unavailable'); } };
+    const { store, clock, driver } = await setup({ metrics: failingMetrics, targets: { simulator: { maxConsecutiveProviderErrors: 6 } } });
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    const states: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      clock.advance(1);
+      await driver.tick();
+      states.push((await store.getRelease(release.id)).state);
+    }
+    // Tick 1 starts the release; ticks 2-6 hold it through 5 errors; the 6th error rolls back.
+    expect(states.slice(0, 6)).toEqual(['running', 'running', 'running', 'running', 'running', 'running']);
+    expect(states[6]).toBe('rolled_back');
+    expect((await store.getRelease(release.id)).reason).toMatch(/^6 provider errors in a row/);
+  });
+});
+
+describe('The post-release watch, in virtual time', () => {
+  const WATCHED_PLAN: ReleasePlan = { ...DEMO_PLAN, name: 'watched', watchSeconds: 120 };
+  // A service with a daily pattern (traffic 50 % to 150 % of 2,000/s) and a version that only breaks under the full load.
+  const fleet: Partial<SimulatedFleetOptions> = {
+    dailyAmplitude: 0.5,
+    faults: [{ versionPattern: /-overload$/, minWeight: 100, errorRate: 0.003, latencyMs: { p50: 90, p95: 145 } }],
+  };
+
+  async function run(version: string, metrics?: (f: SimulatedFleet) => MetricProvider) {
+    const context = await setup({ fleet, seed: 5 });
+    const driver = metrics ? context.makeDriver(context.fleet, metrics(context.fleet)) : context.driver;
+    const release = await createRelease(context.store, version, context.clock.now().toISOString(), WATCHED_PLAN);
+    for (let i = 0; i < 300; i++) {
+      context.clock.advance(1);
+      await driver.tick();
+      if (!['pending', 'running', 'watching'].includes((await context.store.getRelease(release.id)).state)) break;
+    }
+    return { ...context, release: await context.store.getRelease(release.id), events: await context.store.listEvents(release.id) };
+  }
+
+  it('watches a healthy release against two days of the service\'s history, then succeeds', async () => {
+    const { release, events } = await run('2.0.0');
+    expect(release.state).toBe('succeeded');
+    const types = events.map(e => e.type);
+    expect(types.slice(-2)).toEqual(['watch_started', 'succeeded']);
+    const watchStarted = events.find(e => e.type === 'watch_started')!;
+    const succeeded = events.find(e => e.type === 'succeeded')!;
+    expect((Date.parse(succeeded.at) - Date.parse(watchStarted.at)) / 1000).toBeGreaterThanOrEqual(120);
+    expect(release.latestVerdict?.summary).toMatch(/^Watching: every metric within its usual range \(2-day history\)/);
+  });
+
+  it('rolls back a version that breaks only under the full load, which no canary step could see', async () => {
+    const { release, events, fleet: f } = await run('2.0.0-overload');
+    expect(release.state).toBe('rolled_back');
+    expect(await f.getCanaryWeight(targetOf(release))).toBe(0);
+    expect(release.reason).toMatch(/^post-release watch: Error rate 0\.\d+%, usually 0\.02% at this time of day/);
+    const watchStarted = events.find(e => e.type === 'watch_started')!;
+    const rolledBack = events.find(e => e.type === 'rolled_back')!;
+    expect((Date.parse(rolledBack.at) - Date.parse(watchStarted.at)) / 1000).toBeLessThan(60);
+  });
+
+  it('only waits out its time when the metric provider gives no history', async () => {
+    const { release } = await run('2.0.0-overload', f => ({ getSample: (c, i) => f.getSample(c, i) }));
+    expect(release.state).toBe('succeeded');
+    expect(release.latestVerdict?.summary).toMatch(/no history/);
   });
 });

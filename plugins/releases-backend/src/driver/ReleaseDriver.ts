@@ -1,8 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  MetricSample,
+  mergeTrafficStats,
   Release,
   ReleaseAction,
   StoredSample,
+  Verdict,
 } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
@@ -10,6 +13,7 @@ import {
 } from '@release-pilot/plugin-releases-node';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { analysisWindowStart, judgeTick } from '../analysis/judgeTick';
+import { WatchJudge } from '../analysis/watch/WatchJudge';
 import { Clock } from '../engine/clock';
 import {
   EngineEvent,
@@ -27,6 +31,8 @@ export interface ReleaseDriverOptions {
   /** How long a replica holds the releases it drives before another may take them over. */
   leaseSeconds: number;
   engine: EngineOptions;
+  /** Per-target overrides of the engine's limits, by target name. */
+  targets: Record<string, Partial<EngineOptions>>;
 }
 
 function errorText(error: unknown): string {
@@ -44,6 +50,7 @@ export class ReleaseDriver {
       store: ReleasesStore;
       targets: TargetRegistry;
       judges: JudgeCatalog;
+      watch: WatchJudge;
       clock: Clock;
       logger: LoggerService;
       owner: string;
@@ -76,10 +83,15 @@ export class ReleaseDriver {
       release,
       { type: 'user', action, actor, reason },
       this.deps.clock.now(),
-      this.deps.options.engine,
+      this.engineOptions(release),
     );
     const target = this.deps.targets.find(release.target);
     return this.apply(release, result, target);
+  }
+
+  /** The engine's limits for a release: the global ones, overridden by its target's policy. */
+  private engineOptions(release: Release): EngineOptions {
+    return { ...this.deps.options.engine, ...this.deps.options.targets[release.target] };
   }
 
   private context(release: Release): ReleaseTargetContext {
@@ -105,6 +117,9 @@ export class ReleaseDriver {
       case 'paused':
         await this.analyse(release, target, now);
         return;
+      case 'watching':
+        await this.watch(release, target, now);
+        return;
       default:
         return;
     }
@@ -127,6 +142,18 @@ export class ReleaseDriver {
     const since = analysisWindowStart(release, now, options.analysisWindowSeconds);
     const earlier = await store.listSamples(release.id, { since });
     const { verdict, state: judgeState } = judgeTick(judge, release, earlier, sample, now);
+    await this.record(release, target, now, sample, verdict, judgeState);
+  }
+
+  /** Stores the tick's sample with its verdict and feeds the verdict to the engine. */
+  private async record(
+    release: Release,
+    target: ReleaseTarget,
+    now: Date,
+    sample: MetricSample,
+    verdict: Verdict,
+    judgeState: unknown,
+  ) {
     const stored: StoredSample = {
       at: now.toISOString(),
       stepIndex: release.currentStep,
@@ -135,7 +162,7 @@ export class ReleaseDriver {
       baseline: sample.baseline,
       verdict,
     };
-    await store.appendSample(release.id, stored);
+    await this.deps.store.appendSample(release.id, stored);
     const withVerdict = { ...release, latestVerdict: verdict, judgeState };
     await this.handle(
       withVerdict,
@@ -144,6 +171,48 @@ export class ReleaseDriver {
       now,
       release,
     );
+  }
+
+  /**
+   * A tick of the post-release watch: the whole service over the last bucket against its own
+   * history before the release, which is read from the provider once, on the watch's first tick.
+   */
+  private async watch(release: Release, target: ReleaseTarget, now: Date) {
+    const { store, watch } = this.deps;
+    const context = this.context(release);
+    const watchStartedAt = new Date(release.watchStartedAt ?? now.toISOString());
+    let sample;
+    let history;
+    try {
+      await this.reconcileWeight(release, target);
+      const from = (await store.lastSampleAt(release.id)) ?? watchStartedAt.toISOString();
+      if (new Date(from).getTime() >= now.getTime()) return;
+      sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
+      if (watch.needsHistory(release.judgeState) && target.metricProvider.getHistory) {
+        const end = new Date(release.createdAt);
+        const days = watch.options.historyDays;
+        history = await target.metricProvider.getHistory(context, {
+          from: new Date(end.getTime() - days * 86_400_000),
+          to: end,
+          bucketSeconds: watch.options.bucketSeconds,
+        });
+      }
+    } catch (error) {
+      await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
+      return;
+    }
+    const windowStart = Math.max(watchStartedAt.getTime(), now.getTime() - watch.options.bucketSeconds * 1000);
+    const earlier = await store.listSamples(release.id, { since: new Date(windowStart).toISOString() });
+    const parts = [...earlier, sample];
+    const { verdict, state } = watch.judge({
+      window: mergeTrafficStats(parts.flatMap(s => [s.canary, s.baseline])),
+      windowSeconds: (now.getTime() - windowStart) / 1000,
+      history,
+      state: release.judgeState,
+      watch: { startedAt: watchStartedAt, seconds: release.plan.watchSeconds ?? 0 },
+      now,
+    });
+    await this.record(release, target, now, sample, verdict, state);
   }
 
   /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
@@ -172,7 +241,7 @@ export class ReleaseDriver {
     now: Date,
     stored: Release = release,
   ): Promise<Release> {
-    const result = handleReleaseEvent(release, event, now, this.deps.options.engine);
+    const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
     return this.apply(stored, result, target);
   }
 
@@ -195,9 +264,9 @@ export class ReleaseDriver {
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
         await target.trafficRouter.setCanaryWeight(this.context(result.release), 0);
-        outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.deps.options.engine);
+        outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.engineOptions(previous));
       } catch (error) {
-        outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.deps.options.engine);
+        outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
       }
       const at = clock.now();
       await store.saveRelease(previous, outcome.release, [

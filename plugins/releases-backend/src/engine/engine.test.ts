@@ -146,14 +146,14 @@ describe('handleReleaseEvent', () => {
   describe('refused transitions', () => {
     const allowed: Record<string, ReleaseState[]> = {
       start: ['pending'],
-      tick: ['running', 'paused'],
+      tick: ['running', 'paused', 'watching'],
       pause: ['running'],
       resume: ['paused'],
-      promote: ['running', 'paused'],
-      rollback: ['pending', 'running', 'paused'],
+      promote: ['running', 'paused', 'watching'],
+      rollback: ['pending', 'running', 'paused', 'watching'],
       rollbackApplied: ['rolling_back'],
       rollbackFailed: ['rolling_back'],
-      providerError: ['running', 'paused'],
+      providerError: ['running', 'paused', 'watching'],
     };
     const events: Record<string, EngineEvent> = {
       start: { type: 'start' },

@@ -52,8 +52,9 @@ const ENGINE_ACTOR = 'release-pilot';
 const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
   pause: ['running'],
   resume: ['paused'],
-  promote: ['running', 'paused'],
-  rollback: ['pending', 'running', 'paused'],
+  // Promoting a watched release ends its watch early.
+  promote: ['running', 'paused', 'watching'],
+  rollback: ['pending', 'running', 'paused', 'watching'],
 };
 
 function transition(
@@ -143,10 +144,52 @@ function stepIsDone(release: Release, now: Date): boolean {
   );
 }
 
+/** After the last step: watch the service against its own history, or succeed when the plan has no watch. */
+function finishSteps(release: Release, now: Date): EngineResult {
+  const watchSeconds = release.plan.watchSeconds ?? 0;
+  if (watchSeconds <= 0) return succeed(release, now, ENGINE_ACTOR);
+  return {
+    release: {
+      ...transition(release, 'watching', now, 'watch'),
+      watchStartedAt: now.toISOString(),
+      // The watch judges the service against its history, not the canary judge's statistics.
+      judgeState: undefined,
+    },
+    actions: [],
+    records: [
+      {
+        type: 'watch_started',
+        actor: ENGINE_ACTOR,
+        message: `All steps passed; watching ${release.version} at ${formatWeight(release.canaryWeight)} against the service's own history for ${watchSeconds} s`,
+        data: { seconds: watchSeconds },
+      },
+    ],
+  };
+}
+
+/** A tick of the post-release watch: a fail rolls back, a warn alerts once, the end of the watch succeeds. */
+function onWatchTick(release: Release, verdict: Verdict, now: Date): EngineResult {
+  if (verdict.outcome === 'fail') {
+    return startRollback(release, now, 'watch', `post-release watch: ${verdict.summary}`);
+  }
+  if (verdict.outcome === 'warn' && release.reason === undefined) {
+    return {
+      release: { ...release, reason: `Watch alert: ${verdict.summary}` },
+      actions: [],
+      records: [{ type: 'watch_alert', actor: 'watch', message: `Alerting the owners: ${verdict.summary}` }],
+    };
+  }
+  const startedAt = new Date(release.watchStartedAt ?? now.toISOString()).getTime();
+  if ((now.getTime() - startedAt) / 1000 >= (release.plan.watchSeconds ?? 0)) {
+    return succeed(release, now, ENGINE_ACTOR);
+  }
+  return { release, actions: [], records: [] };
+}
+
 function advance(release: Release, now: Date): EngineResult {
   const isLastStep = release.currentStep >= release.plan.steps.length - 1;
   if (isLastStep) {
-    return succeed(release, now, ENGINE_ACTOR);
+    return finishSteps(release, now);
   }
   const next = enterStep(release, release.currentStep + 1, now);
   return {
@@ -174,6 +217,9 @@ function onTick(
     stepCanaryRequests: release.stepCanaryRequests + canaryRequests,
     consecutiveProviderErrors: 0,
   };
+  if (release.state === 'watching') {
+    return onWatchTick(counted, verdict, now);
+  }
   if (verdict.outcome === 'fail') {
     return startRollback(counted, now, 'judge', verdict.summary);
   }
@@ -237,6 +283,16 @@ function onUserAction(
       };
     }
     case 'promote': {
+      if (release.state === 'watching') {
+        const ended = succeed(release, now, actor);
+        return {
+          ...ended,
+          records: [
+            { type: 'promoted', actor, message: `Ended the watch early${reason ? `: ${reason}` : ''}` },
+            ...ended.records,
+          ],
+        };
+      }
       const lastStep = release.plan.steps.length - 1;
       const runningRelease =
         release.state === 'running' ? release : transition(release, 'running', now, 'promote');
@@ -317,14 +373,14 @@ function dispatch(
       };
     }
     case 'tick':
-      if (release.state !== 'running' && release.state !== 'paused') {
+      if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
         throw new InvalidTransitionError(release.state, 'analyse');
       }
       return onTick(release, event.verdict, event.canaryRequests, now);
     case 'user':
       return onUserAction(release, event.action, event.actor, event.reason, now);
     case 'providerError': {
-      if (release.state !== 'running' && release.state !== 'paused') {
+      if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
         throw new InvalidTransitionError(release.state, 'analyse');
       }
       const errors = release.consecutiveProviderErrors + 1;

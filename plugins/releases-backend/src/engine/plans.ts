@@ -5,10 +5,11 @@ import {
   PlanStep,
   planStepsSchema,
   ReleasePlan,
+  watchSecondsSchema,
 } from '@release-pilot/plugin-releases-common';
 import { z } from 'zod';
 
-/** The built-in plan: canary weights 1, 5, 10, 25, 50, 100 %, a minute and 100 canary requests each. */
+/** The built-in plan: canary weights 1, 5, 10, 25, 50, 100 %, a minute and 100 canary requests each, then a 10-minute watch. */
 export const DEFAULT_PLAN: ReleasePlan = {
   name: 'default',
   steps: [1, 5, 10, 25, 50, 100].map(weight => ({
@@ -16,6 +17,7 @@ export const DEFAULT_PLAN: ReleasePlan = {
     minDurationSeconds: 60,
     minCanaryRequests: 100,
   })),
+  watchSeconds: 600,
 };
 
 /** Named plans from `releases.plans`, plus the built-in `default`. */
@@ -37,7 +39,13 @@ export class PlanCatalog {
           `Invalid config releases.plans.${name}.steps: ${z.prettifyError(parsed.error)}`,
         );
       }
-      plans.set(name, { name, steps: parsed.data });
+      const watch = watchSecondsSchema.safeParse(plansConfig!.getConfig(name).getOptional('watchSeconds') ?? 0);
+      if (!watch.success) {
+        throw new Error(
+          `Invalid config releases.plans.${name}.watchSeconds: ${z.prettifyError(watch.error)} (seconds, 0 for no post-release watch)`,
+        );
+      }
+      plans.set(name, { name, steps: parsed.data, watchSeconds: watch.data });
     }
     const defaultName = config.getOptionalString('releases.defaultPlan') ?? DEFAULT_PLAN.name;
     if (!plans.has(defaultName)) {
@@ -64,9 +72,12 @@ export class PlanCatalog {
    * The plan for a release: inline steps, else the named plan (request, then entity annotation),
    * else the configured default. Unknown names are an InputError.
    */
-  resolve(requested: string | { steps: PlanStep[] } | undefined, annotated?: string): ReleasePlan {
+  resolve(
+    requested: string | { steps: PlanStep[]; watchSeconds?: number } | undefined,
+    annotated?: string,
+  ): ReleasePlan {
     if (requested && typeof requested === 'object') {
-      return { name: 'custom', steps: requested.steps };
+      return { name: 'custom', steps: requested.steps, watchSeconds: requested.watchSeconds ?? 0 };
     }
     const name = requested ?? annotated ?? this.defaultName;
     const plan = this.plans.get(name);

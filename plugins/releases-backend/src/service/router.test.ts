@@ -83,11 +83,16 @@ describe('releases router', () => {
     expect(annotated.body.plan.name).toBe('careful');
     const inline = await request(server)
       .post('/api/releases/releases')
-      .send({ entityRef: 'component:default/checkout', version: '1.0.0', plan: { steps: [{ weight: 50, minDurationSeconds: 1 }, { weight: 100, minDurationSeconds: 1 }] } });
+      .send({
+        entityRef: 'component:default/checkout',
+        version: '1.0.0',
+        plan: { steps: [{ weight: 50, minDurationSeconds: 1 }, { weight: 100, minDurationSeconds: 1 }], watchSeconds: 30 },
+      });
     expect(inline.status).toBe(201);
     expect(inline.body.plan).toEqual({
       name: 'custom',
       steps: [{ weight: 50, minDurationSeconds: 1, minCanaryRequests: 0 }, { weight: 100, minDurationSeconds: 1, minCanaryRequests: 0 }],
+      watchSeconds: 30,
     });
     const plans = await request(server).get('/api/releases/plans');
     expect(plans.body.plans.map((p: { name: string }) => p.name)).toEqual(['careful', 'default']);
@@ -148,6 +153,7 @@ describe('releases router', () => {
       ['unknown plan', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: 'yolo' }), 400, /Unknown plan 'yolo'/],
       ['falling weights', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: { steps: [{ weight: 50, minDurationSeconds: 1 }, { weight: 10, minDurationSeconds: 1 }] } }), 400, /must be greater than/],
       ['weight over 100', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: { steps: [{ weight: 150, minDurationSeconds: 1 }] } }), 400, /weight/],
+      ['watch over a day', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', plan: { steps: [{ weight: 100, minDurationSeconds: 1 }], watchSeconds: 90000 } }), 400, /watchSeconds/],
       ['metadata not an object', () => post('/releases').send({ entityRef: 'component:default/recommendations', version: '1', metadata: 'x' }), 400, /metadata/],
       ['second active release', () => post('/releases').send({ entityRef: 'component:default/checkout', version: '2' }), 409, /already has an active release/],
       ['release id not a UUID', () => request(server).get('/api/releases/releases/123'), 400, /expected a UUID/],

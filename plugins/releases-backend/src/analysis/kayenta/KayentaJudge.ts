@@ -2,7 +2,6 @@ import {
   errorRate,
   histogramQuantile,
   MetricEvidence,
-  MetricName,
   TrafficStats,
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
@@ -28,16 +27,17 @@ export const DEFAULT_KAYENTA_OPTIONS: KayentaJudgeOptions = {
   thresholds: { pass: 95, marginal: 75 },
 };
 
-type Series = Record<'canary' | 'baseline', Record<MetricName, number[]>>;
+type KayentaMetric = 'errorRate' | 'p95LatencyMs';
+type Series = Record<'canary' | 'baseline', Record<KayentaMetric, number[]>>;
 
 interface KayentaState {
   version: 1;
   series: Series;
 }
 
-const METRICS: MetricName[] = ['errorRate', 'p95LatencyMs'];
+const METRICS: KayentaMetric[] = ['errorRate', 'p95LatencyMs'];
 
-function value(metric: MetricName, stats: TrafficStats): number {
+function value(metric: KayentaMetric, stats: TrafficStats): number {
   return metric === 'errorRate' ? errorRate(stats) : histogramQuantile(stats.latency, 0.95);
 }
 

@@ -1,5 +1,13 @@
 import { readSharedJson } from '../../__testUtils__/sharedData';
-import { classifyByMeans, classifyMetric, cles, KayentaMetricSettings, meanRatio } from './classifier';
+import {
+  classifyByMeans,
+  classifyMetric,
+  cles,
+  commonsPercentile,
+  KayentaMetricSettings,
+  meanRatio,
+  removeOutliers,
+} from './classifier';
 
 // The 37 cases of Kayenta's ClassifierSuite.scala (../shared/data/kayenta).
 type Vector = {
@@ -88,5 +96,32 @@ describe('degenerate series', () => {
     const result = classifyMetric([0, 0, 0, 0, 0], [0.5, 0.5, 0.5, 0.5, 0.4], {});
     expect(['Error', 'High']).toContain(result.classification);
     expect(() => classifyMetric([0, 0, 0], [1, 1, 1])).not.toThrow();
+  });
+});
+
+describe('outlier removal (Kayenta IQRDetector)', () => {
+  it('computes percentiles as Apache Commons Math does', () => {
+    const oneToTen = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    expect(commonsPercentile(oneToTen, 25)).toBeCloseTo(2.75, 12);
+    expect(commonsPercentile(oneToTen, 75)).toBeCloseTo(8.25, 12);
+    expect(commonsPercentile(oneToTen, 1)).toBe(1);
+    expect(commonsPercentile(oneToTen, 99)).toBe(10);
+  });
+
+  it('drops values beyond the quartiles +- factor x IQR', () => {
+    expect(removeOutliers([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100], 1.5)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(removeOutliers([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 100], 100)).toHaveLength(11);
+  });
+
+  it('keeps one wild canary value from deciding the effect size when asked to remove outliers', () => {
+    const control = [10, 11, 10, 12, 11, 10, 11, 12, 10, 11, 10, 12];
+    const experiment = [13, 14, 13, 15, 14, 13, 14, 15, 13, 14, 13, 500];
+    const settings: Partial<KayentaMetricSettings> = { direction: 'increase', effectSizeThresholds: [1, 1.5] };
+    const kept = classifyMetric(control, experiment, settings);
+    expect(kept.classification).toBe('High');
+    expect(kept.deviation).toBeGreaterThan(4);
+    const removed = classifyMetric(control, experiment, { ...settings, outliers: { strategy: 'remove', factor: 3 } });
+    expect(removed.classification).toBe('Pass');
+    expect(removed.deviation).toBeCloseTo(151 / 11 / (130 / 12), 6);
   });
 });

@@ -28,6 +28,8 @@ export interface KayentaMetricSettings {
   effectSizeThresholds: [number, number];
   /** [decrease, increase] of the mean ratio beyond which a critical metric fails the whole run. */
   criticalThresholds: [number, number];
+  /** Kayenta's outlier removal: drop values beyond the quartiles +- factor x the interquartile range. */
+  outliers: { strategy: 'keep' | 'remove'; factor: number };
 }
 
 /** Kayenta's defaults for a metric. */
@@ -41,6 +43,7 @@ export const DEFAULT_KAYENTA_METRIC: KayentaMetricSettings = {
   effectSizeMeasure: 'meanRatio',
   effectSizeThresholds: [1, 1],
   criticalThresholds: [1, 1],
+  outliers: { strategy: 'keep', factor: 3 },
 };
 
 /** A metric's classification with its evidence. */
@@ -75,6 +78,27 @@ export function cles(control: number[], experiment: number[]): number {
   return wins / (experiment.length * control.length);
 }
 
+/** A percentile as Apache Commons Math's default estimator computes it (position p(n+1)/100). */
+export function commonsPercentile(sorted: number[], p: number): number {
+  const n = sorted.length;
+  const position = (p * (n + 1)) / 100;
+  if (position < 1) return sorted[0];
+  if (position >= n) return sorted[n - 1];
+  const lower = sorted[Math.floor(position) - 1];
+  const upper = sorted[Math.floor(position)];
+  return lower + (position - Math.floor(position)) * (upper - lower);
+}
+
+/** Kayenta's IQRDetector: values below Q1 - factor x IQR or above Q3 + factor x IQR are removed. */
+export function removeOutliers(values: number[], factor: number): number[] {
+  if (values.length === 0) return values;
+  const sorted = [...values].sort((a, b) => a - b);
+  const q1 = commonsPercentile(sorted, 25);
+  const q3 = commonsPercentile(sorted, 75);
+  const iqr = q3 - q1;
+  return values.filter(v => v >= q1 - factor * iqr && v <= q3 + factor * iqr);
+}
+
 function sameMultiset(a: number[], b: number[]): boolean {
   if (a.length !== b.length) return false;
   const x = [...a].sort((p, q) => p - q);
@@ -107,8 +131,10 @@ export function classifyMetric(
     s.nanStrategy === 'replace'
       ? values.map(v => (Number.isNaN(v) ? 0 : v))
       : values.filter(v => !Number.isNaN(v));
-  const control = clean(controlValues);
-  const experiment = clean(experimentValues);
+  const prepare = (values: number[]) =>
+    s.outliers.strategy === 'remove' ? removeOutliers(clean(values), s.outliers.factor) : clean(values);
+  const control = prepare(controlValues);
+  const experiment = prepare(experimentValues);
 
   if (control.length === 0 || experiment.length === 0) {
     if (s.nanStrategy === 'replace') {

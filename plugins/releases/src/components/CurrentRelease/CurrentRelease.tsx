@@ -6,6 +6,7 @@ import {
   isActiveRelease,
   ReleaseAction,
   ReleaseDetails,
+  ReleaseState,
 } from '@release-pilot/plugin-releases-common';
 import { useState } from 'react';
 import { releasesApiRef } from '../../api';
@@ -15,6 +16,13 @@ import { ReleaseStepper } from '../ReleaseStepper';
 import { ReleaseTimeline } from '../ReleaseTimeline';
 import { RollbackDialog } from '../RollbackDialog';
 import { VerdictEvidence } from '../VerdictEvidence';
+
+const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
+  paused: 'Paused: ',
+  rolling_back: 'Rolling back: ',
+  rolled_back: 'Rolled back: ',
+  failed: 'Failed: ',
+};
 
 /** The release being driven (or the last one): plan, progress, verdict, charts, timeline and buttons. */
 export const CurrentRelease = ({
@@ -64,16 +72,19 @@ export const CurrentRelease = ({
         {(state === 'running' || state === 'paused') && (
           <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('promote')}>Promote</Button>
         )}
-        {(state === 'pending' || state === 'running' || state === 'paused') && (
+        {state === 'watching' && (
+          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('promote', 'watch ended early')}>End watch</Button>
+        )}
+        {(state === 'pending' || state === 'running' || state === 'paused' || state === 'watching') && (
           <Button variant="contained" style={{ background: '#c62828', color: '#fff' }} disabled={busy} onClick={() => setConfirmRollback(true)}>
             Rollback
           </Button>
         )}
       </Box>
-      {release.reason && (state === 'paused' || state === 'rolled_back' || state === 'failed' || state === 'rolling_back') && (
+      {release.reason && state !== 'succeeded' && state !== 'pending' && state !== 'running' && (
         <Box mb={2}>
-          <Alert severity={state === 'paused' ? 'warning' : 'error'} data-testid="release-reason">
-            {state === 'paused' ? 'Paused: ' : 'Rolled back: '}
+          <Alert severity={state === 'paused' || state === 'watching' ? 'warning' : 'error'} data-testid="release-reason">
+            {REASON_PREFIX[state]}
             {release.reason}
           </Alert>
         </Box>

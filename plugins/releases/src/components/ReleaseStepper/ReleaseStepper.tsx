@@ -11,6 +11,11 @@ import { ReleaseDetails } from '@release-pilot/plugin-releases-common';
 /** How far the current step is: the lesser of its time and its canary requests, as a fraction. */
 export function stepProgress(release: ReleaseDetails, now: Date): number {
   if (release.state === 'succeeded') return 1;
+  if (release.state === 'watching') {
+    const seconds = release.plan.watchSeconds ?? 0;
+    const elapsed = (now.getTime() - new Date(release.watchStartedAt ?? now).getTime()) / 1000;
+    return seconds > 0 ? Math.max(0, Math.min(1, elapsed / seconds)) : 1;
+  }
   const step = release.plan.steps[release.currentStep];
   if (!step || !release.stepStartedAt) return 0;
   const elapsed = (now.getTime() - new Date(release.stepStartedAt).getTime()) / 1000;
@@ -29,7 +34,12 @@ export const ReleaseStepper = ({
   now?: Date;
 }) => {
   const failedHere = release.state === 'rolled_back' || release.state === 'failed';
-  const active = release.state === 'succeeded' ? release.plan.steps.length : release.currentStep;
+  const watchSeconds = release.plan.watchSeconds ?? 0;
+  const stepCount = release.plan.steps.length;
+  const watched = release.watchStartedAt !== undefined;
+  let active = release.currentStep;
+  if (release.state === 'succeeded') active = stepCount + (watchSeconds > 0 ? 1 : 0);
+  else if (watched) active = stepCount;
   const step = release.plan.steps[release.currentStep];
   const progress = stepProgress(release, now);
   return (
@@ -49,6 +59,16 @@ export const ReleaseStepper = ({
             </StepLabel>
           </Step>
         ))}
+        {watchSeconds > 0 && (
+          <Step key="watch" completed={active > stepCount}>
+            <StepLabel
+              error={failedHere && watched}
+              optional={<Typography variant="caption">{watchSeconds}s vs history</Typography>}
+            >
+              Watch
+            </StepLabel>
+          </Step>
+        )}
       </Stepper>
       {release.state === 'running' || release.state === 'paused' ? (
         <Box px={2}>
@@ -63,6 +83,15 @@ export const ReleaseStepper = ({
             value={progress * 100}
             aria-label="progress of the current step"
           />
+        </Box>
+      ) : null}
+      {release.state === 'watching' ? (
+        <Box px={2}>
+          <Typography variant="body2" gutterBottom>
+            Post-release watch: the new version takes all the traffic and is compared with the service&apos;s own
+            history at this time of day · {Math.round(progress * watchSeconds)} of {watchSeconds}s
+          </Typography>
+          <LinearProgress variant="determinate" value={progress * 100} aria-label="progress of the post-release watch" />
         </Box>
       ) : null}
     </Box>

@@ -18,10 +18,12 @@ const OUTCOME_COLORS: Record<VerdictOutcome, string> = {
 };
 
 /** The judge's latest verdict: outcome, summary and the evidence per metric. */
-export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
+export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => {
+  const watch = verdict.kind === 'watch';
+  return (
   <Box>
     <Typography variant="subtitle2" data-testid="verdict-summary">
-      Judge:{' '}
+      {watch ? 'Post-release watch' : 'Judge'}:{' '}
       <span style={{ color: OUTCOME_COLORS[verdict.outcome], fontWeight: 600 }}>
         {verdict.outcome}
       </span>{' '}
@@ -31,8 +33,8 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
       <TableHead>
         <TableRow>
           <TableCell>Metric</TableCell>
-          <TableCell align="right">Canary</TableCell>
-          <TableCell align="right">Baseline</TableCell>
+          <TableCell align="right">{watch ? 'Now' : 'Canary'}</TableCell>
+          <TableCell align="right">{watch ? 'Usual at this time' : 'Baseline'}</TableCell>
           <TableCell align="right">Ratio</TableCell>
           <TableCell>Outcome</TableCell>
           <TableCell>Why</TableCell>
@@ -53,8 +55,11 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
                 </Typography>
               )}
               <Typography variant="caption">
-                {e.rule} ({e.canaryRequests.toLocaleString('en-US')} canary /{' '}
-                {e.baselineRequests.toLocaleString('en-US')} baseline requests)
+                {e.rule} (
+                {watch
+                  ? `${e.canaryRequests.toLocaleString('en-US')} requests now; ${e.baselineRequests.toLocaleString('en-US')} history buckets`
+                  : `${e.canaryRequests.toLocaleString('en-US')} canary / ${e.baselineRequests.toLocaleString('en-US')} baseline requests`}
+                )
               </Typography>
             </TableCell>
           </TableRow>
@@ -62,4 +67,5 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => (
       </TableBody>
     </Table>
   </Box>
-);
+  );
+};

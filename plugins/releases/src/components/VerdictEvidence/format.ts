@@ -4,12 +4,14 @@ import { MetricEvidence, MetricName } from '@release-pilot/plugin-releases-commo
 export const METRIC_LABELS: Record<MetricName, string> = {
   errorRate: 'Error rate',
   p95LatencyMs: 'p95 latency',
+  requestRate: 'Traffic',
 };
 
 /** A metric value as a service owner reads it: "0.18%" or "2,840 ms". */
 export function formatMetric(metric: MetricName, value: number): string {
   if (!Number.isFinite(value)) return 'no data';
   if (metric === 'errorRate') return `${(value * 100).toFixed(3)}%`;
+  if (metric === 'requestRate') return `${value.toFixed(value < 10 ? 1 : 0)} requests/s`;
   return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
