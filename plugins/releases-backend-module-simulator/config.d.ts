@@ -14,14 +14,17 @@ export interface Config {
       baseline?: {
         errorRate?: number;
         latencyMs?: { p50?: number; p95?: number };
+        /** Named count metrics: the chance a request produces one event, e.g. `orders: 0.03`. */
+        counters?: { [name: string]: number };
       };
       /** A canary whose version matches `versionPattern` (a regular expression) behaves so from its first request,
        *  or only while it takes at least `minWeight` percent of the traffic (100: a fault under full load). */
       faults?: Array<{
         versionPattern: string;
         minWeight?: number;
-        errorRate: number;
-        latencyMs: { p50: number; p95: number };
+        errorRate?: number;
+        latencyMs?: { p50: number; p95: number };
+        counters?: { [name: string]: number };
       }>;
     };
   };

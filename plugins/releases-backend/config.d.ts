@@ -90,10 +90,12 @@ export interface Config {
       };
       /** Sequential: the false-rollback probability per metric over a whole release. Default 0.01. */
       alpha?: number;
-      /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable) and whether it rolls back or pauses. */
-      errorRate?: { minEffect?: number; critical?: boolean };
+      /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable), whether it rolls back or pauses, and which way is worse (default higher). */
+      errorRate?: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
       /** Sequential: the share of requests slower than the baseline's quantile. */
-      latency?: { quantile?: number; minEffect?: number; critical?: boolean };
+      latency?: { quantile?: number; minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
+      /** Sequential: named count metrics the target reports per side (events per request), e.g. `orders: { direction: lower }`. Default tolerance 0.1. */
+      counters?: { [name: string]: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' } };
       errorRateFailRatio?: number;
       minCanaryErrors?: number;
       p95FailRatio?: number;

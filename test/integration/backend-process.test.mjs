@@ -110,6 +110,13 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.match(done.reason, /^post-release watch: Error rate [\d.]+%, usually [\d.]+% at this time of day/);
   });
 
+  await t.test('a release that places half the orders is rolled back on a count metric where fewer is worse', async () => {
+    const r = await create('gateway', '5.0.2-no-orders');
+    const done = await waitForState(r.id, 'rolled_back', 90_000);
+    console.log(`no-orders release: rolled back at canary weight step ${done.currentStep + 1} ${(eventAt(done, 'rolled_back') - eventAt(done, 'started')) / 1000}s after it started; reason: ${done.reason}`);
+    assert.match(done.reason, /^Orders [\d.]+ per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate [\d.]+x lower than the baseline's/);
+  });
+
   await t.test('a -faulty release is rolled back within 10 s of its first traffic, naming the metric and both values', async () => {
     const r = await create('checkout', '5.1.0-faulty');
     const done = await waitForState(r.id, 'rolled_back', 60_000);

@@ -64,6 +64,33 @@ describe('SimulatedFleet', () => {
     expect(Math.abs(share - 0.1)).toBeLessThan(4 * Math.sqrt((0.1 * 0.9) / total));
   });
 
+  it('swings the traffic over the day around its average, and gives the same pattern as history', async () => {
+    const seasonal = fleet({ dailyAmplitude: 0.5, peakHourUtc: 15 });
+    const peak = Date.parse('2026-01-01T15:00:00Z') / 1000;
+    expect(seasonal.rpsAt(peak)).toBeCloseTo(3000, 6);
+    expect(seasonal.rpsAt(peak + 12 * 3600)).toBeCloseTo(1000, 6);
+    const history = await seasonal.getHistory(context, { from: new Date((peak - 3600) * 1000), to: new Date((peak + 3600) * 1000), bucketSeconds: 60 });
+    expect(history).toHaveLength(120);
+    expect(history[0].from).toBe('2026-01-01T14:00:00.000Z');
+    const busiest = history.find(b => b.from === '2026-01-01T15:00:00.000Z')!;
+    expect(Math.abs(busiest.stats.requests - 180_000)).toBeLessThan(4 * Math.sqrt(180_000));
+    // Deterministic per bucket, so a history read twice is the same.
+    expect(await seasonal.getHistory(context, { from: new Date((peak - 3600) * 1000), to: new Date((peak + 3600) * 1000), bucketSeconds: 60 })).toEqual(history);
+  });
+
+  it('counts named counters, and shows a full-load-only fault only at weight 100', () => {
+    const shop = fleet({
+      baseline: { ...DEFAULT_BASELINE, counters: { orders: 0.03 } },
+      faults: [{ versionPattern: /-overload$/, minWeight: 100, errorRate: 0.01, latencyMs: DEFAULT_BASELINE.latencyMs, counters: { orders: 0.03 } }],
+    });
+    const overload = { ...context, version: '3.0.0-overload' };
+    const half = shop.simulate(overload, { from: at(0), to: at(60) }, 50);
+    const full = shop.simulate(overload, { from: at(0), to: at(60) }, 100);
+    expect(errorRate(half.canary)).toBeLessThan(0.001);
+    expect(errorRate(full.canary)).toBeGreaterThan(0.008);
+    expect(half.baseline.counters!.orders / half.baseline.requests).toBeCloseTo(0.03, 2);
+  });
+
   it('draws errors at the profile rate and latencies with the profile p95', () => {
     const noisy = fleet({ baseline: { errorRate: 0.01, latencyMs: { p50: 90, p95: 145 } } });
     const sample = noisy.simulate(context, { from: at(0), to: at(60) }, 50);

@@ -26,4 +26,28 @@ describe('readSimulatorConfig', () => {
       readSimulatorConfig(new ConfigReader({ releases: { simulator: { faults: [{ versionPattern: '(', errorRate: 0, latencyMs: { p50: 1, p95: 2 } }] } } })),
     ).toThrow(/releases\.simulator\.faults\[0\]\.versionPattern/);
   });
+
+  it('reads seasonality, counters and full-load-only faults; a fault inherits the baseline\'s counters unless it sets them', () => {
+    const options = readSimulatorConfig(
+      new ConfigReader({
+        releases: {
+          simulator: {
+            dailyAmplitude: 0.5,
+            baseline: { counters: { orders: 0.03 } },
+            faults: [
+              { versionPattern: '-overload$', minWeight: 100, errorRate: 0.003 },
+              { versionPattern: '-no-orders$', counters: { orders: 0.01 } },
+            ],
+          },
+        },
+      }),
+    );
+    expect(options.dailyAmplitude).toBe(0.5);
+    expect(options.faults[0]).toMatchObject({ minWeight: 100, errorRate: 0.003, counters: { orders: 0.03 } });
+    expect(options.faults[1].counters).toEqual({ orders: 0.01 });
+    const read = (simulator: object) => () => readSimulatorConfig(new ConfigReader({ releases: { simulator } }));
+    expect(read({ dailyAmplitude: 1 })).toThrow('Invalid config releases.simulator.dailyAmplitude: 1; it must be at least 0 and below 1');
+    expect(read({ baseline: { counters: { orders: 3 } } })).toThrow(/releases.simulator.baseline.counters.orders: 3; it is a chance per request/);
+    expect(read({ faults: [{ versionPattern: 'x', minWeight: 120 }] })).toThrow(/faults\[0\].minWeight: 120/);
+  });
 });

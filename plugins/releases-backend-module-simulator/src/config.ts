@@ -14,12 +14,22 @@ function readProfile(
   fallback: BehaviourProfile,
 ): BehaviourProfile {
   const at = (name: string) => (key ? `${key}.${name}` : name);
-  const profile = {
+  const counterConfig = config.getOptionalConfig(at('counters'));
+  const counters = { ...fallback.counters };
+  for (const name of counterConfig?.keys() ?? []) {
+    const p = counterConfig!.getNumber(name);
+    if (!(p >= 0 && p <= 1)) {
+      throw new Error(`Invalid config ${label}.counters.${name}: ${p}; it is a chance per request, within 0 and 1`);
+    }
+    counters[name] = p;
+  }
+  const profile: BehaviourProfile = {
     errorRate: config.getOptionalNumber(at('errorRate')) ?? fallback.errorRate,
     latencyMs: {
       p50: config.getOptionalNumber(at('latencyMs.p50')) ?? fallback.latencyMs.p50,
       p95: config.getOptionalNumber(at('latencyMs.p95')) ?? fallback.latencyMs.p95,
     },
+    ...(Object.keys(counters).length > 0 && { counters }),
   };
   if (!(profile.errorRate >= 0 && profile.errorRate <= 1)) {
     throw new Error(`Invalid config ${label}.errorRate: ${profile.errorRate}; it must be within 0 and 1`);

@@ -93,4 +93,14 @@ describe('readReleasesConfig', () => {
     expect(read({ watch: { threshold: 0.5 } })).toThrow('Invalid config releases.watch.threshold: 0.5; it must be a number of at least 1');
     expect(read({ targets: { simulator: { maxConsecutiveProviderErrors: 0 } } })).toThrow(/releases.targets.simulator.maxConsecutiveProviderErrors: 0/);
   });
+
+  it('reads count metrics and directions for the sequential judge, naming a bad direction', () => {
+    const read = (judge: object) => () => readReleasesConfig(new ConfigReader({ releases: { judge } }));
+    expect(read({ counters: { orders: { direction: 'lower', minEffect: 0.05 } }, errorRate: { direction: 'both' } })()
+      .judges.defaultJudge).toBeInstanceOf(SequentialJudge);
+    expect(read({ counters: { orders: { direction: 'down' } } })).toThrow(
+      "Invalid config releases.judge.counters.orders.direction: 'down'; use 'higher', 'lower', 'both'",
+    );
+    expect(read({ counters: { 'bad-name': {} } })).toThrow(/counters.bad-name: a counter name is letters, digits and _/);
+  });
 });

@@ -32,6 +32,13 @@ describe('mergeTrafficStats', () => {
     expect(errorRate(emptyTrafficStats())).toBeNaN();
   });
 
+  it('sums the named counters, a side without one counting as 0', () => {
+    const a = { ...emptyTrafficStats([10]), requests: 10, counters: { orders: 3 } };
+    const b = { ...emptyTrafficStats([10]), requests: 10, counters: { orders: 2, refunds: 1 } };
+    const c = { ...emptyTrafficStats([10]), requests: 10 };
+    expect(mergeTrafficStats([a, b, c]).counters).toEqual({ orders: 5, refunds: 1 });
+  });
+
   it('refuses histograms with different buckets', () => {
     expect(() => mergeTrafficStats([emptyTrafficStats([1]), emptyTrafficStats([1, 2])])).toThrow(/different buckets/);
   });

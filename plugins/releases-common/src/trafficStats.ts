@@ -32,6 +32,9 @@ export function mergeTrafficStats(parts: TrafficStats[]): TrafficStats {
     }
     merged.requests += part.requests;
     merged.errors += part.errors;
+    for (const [name, count] of Object.entries(part.counters ?? {})) {
+      merged.counters = { ...merged.counters, [name]: (merged.counters?.[name] ?? 0) + count };
+    }
     part.latency.counts.forEach((count, i) => {
       merged.latency.counts[i] += count;
     });
@@ -76,6 +79,8 @@ export function histogramQuantile(
 export interface BehaviourProfile {
   errorRate: number;
   latencyMs: { p50: number; p95: number };
+  /** Named count metrics: the chance that a request produces one event (an order placed, ...). */
+  counters?: Record<string, number>;
 }
 
 const Z95 = 1.6448536269514722;
@@ -108,6 +113,9 @@ export function drawTraffic(
 ): void {
   stats.requests += requests;
   stats.errors += random.binomial(requests, profile.errorRate);
+  for (const [name, p] of Object.entries(profile.counters ?? {})) {
+    stats.counters = { ...stats.counters, [name]: (stats.counters?.[name] ?? 0) + random.binomial(requests, p) };
+  }
   const probabilities = bucketProbabilities(profile);
   let left = requests;
   let mass = 1;

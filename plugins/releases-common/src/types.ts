@@ -79,6 +79,8 @@ export interface TrafficStats {
   requests: number;
   errors: number;
   latency: LatencyHistogram;
+  /** Events of named count metrics (orders placed, cache misses, ...), judged per request. */
+  counters?: Record<string, number>;
 }
 
 /** The whole service's traffic in one bucket of its history, for the post-release watch. */
@@ -99,8 +101,11 @@ export interface MetricSample {
 /** The closed set of judge outcomes. */
 export type VerdictOutcome = 'pass' | 'warn' | 'fail' | 'inconclusive';
 
-/** The metrics the judges compare: errors per request, the latency quantile, requests per second (post-release watch). */
-export type MetricName = 'errorRate' | 'p95LatencyMs' | 'requestRate';
+/** A named count metric's events per request, e.g. `counter:orders`. */
+export type CounterMetricName = `counter:${string}`;
+
+/** The metrics the judges compare: errors per request, the latency quantile, requests per second (post-release watch), counters. */
+export type MetricName = 'errorRate' | 'p95LatencyMs' | 'requestRate' | CounterMetricName;
 
 /** Why the judge decided what it decided for one metric. */
 export interface MetricEvidence {
@@ -112,6 +117,8 @@ export interface MetricEvidence {
   baselineRequests: number;
   /** The rule that decided, in words, e.g. "canary error rate > 1.5x baseline and >= 5 errors". */
   rule: string;
+  /** Which way the metric gets worse (sequential judge and watch); default higher. */
+  direction?: 'higher' | 'lower' | 'both';
   /** Sequential tests: the canary/baseline ratio of the tested rate over the release so far. */
   estimate?: number;
   /** Sequential tests: its anytime-valid lower confidence bound (the canary is at least this much worse). */

@@ -111,15 +111,30 @@ function readJudge(config: Config, key: string, num: NumberReader): Judge {
   if (!(alpha > 0 && alpha < 0.5)) {
     throw new Error(`Invalid config ${key}.alpha: ${alpha}; it must be above 0 and below 0.5`);
   }
-  const metric = (name: 'errorRate' | 'latency') => ({
-    minEffect: num(`${key}.${name}.minEffect`, DEFAULT_SEQUENTIAL_OPTIONS[name].minEffect, 0),
-    critical: config.getOptionalBoolean(`${key}.${name}.critical`) ?? true,
+  const metric = (at: string, minEffect: number) => ({
+    minEffect: num(`${at}.minEffect`, minEffect, 0),
+    critical: config.getOptionalBoolean(`${at}.critical`) ?? true,
+    direction: oneOf(config, `${at}.direction`, ['higher', 'lower', 'both'], 'higher'),
   });
+  const counters = Object.fromEntries(
+    (config.getOptionalConfig(`${key}.counters`)?.keys() ?? []).map(name => {
+      if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+        throw new Error(`Invalid config ${key}.counters.${name}: a counter name is letters, digits and _`);
+      }
+      return [name, metric(`${key}.counters.${name}`, 0.1)];
+    }),
+  );
   const quantile = config.getOptionalNumber(`${key}.latency.quantile`) ?? DEFAULT_SEQUENTIAL_OPTIONS.latency.quantile;
   if (!(quantile > 0 && quantile < 1)) {
     throw new Error(`Invalid config ${key}.latency.quantile: ${quantile}; it must be between 0 and 1, e.g. 0.95`);
   }
-  return new SequentialJudge({ alpha, minRequests, errorRate: metric('errorRate'), latency: { ...metric('latency'), quantile } });
+  return new SequentialJudge({
+    alpha,
+    minRequests,
+    errorRate: metric(`${key}.errorRate`, DEFAULT_SEQUENTIAL_OPTIONS.errorRate.minEffect),
+    latency: { ...metric(`${key}.latency`, DEFAULT_SEQUENTIAL_OPTIONS.latency.minEffect), quantile },
+    counters,
+  });
 }
 
 /**

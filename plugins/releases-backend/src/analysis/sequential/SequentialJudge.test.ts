@@ -58,6 +58,52 @@ describe('rate ratio test', () => {
     expect(result.lowerBound).toBeLessThan(9);
   });
 
+  it('mixes the likelihood ratio over the alternatives with weights decaying from the null up', () => {
+    const grid = rateRatioGrid(1.2);
+    const nullIndex = grid.indexOf(1.2);
+    let state = emptyRateTest(grid);
+    const random = new SeededRandom(5);
+    for (let t = 0; t < 50; t++) {
+      state = updateRateTest(grid, state, {
+        canaryEvents: random.poisson(3),
+        canaryRequests: 200,
+        baselineEvents: random.poisson(10),
+        baselineRequests: 1000,
+      });
+    }
+    // Brute force: sum over k above the null of r^(k-i-1) (1-r) / (1-r^count) x exp(l[k] - l[i]).
+    const r = 0.85;
+    const above = grid.length - 1 - nullIndex;
+    let sum = 0;
+    for (let k = nullIndex + 1; k < grid.length; k++) {
+      sum += (r ** (k - nullIndex - 1) * (1 - r)) / (1 - r ** above) * Math.exp(state.logLikelihood[k] - state.logLikelihood[nullIndex]);
+    }
+    expect(evaluateRateTest(grid, state, nullIndex, 0.01).eValue).toBeCloseTo(sum, 8);
+  });
+
+  it('rejects a canary exactly at the tolerance (the null\'s edge) in at most alpha of 1,000 runs of 200 looks', () => {
+    const grid = rateRatioGrid(1.2);
+    const nullIndex = grid.indexOf(1.2);
+    const random = new SeededRandom(11);
+    let rejected = 0;
+    for (let release = 0; release < 1000; release++) {
+      let test = emptyRateTest(grid);
+      for (let t = 0; t < 200; t++) {
+        test = updateRateTest(grid, test, {
+          canaryEvents: random.poisson(0.5 * 1.2),
+          canaryRequests: 100,
+          baselineEvents: random.poisson(2),
+          baselineRequests: 400,
+        });
+        if (evaluateRateTest(grid, test, nullIndex, 0.01).rejected) {
+          rejected++;
+          break;
+        }
+      }
+    }
+    expect(rejected / 1000).toBeLessThanOrEqual(0.01);
+  });
+
   it('ignores ticks where a side served nothing', () => {
     const grid = rateRatioGrid(1.2);
     const state = updateRateTest(grid, emptyRateTest(grid), { canaryEvents: 5, canaryRequests: 100, baselineEvents: 0, baselineRequests: 0 });
@@ -142,5 +188,46 @@ describe('SequentialJudge', () => {
     }
     expect(outcome).toBe('warn');
   });
-});
 
+  describe('count metrics with a direction', () => {
+    /** A release of `ticks` seconds at 25 % weight where the canary places orders at `ordersRatio` times the baseline's 3 %. */
+    function runOrders(seed: number, ticks: number, ordersRatio: number, direction: 'higher' | 'lower' | 'both') {
+      const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, counters: { orders: { minEffect: 0.1, critical: true, direction } } });
+      const random = new SeededRandom(seed);
+      let state: unknown;
+      for (let t = 1; t <= ticks; t++) {
+        const canary = side(random, 500, 0.0002, 0.05);
+        const baseline = side(random, 1500, 0.0002, 0.05);
+        canary.counters = { orders: random.binomial(500, 0.03 * ordersRatio) };
+        baseline.counters = { orders: random.binomial(1500, 0.03) };
+        const sample = { canary, baseline };
+        const result = judge.judge({ sample, window: sample, state, step, now });
+        state = result.state;
+        if (result.verdict.outcome === 'fail') return { failedAt: t, verdict: result.verdict };
+      }
+      return { failedAt: undefined, verdict: undefined };
+    }
+
+    it('fails a canary that places 40 % fewer orders when fewer is worse, in seconds, saying so', () => {
+      const { failedAt, verdict } = runOrders(1, 120, 0.6, 'lower');
+      expect(failedAt).toBeLessThan(30);
+      const orders = verdict!.evidence.find(e => e.metric === 'counter:orders')!;
+      expect(orders).toMatchObject({ outcome: 'fail', direction: 'lower' });
+      expect(orders.canary).toBeLessThan(orders.baseline);
+      expect(verdict!.summary).toMatch(/^Orders [\d.]+ per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate [\d.]+x lower than the baseline's, at least [\d.]+x/);
+    });
+
+    it('never fails a canary for more orders when fewer is worse, but does when both ways count', () => {
+      expect(runOrders(2, 300, 2, 'lower').failedAt).toBeUndefined();
+      const both = runOrders(2, 300, 2, 'both');
+      expect(both.failedAt).toBeDefined();
+      expect(both.verdict!.evidence.find(e => e.metric === 'counter:orders')!.direction).toBe('higher');
+    });
+
+    it('rolls back at most alpha of healthy canaries when both directions are tested (60 releases of 300 ticks)', () => {
+      const failures = Array.from({ length: 60 }, (_, i) => runOrders(100 + i, 300, 1, 'both')).filter(r => r.failedAt !== undefined);
+      // Errors and slow requests at 1 % each, orders at 1 % split across both ways: 3 % at most in expectation.
+      expect(failures.length).toBeLessThanOrEqual(4);
+    });
+  });
+});

@@ -7,23 +7,27 @@ import {
   Verdict,
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
-import { Judge, JudgeInput, JudgeResult } from '../judge';
+import { CanaryBaseline, Judge, JudgeInput, JudgeResult } from '../judge';
 import {
   emptyRateTest,
   evaluateRateTest,
-  RateCounts,
   rateRatioGrid,
   RateTestResult,
   RateTestState,
   updateRateTest,
 } from './rateRatioTest';
 
+/** Which way a metric gets worse: a higher rate (errors), a lower one (orders placed), or either. */
+export type Direction = 'higher' | 'lower' | 'both';
+
 /** Settings of one judged metric. */
 export interface SequentialMetricOptions {
-  /** A canary this much worse (0.2 = 20 % higher rate) or less is not worth a rollback. */
+  /** A canary this much worse (0.2 = 20 % higher rate, or 20 % lower for `lower`) or less is not worth a rollback. */
   minEffect: number;
   /** A critical metric's failure rolls back; a non-critical one pauses for a person. */
   critical: boolean;
+  /** Default `higher`. */
+  direction?: Direction;
 }
 
 /** Settings of the sequential judge. */
@@ -37,6 +41,8 @@ export interface SequentialJudgeOptions {
     /** The latency quantile that matters (0.95 for p95). */
     quantile: number;
   };
+  /** Named count metrics (events per request in `TrafficStats.counters`), e.g. orders placed with direction `lower`. */
+  counters?: Record<string, SequentialMetricOptions>;
 }
 
 /** Defaults: alpha 1 %, 20 % tolerance on error rate and on the share of requests slower than the baseline's p95. */
@@ -47,7 +53,7 @@ export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
   latency: { quantile: 0.95, minEffect: 0.2, critical: true },
 };
 
-/** The two tests of one metric. */
+/** The two tests of one metric in one direction. */
 interface MetricTests {
   /** Over the whole release, at alpha / 2: slow regressions gather evidence across steps. */
   release: RateTestState;
@@ -58,12 +64,20 @@ interface MetricTests {
 
 /** What the judge remembers across the ticks of a release. */
 interface SequentialState {
-  version: 2;
+  version: 3;
   stepIndex: number;
-  errors: MetricTests;
-  slow: MetricTests;
+  /** Per metric and direction tested (e.g. `errorRate:higher`). */
+  tests: Record<string, MetricTests>;
   /** The latency above which a request counts as slow, fixed from earlier ticks' baseline. */
   slowThresholdMs?: number;
+}
+
+/** One judged metric: how to count its events in a side's traffic. */
+interface Stream {
+  metric: MetricName;
+  options: SequentialMetricOptions;
+  /** Events in some traffic, or undefined when they cannot be counted yet (no slow threshold). */
+  events(stats: TrafficStats, slowThresholdMs: number | undefined): number | undefined;
 }
 
 /** Requests slower than `thresholdMs`, from a histogram whose bounds include it. */
@@ -93,61 +107,79 @@ function formatRatio(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
 }
 
+const directionsOf = (direction: Direction = 'higher'): Array<'higher' | 'lower'> =>
+  direction === 'both' ? ['higher', 'lower'] : [direction];
+
 /**
- * The statistical judge: anytime-valid sequential tests of the canary's error rate and of its share
- * of slow requests (slower than the baseline's latency quantile), each against "no more than
- * minEffect worse than the baseline". Each test's chance of ever rolling back a healthy canary is at
- * most alpha across all ticks and steps of a release.
+ * The statistical judge: anytime-valid sequential tests of canary against baseline for the error
+ * rate, the share of slow requests (slower than the baseline's latency quantile) and any named count
+ * metric, each against "no more than minEffect worse than the baseline" in its bad direction (a
+ * `lower` metric is tested with canary and baseline swapped; `both` tests each way at half the
+ * alpha). Each metric's chance of ever rolling back a healthy canary is at most alpha across all
+ * ticks and steps of a release.
  */
 export class SequentialJudge implements Judge {
-  private readonly errorGrid: number[];
-  private readonly slowGrid: number[];
+  private readonly streams: Stream[];
+  private readonly grids = new Map<number, number[]>();
 
   constructor(private readonly options: SequentialJudgeOptions = DEFAULT_SEQUENTIAL_OPTIONS) {
-    this.errorGrid = rateRatioGrid(1 + options.errorRate.minEffect);
-    this.slowGrid = rateRatioGrid(1 + options.latency.minEffect);
+    this.streams = [
+      { metric: 'errorRate', options: options.errorRate, events: stats => stats.errors },
+      {
+        metric: 'p95LatencyMs',
+        options: options.latency,
+        events: (stats, threshold) => (threshold === undefined ? undefined : slowerThan(stats, threshold)),
+      },
+      ...Object.entries(options.counters ?? {}).map(([name, counter]): Stream => ({
+        metric: `counter:${name}`,
+        options: counter,
+        events: stats => stats.counters?.[name] ?? 0,
+      })),
+    ];
   }
 
-  private freshState(stepIndex: number): SequentialState {
-    return {
-      version: 2,
-      stepIndex,
-      errors: { release: emptyRateTest(this.errorGrid), step: emptyRateTest(this.errorGrid) },
-      slow: { release: emptyRateTest(this.slowGrid), step: emptyRateTest(this.slowGrid) },
-    };
+  private grid(minEffect: number): number[] {
+    let grid = this.grids.get(minEffect);
+    if (!grid) {
+      grid = rateRatioGrid(1 + minEffect);
+      this.grids.set(minEffect, grid);
+    }
+    return grid;
+  }
+
+  private fresh(minEffect: number): MetricTests {
+    return { release: emptyRateTest(this.grid(minEffect)), step: emptyRateTest(this.grid(minEffect)) };
   }
 
   /** The state to continue: a new step starts its step tests afresh; another configuration starts over. */
   private validState(state: unknown, stepIndex: number): SequentialState {
     const s = state as SequentialState | undefined;
-    if (
-      s?.version !== 2 ||
-      s.errors?.release?.logLikelihood?.length !== this.errorGrid.length ||
-      s.slow?.release?.logLikelihood?.length !== this.slowGrid.length
-    ) {
-      return this.freshState(stepIndex);
+    const fits =
+      s?.version === 3 &&
+      this.streams.every(stream =>
+        directionsOf(stream.options.direction).every(
+          d => s.tests[`${stream.metric}:${d}`]?.release?.logLikelihood?.length === this.grid(stream.options.minEffect).length,
+        ),
+      );
+    const tests: Record<string, MetricTests> = {};
+    for (const stream of this.streams) {
+      for (const d of directionsOf(stream.options.direction)) {
+        const key = `${stream.metric}:${d}`;
+        const kept = fits ? s!.tests[key] : undefined;
+        tests[key] =
+          kept && s!.stepIndex === stepIndex
+            ? kept
+            : { release: kept?.release ?? emptyRateTest(this.grid(stream.options.minEffect)), step: this.fresh(stream.options.minEffect).step };
+      }
     }
-    if (s.stepIndex !== stepIndex) {
-      return {
-        ...s,
-        stepIndex,
-        errors: { ...s.errors, step: emptyRateTest(this.errorGrid) },
-        slow: { ...s.slow, step: emptyRateTest(this.slowGrid) },
-      };
-    }
-    return s;
-  }
-
-  /** Adds a tick to both tests of a metric. */
-  private update(grid: number[], tests: MetricTests, counts: RateCounts): MetricTests {
-    return { release: updateRateTest(grid, tests.release, counts), step: updateRateTest(grid, tests.step, counts) };
+    return { version: 3, stepIndex, tests, slowThresholdMs: fits ? s!.slowThresholdMs : undefined };
   }
 
   /** The verdict of both tests: the one with the stronger evidence relative to its own threshold. */
-  private evaluate(grid: number[], tests: MetricTests, minEffect: number, stepCount: number): RateTestResult & { threshold: number } {
+  private evaluate(grid: number[], tests: MetricTests, minEffect: number, alpha: number, stepCount: number) {
     const nullIndex = grid.indexOf(1 + minEffect);
-    const alphaRelease = this.options.alpha / 2;
-    const alphaStep = this.options.alpha / (2 * Math.max(1, stepCount));
+    const alphaRelease = alpha / 2;
+    const alphaStep = alpha / (2 * Math.max(1, stepCount));
     const release = { ...evaluateRateTest(grid, tests.release, nullIndex, alphaRelease), threshold: 1 / alphaRelease };
     const step = { ...evaluateRateTest(grid, tests.step, nullIndex, alphaStep), threshold: 1 / alphaStep };
     const strongest = release.eValue / release.threshold >= step.eValue / step.threshold ? release : step;
@@ -155,74 +187,85 @@ export class SequentialJudge implements Judge {
       ...strongest,
       rejected: release.rejected || step.rejected,
       // The release-long estimate and bound use all the data; the step's react faster.
-      estimate: strongest.estimate,
       lowerBound: Math.max(release.lowerBound, step.lowerBound),
     };
   }
 
   judge({ sample, window, state, step, now }: JudgeInput): JudgeResult {
     const previous = this.validState(state, step.index);
-    const errors = this.update(this.errorGrid, previous.errors, {
-      canaryEvents: sample.canary.errors,
-      canaryRequests: sample.canary.requests,
-      baselineEvents: sample.baseline.errors,
-      baselineRequests: sample.baseline.requests,
-    });
-    let slow = previous.slow;
-    if (previous.slowThresholdMs !== undefined) {
-      slow = this.update(this.slowGrid, previous.slow, {
-        canaryEvents: slowerThan(sample.canary, previous.slowThresholdMs),
-        canaryRequests: sample.canary.requests,
-        baselineEvents: slowerThan(sample.baseline, previous.slowThresholdMs),
-        baselineRequests: sample.baseline.requests,
-      });
-    }
-    // The next tick's threshold comes from data up to now only, so it is fixed before that tick's data.
-    const slowThresholdMs =
-      bucketBoundAbove(window.baseline, this.options.latency.quantile) ?? previous.slowThresholdMs;
-    const nextState: SequentialState = { version: 2, stepIndex: step.index, errors, slow, slowThresholdMs };
-
-    const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
-    const errorTest = this.evaluate(this.errorGrid, errors, this.options.errorRate.minEffect, step.count);
-    const slowTest = this.evaluate(this.slowGrid, slow, this.options.latency.minEffect, step.count);
+    const tests: Record<string, MetricTests> = {};
     const enough = window.canary.requests >= this.options.minRequests && window.baseline.requests >= this.options.minRequests;
+    const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
+    const evidence: MetricEvidence[] = [];
 
-    const q = this.options.latency.quantile;
-    const quantileName = `p${Math.round(q * 100)}`;
-    const evidence: MetricEvidence[] = [
-      this.evidence('errorRate', errorTest, this.options.errorRate, enough, {
-        canary: errorRate(window.canary),
-        baseline: errorRate(window.baseline),
-        canaryRequests: window.canary.requests,
-        baselineRequests: window.baseline.requests,
-        rule: `fail when the error rate ratio is above ${1 + this.options.errorRate.minEffect} with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(errorTest.eValue)} of ${Math.round(errorTest.threshold)} needed)`,
-      }),
-      this.evidence('p95LatencyMs', slowTest, this.options.latency, enough, {
-        canary: histogramQuantile(window.canary.latency, q),
-        baseline: histogramQuantile(window.baseline.latency, q),
-        canaryRequests: window.canary.requests,
-        baselineRequests: window.baseline.requests,
-        threshold: previous.slowThresholdMs,
-        rule: `fail when the share of requests slower than ${previous.slowThresholdMs ?? `the baseline ${quantileName} of`} ms is above ${1 + this.options.latency.minEffect}x the baseline's with ${confidence} confidence over the release (e-value ${formatEValue(slowTest.eValue)} of ${Math.round(slowTest.threshold)} needed)`,
-      }),
-    ];
+    for (const stream of this.streams) {
+      const { minEffect, direction = 'higher' } = stream.options;
+      const grid = this.grid(minEffect);
+      const directions = directionsOf(direction);
+      // `both` spends half of the metric's alpha on each direction.
+      const alpha = this.options.alpha / directions.length;
+      const canaryEvents = stream.events(sample.canary, previous.slowThresholdMs);
+      const baselineEvents = stream.events(sample.baseline, previous.slowThresholdMs);
+      const results = directions.map(d => {
+        const key = `${stream.metric}:${d}`;
+        let t = previous.tests[key];
+        if (canaryEvents !== undefined && baselineEvents !== undefined) {
+          // A lower-is-worse metric: the baseline's rate over the canary's must stay within the tolerance.
+          const counts =
+            d === 'higher'
+              ? { canaryEvents, canaryRequests: sample.canary.requests, baselineEvents, baselineRequests: sample.baseline.requests }
+              : { canaryEvents: baselineEvents, canaryRequests: sample.baseline.requests, baselineEvents: canaryEvents, baselineRequests: sample.canary.requests };
+          t = { release: updateRateTest(grid, t.release, counts), step: updateRateTest(grid, t.step, counts) };
+        }
+        tests[key] = t;
+        return { direction: d, ...this.evaluate(grid, t, minEffect, alpha, step.count) };
+      });
+      const decisive = results.find(r => r.rejected) ?? results.reduce((a, b) => (a.eValue / a.threshold >= b.eValue / b.threshold ? a : b));
+      evidence.push(this.evidence(stream, decisive, window, enough, confidence, previous.slowThresholdMs));
+    }
+
+    // The next tick's slow threshold comes from data up to now only, so it is fixed before that tick's data.
+    const slowThresholdMs = bucketBoundAbove(window.baseline, this.options.latency.quantile) ?? previous.slowThresholdMs;
+    const nextState: SequentialState = { version: 3, stepIndex: step.index, tests, slowThresholdMs };
     return { verdict: this.verdict(evidence, now), state: nextState };
   }
 
   private evidence(
-    metric: MetricName,
-    test: RateTestResult,
-    options: SequentialMetricOptions,
+    stream: Stream,
+    test: RateTestResult & { threshold: number; direction: 'higher' | 'lower' },
+    window: CanaryBaseline,
     enough: boolean,
-    values: Omit<MetricEvidence, 'metric' | 'outcome'>,
+    confidence: string,
+    slowMs: number | undefined,
   ): MetricEvidence {
+    const { minEffect, critical, direction = 'higher' } = stream.options;
     let outcome: VerdictOutcome = 'pass';
-    if (test.rejected) outcome = options.critical ? 'fail' : 'warn';
+    if (test.rejected) outcome = critical ? 'fail' : 'warn';
     else if (!enough) outcome = 'inconclusive';
+    const q = this.options.latency.quantile;
+    const rate = (stats: TrafficStats) => {
+      if (stream.metric === 'errorRate') return errorRate(stats);
+      if (stream.metric === 'p95LatencyMs') return histogramQuantile(stats.latency, q);
+      const events = stream.events(stats, slowMs) ?? NaN;
+      return stats.requests > 0 ? events / stats.requests : NaN;
+    };
+    const tested = {
+      errorRate: 'the error rate ratio',
+      p95LatencyMs: `the share of requests slower than ${slowMs ?? `the baseline p${Math.round(q * 100)} of`} ms`,
+    }[stream.metric as 'errorRate' | 'p95LatencyMs'] ?? `${stream.metric.slice('counter:'.length)} per request`;
+    const way = test.direction === 'higher' ? `above ${1 + minEffect}x` : `below 1/${1 + minEffect} of`;
     return {
-      metric,
+      metric: stream.metric,
       outcome,
-      ...values,
+      canary: rate(window.canary),
+      baseline: rate(window.baseline),
+      canaryRequests: window.canary.requests,
+      baselineRequests: window.baseline.requests,
+      ...(stream.metric === 'p95LatencyMs' && { threshold: slowMs }),
+      // The direction that decided (for `both`, the one with the stronger evidence).
+      ...(direction !== 'higher' && { direction: test.direction }),
+      rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${Math.round(test.threshold)} needed)`,
+      // For a lower-is-worse metric these are of the baseline over the canary: how many times worse.
       estimate: test.estimate,
       lowerBound: test.lowerBound,
       eValue: test.eValue,
@@ -236,21 +279,30 @@ export class SequentialJudge implements Judge {
   }
 }
 
+function counterName(metric: MetricName): string | undefined {
+  return metric.startsWith('counter:') ? metric.slice('counter:'.length) : undefined;
+}
+
 function formatValue(metric: MetricName, value: number): string {
   if (!Number.isFinite(value)) return 'no data';
+  if (counterName(metric)) return `${(value * 100).toFixed(3).replace(/\.?0+$/, '')} per 100 requests`;
   return metric === 'errorRate'
     ? `${(value * 100).toFixed(3).replace(/\.?0+$/, '')}%`
     : `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
 function summarize(e: MetricEvidence, alpha: number): string {
-  const name = e.metric === 'errorRate' ? 'Error rate' : 'P95 latency';
+  const counter = counterName(e.metric);
+  let name = 'P95 latency';
+  let what = 'share of slow requests';
+  if (e.metric === 'errorRate') [name, what] = ['Error rate', 'error rate'];
+  else if (counter) [name, what] = [`${counter[0].toUpperCase()}${counter.slice(1)}`, `${counter} rate`];
   const values = `${name} ${formatValue(e.metric, e.canary)} vs ${formatValue(e.metric, e.baseline)} baseline`;
-  const what = e.metric === 'errorRate' ? 'error rate' : 'share of slow requests';
+  const relation = e.direction === 'lower' ? "lower than the baseline's" : "the baseline's";
   switch (e.outcome) {
     case 'fail':
     case 'warn':
-      return `${values}: canary ${what} ${formatRatio(e.estimate ?? NaN)} the baseline's, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
+      return `${values}: canary ${what} ${formatRatio(e.estimate ?? NaN)} ${relation}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
     case 'inconclusive':
       return `Not enough traffic yet (${e.canaryRequests} canary, ${e.baselineRequests} baseline requests)`;
     default:

@@ -68,34 +68,68 @@ export function updateRateTest(grid: number[], state: RateTestState, tick: RateC
   if (events === 0 || tick.canaryRequests === 0 || tick.baselineRequests === 0) {
     return { logLikelihood: state.logLikelihood, totals };
   }
+  // log q = log θ + log nc - log(θ nc + nb) and log(1 - q) = log nb - log(θ nc + nb): one log per point.
+  const logTheta = logsOf(grid);
+  const logNc = Math.log(tick.canaryRequests);
+  const logNb = Math.log(tick.baselineRequests);
   const logLikelihood = grid.map((theta, k) => {
-    const canaryWeight = theta * tick.canaryRequests;
-    const q = canaryWeight / (canaryWeight + tick.baselineRequests);
-    return state.logLikelihood[k] + tick.canaryEvents * Math.log(q) + tick.baselineEvents * Math.log1p(-q);
+    const logDenominator = Math.log(theta * tick.canaryRequests + tick.baselineRequests);
+    return (
+      state.logLikelihood[k] +
+      tick.canaryEvents * (logTheta[k] + logNc - logDenominator) +
+      tick.baselineEvents * (logNb - logDenominator)
+    );
   });
   return { logLikelihood, totals };
 }
 
+const gridLogs = new WeakMap<number[], number[]>();
+
+function logsOf(grid: number[]): number[] {
+  let logs = gridLogs.get(grid);
+  if (!logs) {
+    logs = grid.map(Math.log);
+    gridLogs.set(grid, logs);
+  }
+  return logs;
+}
+
 /**
- * log e-value against θ ≤ grid[i] for every i at once: the likelihood ratio mixed uniformly over the
- * grid points above grid[i], from one running log-sum-exp taken from the top of the grid down.
+ * The mixing prior's decay per grid point: the alternative θ = grid[k] gets weight ∝ r^(k-i-1) above
+ * the null grid[i]. Modest regressions (1.2x-3x) are the ones that need the evidence; large ones pile
+ * up likelihood so fast that their smaller prior weight costs them a fraction of a tick.
+ */
+const PRIOR_DECAY = 0.85;
+
+/**
+ * log e-value against θ ≤ grid[i] for every i at once: the likelihood ratio mixed over the grid points
+ * above grid[i] with geometrically decaying weights, from one running log-sum taken from the top down.
  */
 function logEValues(state: RateTestState): number[] {
   const l = state.logLikelihood;
   const result = new Array<number>(l.length);
+  // T_i = sum over k > i of r^(k-i-1) exp(l[k]), kept as exp(max) x scaled; empty above the top.
   let max = -Infinity;
-  let scaledSum = 0; // sum of exp(l[k] - max) over k above i
+  let scaled = 0;
   for (let i = l.length - 1; i >= 0; i--) {
     const count = l.length - 1 - i;
-    result[i] = count === 0 ? 0 : max + Math.log(scaledSum / count) - l[i];
+    result[i] = count === 0 ? 0 : max + Math.log(scaled) + logNormalizer(count) - l[i];
     if (l[i] > max) {
-      scaledSum = scaledSum * Math.exp(max - l[i]) + 1;
+      scaled = 1 + PRIOR_DECAY * scaled * Math.exp(max - l[i]);
       max = l[i];
     } else {
-      scaledSum += Math.exp(l[i] - max);
+      scaled = PRIOR_DECAY * scaled + Math.exp(l[i] - max);
     }
   }
   return result;
+}
+
+const logNormalizers: number[] = [];
+
+/** log((1 - r) / (1 - r^count)): normalizes the prior over `count` grid points. */
+function logNormalizer(count: number): number {
+  logNormalizers[count] ??= Math.log((1 - PRIOR_DECAY) / (1 - PRIOR_DECAY ** count));
+  return logNormalizers[count];
 }
 
 /** The test's answer for the null θ ≤ θ0 (grid[nullIndex]) at level α. */

@@ -8,7 +8,7 @@ import {
   Typography,
 } from '@material-ui/core';
 import { Verdict, VerdictOutcome } from '@release-pilot/plugin-releases-common';
-import { describeEvidence, formatMetric, formatRatio, METRIC_LABELS } from './format';
+import { describeEvidence, formatMetric, formatRatio, metricLabel } from './format';
 
 const OUTCOME_COLORS: Record<VerdictOutcome, string> = {
   pass: '#2e7d32',
@@ -43,7 +43,7 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => {
       <TableBody>
         {verdict.evidence.map(e => (
           <TableRow key={e.metric}>
-            <TableCell>{METRIC_LABELS[e.metric]}</TableCell>
+            <TableCell>{metricLabel(e.metric)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.canary)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.baseline)}</TableCell>
             <TableCell align="right">{formatRatio(e)}</TableCell>

@@ -1,5 +1,5 @@
 import { MetricEvidence } from '@release-pilot/plugin-releases-common';
-import { describeEvidence, formatMetric } from './format';
+import { describeEvidence, formatMetric, metricLabel } from './format';
 
 const base: MetricEvidence = {
   metric: 'p95LatencyMs',
@@ -16,6 +16,10 @@ describe('verdict formatting', () => {
     expect(formatMetric('errorRate', 0.0018)).toBe('0.180%');
     expect(formatMetric('p95LatencyMs', 2840.4)).toBe('2,840 ms');
     expect(formatMetric('p95LatencyMs', NaN)).toBe('no data');
+    expect(formatMetric('requestRate', 1234.4)).toBe('1234 requests/s');
+    expect(formatMetric('counter:orders', 0.0312)).toBe('3.12 per 100 requests');
+    expect(metricLabel('counter:orders')).toBe('Orders per request');
+    expect(metricLabel('requestRate')).toBe('Traffic');
   });
 
   it('puts the sequential evidence in words, and nothing for judges without it', () => {
@@ -27,5 +31,8 @@ describe('verdict formatting', () => {
     );
     expect(describeEvidence({ ...base, estimate: 20, lowerBound: 7, eValue: 4.8e11 })).toMatch(/evidence over 1,000,000$/);
     expect(describeEvidence(base)).toBe('');
+    expect(describeEvidence({ ...base, metric: 'counter:orders', direction: 'lower', estimate: 1.6, lowerBound: 1.3, eValue: 500 })).toBe(
+      "Canary orders 1.60x lower than the baseline's (at least 1.30x); evidence 500",
+    );
   });
 });

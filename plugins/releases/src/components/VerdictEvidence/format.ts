@@ -1,17 +1,20 @@
 import { MetricEvidence, MetricName } from '@release-pilot/plugin-releases-common';
 
-/** Human names of the judged metrics. */
-export const METRIC_LABELS: Record<MetricName, string> = {
-  errorRate: 'Error rate',
-  p95LatencyMs: 'p95 latency',
-  requestRate: 'Traffic',
-};
+/** Human names of the judged metrics; a count metric is named after its counter. */
+export function metricLabel(metric: MetricName): string {
+  if (metric.startsWith('counter:')) {
+    const name = metric.slice('counter:'.length);
+    return `${name[0]?.toUpperCase() ?? ''}${name.slice(1)} per request`;
+  }
+  return { errorRate: 'Error rate', p95LatencyMs: 'p95 latency', requestRate: 'Traffic' }[metric as 'errorRate'] ?? metric;
+}
 
-/** A metric value as a service owner reads it: "0.18%" or "2,840 ms". */
+/** A metric value as a service owner reads it: "0.18%", "2,840 ms", "120 requests/s" or "3 per 100 requests". */
 export function formatMetric(metric: MetricName, value: number): string {
   if (!Number.isFinite(value)) return 'no data';
   if (metric === 'errorRate') return `${(value * 100).toFixed(3)}%`;
   if (metric === 'requestRate') return `${value.toFixed(value < 10 ? 1 : 0)} requests/s`;
+  if (metric.startsWith('counter:')) return `${(value * 100).toFixed(2)} per 100 requests`;
   return `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
@@ -28,11 +31,14 @@ export function formatRatio(evidence: MetricEvidence): string {
  */
 export function describeEvidence(evidence: MetricEvidence): string {
   if (evidence.estimate === undefined || evidence.eValue === undefined) return '';
-  const what = evidence.metric === 'errorRate' ? 'errors' : 'slow requests';
-  const ratio = Number.isFinite(evidence.estimate) ? `${evidence.estimate.toFixed(2)}x the baseline's` : 'no baseline events yet';
+  let what = 'slow requests';
+  if (evidence.metric === 'errorRate') what = 'errors';
+  else if (evidence.metric.startsWith('counter:')) what = evidence.metric.slice('counter:'.length);
+  const relation = evidence.direction === 'lower' ? "lower than the baseline's" : "the baseline's";
+  const ratio = Number.isFinite(evidence.estimate) ? `${evidence.estimate.toFixed(2)}x ${relation}` : 'no baseline events yet';
   const bound = evidence.lowerBound && evidence.lowerBound > 0 ? ` (at least ${evidence.lowerBound.toFixed(2)}x)` : '';
   let strength = evidence.eValue.toPrecision(2);
   if (evidence.eValue >= 1e6) strength = 'over 1,000,000';
-  else if (evidence.eValue >= 1000) strength = Math.round(evidence.eValue).toLocaleString('en-US');
+  else if (evidence.eValue >= 10) strength = Math.round(evidence.eValue).toLocaleString('en-US');
   return `Canary ${what} ${ratio}${bound}; evidence ${strength}`;
 }

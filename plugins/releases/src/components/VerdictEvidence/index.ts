@@ -1,2 +1,2 @@
 export { VerdictEvidence } from './VerdictEvidence';
-export { describeEvidence, formatMetric, formatRatio, METRIC_LABELS } from './format';
+export { describeEvidence, formatMetric, formatRatio, metricLabel } from './format';
