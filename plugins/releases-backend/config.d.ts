@@ -75,6 +75,8 @@ export interface Config {
         effectSizeThresholds?: number[];
         criticalThresholds?: number[];
         outliers?: { strategy?: 'keep' | 'remove'; factor?: number };
+        /** Weights (percent) of the groups `errorRate` and `p95LatencyMs`; unweighted groups share the rest. */
+        groupWeights?: { errorRate?: number; p95LatencyMs?: number };
         /** Score thresholds: pass at or above `pass`, marginal at or above `marginal`. Default 95 and 75. */
         thresholds?: { pass?: number; marginal?: number };
       };

@@ -74,6 +74,8 @@ describe('readReleasesConfig', () => {
     expect(read({ effectSizeThresholds: [1] })).toThrow(/kayenta.effectSizeThresholds: give two numbers/);
     expect(read({ outliers: { strategy: 'trim' } })).toThrow(/kayenta.outliers.strategy: 'trim'/);
     expect(read({ thresholds: { pass: 50, marginal: 75 } })).toThrow(/need marginal <= pass <= 100/);
+    expect(read({ groupWeights: { cpu: 10 } })).toThrow(/groupWeights.cpu: the groups are 'errorRate' and 'p95LatencyMs'/);
+    expect(read({ groupWeights: { errorRate: 70, p95LatencyMs: 70 } })).toThrow(/add up to more than 100/);
   });
 
   it('reads the post-release watch and per-target provider-error limits', () => {

@@ -82,7 +82,18 @@ function readKayenta(config: Config, key: string, num: NumberReader): KayentaJud
   if (!(pass <= 100 && marginal <= pass)) {
     throw new Error(`Invalid config ${at}.thresholds: need marginal <= pass <= 100, got marginal ${marginal}, pass ${pass}`);
   }
+  const groupWeights: Record<string, number> = {};
+  for (const group of config.getOptionalConfig(`${at}.groupWeights`)?.keys() ?? []) {
+    if (group !== 'errorRate' && group !== 'p95LatencyMs') {
+      throw new Error(`Invalid config ${at}.groupWeights.${group}: the groups are 'errorRate' and 'p95LatencyMs'`);
+    }
+    groupWeights[group] = num(`${at}.groupWeights.${group}`, 0, 0);
+  }
+  if (Object.values(groupWeights).reduce((a, b) => a + b, 0) > 100) {
+    throw new Error(`Invalid config ${at}.groupWeights: the weights are percent and add up to more than 100`);
+  }
   return new KayentaJudge({
+    groupWeights,
     windowTicks: num(`${at}.windowTicks`, DEFAULT_KAYENTA_OPTIONS.windowTicks, 2),
     minPoints: num(`${at}.minPoints`, DEFAULT_KAYENTA_OPTIONS.minPoints, 1),
     metric,

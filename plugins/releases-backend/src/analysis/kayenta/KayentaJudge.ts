@@ -17,6 +17,8 @@ export interface KayentaJudgeOptions {
   minPoints: number;
   metric: Partial<KayentaMetricSettings>;
   thresholds: ScoreThresholds;
+  /** Weights (percent) of the metric groups `errorRate` and `p95LatencyMs`; unweighted groups share the rest. */
+  groupWeights?: Record<string, number>;
 }
 
 /** Kayenta-like defaults: higher is worse, critical, 95 % confidence, pass at 95, marginal at 75. */
@@ -66,7 +68,7 @@ export class KayentaJudge implements Judge {
     });
     const score = scoreCanaryRun(
       results.map(r => ({ name: r.metric, groups: [r.metric], result: r.result })),
-      {},
+      this.options.groupWeights ?? {},
       this.options.thresholds,
     );
     const evidence: MetricEvidence[] = results.map(({ metric, enough, result, control, experiment }) => {
