@@ -20,3 +20,5 @@ export { judgeTick, analysisWindowStart } from './analysis/judgeTick';
 export type { JudgeResult } from './analysis/judge';
 export { ThresholdJudge } from './analysis/ThresholdJudge';
 export type { ThresholdJudgeOptions, ThresholdMetric } from './analysis/ThresholdJudge';
+export { WatchJudge, DEFAULT_WATCH_OPTIONS } from './analysis/watch/WatchJudge';
+export type { WatchOptions, WatchInput } from './analysis/watch/WatchJudge';
