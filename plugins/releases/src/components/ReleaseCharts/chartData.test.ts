@@ -16,4 +16,9 @@ describe('chart data', () => {
       { t: 4, label: 'rollback', kind: 'rollback' },
     ]);
   });
+
+  it('marks where the post-release watch began', () => {
+    const watched = { ...rolledBackRelease(), watchStartedAt: '2026-01-01T00:00:03.500Z' };
+    expect(toChartMarkers(watched)).toContainEqual({ t: 3.5, label: 'watch', kind: 'step' });
+  });
 });

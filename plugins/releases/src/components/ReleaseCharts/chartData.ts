@@ -46,7 +46,7 @@ export function toChartPoints(release: ReleaseDetails, smoothing = 5): ChartPoin
   });
 }
 
-/** Step boundaries and the rollback moment, in seconds since the release was created. */
+/** Step boundaries, the start of the post-release watch and the rollback moment, in seconds since the release was created. */
 export function toChartMarkers(release: ReleaseDetails): ChartMarker[] {
   const origin = new Date(release.createdAt).getTime();
   const at = (iso: string) => Math.round((new Date(iso).getTime() - origin) / 100) / 10;
@@ -55,6 +55,7 @@ export function toChartMarkers(release: ReleaseDetails): ChartMarker[] {
     label: `${step.weight}%`,
     kind: 'step',
   }));
+  if (release.watchStartedAt) markers.push({ t: at(release.watchStartedAt), label: 'watch', kind: 'step' });
   const rollback = release.timeline.find(e => e.type === 'rollback_started');
   if (rollback) markers.push({ t: at(rollback.at), label: 'rollback', kind: 'rollback' });
   return markers;
