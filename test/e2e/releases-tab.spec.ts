@@ -54,6 +54,10 @@ test.describe.serial('Releases tab', () => {
     // After the last step, the post-release watch compares the service with its own history.
     await expect(page.getByText(/^Post-release watch: the new version takes all the traffic/)).toBeVisible({ timeout: 120_000 });
     await expect(page.getByTestId('verdict-summary')).toContainText('Post-release watch:');
+    if (process.env.RELEASE_PILOT_WATCH_SCREENSHOT) {
+      await page.waitForTimeout(6000);
+      await page.screenshot({ path: process.env.RELEASE_PILOT_WATCH_SCREENSHOT, fullPage: true });
+    }
     await expect(page.getByText(`Latest release: ${version}`)).toBeVisible({ timeout: 150_000 });
     await expect(page.getByTestId('release-state').first()).toHaveText('succeeded');
   });

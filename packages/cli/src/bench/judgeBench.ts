@@ -4,7 +4,7 @@
  * Mann-Whitney classifier re-run at every tick, and Argo/Flagger-style thresholds (errors <= 1 %,
  * p95 <= 500 ms, 3 failures tolerated). Prints a table, then one JSON object. `detected` is the share
  * of runs whose rollback came after the fault's first traffic; detection times are over those runs.
- *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S]
+ *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S] [--judges sequential,fixed,kayenta,threshold]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -24,6 +24,13 @@ function arg(name: string, fallback: number): number {
   return value;
 }
 
+const judgesArg = process.argv.indexOf('--judges');
+const judges = judgesArg > 0 ? process.argv[judgesArg + 1].split(',') : [...JUDGES];
+const unknown = judges.filter(j => !(JUDGES as readonly string[]).includes(j));
+if (unknown.length > 0) {
+  process.stderr.write(`Unknown judge ${unknown.join(', ')}; use ${JUDGES.join(', ')}\n`);
+  process.exit(2);
+}
 const runs = arg('runs', 200);
 const healthyRuns = arg('healthy-runs', 1000);
 const seed = arg('seed', 1);
@@ -34,7 +41,7 @@ for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml')).sort()) {
   const scenario = parseScenario(readFileSync(resolve(dir, file), 'utf8'));
   const healthy = !scenario.canary.fault;
   const oracleSeconds = oracleDetectionSeconds(scenario);
-  for (const judge of JUDGES) {
+  for (const judge of judges) {
     const started = Date.now();
     const result = runScenario(scenario, { runs: healthy ? healthyRuns : runs, seed, judge });
     const median = result.detectionSeconds.median;
@@ -52,12 +59,12 @@ for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml')).sort()) {
 
 const pad = (v: unknown, n: number) => String(v ?? '-').padEnd(n);
 process.stdout.write(
-  `${pad('scenario', 26)}${pad('judge', 11)}${pad('runs', 6)}${pad('rolled back', 12)}${pad('promoted', 9)}${pad('paused', 7)}${pad('false RB', 9)}${pad('detected', 9)}${pad('detect med/p95/max s', 22)}${pad('oracle s', 9)}${pad('x oracle', 9)}exposed req (med)\n`,
+  `${pad('scenario', 30)}${pad('judge', 11)}${pad('runs', 6)}${pad('rolled back', 12)}${pad('promoted', 9)}${pad('paused', 7)}${pad('false RB', 9)}${pad('detected', 9)}${pad('detect med/p95/max s', 22)}${pad('oracle s', 9)}${pad('x oracle', 9)}exposed req (med)\n`,
 );
 for (const r of rows) {
   const d = r.detectionSeconds;
   process.stdout.write(
-    `${pad(r.scenario, 26)}${pad(r.judge, 11)}${pad(r.runs, 6)}${pad(r.rolledBack, 12)}${pad(r.promoted, 9)}${pad(r.paused, 7)}${pad(`${(100 * r.falseRollbackRate).toFixed(1)}%`, 9)}${pad(r.oracleSeconds === undefined ? '-' : `${Math.round((100 * d.count) / r.runs)}%`, 9)}${pad(d.count ? `${d.median}/${d.p95}/${d.max}` : '-', 22)}${pad(r.oracleSeconds, 9)}${pad(r.ratioToOracle, 9)}${r.exposedRequests.median}\n`,
+    `${pad(r.scenario, 30)}${pad(r.judge, 11)}${pad(r.runs, 6)}${pad(r.rolledBack, 12)}${pad(r.promoted, 9)}${pad(r.paused, 7)}${pad(`${(100 * r.falseRollbackRate).toFixed(1)}%`, 9)}${pad(r.oracleSeconds === undefined ? '-' : `${Math.round((100 * d.count) / r.runs)}%`, 9)}${pad(d.count ? `${d.median}/${d.p95}/${d.max}` : '-', 22)}${pad(r.oracleSeconds, 9)}${pad(r.ratioToOracle, 9)}${r.exposedRequests.median}\n`,
   );
 }
 process.stdout.write(`${JSON.stringify({ runs, healthyRuns, seed, results: rows })}\n`);

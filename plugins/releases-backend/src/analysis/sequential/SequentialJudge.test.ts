@@ -58,7 +58,7 @@ describe('rate ratio test', () => {
     expect(result.lowerBound).toBeLessThan(9);
   });
 
-  it('mixes the likelihood ratio over the alternatives with weights decaying from the null up', () => {
+  it('mixes the likelihood ratio over the alternatives: half decaying from the null up, half even', () => {
     const grid = rateRatioGrid(1.2);
     const nullIndex = grid.indexOf(1.2);
     let state = emptyRateTest(grid);
@@ -71,12 +71,13 @@ describe('rate ratio test', () => {
         baselineRequests: 1000,
       });
     }
-    // Brute force: sum over k above the null of r^(k-i-1) (1-r) / (1-r^count) x exp(l[k] - l[i]).
+    // Brute force: sum over k above the null of [r^(k-i-1) (1-r) / (1-r^count) / 2 + 1 / (2 count)] x exp(l[k] - l[i]).
     const r = 0.85;
     const above = grid.length - 1 - nullIndex;
     let sum = 0;
     for (let k = nullIndex + 1; k < grid.length; k++) {
-      sum += (r ** (k - nullIndex - 1) * (1 - r)) / (1 - r ** above) * Math.exp(state.logLikelihood[k] - state.logLikelihood[nullIndex]);
+      const weight = (r ** (k - nullIndex - 1) * (1 - r)) / (1 - r ** above) / 2 + 1 / (2 * above);
+      sum += weight * Math.exp(state.logLikelihood[k] - state.logLikelihood[nullIndex]);
     }
     expect(evaluateRateTest(grid, state, nullIndex, 0.01).eValue).toBeCloseTo(sum, 8);
   });

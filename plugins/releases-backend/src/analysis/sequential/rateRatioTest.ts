@@ -95,41 +95,51 @@ function logsOf(grid: number[]): number[] {
 }
 
 /**
- * The mixing prior's decay per grid point: the alternative θ = grid[k] gets weight ∝ r^(k-i-1) above
- * the null grid[i]. Modest regressions (1.2x-3x) are the ones that need the evidence; large ones pile
- * up likelihood so fast that their smaller prior weight costs them a fraction of a tick.
+ * The mixing prior over the alternatives above a null grid[i]: half of it decays by r per grid point
+ * (θ = grid[k] gets ∝ r^(k-i-1): most weight on modest regressions, which need the evidence most),
+ * half of it is spread evenly (so a large regression on little traffic is not starved of weight).
  */
 const PRIOR_DECAY = 0.85;
 
 /**
  * log e-value against θ ≤ grid[i] for every i at once: the likelihood ratio mixed over the grid points
- * above grid[i] with geometrically decaying weights, from one running log-sum taken from the top down.
+ * above grid[i] with that prior, from two running sums taken from the top of the grid down.
  */
 function logEValues(state: RateTestState): number[] {
   const l = state.logLikelihood;
   const result = new Array<number>(l.length);
-  // T_i = sum over k > i of r^(k-i-1) exp(l[k]), kept as exp(max) x scaled; empty above the top.
+  // Sums over k > i, each kept as exp(max) x scaled: D = sum r^(k-i-1) exp(l[k]) and U = sum exp(l[k]).
   let max = -Infinity;
-  let scaled = 0;
+  let decayed = 0;
+  let even = 0;
   for (let i = l.length - 1; i >= 0; i--) {
     const count = l.length - 1 - i;
-    result[i] = count === 0 ? 0 : max + Math.log(scaled) + logNormalizer(count) - l[i];
+    if (count === 0) {
+      result[i] = 0;
+    } else {
+      const mixed = 0.5 * decayed * normalizer(count) + (0.5 * even) / count;
+      result[i] = max + Math.log(mixed) - l[i];
+    }
     if (l[i] > max) {
-      scaled = 1 + PRIOR_DECAY * scaled * Math.exp(max - l[i]);
+      const shrink = Math.exp(max - l[i]);
+      decayed = 1 + PRIOR_DECAY * decayed * shrink;
+      even = 1 + even * shrink;
       max = l[i];
     } else {
-      scaled = PRIOR_DECAY * scaled + Math.exp(l[i] - max);
+      const weight = Math.exp(l[i] - max);
+      decayed = PRIOR_DECAY * decayed + weight;
+      even += weight;
     }
   }
   return result;
 }
 
-const logNormalizers: number[] = [];
+const normalizers: number[] = [];
 
-/** log((1 - r) / (1 - r^count)): normalizes the prior over `count` grid points. */
-function logNormalizer(count: number): number {
-  logNormalizers[count] ??= Math.log((1 - PRIOR_DECAY) / (1 - PRIOR_DECAY ** count));
-  return logNormalizers[count];
+/** (1 - r) / (1 - r^count): normalizes the decaying prior over `count` grid points. */
+function normalizer(count: number): number {
+  normalizers[count] ??= (1 - PRIOR_DECAY) / (1 - PRIOR_DECAY ** count);
+  return normalizers[count];
 }
 
 /** The test's answer for the null θ ≤ θ0 (grid[nullIndex]) at level α. */
