@@ -125,6 +125,8 @@ export interface MetricEvidence {
   lowerBound?: number;
   /** Sequential tests: the evidence against "no more than the tolerance worse" (an e-value; 1/alpha rejects). */
   eValue?: number;
+  /** Latency (`p95LatencyMs`): the quantile judged when it is not 0.95 (0.99 for p99). */
+  quantile?: number;
   /** Latency: the threshold (ms) above which a request counts as slow. */
   threshold?: number;
 }

@@ -176,6 +176,21 @@ describe('SequentialJudge', () => {
     expect(result.verdict.outcome).toBe('inconclusive');
   });
 
+  it('judges the latency quantile it is configured for, and names it', () => {
+    const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, latency: { ...DEFAULT_SEQUENTIAL_OPTIONS.latency, quantile: 0.5 } });
+    const random = new SeededRandom(9);
+    let state: unknown;
+    let verdict;
+    for (let t = 0; t < 10; t++) {
+      // Half the baseline's requests are slow (300 ms) and nearly all the canary's: its p50 moved.
+      const sample = { canary: side(random, 500, 0.0002, 0.95), baseline: side(random, 1500, 0.0002, 0.5) };
+      ({ verdict, state } = judge.judge({ sample, window: sample, state, step, now }));
+    }
+    const latency = verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!;
+    expect(latency).toMatchObject({ outcome: 'fail', quantile: 0.5 });
+    expect(verdict!.summary).toMatch(/^P50 latency /);
+  });
+
   it('pauses instead of rolling back when the failing metric is not critical', () => {
     const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, latency: { ...DEFAULT_SEQUENTIAL_OPTIONS.latency, critical: false } });
     const random = new SeededRandom(3);

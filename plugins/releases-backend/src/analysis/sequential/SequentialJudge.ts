@@ -262,6 +262,7 @@ export class SequentialJudge implements Judge {
       canaryRequests: window.canary.requests,
       baselineRequests: window.baseline.requests,
       ...(stream.metric === 'p95LatencyMs' && { threshold: slowMs }),
+      ...(stream.metric === 'p95LatencyMs' && q !== 0.95 && { quantile: q }),
       // The direction that decided (for `both`, the one with the stronger evidence).
       ...(direction !== 'higher' && { direction: test.direction }),
       rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${Math.round(test.threshold)} needed)`,
@@ -293,7 +294,7 @@ function formatValue(metric: MetricName, value: number): string {
 
 function summarize(e: MetricEvidence, alpha: number): string {
   const counter = counterName(e.metric);
-  let name = 'P95 latency';
+  let name = `P${Math.round((e.quantile ?? 0.95) * 100)} latency`;
   let what = 'share of slow requests';
   if (e.metric === 'errorRate') [name, what] = ['Error rate', 'error rate'];
   else if (counter) [name, what] = [`${counter[0].toUpperCase()}${counter.slice(1)}`, `${counter} rate`];

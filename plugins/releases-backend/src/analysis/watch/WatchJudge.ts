@@ -222,6 +222,7 @@ export class WatchJudge {
       canaryRequests: window.requests,
       baselineRequests: historyBuckets,
       estimate: center !== 0 ? value / center : NaN,
+      ...(metric === 'p95LatencyMs' && q !== 0.95 && { quantile: q }),
       threshold: options.direction === 'lower' ? lower : upper,
     };
     const usual = `the usual ${format(metric, center, q)} at this time of day`;

@@ -43,7 +43,7 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => {
       <TableBody>
         {verdict.evidence.map(e => (
           <TableRow key={e.metric}>
-            <TableCell>{metricLabel(e.metric)}</TableCell>
+            <TableCell>{metricLabel(e.metric, e.quantile)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.canary)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.baseline)}</TableCell>
             <TableCell align="right">{formatRatio(e)}</TableCell>

@@ -20,6 +20,8 @@ describe('verdict formatting', () => {
     expect(formatMetric('counter:orders', 0.0312)).toBe('3.12 per 100 requests');
     expect(metricLabel('counter:orders')).toBe('Orders per request');
     expect(metricLabel('requestRate')).toBe('Traffic');
+    expect(metricLabel('p95LatencyMs')).toBe('p95 latency');
+    expect(metricLabel('p95LatencyMs', 0.99)).toBe('p99 latency');
   });
 
   it('puts the sequential evidence in words, and nothing for judges without it', () => {

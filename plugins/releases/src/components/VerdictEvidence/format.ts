@@ -1,7 +1,8 @@
 import { MetricEvidence, MetricName } from '@release-pilot/plugin-releases-common';
 
-/** Human names of the judged metrics; a count metric is named after its counter. */
-export function metricLabel(metric: MetricName): string {
+/** Human names of the judged metrics; a count metric is named after its counter, latency after its quantile. */
+export function metricLabel(metric: MetricName, quantile = 0.95): string {
+  if (metric === 'p95LatencyMs') return `p${Math.round(quantile * 100)} latency`;
   if (metric.startsWith('counter:')) {
     const name = metric.slice('counter:'.length);
     return `${name[0]?.toUpperCase() ?? ''}${name.slice(1)} per request`;
