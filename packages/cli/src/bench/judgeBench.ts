@@ -4,7 +4,7 @@
  * Mann-Whitney classifier re-run at every tick, and Argo/Flagger-style thresholds (errors <= 1 %,
  * p95 <= 500 ms, 3 failures tolerated). Prints a table, then one JSON object. `detected` is the share
  * of runs whose rollback came after the fault's first traffic; detection times are over those runs.
- *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S] [--judges sequential,fixed,kayenta,threshold]
+ *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S] [--judges sequential,fixed,kayenta,threshold] [--only NAME-PART]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -31,13 +31,15 @@ if (unknown.length > 0) {
   process.stderr.write(`Unknown judge ${unknown.join(', ')}; use ${JUDGES.join(', ')}\n`);
   process.exit(2);
 }
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg > 0 ? process.argv[onlyArg + 1] : '';
 const runs = arg('runs', 200);
 const healthyRuns = arg('healthy-runs', 1000);
 const seed = arg('seed', 1);
 const dir = resolve(require.resolve('@release-pilot/cli/package.json'), '../scenarios/bench');
 
 const rows: Array<ScenarioResult & { oracleSeconds?: number; ratioToOracle?: number; seconds: number }> = [];
-for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml')).sort()) {
+for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml') && f.includes(only)).sort()) {
   const scenario = parseScenario(readFileSync(resolve(dir, file), 'utf8'));
   const healthy = !scenario.canary.fault;
   const oracleSeconds = oracleDetectionSeconds(scenario);
