@@ -4,7 +4,7 @@ import {
   RELEASE_STATES,
   RELEASE_TRANSITIONS,
 } from '@release-pilot/plugin-releases-common';
-import { makeRelease, makeVerdict } from '../__testUtils__/fixtures';
+import { makeRelease, makeVerdict, THREE_STEP_PLAN } from '../__testUtils__/fixtures';
 import { VirtualClock } from './clock';
 import { EngineEvent, handleReleaseEvent } from './engine';
 import { InvalidTransitionError } from './errors';
@@ -64,6 +64,50 @@ describe('handleReleaseEvent', () => {
     const result = handleReleaseEvent(running(), tick('inconclusive', 0), new Date(clock.now().getTime() + 60000));
     expect(result.release.state).toBe('running');
     expect(result.release.currentStep).toBe(0);
+  });
+
+  it('never finishes a step without a single canary request measured, even when the plan asks for none', () => {
+    const noMinimum = running({ plan: { ...THREE_STEP_PLAN, steps: THREE_STEP_PLAN.steps.map(st => ({ ...st, minCanaryRequests: 0 })) } });
+    const later = new Date(clock.now().getTime() + 60000);
+    expect(handleReleaseEvent(noMinimum, tick('inconclusive', 0), later).release.currentStep).toBe(0);
+    expect(handleReleaseEvent(noMinimum, tick('pass', 1), later).release.currentStep).toBe(1);
+  });
+
+  describe('the post-release watch', () => {
+    const watchedPlan = { ...THREE_STEP_PLAN, watchSeconds: 120 };
+    const atLastStep = () => running({ plan: watchedPlan, currentStep: 2, canaryWeight: 100, stepCanaryRequests: 100, judgeState: { canary: 1 } });
+    const after = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000);
+
+    it('begins after the last step when the plan has one, keeping the weight and dropping the canary judge\'s state', () => {
+      const { release, actions, records } = handleReleaseEvent(atLastStep(), tick('inconclusive', 10), after(10));
+      expect(release).toMatchObject({ state: 'watching', watchStartedAt: after(10).toISOString(), canaryWeight: 100, judgeState: undefined });
+      expect(actions).toEqual([]);
+      expect(records[0]).toMatchObject({ type: 'watch_started', message: expect.stringMatching(/for 120 s$/) });
+    });
+
+    it('succeeds when the watch is over, rolls back on a fail, and alerts once on a warn', () => {
+      const watching = handleReleaseEvent(atLastStep(), tick('inconclusive', 10), after(10)).release;
+      expect(handleReleaseEvent(watching, tick('pass', 10), after(60)).release.state).toBe('watching');
+      expect(handleReleaseEvent(watching, tick('pass', 10), after(130)).release.state).toBe('succeeded');
+
+      const failed = handleReleaseEvent(watching, tick('fail', 10), after(30));
+      expect(failed.release).toMatchObject({ state: 'rolling_back', canaryWeight: 0, reason: 'post-release watch: judge said fail' });
+      expect(failed.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+
+      const alerted = handleReleaseEvent(watching, tick('warn', 10), after(30));
+      expect(alerted.release).toMatchObject({ state: 'watching', reason: 'Watch alert: judge said warn' });
+      expect(alerted.records.map(r => r.type)).toEqual(['watch_alert']);
+      expect(handleReleaseEvent(alerted.release, tick('warn', 10), after(31)).records).toEqual([]);
+    });
+
+    it('ends early on promote, and rolls back on a person\'s request', () => {
+      const watching = handleReleaseEvent(atLastStep(), tick('inconclusive', 10), after(10)).release;
+      const promoted = handleReleaseEvent(watching, user('promote', 'looks fine'), after(20));
+      expect(promoted.release.state).toBe('succeeded');
+      expect(promoted.records.map(r => r.type)).toEqual(['promoted', 'succeeded']);
+      expect(handleReleaseEvent(watching, user('rollback'), after(20)).release.state).toBe('rolling_back');
+      expect(() => handleReleaseEvent(watching, user('pause'), after(20))).toThrow(InvalidTransitionError);
+    });
   });
 
   it('succeeds after the last step', () => {

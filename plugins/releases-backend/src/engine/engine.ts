@@ -138,10 +138,10 @@ function stepIsDone(release: Release, now: Date): boolean {
     ? new Date(release.stepStartedAt).getTime()
     : now.getTime();
   const elapsedSeconds = (now.getTime() - startedAt) / 1000;
-  return (
-    elapsedSeconds >= step.minDurationSeconds &&
-    release.stepCanaryRequests >= step.minCanaryRequests
-  );
+  // A step that gave the canary traffic is never done without any canary request measured: no
+  // promotion on missing data, whatever the plan's minimum.
+  const minRequests = Math.max(step.minCanaryRequests, step.weight > 0 ? 1 : 0);
+  return elapsedSeconds >= step.minDurationSeconds && release.stepCanaryRequests >= minRequests;
 }
 
 /** After the last step: watch the service against its own history, or succeed when the plan has no watch. */
