@@ -3,8 +3,11 @@
  *
  * @packageDocumentation
  */
+import { ConfigReader } from '@backstage/config';
+import { readReleasesConfig } from '@release-pilot/plugin-releases-backend';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
 
@@ -24,11 +27,17 @@ program
   .requiredOption('--scenario <file>', 'scenario YAML file')
   .option('--runs <n>', 'how many releases to simulate', positiveInteger('runs'), 100)
   .option('--seed <n>', 'seed of the first run (run i uses seed + i)', positiveInteger('seed'), 1)
-  .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta, threshold')
+  .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta, threshold, or a named analysis (with --config)')
+  .option('--config <file...>', 'app-config files whose releases.judge and releases.analyses the scenario may use')
   .option('--json', 'print one JSON object')
-  .action((options: { scenario: string; runs: number; seed: number; judge?: string; json?: boolean }) => {
+  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; json?: boolean }) => {
     const scenario = parseScenario(readFileSync(options.scenario, 'utf8'));
-    const result = runScenario(scenario, options);
+    const judges = options.config
+      ? readReleasesConfig(
+          ConfigReader.fromConfigs(options.config.map(file => ({ context: file, data: parseYaml(readFileSync(file, 'utf8')) ?? {} }))),
+        ).judges
+      : undefined;
+    const result = runScenario(scenario, { ...options, judges });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;

@@ -22,3 +22,6 @@ export { ThresholdJudge } from './analysis/ThresholdJudge';
 export type { ThresholdJudgeOptions, ThresholdMetric } from './analysis/ThresholdJudge';
 export { WatchJudge, DEFAULT_WATCH_OPTIONS } from './analysis/watch/WatchJudge';
 export type { WatchOptions, WatchInput } from './analysis/watch/WatchJudge';
+export { JudgeCatalog } from './analysis/JudgeCatalog';
+export { readReleasesConfig } from './config';
+export type { ReleasesConfig } from './config';

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { runScenario } from './runScenario';
 import { parseScenario } from './scenario';
 
@@ -48,7 +49,7 @@ describe('runScenario', () => {
 
   it('refuses an unknown judge', () => {
     expect(() => runScenario(load('black-friday.yaml'), { runs: 1, seed: 1, judge: 'oracle' })).toThrow(
-      "Unknown judge 'oracle'; use one of default, sequential, fixed, kayenta, threshold",
+      "Unknown judge 'oracle'; use one of default, sequential, fixed, kayenta, threshold (or a named analysis, with --config)",
     );
   });
 });
@@ -61,6 +62,20 @@ describe('release-pilot simulate', () => {
     const result = JSON.parse(run.stdout);
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['runs', 'rolledBack', 'promoted', 'paused', 'falseRollbackRate', 'detectionSeconds', 'rollbackCompleteSeconds', 'exposedRequests', 'exposedErrors']));
     expect(result.detectionSeconds).toMatchObject({ median: expect.any(Number), p95: expect.any(Number), max: expect.any(Number) });
+  });
+
+  it('judges with a named analysis from app-config files', () => {
+    const cli = resolve(__dirname, '../../bin/release-pilot');
+    const dir = mkdtempSync(join(tmpdir(), 'rp-sim-'));
+    const config = join(dir, 'app-config.yaml');
+    writeFileSync(config, 'releases:\n  analyses:\n    strict: { type: threshold, threshold: { metrics: [ { metric: errorRate, max: 0.001 } ] } }\n');
+    const args = (judge: string) => [cli, 'simulate', '--scenario', scenarioFile('black-friday.yaml'), '--runs', '2', '--config', config, '--judge', judge, '--json'];
+    const run = spawnSync(process.execPath, args('strict'), { encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ judge: 'strict', runs: 2 });
+    const unknown = spawnSync(process.execPath, args('lenient'), { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown judge 'lenient'; use one of default, sequential, fixed, kayenta, threshold, strict/);
   });
 
   it('says what is wrong with a bad argument and exits 2', () => {

@@ -4,6 +4,7 @@ import {
   FixedRuleJudge,
   handleReleaseEvent,
   Judge,
+  JudgeCatalog,
   judgeTick,
   KayentaJudge,
   SequentialJudge,
@@ -158,12 +159,22 @@ export function runOnce(
   };
 }
 
-/** Runs a scenario `runs` times, seeds `seed`, `seed + 1`, ..., and summarises the outcomes. */
-export function runScenario(scenario: Scenario, options: { runs: number; seed: number; judge?: string }): ScenarioResult {
+/**
+ * Runs a scenario `runs` times, seeds `seed`, `seed + 1`, ..., and summarises the outcomes. With
+ * `judges` (read from app-config), `default` is the configured judge and named analyses are known too.
+ */
+export function runScenario(
+  scenario: Scenario,
+  options: { runs: number; seed: number; judge?: string; judges?: JudgeCatalog },
+): ScenarioResult {
   const judgeName = options.judge ?? scenario.judge;
-  const makeJudge = JUDGES[judgeName];
+  const { judges } = options;
+  let makeJudge = JUDGES[judgeName];
+  if (judges && judgeName === 'default') makeJudge = () => judges.defaultJudge;
+  else if (judges?.names().includes(judgeName)) makeJudge = () => judges.judgeFor(judgeName);
   if (!makeJudge) {
-    throw new Error(`Unknown judge '${judgeName}'; use one of ${Object.keys(JUDGES).join(', ')}`);
+    const known = [...Object.keys(JUDGES), ...(judges?.names() ?? [])];
+    throw new Error(`Unknown judge '${judgeName}'; use one of ${known.join(', ')}${judges ? '' : ' (or a named analysis, with --config)'}`);
   }
   const outcomes = Array.from({ length: options.runs }, (_, i) => runOnce(scenario, makeJudge(), options.seed + i));
   const faulty = outcomes.filter(o => o.detectionSeconds !== undefined);
