@@ -127,6 +127,36 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.match(done.reason, /(P95 latency [\d,]+ ms vs [\d,]+ ms|Error rate [\d.]+% vs [\d.]+%) baseline/);
   });
 
+  await t.test('release-pilot start --wait with a static token: exit 0 for a healthy version, 1 for a faulty one, 3 with a clear message on errors', async () => {
+    const cli = (...args) => new Promise(resolve => {
+      const child = spawn(process.execPath, [path.join(root, 'packages/cli/bin/release-pilot'), ...args], {
+        env: { ...process.env, RELEASE_PILOT_URL: BASE, RELEASE_PILOT_TOKEN: 'release-pilot-integration-token' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', d => { out += d; });
+      child.stderr.on('data', d => { err += d; });
+      child.on('close', code => resolve({ code, out, err }));
+    });
+    const started = Date.now();
+    const healthy = await cli('start', '--entity', 'component:default/payments', '--version', '5.2.0', '--plan', 'slow', '--wait', '--interval', '1');
+    assert.equal(healthy.code, 0, healthy.out + healthy.err);
+    assert.match(healthy.out, /succeeded step 5\/5 at 100%/);
+    const faulty = await cli('start', '--entity', 'component:default/checkout', '--version', '5.2.1-faulty', '--wait', '--interval', '1');
+    assert.equal(faulty.code, 1, faulty.out + faulty.err);
+    assert.match(faulty.out, /rolled_back step \d\/6 at 0% \((P95 latency|Error rate)/);
+    console.log(`cli: start --wait exited 0 for a healthy release (${healthy.out.trim().split('\n').length} progress lines) and 1 for a faulty one, ${(Date.now() - started) / 1000}s for both`);
+    const unknown = await cli('start', '--entity', 'component:default/nope', '--version', '1');
+    assert.equal(unknown.code, 3);
+    assert.match(unknown.err, /POST \/releases failed \(404\): .*nope/);
+    const badToken = await cli('status', '00000000-0000-4000-8000-0000000000ff', '--token', 'wrong-token-here');
+    assert.equal(badToken.code, 3);
+    assert.match(badToken.err, /refused the token \(401\)/);
+    const nowhere = await cli('status', '00000000-0000-4000-8000-0000000000ff', '--url', 'http://127.0.0.1:7019');
+    assert.equal(nowhere.code, 3);
+    assert.match(nowhere.err, /Cannot reach Backstage at http:\/\/127\.0\.0\.1:7019 \(ECONNREFUSED\); is the backend running\?/);
+  });
+
   await t.test('twenty malformed requests across the routes: all 4xx with a message, none 5xx, nothing created', async () => {
     const before = (await api('GET', '/releases?limit=100')).body.totalCount;
     const id = '00000000-0000-4000-8000-0000000000ff';

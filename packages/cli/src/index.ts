@@ -5,11 +5,14 @@
  */
 import { ConfigReader } from '@backstage/config';
 import { readReleasesConfig } from '@release-pilot/plugin-releases-backend';
-import { Command } from 'commander';
+import { RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
+import { CliError, Connection, ReleasesHttpClient } from './releases/client';
+import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
 
 function positiveInteger(name: string) {
   return (value: string) => {
@@ -20,6 +23,9 @@ function positiveInteger(name: string) {
 }
 
 const program = new Command('release-pilot').description('Release Pilot: safe, boring releases');
+// Usage errors exit 3 like every other error (0, 1 and 2 are the outcomes of a release); set before
+// the subcommands are made so that they inherit it.
+program.exitOverride();
 
 program
   .command('simulate')
@@ -49,7 +55,89 @@ program
     );
   });
 
+/** --url, --token and the environment: where the backend is and the pipeline's token. */
+function connectionOf(options: { url?: string; token?: string }): Connection {
+  return {
+    url: options.url ?? process.env.RELEASE_PILOT_URL ?? 'http://localhost:7007',
+    token: options.token ?? process.env.RELEASE_PILOT_TOKEN,
+  };
+}
+
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+function withConnection(command: Command): Command {
+  return command
+    .option('--url <url>', 'the Backstage backend (default $RELEASE_PILOT_URL or http://localhost:7007)')
+    .option('--token <token>', 'a Backstage static token (default $RELEASE_PILOT_TOKEN)');
+}
+
+function waitOptions(command: Command): Command {
+  return command
+    .option('--interval <seconds>', 'seconds between polls', positiveInteger('interval'), 2)
+    .option('--timeout <seconds>', 'give up waiting after this long (the release goes on)', positiveInteger('timeout'), 7200);
+}
+
+/** Waits for a release to finish and exits 0 (succeeded) or 1 (rolled back or failed). */
+async function waitAndExit(client: ReleasesHttpClient, id: string, options: { interval: number; timeout: number }) {
+  const done = await waitFor(client, id, print, { intervalMs: options.interval * 1000, timeoutMs: options.timeout * 1000 });
+  process.exit(exitCodeOf(done));
+}
+
+waitOptions(
+  withConnection(
+    program
+      .command('start')
+      .description('Start a release of a catalog entity; with --wait, follow it and exit 0 on success, 1 when rolled back')
+      .requiredOption('--entity <ref>', 'the entity, e.g. component:default/checkout')
+      .requiredOption('--version <version>', 'the version to release')
+      .option('--plan <name>', 'a named plan instead of the entity\'s')
+      .option('--metadata <file>', 'a JSON file of release metadata (commit, author, change size, ...)')
+      .option('--wait', 'follow the release to its end'),
+  ),
+).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
+  let metadata: Record<string, unknown> | undefined;
+  if (options.metadata) {
+    try {
+      metadata = JSON.parse(readFileSync(options.metadata, 'utf8'));
+    } catch (error) {
+      throw new CliError(`--metadata ${options.metadata}: ${(error as Error).message}`);
+    }
+  }
+  const client = new ReleasesHttpClient(connectionOf(options));
+  const release = await client.create({ entityRef: options.entity, version: options.version, plan: options.plan, metadata });
+  print(`Started release ${release.id} of ${release.entityRef} ${release.version} (plan '${release.plan.name}')`);
+  if (options.wait) await waitAndExit(client, release.id, options);
+});
+
+withConnection(program.command('status <id>').description('Print a release as JSON')).action(
+  async (id: string, options: { url?: string; token?: string }) => {
+    const release = await new ReleasesHttpClient(connectionOf(options)).get(id);
+    print(JSON.stringify({ id: release.id, entityRef: release.entityRef, version: release.version, state: release.state, currentStep: release.currentStep, canaryWeight: release.canaryWeight, reason: release.reason, verdict: release.latestVerdict?.summary }));
+  },
+);
+
+waitOptions(withConnection(program.command('wait <id>').description('Follow a release; exit 0 on success, 1 when rolled back'))).action(
+  async (id: string, options: { url?: string; token?: string; interval: number; timeout: number }) => {
+    await waitAndExit(new ReleasesHttpClient(connectionOf(options)), id, options);
+  },
+);
+
+for (const action of RELEASE_ACTIONS) {
+  withConnection(program.command(`${action} <id>`).description(`${action[0].toUpperCase()}${action.slice(1)} a release`))
+    .option('--reason <text>', 'why, for the timeline')
+    .action(async (id: string, options: { reason?: string; url?: string; token?: string }) => {
+      const release = await new ReleasesHttpClient(connectionOf(options)).act(id, action, options.reason);
+      print(`${action}: ${describe(release)}`);
+    });
+}
+
 program.parseAsync(process.argv).catch(error => {
-  process.stderr.write(`release-pilot: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(2);
+  if (error instanceof CommanderError && (error.code === 'commander.helpDisplayed' || error.code === 'commander.version')) {
+    process.exit(0);
+  }
+  // Commander has printed its own usage message already.
+  if (!(error instanceof CommanderError)) {
+    process.stderr.write(`release-pilot: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.exit(EXIT.error);
 });

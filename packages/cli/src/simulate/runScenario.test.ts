@@ -74,14 +74,14 @@ describe('release-pilot simulate', () => {
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ judge: 'strict', runs: 2 });
     const unknown = spawnSync(process.execPath, args('lenient'), { encoding: 'utf8' });
-    expect(unknown.status).toBe(2);
+    expect(unknown.status).toBe(3);
     expect(unknown.stderr).toMatch(/Unknown judge 'lenient'; use one of default, sequential, fixed, kayenta, threshold, strict/);
   });
 
-  it('says what is wrong with a bad argument and exits 2', () => {
+  it('says what is wrong with a bad argument and exits 3', () => {
     const cli = resolve(__dirname, '../../bin/release-pilot');
     const run = spawnSync(process.execPath, [cli, 'simulate', '--scenario', '/nonexistent.yaml'], { encoding: 'utf8' });
-    expect(run.status).toBe(2);
+    expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/release-pilot: .*nonexistent\.yaml/);
   });
 });

@@ -1,0 +1,71 @@
+import { ReleaseDetails, ReleaseAction } from '@release-pilot/plugin-releases-common';
+
+/** A failure the CLI reports in one line and exits 3 for. */
+export class CliError extends Error {}
+
+/** Where the backend is and how to authenticate, from flags or the environment. */
+export interface Connection {
+  /** The Backstage backend's base URL, e.g. http://localhost:7007. */
+  url: string;
+  /** A Backstage token: a static external-access token for pipelines. */
+  token?: string;
+}
+
+/** The releases API of a Backstage backend, with errors a pipeline's log can act on. */
+export class ReleasesHttpClient {
+  constructor(private readonly connection: Connection) {}
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.connection.url.replace(/\/+$/, '')}/api/releases${path}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          'Content-Type': 'application/json',
+          ...(this.connection.token && { Authorization: `Bearer ${this.connection.token}` }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      const { cause } = error as { cause?: { code?: string; message?: string } };
+      const why = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new CliError(
+        `Cannot reach Backstage at ${this.connection.url} (${why}); is the backend running? Set --url or RELEASE_PILOT_URL.`,
+      );
+    }
+    const text = await response.text();
+    let parsed: any;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (response.status === 401) {
+      throw new CliError(
+        `Backstage at ${this.connection.url} refused the token (401)${this.connection.token ? '' : ': none was given'}. Set --token or RELEASE_PILOT_TOKEN to a static token from backend.auth.externalAccess.`,
+      );
+    }
+    if (!response.ok) {
+      const message = parsed?.error?.message ?? (text.slice(0, 200) || response.statusText);
+      throw new CliError(`${method} ${path} failed (${response.status}): ${message}`);
+    }
+    if (parsed === undefined) {
+      throw new CliError(`${method} ${path}: Backstage at ${this.connection.url} answered something that is not JSON; is that the backend's URL?`);
+    }
+    return parsed as T;
+  }
+
+  create(body: { entityRef: string; version: string; plan?: string; metadata?: Record<string, unknown> }): Promise<ReleaseDetails> {
+    return this.request('POST', '/releases', body);
+  }
+
+  get(id: string): Promise<ReleaseDetails> {
+    return this.request('GET', `/releases/${encodeURIComponent(id)}`);
+  }
+
+  act(id: string, action: ReleaseAction, reason?: string): Promise<ReleaseDetails> {
+    return this.request('POST', `/releases/${encodeURIComponent(id)}/${action}`, reason ? { reason } : {});
+  }
+}

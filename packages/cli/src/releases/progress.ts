@@ -1,0 +1,48 @@
+import { isActiveRelease, ReleaseDetails } from '@release-pilot/plugin-releases-common';
+import { CliError, ReleasesHttpClient } from './client';
+
+/** Exit codes of `--wait`: success, rolled back or failed, blocked before it started, an error. */
+export const EXIT = { succeeded: 0, rolledBack: 1, blocked: 2, error: 3 } as const;
+
+/** One line of progress, e.g. "running step 2/6 at 5% (Canary healthy so far: ...)". */
+export function describe(release: ReleaseDetails): string {
+  const steps = release.plan.steps.length;
+  const where =
+    release.state === 'watching'
+      ? `watching at ${release.canaryWeight}% against the service's history`
+      : `${release.state} step ${Math.min(release.currentStep + 1, steps)}/${steps} at ${release.canaryWeight}%`;
+  const why = release.latestVerdict?.summary ?? release.reason;
+  return `${where}${why ? ` (${why})` : ''}`;
+}
+
+/** The exit code a finished release gives `--wait`. */
+export function exitCodeOf(release: ReleaseDetails): number {
+  return release.state === 'succeeded' ? EXIT.succeeded : EXIT.rolledBack;
+}
+
+/**
+ * Polls a release until it is no longer active, printing a line whenever its state, step or verdict
+ * changes, and returns it.
+ */
+export async function waitFor(
+  client: ReleasesHttpClient,
+  id: string,
+  print: (line: string) => void,
+  options: { intervalMs: number; timeoutMs: number },
+): Promise<ReleaseDetails> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  for (;;) {
+    const release = await client.get(id);
+    const line = describe(release);
+    if (line !== last) {
+      print(`${new Date().toISOString()} ${release.entityRef} ${release.version}: ${line}`);
+      last = line;
+    }
+    if (!isActiveRelease(release.state)) return release;
+    if (Date.now() > deadline) {
+      throw new CliError(`Release ${id} is still ${release.state} after ${Math.round(options.timeoutMs / 1000)} s; it goes on without this command`);
+    }
+    await new Promise(resolve => setTimeout(resolve, options.intervalMs));
+  }
+}
