@@ -9,7 +9,13 @@ ensure_dependencies
 
 REPORTS=$(mktemp -d)
 PG_DIR=""
+export RELEASE_PILOT_IT_PIDFILE="$REPORTS/it.pids"
 cleanup() {
+  # Process groups the integration tests started (backends, Prometheus, HAProxy, demo services):
+  # normally stopped by the tests themselves; this catches what a killed test left behind.
+  if [ -f "$RELEASE_PILOT_IT_PIDFILE" ]; then
+    while read -r pid; do kill -9 -- "-$pid" 2>/dev/null || true; done <"$RELEASE_PILOT_IT_PIDFILE"
+  fi
   if [ -n "$PG_DIR" ]; then
     su postgres -c "$PG_BIN/pg_ctl -D $PG_DIR -m fast stop" >/dev/null 2>&1 || true
     rm -rf "$PG_DIR"
@@ -39,6 +45,9 @@ ensure_postgres() {
 
 ensure_postgres
 [ -x /usr/bin/chromium ] || apt_install chromium
+# The real-targets stack: Debian's Prometheus and HAProxy (started and stopped by the test itself).
+command -v prometheus >/dev/null || apt_install prometheus
+command -v haproxy >/dev/null || apt_install haproxy
 
 passed=0
 failed=0
@@ -71,11 +80,11 @@ elif [ $jest_status -ne 0 ]; then
   failed=$((failed + 1))
 fi
 
-log "Backend process on PostgreSQL: healthy with its watch, overload, no-orders, faulty, SIGKILL and restart (node --test)"
+log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no-orders, faulty, CLI, SIGKILL) and the real-targets stack (Prometheus, HAProxy, demo service, load) (node --test)"
 IT_PREFIX="rp_it_$$_"
 RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \
-  node --test --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
-grep -E '^# (healthy|overload|no-orders|faulty|cli|restart|malformed)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
+  node --test --test-concurrency=1 --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
+grep -E '^# (healthy|overload|no-orders|faulty|cli|restart|malformed|stack)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
 p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 if [ -n "$p" ] && [ -n "$f" ]; then

@@ -9,21 +9,53 @@ export interface Config {
     };
     /** The plan used when neither the request nor the entity names one. Default `default`. */
     defaultPlan?: string;
-    /** Named plans: ordered steps, rising in weight, ending at 100, then an optional post-release watch. */
+    /**
+     * Named plans. `strategy: canary` (the default) lists its steps, rising in weight and ending at 100;
+     * the other strategies derive their steps from a few numbers.
+     */
     plans?: {
       [name: string]: {
-        steps: Array<{
+        /** canary (default), blueGreen, progressive or rolling. */
+        strategy?: 'canary' | 'blueGreen' | 'progressive' | 'rolling';
+        /** canary: the steps. */
+        steps?: Array<{
           weight: number;
           minDurationSeconds: number;
           minCanaryRequests?: number;
         }>;
         /** Seconds to watch the service against its own history after the last step (0: none). Default 0; the built-in `default` plan watches 600 s. */
         watchSeconds?: number;
+        /** blueGreen: seconds of analysis on the router's preview path at weight 0. */
+        previewSeconds?: number;
+        /** blueGreen: preview requests needed before the switch. Default 0. */
+        previewRequests?: number;
+        /** blueGreen: seconds watched after the switch, the old version kept for an instant switch back. */
+        bakeSeconds?: number;
+        /** progressive: weight added per step (10 gives 10, 20, ..., 100). */
+        stepPercent?: number;
+        /** progressive: seconds per step. */
+        stepSeconds?: number;
+        /** rolling: batches of instances, one step each. */
+        batches?: number;
+        /** rolling: seconds per batch. */
+        batchSeconds?: number;
+        /** progressive, rolling: canary requests needed per step. Default 0. */
+        minCanaryRequests?: number;
       };
     };
-    /** Per-target policies, by target name (the `release-pilot.io/target` annotation's value). */
+    /**
+     * Named targets, by the `release-pilot.io/target` annotation's value. An entry with `router` and
+     * `metrics` builds a target from installed module types (e.g. `haproxy` + `prometheus`); an entry
+     * without them sets the policies of a module-registered target (e.g. `simulator`).
+     */
     targets?: {
       [name: string]: {
+        /** The traffic router: `type` names an installed router type; the other keys are its module's options. */
+        router?: { type: string; [option: string]: unknown };
+        /** The metric provider: `type` names an installed provider type; the other keys are its module's options. */
+        metrics?: { type: string; [option: string]: unknown };
+        /** The analysis (a key of `releases.analyses`) judging entities without a `release-pilot.io/analysis` annotation. */
+        analysis?: string;
         /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */
         maxConsecutiveProviderErrors?: number;
       };

@@ -3,91 +3,20 @@
 // its first traffic, and a backend killed with SIGKILL mid-release
 // continues that release from the same step once started again. Run by scripts/test.sh with
 // node's test runner; needs RELEASE_PILOT_IT_PG_HOST / _PORT.
-import { spawn } from 'node:child_process';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { eventAt, kill, releasesApi, root, runCli, startBackend as start, until as poll } from './lib.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BASE = 'http://localhost:7017';
 process.env.RELEASE_PILOT_IT_DB_PREFIX ??= `rp_it_${process.pid}_`;
 let backend;
+const logOf = () => backend?.log ?? [];
+const startBackend = () => start([path.join(root, 'test/integration/app-config.integration.yaml')]);
+const until = (what, fn, timeoutMs) => poll(what, fn, timeoutMs, logOf);
+const { api, ready, release, create, waitForState, token: currentToken } = releasesApi(BASE, logOf);
 
-function startBackend() {
-  const child = spawn(
-    process.execPath,
-    [path.join(root, '.yarn/releases/yarn-4.13.0.cjs'), 'backstage-cli', 'package', 'start',
-      '--config', '../../app-config.yaml', '--config', '../../test/integration/app-config.integration.yaml'],
-    { cwd: path.join(root, 'packages/backend'), detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.log = [];
-  const keep = chunk => { child.log.push(String(chunk)); if (child.log.length > 400) child.log.shift(); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return child;
-}
-
-function kill(child, signal = 'SIGKILL') {
-  try { process.kill(-child.pid, signal); } catch { /* already gone */ }
-}
-
-after(() => backend && kill(backend));
-
-const sleep = ms => new Promise(r => setTimeout(r, ms));
-
-async function until(what, fn, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out waiting for ${what}\n${backend?.log.slice(-40).join('')}`);
-    }
-    await sleep(250);
-  }
-}
-
-let token;
-async function api(method, url, body) {
-  const res = await fetch(`${BASE}/api/releases${url}`, {
-    method,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-async function ready() {
-  await until('the backend to answer', async () => (await fetch(`${BASE}/api/releases/health`)).ok, 180_000);
-  const res = await fetch(`${BASE}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
-  token = (await res.json()).backstageIdentity.token;
-}
-
-async function release(id) {
-  return (await api('GET', `/releases/${id}`)).body;
-}
-
-async function create(entity, version, plan) {
-  // The catalog ingests the example entities shortly after start-up.
-  return until(`a release of ${entity} to be created`, async () => {
-    const res = await api('POST', '/releases', { entityRef: `component:default/${entity}`, version, plan });
-    if (res.status === 404) return undefined;
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return res.body;
-  }, 120_000);
-}
-
-async function waitForState(id, state, timeoutMs) {
-  return until(`release ${id} to be ${state}`, async () => {
-    const now = await release(id);
-    return now.state === state ? now : undefined;
-  }, timeoutMs);
-}
-
-const eventAt = (r, type) => new Date(r.timeline.find(e => e.type === type)?.at ?? NaN).getTime();
+after(() => kill(backend));
 
 test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', { timeout: 600_000 }, async t => {
   backend = startBackend();
@@ -128,16 +57,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
   });
 
   await t.test('release-pilot start --wait with a static token: exit 0 for a healthy version, 1 for a faulty one, 3 with a clear message on errors', async () => {
-    const cli = (...args) => new Promise(resolve => {
-      const child = spawn(process.execPath, [path.join(root, 'packages/cli/bin/release-pilot'), ...args], {
-        env: { ...process.env, RELEASE_PILOT_URL: BASE, RELEASE_PILOT_TOKEN: 'release-pilot-integration-token' },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', d => { out += d; });
-      child.stderr.on('data', d => { err += d; });
-      child.on('close', code => resolve({ code, out, err }));
-    });
+    const cli = (...args) => runCli(BASE, ...args);
     const started = Date.now();
     const healthy = await cli('start', '--entity', 'component:default/payments', '--version', '5.2.0', '--plan', 'slow', '--wait', '--interval', '1');
     assert.equal(healthy.code, 0, healthy.out + healthy.err);
@@ -161,7 +81,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const before = (await api('GET', '/releases?limit=100')).body.totalCount;
     const id = '00000000-0000-4000-8000-0000000000ff';
     const raw = (method, url, body, type = 'application/json') =>
-      fetch(`${BASE}/api/releases${url}`, { method, headers: { Authorization: `Bearer ${token}`, 'Content-Type': type }, body });
+      fetch(`${BASE}/api/releases${url}`, { method, headers: { Authorization: `Bearer ${currentToken()}`, 'Content-Type': type }, body });
     const json = (method, url, body) => raw(method, url, JSON.stringify(body));
     const requests = [
       raw('POST', '/releases', '{"entityRef":'),

@@ -61,8 +61,12 @@ backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-signals-backend'));
 
 
-// Release Pilot: the releases backend and its embedded default target
+// Release Pilot: the releases backend, its embedded default target (the simulated fleet), and the
+// router and metric provider types that `releases.targets` in app-config builds real targets from.
 backend.add(import('@release-pilot/plugin-releases-backend'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-simulator'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-haproxy'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-kubernetes'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-prometheus'));
 
 backend.start();

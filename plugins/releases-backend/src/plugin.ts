@@ -27,6 +27,12 @@ export const releasesPlugin = createBackendPlugin({
       addTarget(target: ReleaseTarget) {
         targets.add(target);
       },
+      addTrafficRouterType(type, factory) {
+        targets.addRouterType(type, factory);
+      },
+      addMetricProviderType(type, factory) {
+        targets.addMetricProviderType(type, factory);
+      },
     });
 
     env.registerInit({
@@ -55,6 +61,11 @@ export const releasesPlugin = createBackendPlugin({
         catalog,
       }) {
         const settings = readReleasesConfig(config);
+        targets.configure(config, logger, (name, key) => {
+          if (!settings.judges.names().includes(name)) {
+            throw new Error(`Invalid config ${key}: no analysis '${name}' under releases.analyses; known: ${settings.judges.names().join(', ') || 'none'}`);
+          }
+        });
         const store = await ReleasesStore.create({ database });
         const driver = new ReleaseDriver({
           store,

@@ -1,3 +1,6 @@
+/** The prefix of every Release Pilot annotation; a release keeps its entity's annotations with it. */
+export const RELEASE_PILOT_ANNOTATION_PREFIX = 'release-pilot.io/';
+
 /** Annotation naming the target (traffic router + metric provider) that releases of an entity go through. */
 export const RELEASE_PILOT_TARGET_ANNOTATION = 'release-pilot.io/target';
 

@@ -39,8 +39,17 @@ describe('mergeTrafficStats', () => {
     expect(mergeTrafficStats([a, b, c]).counters).toEqual({ orders: 5, refunds: 1 });
   });
 
-  it('refuses histograms with different buckets', () => {
-    expect(() => mergeTrafficStats([emptyTrafficStats([1]), emptyTrafficStats([1, 2])])).toThrow(/different buckets/);
+  it('refuses histograms with counts in different buckets, and skips empty ones whatever their buckets', () => {
+    const withCounts = (bounds: number[]) => {
+      const stats = emptyTrafficStats(bounds);
+      stats.latency.counts[0] = 3;
+      return stats;
+    };
+    expect(() => mergeTrafficStats([withCounts([1]), withCounts([1, 2])])).toThrow(/different buckets/);
+    // A provider that saw no latency data in one interval reports an empty default histogram.
+    const merged = mergeTrafficStats([emptyTrafficStats(), withCounts([100, 250]), { ...emptyTrafficStats(), requests: 4 }]);
+    expect(merged.latency).toEqual({ boundsMs: [100, 250], counts: [3, 0, 0] });
+    expect(merged.requests).toBe(4);
   });
 });
 

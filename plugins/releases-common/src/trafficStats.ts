@@ -22,12 +22,17 @@ export function emptyTrafficStats(
   };
 }
 
-/** Sums statistics of consecutive intervals; all must share bucket bounds. */
+const hasLatency = (stats: TrafficStats) => stats.latency.counts.some(count => count > 0);
+
+/**
+ * Sums statistics of consecutive intervals. Histograms with counts must share bucket bounds; an
+ * empty histogram (an interval a provider saw no latency data in) adds nothing, whatever its bounds.
+ */
 export function mergeTrafficStats(parts: TrafficStats[]): TrafficStats {
   if (parts.length === 0) return emptyTrafficStats();
-  const merged = emptyTrafficStats(parts[0].latency.boundsMs);
+  const merged = emptyTrafficStats((parts.find(hasLatency) ?? parts[0]).latency.boundsMs);
   for (const part of parts) {
-    if (part.latency.counts.length !== merged.latency.counts.length) {
+    if (hasLatency(part) && part.latency.counts.length !== merged.latency.counts.length) {
       throw new Error('Cannot merge latency histograms with different buckets');
     }
     merged.requests += part.requests;
@@ -35,6 +40,7 @@ export function mergeTrafficStats(parts: TrafficStats[]): TrafficStats {
     for (const [name, count] of Object.entries(part.counters ?? {})) {
       merged.counters = { ...merged.counters, [name]: (merged.counters?.[name] ?? 0) + count };
     }
+    if (!hasLatency(part)) continue;
     part.latency.counts.forEach((count, i) => {
       merged.latency.counts[i] += count;
     });

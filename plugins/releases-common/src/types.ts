@@ -57,8 +57,17 @@ export interface PlanStep {
 }
 
 /** An ordered list of steps; the last step is normally 100 %. */
+/**
+ * How a plan moves traffic: `canary` (its own steps), `blueGreen` (a preview at weight 0 on the
+ * router's test path, one switch to 100 %, a bake with the old version kept), `progressive`
+ * (equal increments on a timer), `rolling` (one step per batch of instances).
+ */
+export type PlanStrategy = 'canary' | 'blueGreen' | 'progressive' | 'rolling';
+
 export interface ReleasePlan {
   name: string;
+  /** How the steps were made; absent means `canary`. */
+  strategy?: PlanStrategy;
   steps: PlanStep[];
   /** After the last step, watch the service against its own history this long before the release succeeds (0: no watch). */
   watchSeconds?: number;
@@ -199,6 +208,8 @@ export interface Release {
   /** Why the release paused, was rolled back or failed. */
   reason?: string;
   metadata: Record<string, unknown>;
+  /** The entity's `release-pilot.io/*` annotations when the release was requested (its target's per-entity settings). */
+  annotations?: Record<string, string>;
   latestVerdict?: Verdict;
   /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
   judgeState?: unknown;

@@ -3,7 +3,9 @@
  *
  * @packageDocumentation
  */
-import { createExtensionPoint } from '@backstage/backend-plugin-api';
+import { createExtensionPoint, LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
+import { z } from 'zod';
 import { HistoryBucket, MetricSample } from '@release-pilot/plugin-releases-common';
 
 /** What a provider is told about the release it serves. */
@@ -11,6 +13,11 @@ export interface ReleaseTargetContext {
   entityRef: string;
   releaseId: string;
   version: string;
+  /**
+   * The entity's `release-pilot.io/*` annotations as they were when the release was requested,
+   * for per-entity settings of a provider (an HAProxy backend, Prometheus selectors, ...).
+   */
+  annotations: Record<string, string>;
 }
 
 /** Shifts traffic between baseline and canary of an entity. */
@@ -45,11 +52,33 @@ export interface ReleaseTarget {
   name: string;
   trafficRouter: TrafficRouter;
   metricProvider: MetricProvider;
+  /** The named analysis that judges releases of entities without a `release-pilot.io/analysis` annotation. */
+  analysis?: string;
 }
 
-/** Registers targets with the releases backend plugin. */
+/** What a router or metric provider factory gets to build one configured target's part. */
+export interface TargetPartFactoryOptions {
+  /** The target's name, the key under `releases.targets`. */
+  targetName: string;
+  /** The part's own config block, `releases.targets.<name>.router` or `.metrics`. */
+  config: Config;
+  logger: LoggerService;
+}
+
+/** Builds a traffic router from its config block; throws an Error naming the bad key on invalid config. */
+export type TrafficRouterFactory = (options: TargetPartFactoryOptions) => TrafficRouter;
+
+/** Builds a metric provider from its config block; throws an Error naming the bad key on invalid config. */
+export type MetricProviderFactory = (options: TargetPartFactoryOptions) => MetricProvider;
+
+/** Registers targets, or the router and metric provider types that configured targets are built from. */
 export interface ReleasesTargetsExtensionPoint {
+  /** A complete target, registered under its own name (e.g. the simulated fleet). */
   addTarget(target: ReleaseTarget): void;
+  /** A router type that `releases.targets.<name>.router.type` can name (e.g. `haproxy`). */
+  addTrafficRouterType(type: string, factory: TrafficRouterFactory): void;
+  /** A metric provider type that `releases.targets.<name>.metrics.type` can name (e.g. `prometheus`). */
+  addMetricProviderType(type: string, factory: MetricProviderFactory): void;
 }
 
 /** The extension point through which backend modules add targets. */
@@ -57,3 +86,18 @@ export const releasesTargetsExtensionPoint =
   createExtensionPoint<ReleasesTargetsExtensionPoint>({
     id: 'releases.targets',
   });
+
+/**
+ * Parses a module's config block with a zod schema, throwing one Error that names every bad key
+ * under `at` and says what is wrong, e.g. `Invalid config releases.targets.vm.router.runtimeApi: ...`.
+ */
+export function parseConfigBlock<S extends z.ZodType>(schema: S, config: Config, at: string): z.output<S> {
+  const parsed = schema.safeParse(config.get());
+  if (!parsed.success) throw new Error(`Invalid config ${describeConfigIssues(parsed.error, at)}`);
+  return parsed.data;
+}
+
+/** `key: message` for each issue of a failed parse, the keys under `at`, joined with "; ". */
+export function describeConfigIssues(error: z.ZodError, at: string): string {
+  return error.issues.map(issue => `${[at, ...issue.path.map(String)].join('.')}: ${issue.message}`).join('; ');
+}

@@ -52,6 +52,7 @@ const context = {
   entityRef: 'component:default/bench',
   releaseId: 'bench',
   version: '2.0.0-watched',
+  annotations: {},
 };
 
 async function main() {

@@ -126,7 +126,7 @@ export function runOnce(
       fault !== undefined &&
       (fault.atWeight === undefined || release.canaryWeight >= fault.atWeight) &&
       (fault.afterSeconds === undefined || elapsed >= fault.afterSeconds);
-    const context = { entityRef: release.entityRef, releaseId: release.id, version: faultActive ? 'faulty' : 'healthy' };
+    const context = { entityRef: release.entityRef, releaseId: release.id, version: faultActive ? 'faulty' : 'healthy', annotations: {} };
     const sample = fleet.simulate(context, { from, to: now }, release.canaryWeight);
     if (faultActive && sample.canary.requests > 0) {
       faultStart ??= from.getTime();

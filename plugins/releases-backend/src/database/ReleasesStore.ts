@@ -51,6 +51,7 @@ type ReleaseRow = {
   finished_at: string | null;
   reason: string | null;
   metadata: string;
+  target_annotations: string | null;
   latest_verdict: string | null;
   judge_state: string | null;
   lease_owner?: string | null;
@@ -80,6 +81,7 @@ function toRow(release: Release): ReleaseRow {
     finished_at: release.finishedAt ?? null,
     reason: release.reason ?? null,
     metadata: JSON.stringify(release.metadata),
+    target_annotations: release.annotations ? JSON.stringify(release.annotations) : null,
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
     judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
   };
@@ -107,6 +109,7 @@ function fromRow(row: ReleaseRow): Release {
     finishedAt: row.finished_at ?? undefined,
     reason: row.reason ?? undefined,
     metadata: JSON.parse(row.metadata),
+    annotations: row.target_annotations ? JSON.parse(row.target_annotations) : undefined,
     latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
     judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
   };

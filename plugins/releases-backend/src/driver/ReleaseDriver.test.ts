@@ -66,7 +66,7 @@ async function setup(
   return { store, clock, fleet, driver: makeDriver(), makeDriver };
 }
 
-const targetOf = (r: { id: string; entityRef: string; version: string }) => ({ entityRef: r.entityRef, releaseId: r.id, version: r.version });
+const targetOf = (r: { id: string; entityRef: string; version: string }) => ({ entityRef: r.entityRef, releaseId: r.id, version: r.version, annotations: {} });
 
 async function createRelease(store: ReleasesStore, version: string, at: string, plan: ReleasePlan = DEMO_PLAN) {
   const release = makeRelease({ version, plan, createdAt: at, updatedAt: at });

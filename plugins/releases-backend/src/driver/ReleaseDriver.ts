@@ -95,7 +95,12 @@ export class ReleaseDriver {
   }
 
   private context(release: Release): ReleaseTargetContext {
-    return { entityRef: release.entityRef, releaseId: release.id, version: release.version };
+    return {
+      entityRef: release.entityRef,
+      releaseId: release.id,
+      version: release.version,
+      annotations: release.annotations ?? {},
+    };
   }
 
   private async driveRelease(release: Release): Promise<void> {
@@ -261,6 +266,7 @@ export class ReleaseDriver {
 
     if (result.release.state === 'rolling_back') {
       let outcome: EngineResult;
+      const decidedAt = clock.now();
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
         await target.trafficRouter.setCanaryWeight(this.context(result.release), 0);
@@ -270,7 +276,7 @@ export class ReleaseDriver {
       }
       const at = clock.now();
       await store.saveRelease(previous, outcome.release, [
-        ...stamp(result.records, at),
+        ...stamp(result.records, decidedAt),
         ...stamp(outcome.records, at),
       ]);
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);

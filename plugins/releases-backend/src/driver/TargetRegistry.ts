@@ -1,15 +1,89 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
-import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
+import {
+  MetricProviderFactory,
+  ReleaseTarget,
+  TrafficRouterFactory,
+} from '@release-pilot/plugin-releases-node';
 
-/** The targets that backend modules registered, by name. */
+function known(names: Iterable<string>): string {
+  const list = [...names].sort();
+  return list.length ? list.join(', ') : 'none (add a releases-backend-module-* package to the backend)';
+}
+
+/** The targets releases go through, by name: registered whole by modules, or built from `releases.targets`. */
 export class TargetRegistry {
   readonly #targets = new Map<string, ReleaseTarget>();
+  readonly #routerTypes = new Map<string, TrafficRouterFactory>();
+  readonly #metricTypes = new Map<string, MetricProviderFactory>();
 
   add(target: ReleaseTarget): void {
     if (this.#targets.has(target.name)) {
       throw new Error(`Release target '${target.name}' is registered twice`);
     }
     this.#targets.set(target.name, target);
+  }
+
+  addRouterType(type: string, factory: TrafficRouterFactory): void {
+    if (this.#routerTypes.has(type)) throw new Error(`Traffic router type '${type}' is registered twice`);
+    this.#routerTypes.set(type, factory);
+  }
+
+  addMetricProviderType(type: string, factory: MetricProviderFactory): void {
+    if (this.#metricTypes.has(type)) throw new Error(`Metric provider type '${type}' is registered twice`);
+    this.#metricTypes.set(type, factory);
+  }
+
+  /**
+   * Builds the targets of `releases.targets.<name>` that name a `router` and `metrics`, through the
+   * registered types; throws at start-up with the bad key and the known types. Entries without a
+   * router only set policies of a module-registered target (e.g. `simulator`).
+   */
+  configure(config: Config, logger: LoggerService, validateAnalysis: (name: string, key: string) => void): void {
+    const targets = config.getOptionalConfig('releases.targets');
+    for (const name of targets?.keys() ?? []) {
+      const at = `releases.targets.${name}`;
+      const block = targets!.getConfig(name);
+      const analysis = block.getOptionalString('analysis');
+      if (analysis !== undefined) validateAnalysis(analysis, `${at}.analysis`);
+      if (!block.has('router') && !block.has('metrics')) {
+        if (analysis !== undefined) {
+          const existing = this.#targets.get(name);
+          if (!existing) {
+            throw new Error(`Invalid config ${at}: no module registers a target '${name}'; add 'router' and 'metrics' blocks to configure one`);
+          }
+          this.#targets.set(name, { ...existing, analysis });
+        }
+        continue;
+      }
+      if (this.#targets.has(name)) {
+        throw new Error(`Invalid config ${at}: a module already registers the target '${name}'; choose another name`);
+      }
+      const part = <F>(key: 'router' | 'metrics', types: Map<string, F>): [F, Config] => {
+        const partConfig = block.getOptionalConfig(key);
+        if (!partConfig) {
+          throw new Error(`Invalid config ${at}.${key}: missing; a configured target needs both 'router' and 'metrics'`);
+        }
+        const type = partConfig.getOptionalString('type');
+        const factory = type === undefined ? undefined : types.get(type);
+        if (!factory) {
+          throw new Error(
+            `Invalid config ${at}.${key}.type: '${type ?? ''}' is not an installed ${key === 'router' ? 'traffic router' : 'metric provider'} type; known: ${known(types.keys())}`,
+          );
+        }
+        return [factory, partConfig];
+      };
+      const [routerFactory, routerConfig] = part('router', this.#routerTypes);
+      const [metricsFactory, metricsConfig] = part('metrics', this.#metricTypes);
+      const child = logger.child({ target: name });
+      this.#targets.set(name, {
+        name,
+        analysis,
+        trafficRouter: routerFactory({ targetName: name, config: routerConfig, logger: child }),
+        metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
+      });
+    }
   }
 
   names(): string[] {

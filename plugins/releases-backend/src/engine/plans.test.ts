@@ -33,9 +33,44 @@ describe('PlanCatalog', () => {
   it('refuses invalid plans in config with the key that is wrong', () => {
     expect(() =>
       PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { bad: { steps: [{ weight: 50, minDurationSeconds: 1 }] } } } })),
-    ).toThrow(/releases\.plans\.bad\.steps: .*last step must have weight 100/s);
+    ).toThrow(/releases\.plans\.bad\.steps\.0\.weight: the last step must have weight 100/);
     expect(() =>
       PlanCatalog.fromConfig(new ConfigReader({ releases: { defaultPlan: 'missing' } })),
     ).toThrow("Invalid config releases.defaultPlan: no plan named 'missing'; known plans: default");
+  });
+
+  it('derives blue-green, progressive and rolling plans from their strategy', () => {
+    const plans = PlanCatalog.fromConfig(
+      new ConfigReader({
+        releases: {
+          plans: {
+            bg: { strategy: 'blueGreen', previewSeconds: 30, previewRequests: 200, bakeSeconds: 300 },
+            linear: { strategy: 'progressive', stepPercent: 30, stepSeconds: 60, minCanaryRequests: 100 },
+            batches: { strategy: 'rolling', batches: 3, batchSeconds: 120, watchSeconds: 60 },
+          },
+        },
+      }),
+    );
+    expect(plans.resolve('bg')).toEqual({
+      name: 'bg',
+      strategy: 'blueGreen',
+      steps: [
+        { weight: 0, minDurationSeconds: 30, minCanaryRequests: 200 },
+        { weight: 100, minDurationSeconds: 0, minCanaryRequests: 1 },
+      ],
+      watchSeconds: 300,
+    });
+    expect(plans.resolve('linear').steps.map(s => s.weight)).toEqual([30, 60, 90, 100]);
+    expect(plans.resolve('linear').steps[0]).toEqual({ weight: 30, minDurationSeconds: 60, minCanaryRequests: 100 });
+    expect(plans.resolve('batches')).toMatchObject({ strategy: 'rolling', watchSeconds: 60 });
+    expect(plans.resolve('batches').steps.map(s => s.weight)).toEqual([33, 67, 100]);
+  });
+
+  it('names the bad key of a strategy plan', () => {
+    const read = (plan: object) => () => PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { p: plan } } }));
+    expect(read({ strategy: 'blueGreen', previewSeconds: 30 })).toThrow(/releases\.plans\.p\.bakeSeconds/);
+    expect(read({ strategy: 'progressive', stepPercent: 0, stepSeconds: 60 })).toThrow(/releases\.plans\.p\.stepPercent/);
+    expect(read({ strategy: 'zigzag' })).toThrow(/releases\.plans\.p\.strategy/);
+    expect(read({ strategy: 'rolling', batches: 2, batchSeconds: 5, steps: [] })).toThrow(/releases\.plans\.p/);
   });
 });

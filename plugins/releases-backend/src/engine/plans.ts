@@ -7,6 +7,7 @@ import {
   ReleasePlan,
   watchSecondsSchema,
 } from '@release-pilot/plugin-releases-common';
+import { parseConfigBlock } from '@release-pilot/plugin-releases-node';
 import { z } from 'zod';
 
 /** The built-in plan: canary weights 1, 5, 10, 25, 50, 100 %, a minute and 100 canary requests each, then a 10-minute watch. */
@@ -20,6 +21,84 @@ export const DEFAULT_PLAN: ReleasePlan = {
   watchSeconds: 600,
 };
 
+const watchSeconds = watchSecondsSchema.default(0);
+const seconds = z.number().int().min(0).max(86400);
+const requests = z.number().int().min(0).default(0);
+
+/** A plan in config: explicit canary steps, or a strategy whose steps are derived from a few numbers. */
+const planConfigSchema = z.discriminatedUnion('strategy', [
+  z.strictObject({ strategy: z.literal('canary').default('canary'), steps: planStepsSchema, watchSeconds }),
+  z.strictObject({
+    strategy: z.literal('blueGreen'),
+    /** Seconds the new version is analysed on the router's preview path, with no user traffic. */
+    previewSeconds: seconds,
+    /** Preview requests needed before the switch (0 where the router has no preview path). */
+    previewRequests: requests,
+    /** Seconds after the switch the service is watched, with the old version kept for the switch back. */
+    bakeSeconds: seconds,
+  }),
+  z.strictObject({
+    strategy: z.literal('progressive'),
+    /** Canary weight added per step: 10 gives 10, 20, ..., 100. */
+    stepPercent: z.number().int().min(1).max(100),
+    stepSeconds: seconds,
+    minCanaryRequests: requests,
+    watchSeconds,
+  }),
+  z.strictObject({
+    strategy: z.literal('rolling'),
+    /** Batches of instances replaced one after the other; each is a step of 100/batches %. */
+    batches: z.number().int().min(1).max(50),
+    batchSeconds: seconds,
+    minCanaryRequests: requests,
+    watchSeconds,
+  }),
+]);
+
+type PlanConfig = z.infer<typeof planConfigSchema>;
+
+/** The steps a configured plan stands for. */
+function planFromConfig(name: string, plan: PlanConfig): ReleasePlan {
+  switch (plan.strategy) {
+    case 'canary':
+      return { name, steps: plan.steps, watchSeconds: plan.watchSeconds };
+    case 'blueGreen':
+      return {
+        name,
+        strategy: 'blueGreen',
+        steps: [
+          { weight: 0, minDurationSeconds: plan.previewSeconds, minCanaryRequests: plan.previewRequests },
+          { weight: 100, minDurationSeconds: 0, minCanaryRequests: 1 },
+        ],
+        watchSeconds: plan.bakeSeconds,
+      };
+    case 'progressive': {
+      const weights: number[] = [];
+      for (let w = plan.stepPercent; w < 100; w += plan.stepPercent) weights.push(w);
+      weights.push(100);
+      return {
+        name,
+        strategy: 'progressive',
+        steps: weights.map(weight => ({ weight, minDurationSeconds: plan.stepSeconds, minCanaryRequests: plan.minCanaryRequests })),
+        watchSeconds: plan.watchSeconds,
+      };
+    }
+    case 'rolling':
+      return {
+        name,
+        strategy: 'rolling',
+        steps: Array.from({ length: plan.batches }, (_, i) => ({
+          weight: i + 1 === plan.batches ? 100 : Math.round((100 * (i + 1)) / plan.batches),
+          minDurationSeconds: plan.batchSeconds,
+          minCanaryRequests: plan.minCanaryRequests,
+        })),
+        watchSeconds: plan.watchSeconds,
+      };
+    default:
+      throw new Error(`Unknown plan strategy`);
+  }
+}
+
 /** Named plans from `releases.plans`, plus the built-in `default`. */
 export class PlanCatalog {
   private constructor(
@@ -32,20 +111,8 @@ export class PlanCatalog {
     const plans = new Map<string, ReleasePlan>([[DEFAULT_PLAN.name, DEFAULT_PLAN]]);
     const plansConfig = config.getOptionalConfig('releases.plans');
     for (const name of plansConfig?.keys() ?? []) {
-      const raw = plansConfig!.getConfig(name).get('steps');
-      const parsed = planStepsSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new Error(
-          `Invalid config releases.plans.${name}.steps: ${z.prettifyError(parsed.error)}`,
-        );
-      }
-      const watch = watchSecondsSchema.safeParse(plansConfig!.getConfig(name).getOptional('watchSeconds') ?? 0);
-      if (!watch.success) {
-        throw new Error(
-          `Invalid config releases.plans.${name}.watchSeconds: ${z.prettifyError(watch.error)} (seconds, 0 for no post-release watch)`,
-        );
-      }
-      plans.set(name, { name, steps: parsed.data, watchSeconds: watch.data });
+      const plan = parseConfigBlock(planConfigSchema, plansConfig!.getConfig(name), `releases.plans.${name}`);
+      plans.set(name, planFromConfig(name, plan));
     }
     const defaultName = config.getOptionalString('releases.defaultPlan') ?? DEFAULT_PLAN.name;
     if (!plans.has(defaultName)) {

@@ -11,6 +11,7 @@ import {
   ReleaseDetails,
   ReleaseList,
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
+  RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
@@ -63,12 +64,12 @@ export class ReleasesService {
         `Entity ${entityRef} has no '${RELEASE_PILOT_TARGET_ANNOTATION}' annotation; add it to name the target its releases go through`,
       );
     }
-    this.deps.targets.get(targetName);
+    const target = this.deps.targets.get(targetName);
     const plan = this.deps.plans.resolve(
       request.plan,
       annotations[RELEASE_PILOT_PLAN_ANNOTATION],
     );
-    const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION];
+    const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
     const release: Release = {
@@ -88,6 +89,9 @@ export class ReleasesService {
       createdAt: now,
       updatedAt: now,
       metadata: request.metadata ?? {},
+      annotations: Object.fromEntries(
+        Object.entries(annotations).filter(([key]) => key.startsWith(RELEASE_PILOT_ANNOTATION_PREFIX)),
+      ),
     };
     await this.deps.store.createRelease(release, {
       at: now,

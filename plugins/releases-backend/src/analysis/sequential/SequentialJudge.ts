@@ -303,7 +303,8 @@ function summarize(e: MetricEvidence, alpha: number): string {
   switch (e.outcome) {
     case 'fail':
     case 'warn':
-      return `${values}: canary ${what} ${formatRatio(e.estimate ?? NaN)} ${relation}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
+      // With no baseline events (no errors at all) the ratio has no finite estimate; say so plainly.
+      return `${values}: canary ${what} ${Number.isFinite(e.estimate ?? NaN) ? `${formatRatio(e.estimate!)} ${relation}` : `above the baseline's, which has none`}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
     case 'inconclusive':
       return `Not enough traffic yet (${e.canaryRequests} canary, ${e.baselineRequests} baseline requests)`;
     default:

@@ -42,6 +42,11 @@ export const ReleaseStepper = ({
   else if (watched) active = stepCount;
   const step = release.plan.steps[release.currentStep];
   const progress = stepProgress(release, now);
+  const blueGreen = release.plan.strategy === 'blueGreen';
+  const label = (weight: number) => {
+    if (blueGreen) return weight === 0 ? 'Preview' : 'Switch to 100%';
+    return `${weight}%`;
+  };
   return (
     <Box>
       <Stepper activeStep={active} alternativeLabel>
@@ -55,7 +60,7 @@ export const ReleaseStepper = ({
                 </Typography>
               }
             >
-              {s.weight}%
+              {label(s.weight)}
             </StepLabel>
           </Step>
         ))}
@@ -65,7 +70,7 @@ export const ReleaseStepper = ({
               error={failedHere && watched}
               optional={<Typography variant="caption">{watchSeconds}s vs history</Typography>}
             >
-              Watch
+              {blueGreen ? 'Bake' : 'Watch'}
             </StepLabel>
           </Step>
         )}

@@ -1,0 +1,89 @@
+import { TrafficRouter, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { HaproxyOptions } from './config';
+import { HaproxyError, RuntimeApi } from './RuntimeApi';
+
+/** Annotations an entity overrides the target's backend and servers with. */
+export const HAPROXY_ANNOTATIONS = {
+  backend: 'release-pilot.io/haproxy-backend',
+  stableServers: 'release-pilot.io/haproxy-stable-servers',
+  canaryServers: 'release-pilot.io/haproxy-canary-servers',
+} as const;
+
+/** HAProxy's weights run 0-256; 100 % of the traffic is spread as this many weight points per side. */
+const WEIGHT_POINTS = 200;
+
+/** The per-server weights that give the canary pool `weight` % of new requests. */
+export function serverWeights(weight: number, canaryCount: number, stableCount: number) {
+  const share = (percent: number, count: number) =>
+    percent <= 0 ? 0 : Math.max(1, Math.round((percent * WEIGHT_POINTS) / 100 / count));
+  return { canary: share(weight, canaryCount), stable: share(100 - weight, stableCount) };
+}
+
+const list = (value: string) => value.split(',').map(s => s.trim()).filter(Boolean);
+
+/**
+ * Shifts traffic between the stable and canary servers of an HAProxy backend with the runtime
+ * API's `set server <backend>/<server> weight <n>`. A weight change only steers new requests:
+ * HAProxy keeps every open connection and in-flight request on its server, so nothing is dropped.
+ * The side gaining traffic is raised before the other is lowered, so there is never a moment with
+ * no server of weight above 0, and each change is read back with `get weight` before it counts.
+ */
+export class HaproxyTrafficRouter implements TrafficRouter {
+  private readonly api: RuntimeApi;
+
+  constructor(private readonly options: HaproxyOptions) {
+    this.api = new RuntimeApi(options.runtimeApi, options.timeoutSeconds * 1000);
+  }
+
+  /** The backend and server names of a release's entity. */
+  servers(context: ReleaseTargetContext) {
+    const a = context.annotations;
+    const name = /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
+    return {
+      backend: (a[HAPROXY_ANNOTATIONS.backend] ?? this.options.backend).replace('${entityName}', name),
+      stable: a[HAPROXY_ANNOTATIONS.stableServers] ? list(a[HAPROXY_ANNOTATIONS.stableServers]) : this.options.stableServers,
+      canary: a[HAPROXY_ANNOTATIONS.canaryServers] ? list(a[HAPROXY_ANNOTATIONS.canaryServers]) : this.options.canaryServers,
+    };
+  }
+
+  private async getWeight(backend: string, server: string): Promise<number> {
+    const answer = await this.api.command(`get weight ${backend}/${server}`);
+    const match = /^(\d+) \(initial \d+\)$/.exec(answer);
+    if (!match) throw new HaproxyError(`HAProxy has no server ${backend}/${server}: ${answer}`);
+    return Number(match[1]);
+  }
+
+  private async setWeights(backend: string, servers: string[], weight: number) {
+    await Promise.all(
+      servers.map(async server => {
+        const answer = await this.api.command(`set server ${backend}/${server} weight ${weight}`);
+        if (answer !== '') throw new HaproxyError(`HAProxy refused weight ${weight} for ${backend}/${server}: ${answer}`);
+        const actual = await this.getWeight(backend, server);
+        if (actual !== weight) {
+          throw new HaproxyError(`HAProxy holds weight ${actual} for ${backend}/${server} after setting ${weight}`);
+        }
+      }),
+    );
+  }
+
+  async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
+    const { backend, stable, canary } = this.servers(context);
+    const target = serverWeights(weight, canary.length, stable.length);
+    const current = await this.getCanaryWeight(context);
+    if (weight >= current) {
+      await this.setWeights(backend, canary, target.canary);
+      await this.setWeights(backend, stable, target.stable);
+    } else {
+      await this.setWeights(backend, stable, target.stable);
+      await this.setWeights(backend, canary, target.canary);
+    }
+  }
+
+  async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
+    const { backend, stable, canary } = this.servers(context);
+    const sum = async (servers: string[]) =>
+      (await Promise.all(servers.map(s => this.getWeight(backend, s)))).reduce((a, b) => a + b, 0);
+    const [canaryTotal, stableTotal] = await Promise.all([sum(canary), sum(stable)]);
+    return canaryTotal + stableTotal === 0 ? 0 : Math.round((100 * canaryTotal) / (canaryTotal + stableTotal));
+  }
+}

@@ -1,0 +1,240 @@
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { ReleaseTargetContext, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { ClusterOptions, KubernetesRouterOptions } from './config';
+
+/** Annotations an entity overrides the target's namespace and route with. */
+export const KUBERNETES_ANNOTATIONS = {
+  namespace: 'release-pilot.io/kubernetes-namespace',
+  route: 'release-pilot.io/kubernetes-route',
+} as const;
+
+type Options = KubernetesRouterOptions & { cluster: ClusterOptions };
+
+/** A JSON Patch operation (RFC 6902). */
+export type JsonPatchOp = { op: 'test' | 'replace'; path: string; value: unknown };
+
+/** Where in a route object the weights of each side live. */
+interface WeightSlot {
+  path: string;
+  side: 'canary' | 'stable';
+  weight: number;
+}
+
+/** How one kind of route keeps its backends: Gateway API HTTPRoute or Istio VirtualService. */
+interface RouteKind {
+  group: string;
+  plural: string;
+  kind: string;
+  slots(route: any, sideOf: (backend: any) => 'canary' | 'stable' | undefined): WeightSlot[];
+}
+
+const GATEWAY_API: RouteKind = {
+  group: 'gateway.networking.k8s.io',
+  plural: 'httproutes',
+  kind: 'HTTPRoute',
+  slots(route, sideOf) {
+    return (route?.spec?.rules ?? []).flatMap((rule: any, i: number) =>
+      (rule.backendRefs ?? []).flatMap((ref: any, j: number) => {
+        const side = sideOf(ref);
+        // Gateway API: an absent weight means 1.
+        return side ? [{ path: `/spec/rules/${i}/backendRefs/${j}/weight`, side, weight: ref.weight ?? 1 }] : [];
+      }),
+    );
+  },
+};
+
+const ISTIO: RouteKind = {
+  group: 'networking.istio.io',
+  plural: 'virtualservices',
+  kind: 'VirtualService',
+  slots(route, sideOf) {
+    return (route?.spec?.http ?? []).flatMap((http: any, i: number) => {
+      const routes = http.route ?? [];
+      return routes.flatMap((r: any, j: number) => {
+        const side = sideOf(r.destination);
+        // Istio: a single destination without weight takes all the traffic.
+        const weight = r.weight ?? (routes.length === 1 ? 100 : 0);
+        return side ? [{ path: `/spec/http/${i}/route/${j}/weight`, side, weight }] : [];
+      });
+    });
+  },
+};
+
+function fill(template: string, context: ReleaseTargetContext): string {
+  const name = /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
+  return template.replaceAll('${entityName}', name).replaceAll('${version}', context.version);
+}
+
+function describeError(error: unknown, what: string): Error {
+  const e = error as { code?: number; body?: unknown; message?: string };
+  if (typeof e.code === 'number') {
+    let message = '';
+    try {
+      message = typeof e.body === 'string' ? JSON.parse(e.body).message ?? e.body : (e.body as any)?.message ?? '';
+    } catch {
+      message = String(e.body);
+    }
+    let hint = '';
+    if (e.code === 404) hint = ' (does it exist in that namespace?)';
+    if (e.code === 401 || e.code === 403) hint = ' (check the service account token and its RBAC: get and patch on the route)';
+    return new Error(`Kubernetes API: ${what} failed with HTTP ${e.code}${hint}: ${message}`);
+  }
+  return new Error(`Kubernetes API: ${what} failed: ${e.message ?? String(error)}`);
+}
+
+async function withTimeout<T>(promise: Promise<T>, seconds: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kubernetes API: ${what} got no answer within ${seconds}s`)), seconds * 1000);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Shifts traffic by the weights of a Gateway API `HTTPRoute` (backendRefs) or an Istio
+ * `VirtualService` (http routes). Each change is one JSON Patch that first tests the route's
+ * `resourceVersion` (so a concurrent edit is never overwritten) and replaces only the weights of
+ * the canary and stable backends; other backends and fields are left alone. Optionally the canary
+ * Deployment's container image is set to the release's version (a strategic merge patch) before
+ * its first traffic.
+ */
+export class KubernetesTrafficRouter implements TrafficRouter {
+  private readonly kind: RouteKind;
+  private readonly objects: CustomObjectsApi;
+  private readonly apps: AppsV1Api;
+
+  constructor(private readonly options: Options) {
+    this.kind = options.type === 'istio' ? ISTIO : GATEWAY_API;
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [
+        {
+          name: options.cluster.name,
+          server: options.cluster.url,
+          skipTLSVerify: options.cluster.skipTLSVerify,
+          caData: options.cluster.caData,
+          caFile: options.cluster.caFile,
+        },
+      ],
+      users: [{ name: 'release-pilot', token: options.cluster.serviceAccountToken }],
+      contexts: [{ name: 'release-pilot', cluster: options.cluster.name, user: 'release-pilot' }],
+      currentContext: 'release-pilot',
+    });
+    this.objects = kc.makeApiClient(CustomObjectsApi);
+    this.apps = kc.makeApiClient(AppsV1Api);
+  }
+
+  /** The route of a release's entity: namespace, name and which backend is which side. */
+  private where(context: ReleaseTargetContext) {
+    const o = this.options;
+    const namespace = fill(context.annotations[KUBERNETES_ANNOTATIONS.namespace] ?? o.namespace, context);
+    const name = fill(context.annotations[KUBERNETES_ANNOTATIONS.route] ?? o.route, context);
+    const canary = fill(o.canaryService, context);
+    const stable = fill(o.stableService, context);
+    const sideOf = (backend: any): 'canary' | 'stable' | undefined => {
+      if (!backend) return undefined;
+      if (this.kind === ISTIO && o.canarySubset !== undefined) {
+        if (backend.subset === o.canarySubset) return 'canary';
+        if (backend.subset === o.stableSubset) return 'stable';
+        return undefined;
+      }
+      const host = this.kind === ISTIO ? String(backend.host ?? '').split('.')[0] : backend.name;
+      if (host === canary) return 'canary';
+      if (host === stable) return 'stable';
+      return undefined;
+    };
+    return { namespace, name, sideOf, label: `${this.kind.kind} ${namespace}/${name}` };
+  }
+
+  private async getRoute(context: ReleaseTargetContext) {
+    const { namespace, name, sideOf, label } = this.where(context);
+    const request = { group: this.kind.group, version: this.options.apiVersion, namespace, plural: this.kind.plural, name };
+    const route = await withTimeout(this.objects.getNamespacedCustomObject(request), this.options.timeoutSeconds, `reading ${label}`).catch(
+      error => {
+        throw describeError(error, `reading ${label}`);
+      },
+    );
+    const slots = this.kind.slots(route, sideOf);
+    if (!slots.some(s => s.side === 'canary') || !slots.some(s => s.side === 'stable')) {
+      const missing = slots.some(s => s.side === 'canary') ? 'stable' : 'canary';
+      const o = this.options;
+      const names = o.canarySubset !== undefined
+        ? `subsets ${o.canarySubset} / ${o.stableSubset}`
+        : `backends ${fill(o.canaryService, context)} / ${fill(o.stableService, context)}`;
+      throw new Error(`${label} has no ${missing} backend (${names}); add both to one of its rules`);
+    }
+    return { route: route as any, slots, request, label };
+  }
+
+  /** The JSON Patch that gives the canary `weight` % (tested against the route's resourceVersion). */
+  static weightPatch(resourceVersion: string, slots: WeightSlot[], weight: number): JsonPatchOp[] {
+    const share = (side: 'canary' | 'stable') => {
+      const mine = slots.filter(s => s.side === side);
+      const total = side === 'canary' ? weight : 100 - weight;
+      // Spread a side's share over its backends (usually one), remainders to the first ones.
+      return mine.map((slot, i) => ({
+        slot,
+        value: Math.floor(total / mine.length) + (i < total % mine.length ? 1 : 0),
+      }));
+    };
+    return [
+      { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
+      ...[...share('canary'), ...share('stable')].map(({ slot, value }) => ({ op: 'replace' as const, path: slot.path, value })),
+    ];
+  }
+
+  async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
+    const { slots } = await this.getRoute(context);
+    const sum = (side: string) => slots.filter(s => s.side === side).reduce((a, s) => a + s.weight, 0);
+    const total = sum('canary') + sum('stable');
+    return total === 0 ? 0 : Math.round((100 * sum('canary')) / total);
+  }
+
+  async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
+    if (weight > 0 && this.options.canaryDeployment) await this.setCanaryImage(context);
+    const { route, slots, request, label } = await this.getRoute(context);
+    const body = KubernetesTrafficRouter.weightPatch(route.metadata?.resourceVersion ?? '', slots, weight);
+    await withTimeout(
+      this.objects.patchNamespacedCustomObject({ ...request, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
+      this.options.timeoutSeconds,
+      `patching ${label}`,
+    ).catch(error => {
+      throw describeError(error, `patching ${label}`);
+    });
+  }
+
+  /** Sets the canary Deployment's container image to the release's version, once; waits for nothing. */
+  private async setCanaryImage(context: ReleaseTargetContext) {
+    const deployment = this.options.canaryDeployment!;
+    const { namespace } = this.where(context);
+    const name = fill(deployment.name, context);
+    const image = fill(deployment.image, context);
+    const label = `Deployment ${namespace}/${name}`;
+    const current = await withTimeout(this.apps.readNamespacedDeployment({ name, namespace }), this.options.timeoutSeconds, `reading ${label}`).catch(
+      error => {
+        throw describeError(error, `reading ${label}`);
+      },
+    );
+    const container = current.spec?.template?.spec?.containers?.find(c => c.name === deployment.container);
+    if (!container) throw new Error(`${label} has no container '${deployment.container}'`);
+    if (container.image === image) return;
+    const body = { spec: { template: { spec: { containers: [{ name: deployment.container, image }] } } } };
+    await withTimeout(
+      this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+      this.options.timeoutSeconds,
+      `patching ${label}`,
+    ).catch(error => {
+      throw describeError(error, `patching ${label}`);
+    });
+  }
+}

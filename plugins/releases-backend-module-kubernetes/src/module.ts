@@ -1,0 +1,22 @@
+import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
+import { releasesTargetsExtensionPoint } from '@release-pilot/plugin-releases-node';
+import { readKubernetesRouterOptions } from './config';
+import { KubernetesTrafficRouter } from './KubernetesTrafficRouter';
+
+/** Adds the `gateway-api` and `istio` traffic router types for `releases.targets.<name>.router`. */
+export const releasesModuleKubernetes = createBackendModule({
+  pluginId: 'releases',
+  moduleId: 'kubernetes',
+  register(reg) {
+    reg.registerInit({
+      deps: { targets: releasesTargetsExtensionPoint, rootConfig: coreServices.rootConfig },
+      async init({ targets, rootConfig }) {
+        for (const type of ['gateway-api', 'istio']) {
+          targets.addTrafficRouterType(type, ({ targetName, config }) =>
+            new KubernetesTrafficRouter(readKubernetesRouterOptions(config, `releases.targets.${targetName}.router`, rootConfig)),
+          );
+        }
+      },
+    });
+  },
+});

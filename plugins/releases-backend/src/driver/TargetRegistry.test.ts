@@ -1,0 +1,64 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { ConfigReader } from '@backstage/config';
+import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { TargetRegistry } from './TargetRegistry';
+
+const router: TrafficRouter = { setCanaryWeight: async () => {}, getCanaryWeight: async () => 0 };
+const metrics = {} as MetricProvider;
+const logger = mockServices.logger.mock();
+const analyses = ['strict'];
+const validate = (name: string, key: string) => {
+  if (!analyses.includes(name)) throw new Error(`Invalid config ${key}: no analysis '${name}'`);
+};
+
+function registry() {
+  const targets = new TargetRegistry();
+  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
+  targets.addRouterType('haproxy', () => router);
+  targets.addMetricProviderType('prometheus', ({ config, targetName }) => {
+    if (!config.has('baseUrl')) throw new Error(`Invalid config releases.targets.${targetName}.metrics.baseUrl: missing`);
+    return metrics;
+  });
+  return targets;
+}
+
+const configure = (targets: Record<string, unknown>) => {
+  const r = registry();
+  r.configure(new ConfigReader({ releases: { targets } }), logger, validate);
+  return r;
+};
+
+describe('TargetRegistry.configure', () => {
+  it('builds a named target from installed router and provider types, with its analysis', () => {
+    const r = configure({
+      vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' }, analysis: 'strict' },
+      simulator: { analysis: 'strict', maxConsecutiveProviderErrors: 3 },
+    });
+    expect(r.names()).toEqual(['simulator', 'vm']);
+    expect(r.get('vm')).toMatchObject({ name: 'vm', analysis: 'strict', trafficRouter: router, metricProvider: metrics });
+    expect(r.get('simulator').analysis).toBe('strict');
+  });
+
+  it('fails at start-up with the key and what is known', () => {
+    expect(() => configure({ vm: { router: { type: 'nginx' }, metrics: { type: 'prometheus', baseUrl: 'x' } } })).toThrow(
+      "Invalid config releases.targets.vm.router.type: 'nginx' is not an installed traffic router type; known: haproxy",
+    );
+    expect(() => configure({ vm: { router: { type: 'haproxy' } } })).toThrow(
+      "Invalid config releases.targets.vm.metrics: missing; a configured target needs both 'router' and 'metrics'",
+    );
+    expect(() => configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus' } } })).toThrow(
+      'Invalid config releases.targets.vm.metrics.baseUrl: missing',
+    );
+    expect(() => configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'x' }, analysis: 'lax' } })).toThrow(
+      "Invalid config releases.targets.vm.analysis: no analysis 'lax'",
+    );
+    expect(() => configure({ simulator: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'x' } } })).toThrow(
+      "a module already registers the target 'simulator'",
+    );
+    expect(() => configure({ ghost: { analysis: 'strict' } })).toThrow("no module registers a target 'ghost'");
+  });
+
+  it('refuses a type registered twice', () => {
+    expect(() => registry().addRouterType('haproxy', () => router)).toThrow("Traffic router type 'haproxy' is registered twice");
+  });
+});

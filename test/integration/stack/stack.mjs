@@ -1,0 +1,199 @@
+// The integration stack: real Prometheus (1 s scrapes) and HAProxy from Debian's packages, a stable
+// and a canary instance of the demo service behind HAProxy, all on loopback in a temporary folder.
+// Everything started here is stopped by PID in stop(), also when a test fails.
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kill, sleep, startProcess, until } from '../lib.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** A TCP port nothing listens on right now. */
+export async function freePort() {
+  const server = net.createServer();
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise(resolve => server.close(resolve));
+  return port;
+}
+
+/** Sends one command to HAProxy's runtime API and resolves with the answer. */
+export function haproxyCommand(port, command) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let answer = '';
+    socket.setTimeout(2000, () => { socket.destroy(); reject(new Error(`runtime API: no answer to ${command}`)); });
+    socket.on('connect', () => socket.end(`${command}\n`));
+    socket.on('data', d => { answer += d; });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer.trim()));
+  });
+}
+
+export async function startStack() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-stack-'));
+  const ports = {
+    front: await freePort(),
+    preview: await freePort(),
+    haproxyApi: await freePort(),
+    prometheus: await freePort(),
+    stable: await freePort(),
+    canary: await freePort(),
+  };
+  const processes = new Set();
+  const started = (child, name) => {
+    child.name = name;
+    processes.add(child);
+    child.on('exit', () => processes.delete(child));
+    return child;
+  };
+
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:
+  scrape_interval: 1s
+  scrape_timeout: 900ms
+scrape_configs:
+  - job_name: checkout
+    static_configs:
+      - targets: ['127.0.0.1:${ports.stable}']
+        labels: { service: checkout, track: stable }
+      - targets: ['127.0.0.1:${ports.canary}']
+        labels: { service: checkout, track: canary }
+`);
+  // Two frontends: users on "front" (stable and canary by weight), the blue-green preview path on
+  // "preview" (canary only, marked with X-Preview). No health checks: the weights alone decide.
+  fs.writeFileSync(path.join(dir, 'haproxy.cfg'), `global
+  stats socket ipv4@127.0.0.1:${ports.haproxyApi} level admin
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+frontend users
+  bind 127.0.0.1:${ports.front}
+  default_backend checkout
+frontend preview
+  bind 127.0.0.1:${ports.preview}
+  http-request set-header X-Preview 1
+  default_backend checkout-preview
+backend checkout
+  balance roundrobin
+  server stable 127.0.0.1:${ports.stable} weight 200
+  server canary 127.0.0.1:${ports.canary} weight 0
+backend checkout-preview
+  server canary 127.0.0.1:${ports.canary}
+`);
+
+  const service = (port, version, fault) =>
+    started(startProcess(process.execPath, [path.join(here, 'demo-service.mjs'), '--port', String(port), '--version', version, '--fault', fault]), `demo ${version}`);
+  const listening = (port, what) => until(`${what} on ${port}`, () => new Promise(resolve => {
+    const socket = net.connect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
+    socket.on('error', () => resolve(false));
+  }), 20_000);
+
+  const stack = {
+    dir,
+    ports,
+    canary: undefined,
+    async stop() {
+      for (const child of processes) kill(child);
+      await sleep(200);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+    /** Canary and stable weights as HAProxy holds them. */
+    async weights() {
+      const read = async server => Number((await haproxyCommand(ports.haproxyApi, `get weight checkout/${server}`)).split(' ')[0]);
+      return { canary: await read('canary'), stable: await read('stable') };
+    },
+    /** Deploys a new canary version at weight 0, as a pipeline does before it starts a release. */
+    async deployCanary(version, fault = 'none') {
+      // Users back on stable first; the old canary finishes its requests and stops gracefully.
+      await haproxyCommand(ports.haproxyApi, 'set server checkout/stable weight 200');
+      await haproxyCommand(ports.haproxyApi, 'set server checkout/canary weight 0');
+      if (stack.canary) {
+        const old = stack.canary;
+        await sleep(500);
+        kill(old, 'SIGTERM');
+        await until('the old canary to stop', async () => old.exitCode !== null || old.signalCode !== null, 10_000)
+          .catch(() => kill(old));
+      }
+      stack.canary = service(ports.canary, version, fault);
+      await listening(ports.canary, `canary ${version}`);
+      // Let Prometheus scrape the new instance once, so the release starts from a known counter.
+      await sleep(1500);
+    },
+    /** Switches the running canary to another version and fault at once (no restart, no weight change). */
+    async switchCanary(version, fault = 'none') {
+      const res = await fetch(`http://127.0.0.1:${ports.canary}/admin?${new URLSearchParams({ version, fault })}`, { method: 'POST' });
+      if (!res.ok) throw new Error(`the canary refused ${fault}: ${await res.text()}`);
+    },
+    async canaryStats() {
+      return (await fetch(`http://127.0.0.1:${ports.canary}/stats`)).json();
+    },
+  };
+
+  try {
+    started(startProcess('prometheus', [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'prometheus')}`,
+      `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+      '--log.level=warn',
+    ]), 'prometheus');
+    started(startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]), 'haproxy');
+    service(ports.stable, '1.4.1', 'none');
+    await listening(ports.stable, 'stable service');
+    await listening(ports.haproxyApi, 'HAProxy runtime API');
+    await until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`)).ok, 30_000);
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+/**
+ * A bounded load generator: `rps` requests per second to `port` over keep-alive connections, at
+ * most `concurrency` in flight. Counts answers by status and, separately, failures that are not the
+ * service's own answers: connection errors and HAProxy's 502/503/504 (what a weight change could cause).
+ */
+export function startLoad(port, { rps, concurrency = 64, headers = {} }) {
+  const counts = { sent: 0, ok: 0, serviceErrors: 0, connectionErrors: 0, routerErrors: 0, skipped: 0 };
+  const failures = [];
+  let inFlight = 0;
+  const send = async () => {
+    if (inFlight >= concurrency) { counts.skipped++; return; }
+    inFlight++;
+    counts.sent++;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/checkout`, { headers });
+      const body = await res.text();
+      if (res.status === 200) counts.ok++;
+      else if (res.status === 500 && body.startsWith('injected fault')) counts.serviceErrors++;
+      else {
+        counts.routerErrors++;
+        if (failures.length < 20) failures.push(`${new Date().toISOString()} HTTP ${res.status}: ${body.slice(0, 100)}`);
+      }
+    } catch (error) {
+      counts.connectionErrors++;
+      if (failures.length < 20) failures.push(`${new Date().toISOString()} ${error.message}: ${error.cause?.message ?? ''}`);
+    } finally {
+      inFlight--;
+    }
+  };
+  const perTick = rps / 100;
+  let owed = 0;
+  const timer = setInterval(() => {
+    owed += perTick;
+    while (owed >= 1) { owed--; void send(); }
+  }, 10);
+  return {
+    counts,
+    failures,
+    async stop() {
+      clearInterval(timer);
+      await until('in-flight requests to finish', async () => inFlight === 0, 10_000);
+      return counts;
+    },
+  };
+}
