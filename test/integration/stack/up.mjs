@@ -68,7 +68,7 @@ console.log('Open http://localhost:3000, Catalog > checkout-vm > Releases. Versi
 const seen = new Set();
 let token;
 for (;;) {
-  await sleep(200);
+  await sleep(500);
   try {
     token ??= (await (await fetch('http://localhost:7007/api/auth/guest/refresh', { headers: { 'X-Requested-With': 'XMLHttpRequest' } })).json()).backstageIdentity.token;
     const res = await fetch('http://localhost:7007/api/releases/releases?entityRef=component:default/checkout-vm&limit=5', { headers: { Authorization: `Bearer ${token}` } });
