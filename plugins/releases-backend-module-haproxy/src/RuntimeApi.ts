@@ -38,7 +38,7 @@ export class RuntimeApi {
       };
       socket.setTimeout(this.timeoutMs, () => fail(`no answer within ${this.timeoutMs} ms`));
       socket.on('connect', () => socket.end(`${command}\n`));
-      socket.on('data', chunk => chunks.push(chunk));
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       socket.on('error', error => fail(error.message));
       socket.on('close', hadError => {
         if (!hadError) resolve(Buffer.concat(chunks).toString('utf8').trim());

@@ -1,4 +1,5 @@
 import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { readKubernetesRouterOptions } from './config';
@@ -223,7 +224,7 @@ describe('readKubernetesRouterOptions', () => {
   const root = new ConfigReader({
     kubernetes: { clusterLocatorMethods: [{ type: 'config', clusters: [{ name: 'prod', url: 'https://k8s.example.com', serviceAccountToken: 't' }, { name: 'dev', url: 'https://dev', authProvider: 'google' }] }] },
   });
-  const read = (c: Record<string, unknown>) => readKubernetesRouterOptions(new ConfigReader(c), 'releases.targets.k8s.router', root);
+  const read = (c: JsonObject) => readKubernetesRouterOptions(new ConfigReader(c), 'releases.targets.k8s.router', root);
 
   it("takes a cluster from the Kubernetes plugin's config or inline", () => {
     expect(read({ type: 'istio', cluster: 'prod' }).cluster).toMatchObject({ name: 'prod', url: 'https://k8s.example.com', serviceAccountToken: 't' });

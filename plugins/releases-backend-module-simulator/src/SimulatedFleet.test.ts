@@ -6,7 +6,7 @@ import {
 import { CHECKOUT_INCIDENT_FAULT, DEFAULT_BASELINE, SimulatedFleet } from './SimulatedFleet';
 import { SeededRandom } from '@release-pilot/plugin-releases-common';
 
-const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0' };
+const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0', annotations: {} };
 const faulty = { ...context, version: '2.0.0-faulty' };
 const start = new Date('2026-01-01T00:00:00.000Z');
 const at = (seconds: number) => new Date(start.getTime() + seconds * 1000);

@@ -1,5 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
+import { JsonObject } from '@backstage/types';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { TargetRegistry } from './TargetRegistry';
 
@@ -22,7 +23,7 @@ function registry() {
   return targets;
 }
 
-const configure = (targets: Record<string, unknown>) => {
+const configure = (targets: JsonObject) => {
   const r = registry();
   r.configure(new ConfigReader({ releases: { targets } }), logger, validate);
   return r;
