@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConfigReader } from '@backstage/config';
-import { readReleasesConfig } from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_TRAIN_WINDOW, readReleasesConfig } from '@release-pilot/plugin-releases-backend';
 import { RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
 import { CliError, Connection, ReleasesHttpClient } from './releases/client';
 import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
+import { evaluateCsv, readCsv, trainingSetFromCsv } from './risk/evaluate';
 
 function positiveInteger(name: string) {
   return (value: string) => {
@@ -55,6 +56,44 @@ program
     );
   });
 
+const risk = program.command('risk').description('The release risk model');
+
+risk
+  .command('evaluate')
+  .description('Train on the oldest rows of a CSV and test on the newest (never a random split)')
+  .requiredOption('--csv <file>', 'CSV with a header row, one release (or change) per row')
+  .requiredOption('--label <column>', 'the outcome column: 1 failed / rolled back, 0 succeeded')
+  .option('--time <column>', 'sort by this column first (a number or a date); without it the file order is the time order')
+  .option('--features <list>', 'comma-separated feature columns (default: every numeric column but the label, time and ids)')
+  .option('--train-fraction <f>', 'the oldest share of rows to train on', parseFloat, 0.8)
+  .option('--window <n>', 'train on the newest n rows before the split only', positiveInteger('window'), DEFAULT_TRAIN_WINDOW)
+  .option('--json', 'print one JSON object')
+  .action((options: { csv: string; label: string; time?: string; features?: string; trainFraction: number; window: number; json?: boolean }) => {
+    if (!(options.trainFraction > 0 && options.trainFraction < 1)) {
+      throw new CliError(`--train-fraction must be between 0 and 1, got ${options.trainFraction}`);
+    }
+    let text: string;
+    try {
+      text = readFileSync(options.csv, 'utf8');
+    } catch (error) {
+      throw new CliError(`Cannot read ${options.csv}: ${(error as Error).message}`);
+    }
+    const set = trainingSetFromCsv(readCsv(text, options.csv), {
+      label: options.label,
+      time: options.time,
+      features: options.features?.split(',').map(f => f.trim()).filter(Boolean),
+    });
+    const result = evaluateCsv(set, { trainFraction: options.trainFraction, window: options.window });
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    process.stdout.write(
+      `AUC ${result.auc.toFixed(3)} (best single feature ${result.bestSingleFeature.feature}: ${result.bestSingleFeature.auc.toFixed(3)}), ` +
+        `PR-AUC ${result.prAuc.toFixed(3)}, Brier ${result.brier.toFixed(3)}; trained on ${result.trainRows} rows in ${result.trainSeconds.toFixed(1)} s, tested on ${result.testRows}\n`,
+    );
+  });
+
 /** --url, --token and the environment: where the backend is and the pipeline's token. */
 function connectionOf(options: { url?: string; token?: string }): Connection {
   return {
@@ -92,9 +131,10 @@ waitOptions(
       .requiredOption('--version <version>', 'the version to release')
       .option('--plan <name>', 'a named plan instead of the entity\'s')
       .option('--metadata <file>', 'a JSON file of release metadata (commit, author, change size, ...)')
+      .option('--risk-override <reason>', 'start even if the predicted risk is above the limit (needs the releases.risk.override permission)')
       .option('--wait', 'follow the release to its end'),
   ),
-).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
+).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; riskOverride?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
   let metadata: Record<string, unknown> | undefined;
   if (options.metadata) {
     try {
@@ -104,8 +144,18 @@ waitOptions(
     }
   }
   const client = new ReleasesHttpClient(connectionOf(options));
-  const release = await client.create({ entityRef: options.entity, version: options.version, plan: options.plan, metadata });
-  print(`Started release ${release.id} of ${release.entityRef} ${release.version} (plan '${release.plan.name}')`);
+  const release = await client.create({
+    entityRef: options.entity,
+    version: options.version,
+    plan: options.plan,
+    metadata,
+    ...(options.riskOverride !== undefined && { riskOverride: { reason: options.riskOverride } }),
+  });
+  const assessment = release.risk;
+  const riskText = assessment
+    ? `; predicted risk ${Math.round(100 * assessment.probability)}% (${assessment.model})${assessment.plan ? `: ${assessment.plan.reason}` : ''}${assessment.override ? `; risk gate overridden: ${assessment.override.reason}` : ''}`
+    : '';
+  print(`Started release ${release.id} of ${release.entityRef} ${release.version} (plan '${release.plan.name}')${riskText}`);
   if (options.wait) await waitAndExit(client, release.id, options);
 });
 
@@ -139,5 +189,5 @@ program.parseAsync(process.argv).catch(error => {
   if (!(error instanceof CommanderError)) {
     process.stderr.write(`release-pilot: ${error instanceof Error ? error.message : String(error)}\n`);
   }
-  process.exit(EXIT.error);
+  process.exit(error instanceof CliError ? error.exitCode : EXIT.error);
 });

@@ -4,6 +4,7 @@ import { DEFAULT_WATCH_OPTIONS, Direction, WatchMetricOptions, WatchOptions } fr
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
 import { DEFAULT_ENGINE_OPTIONS } from './engine/engine';
 import { PlanCatalog } from './engine/plans';
+import { DEFAULT_RISK_OPTIONS, RiskOptions } from './risk/RiskService';
 
 /** The validated `releases` configuration. */
 export interface ReleasesConfig {
@@ -12,6 +13,7 @@ export interface ReleasesConfig {
   judges: JudgeCatalog;
   watch: WatchOptions;
   driver: ReleaseDriverOptions;
+  risk: RiskOptions & { retrainHours: number };
 }
 
 function positiveNumber(
@@ -83,6 +85,34 @@ function readTargetPolicies(config: Config): ReleaseDriverOptions['targets'] {
   return policies;
 }
 
+/** Reads `releases.risk`: the risk gate, plan shaping and training. */
+function readRiskOptions(config: Config): ReleasesConfig['risk'] {
+  const d = DEFAULT_RISK_OPTIONS;
+  const share = (key: string, fallback: number) => {
+    const value = config.getOptionalNumber(`releases.risk.${key}`) ?? fallback;
+    if (!(value > 0 && value <= 1)) {
+      throw new Error(`Invalid config releases.risk.${key}: ${value}; it is a probability above 0 and at most 1, e.g. 0.85`);
+    }
+    return value;
+  };
+  const teams = config.getOptionalConfig('releases.risk.teams');
+  const teamThresholds: Record<string, number> = {};
+  for (const team of teams?.keys() ?? []) teamThresholds[team] = share(`teams.${team}.blockThreshold`, d.blockThreshold);
+  const options = {
+    blockThreshold: share('blockThreshold', d.blockThreshold),
+    teamThresholds,
+    lowRiskBelow: share('lowRiskBelow', d.lowRiskBelow),
+    highRiskAbove: share('highRiskAbove', d.highRiskAbove),
+    busyTrafficRatio: positiveNumber(config, 'releases.risk.busyTrafficRatio', d.busyTrafficRatio, 1),
+    minTrainingRows: positiveNumber(config, 'releases.risk.minTrainingRows', d.minTrainingRows, 20),
+    retrainHours: positiveNumber(config, 'releases.risk.retrainHours', 24, 1),
+  };
+  if (options.lowRiskBelow >= options.highRiskAbove) {
+    throw new Error(`Invalid config releases.risk.lowRiskBelow: ${options.lowRiskBelow} must be below releases.risk.highRiskAbove (${options.highRiskAbove})`);
+  }
+  return options;
+}
+
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
@@ -91,6 +121,7 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     plans: PlanCatalog.fromConfig(config),
     judges: JudgeCatalog.fromConfig(config, (key, fallback, min) => positiveNumber(config, key, fallback, min)),
     watch: readWatchOptions(config),
+    risk: readRiskOptions(config),
     driver: {
       targets: readTargetPolicies(config),
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),

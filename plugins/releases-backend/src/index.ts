@@ -25,3 +25,8 @@ export type { WatchOptions, WatchInput } from './analysis/watch/WatchJudge';
 export { JudgeCatalog } from './analysis/JudgeCatalog';
 export { readReleasesConfig } from './config';
 export type { ReleasesConfig } from './config';
+export { RiskModel } from './risk/RiskModel';
+export type { SerializedRiskModel, TrainingSet, ValidationFigures, FeatureContribution } from './risk/RiskModel';
+export { rocAuc, prAuc, brierScore } from './risk/metrics';
+export { DEFAULT_FOREST_OPTIONS, DEFAULT_TRAIN_WINDOW } from './risk/forest';
+export type { ForestOptions } from './risk/forest';

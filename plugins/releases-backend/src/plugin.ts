@@ -17,6 +17,7 @@ import { TargetRegistry } from './driver/TargetRegistry';
 import { systemClock } from './engine/clock';
 import { createRouter } from './service/router';
 import { ReleasesService } from './service/ReleasesService';
+import { RiskService } from './risk/RiskService';
 
 /** Release Pilot's backend: the release engine, its driver and the `/api/releases` HTTP API. */
 export const releasesPlugin = createBackendPlugin({
@@ -77,6 +78,8 @@ export const releasesPlugin = createBackendPlugin({
           owner: `releases-${randomUUID()}`,
           options: settings.driver,
         });
+        const risk = new RiskService({ store, clock: systemClock, logger: logger.child({ component: 'risk' }), options: settings.risk });
+        await risk.load();
         const service = new ReleasesService({
           store,
           driver,
@@ -85,6 +88,7 @@ export const releasesPlugin = createBackendPlugin({
           judges: settings.judges,
           catalog,
           clock: systemClock,
+          risk,
         });
 
         permissionsRegistry.addPermissions(releasesPermissions);
@@ -98,6 +102,17 @@ export const releasesPlugin = createBackendPlugin({
           timeout: { seconds: Math.max(30, settings.tickSeconds * 10) },
           initialDelay: { seconds: settings.tickSeconds },
           fn: () => driver.tick(),
+        });
+        await scheduler.scheduleTask({
+          id: 'releases-risk-training',
+          // Every replica trains the same (seeded) model from the same history, so each predicts alike.
+          scope: 'local',
+          frequency: { hours: settings.risk.retrainHours },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            await risk.retrain();
+          },
         });
         logger.info(
           `Release driver ticks every ${settings.tickSeconds}s; targets: ${targets.names().join(', ') || 'none'}`,

@@ -20,9 +20,17 @@ export const releaseActPermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
+/** Start a release whose predicted risk is above the limit, with a reason. */
+export const releaseRiskOverridePermission = createPermission({
+  name: 'releases.risk.override',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
+
 /** Every permission of the releases plugin. */
 export const releasesPermissions = [
   releasesReadPermission,
   releaseCreatePermission,
   releaseActPermission,
+  releaseRiskOverridePermission,
 ];

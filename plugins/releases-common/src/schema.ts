@@ -5,6 +5,8 @@ export const planStepSchema = z.strictObject({
   weight: z.number().min(0).max(100),
   minDurationSeconds: z.number().int().min(0).max(86400),
   minCanaryRequests: z.number().int().min(0).default(0),
+  /** A manual gate: a person resumes the release before it enters this step. */
+  approval: z.boolean().optional(),
 });
 
 /** Steps must rise in weight and end at 100 %. */
@@ -52,6 +54,8 @@ export const createReleaseRequestSchema = z.strictObject({
     ])
     .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** Start even though the predicted risk is above the limit (needs the releases.risk.override permission). */
+  riskOverride: z.strictObject({ reason: z.string().trim().min(3, 'say why the risk is acceptable (at least 3 characters)').max(500) }).optional(),
 });
 
 /** Parsed body of `POST /releases`. */

@@ -51,6 +51,8 @@ export function isActiveRelease(state: ReleaseState): boolean {
 
 /** One step of a plan: hold the canary at `weight` percent for at least the duration and the canary requests given. */
 export interface PlanStep {
+  /** A person must resume the release before it enters this step (a manual gate). */
+  approval?: boolean;
   weight: number;
   minDurationSeconds: number;
   minCanaryRequests: number;
@@ -165,7 +167,8 @@ export type TimelineEventType =
   | 'weight_reconciled'
   | 'provider_error'
   | 'watch_started'
-  | 'watch_alert';
+  | 'watch_alert'
+  | 'risk_override';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {
@@ -176,6 +179,35 @@ export interface TimelineEvent {
   type: TimelineEventType;
   message: string;
   data?: Record<string, unknown>;
+}
+
+/** One feature's push on a risk prediction, in words and numbers. */
+export interface RiskReason {
+  feature: string;
+  /** E.g. "2,400 lines changed (usually 120)". */
+  text: string;
+  /** Probability points this feature adds (negative: removes) compared with its usual value. */
+  effect: number;
+}
+
+/** The predicted probability that a release fails, why, and what Release Pilot did about it. */
+export interface RiskAssessment {
+  probability: number;
+  /** `forest` once trained on enough history, else the transparent `prior`. */
+  model: 'forest' | 'prior';
+  /** When the forest was trained (absent for the prior). */
+  modelTrainedAt?: string;
+  /** Above this probability a release is blocked unless overridden. */
+  threshold: number;
+  blocked: boolean;
+  /** The strongest reasons, largest first. */
+  reasons: RiskReason[];
+  /** The features the prediction used (for retraining and the team overview). */
+  features: Record<string, number>;
+  /** The plan the risk and traffic chose, and why. */
+  plan?: { name: string; reason: string };
+  /** Who overrode the gate, and why (needs the releases.risk.override permission). */
+  override?: { actor: string; reason: string };
 }
 
 /** A release: one attempt to move an entity to a new version, step by step. */
@@ -193,6 +225,10 @@ export interface Release {
   stepStartedAt?: string;
   /** When the post-release watch began (state `watching` and after). */
   watchStartedAt?: string;
+  /** The step waiting at a manual gate for a person to resume the release. */
+  gateStep?: number;
+  /** The gated step a person approved. */
+  approvedStep?: number;
   /** The canary weight the release wants the router to hold (the persisted intent). */
   canaryWeight: number;
   /** Canary requests measured since the current step started. */
@@ -208,6 +244,8 @@ export interface Release {
   /** Why the release paused, was rolled back or failed. */
   reason?: string;
   metadata: Record<string, unknown>;
+  /** The risk predicted when the release was requested, and what it decided. */
+  risk?: RiskAssessment;
   /** The entity's `release-pilot.io/*` annotations when the release was requested (its target's per-entity settings). */
   annotations?: Record<string, string>;
   latestVerdict?: Verdict;

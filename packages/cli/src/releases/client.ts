@@ -1,7 +1,14 @@
 import { ReleaseDetails, ReleaseAction } from '@release-pilot/plugin-releases-common';
 
-/** A failure the CLI reports in one line and exits 3 for. */
-export class CliError extends Error {}
+/** A failure the CLI reports in one line and exits 3 for (or `exitCode`). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 3,
+  ) {
+    super(message);
+  }
+}
 
 /** Where the backend is and how to authenticate, from flags or the environment. */
 export interface Connection {
@@ -49,6 +56,8 @@ export class ReleasesHttpClient {
     }
     if (!response.ok) {
       const message = parsed?.error?.message ?? (text.slice(0, 200) || response.statusText);
+      // The risk gate: the release was not started; exit 2 so a pipeline can tell it from errors.
+      if (response.status === 409 && parsed?.error?.name === 'ReleaseBlockedError') throw new CliError(message, 2);
       throw new CliError(`${method} ${path} failed (${response.status}): ${message}`);
     }
     if (parsed === undefined) {
@@ -57,7 +66,7 @@ export class ReleasesHttpClient {
     return parsed as T;
   }
 
-  create(body: { entityRef: string; version: string; plan?: string; metadata?: Record<string, unknown> }): Promise<ReleaseDetails> {
+  create(body: { entityRef: string; version: string; plan?: string; metadata?: Record<string, unknown>; riskOverride?: { reason: string } }): Promise<ReleaseDetails> {
     return this.request('POST', '/releases', body);
   }
 

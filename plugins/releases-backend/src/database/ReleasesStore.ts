@@ -20,6 +20,25 @@ const migrationsDir = resolvePackagePath(
   'migrations',
 );
 
+/** What the risk model needs to know of an earlier release. */
+export interface ReleaseHistoryEntry {
+  entityRef: string;
+  createdBy: string;
+  author?: string;
+  createdAt: string;
+  state: Release['state'];
+  features?: Record<string, number>;
+}
+
+/** A deployment from before Release Pilot, imported to train the risk model from day one. */
+export interface ImportedDeployment {
+  entityRef: string;
+  author?: string;
+  at: string;
+  features: Record<string, number>;
+  outcome: 0 | 1;
+}
+
 /** A timeline entry before it is stored. */
 export interface NewTimelineEvent {
   at: string;
@@ -52,6 +71,9 @@ type ReleaseRow = {
   reason: string | null;
   metadata: string;
   target_annotations: string | null;
+  risk: string | null;
+  gate_step: number | null;
+  approved_step: number | null;
   latest_verdict: string | null;
   judge_state: string | null;
   lease_owner?: string | null;
@@ -82,6 +104,9 @@ function toRow(release: Release): ReleaseRow {
     reason: release.reason ?? null,
     metadata: JSON.stringify(release.metadata),
     target_annotations: release.annotations ? JSON.stringify(release.annotations) : null,
+    risk: release.risk ? JSON.stringify(release.risk) : null,
+    gate_step: release.gateStep ?? null,
+    approved_step: release.approvedStep ?? null,
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
     judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
   };
@@ -110,6 +135,9 @@ function fromRow(row: ReleaseRow): Release {
     reason: row.reason ?? undefined,
     metadata: JSON.parse(row.metadata),
     annotations: row.target_annotations ? JSON.parse(row.target_annotations) : undefined,
+    risk: row.risk ? JSON.parse(row.risk) : undefined,
+    gateStep: row.gate_step ?? undefined,
+    approvedStep: row.approved_step ?? undefined,
     latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
     judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
   };
@@ -135,7 +163,7 @@ export class ReleasesStore {
   private constructor(private readonly db: Knex) {}
 
   /** Stores a new release with its first timeline entry; refuses a second active release per entity. */
-  async createRelease(release: Release, event: NewTimelineEvent): Promise<void> {
+  async createRelease(release: Release, event: NewTimelineEvent | NewTimelineEvent[]): Promise<void> {
     try {
       await this.db.transaction(async tx => {
         const active = await tx<ReleaseRow>('releases')
@@ -147,7 +175,7 @@ export class ReleasesStore {
           );
         }
         await tx('releases').insert(toRow(release));
-        await this.insertEvents(tx, release.id, [event]);
+        await this.insertEvents(tx, release.id, Array.isArray(event) ? event : [event]);
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
@@ -325,6 +353,74 @@ export class ReleasesStore {
         data: e.data ? JSON.stringify(e.data) : null,
       })),
     );
+  }
+
+  /** Releases requested since `since` (newest first, at most `limit`), for the risk model's history features. */
+  async listReleaseHistory(since: string, limit = 20_000): Promise<ReleaseHistoryEntry[]> {
+    const rows = await this.db<ReleaseRow>('releases')
+      .where('created_at', '>=', since)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .select('entity_ref', 'created_by', 'created_at', 'state', 'metadata', 'risk');
+    return rows.map(row => {
+      const metadata = JSON.parse(row.metadata ?? '{}');
+      const risk = row.risk ? JSON.parse(row.risk) : undefined;
+      return {
+        entityRef: row.entity_ref,
+        createdBy: row.created_by,
+        author: typeof metadata.author === 'string' ? metadata.author : undefined,
+        createdAt: row.created_at,
+        state: row.state,
+        features: risk?.features,
+      };
+    });
+  }
+
+  /** Historical deployments imported for a cold start (`release-pilot risk import`), oldest first. */
+  async listImportedHistory(limit = 50_000): Promise<ImportedDeployment[]> {
+    const rows = await this.db('risk_history').orderBy('at', 'desc').limit(limit);
+    return rows
+      .map(row => ({
+        entityRef: row.entity_ref,
+        author: row.author ?? undefined,
+        at: row.at,
+        features: JSON.parse(row.features),
+        outcome: Number(row.outcome) as 0 | 1,
+      }))
+      .reverse();
+  }
+
+  async importHistory(deployments: ImportedDeployment[]): Promise<void> {
+    await this.db.transaction(async tx => {
+      for (let i = 0; i < deployments.length; i += 500) {
+        await tx('risk_history').insert(
+          deployments.slice(i, i + 500).map(d => ({
+            entity_ref: d.entityRef,
+            author: d.author ?? null,
+            at: d.at,
+            features: JSON.stringify(d.features),
+            outcome: d.outcome,
+          })),
+        );
+      }
+    });
+  }
+
+  async saveRiskModel(model: { trainedAt: string; rows: number; validation?: unknown; model: unknown }): Promise<void> {
+    await this.db('risk_models').insert({
+      trained_at: model.trainedAt,
+      rows: model.rows,
+      validation: model.validation ? JSON.stringify(model.validation) : null,
+      model: JSON.stringify(model.model),
+    });
+    // Keep the last five models.
+    const keep = await this.db('risk_models').orderBy('id', 'desc').limit(5).pluck('id');
+    await this.db('risk_models').whereNotIn('id', keep).delete();
+  }
+
+  async latestRiskModel(): Promise<unknown | undefined> {
+    const row = await this.db('risk_models').orderBy('id', 'desc').first('model');
+    return row ? JSON.parse(row.model) : undefined;
   }
 
   private async recordSteps(tx: Knex.Transaction, previous: Release, next: Release) {

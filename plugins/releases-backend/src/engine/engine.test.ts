@@ -238,4 +238,25 @@ describe('handleReleaseEvent', () => {
     handleReleaseEvent(release, user('promote'), clock.now());
     expect(JSON.stringify(release)).toBe(frozen);
   });
+
+  it('holds at a manual gate until a person resumes, then enters the gated step at once', () => {
+    const gated = { ...THREE_STEP_PLAN, steps: THREE_STEP_PLAN.steps.map((step, i) => (i === 1 ? { ...step, approval: true } : step)) };
+    const start = running({ plan: gated, stepCanaryRequests: 100 });
+    const later = new Date(clock.now().getTime() + 11_000);
+    const atGate = handleReleaseEvent(start, tick('pass'), later);
+    expect(atGate.release).toMatchObject({ state: 'paused', currentStep: 0, canaryWeight: 10, gateStep: 1 });
+    expect(atGate.actions).toEqual([]);
+    expect(atGate.records[0].message).toBe('Manual gate before canary weight 50% (step 2 of 3): resume to continue');
+    // More passing ticks change nothing while it waits.
+    const waiting = handleReleaseEvent(atGate.release, tick('pass', 500), new Date(later.getTime() + 60_000));
+    expect(waiting.release).toMatchObject({ state: 'paused', currentStep: 0, canaryWeight: 10 });
+    const approved = handleReleaseEvent(waiting.release, user('resume', 'looks fine'), new Date(later.getTime() + 61_000));
+    expect(approved.release).toMatchObject({ state: 'running', currentStep: 1, canaryWeight: 50, approvedStep: 1 });
+    expect(approved.release.gateStep).toBeUndefined();
+    expect(approved.actions).toEqual([{ type: 'setCanaryWeight', weight: 50 }]);
+    expect(approved.records.map(r => r.type)).toEqual(['resumed', 'step_advanced']);
+    // A failure at the gate still rolls back.
+    const failed = handleReleaseEvent(atGate.release, tick('fail'), later);
+    expect(failed.release.state).toBe('rolling_back');
+  });
 });

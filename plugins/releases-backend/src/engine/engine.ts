@@ -191,7 +191,18 @@ function advance(release: Release, now: Date): EngineResult {
   if (isLastStep) {
     return finishSteps(release, now);
   }
-  const next = enterStep(release, release.currentStep + 1, now);
+  const nextIndex = release.currentStep + 1;
+  const gated = release.plan.steps[nextIndex];
+  if (gated.approval && release.approvedStep !== nextIndex) {
+    // A manual gate: hold the current weight until a person resumes (or promotes) the release.
+    const message = `Manual gate before canary weight ${formatWeight(gated.weight)} (step ${nextIndex + 1} of ${release.plan.steps.length}): resume to continue`;
+    return {
+      release: { ...transition(release, 'paused', now, 'pause'), gateStep: nextIndex, reason: message },
+      actions: [],
+      records: [{ type: 'paused', actor: ENGINE_ACTOR, message, data: { gateStep: nextIndex } }],
+    };
+  }
+  const next = enterStep(release, nextIndex, now);
   return {
     release: { ...next, updatedAt: now.toISOString() },
     actions: [{ type: 'setCanaryWeight', weight: next.canaryWeight }],
@@ -273,6 +284,18 @@ function onUserAction(
       };
     case 'resume': {
       const resumed = transition(release, 'running', now, 'resume');
+      if (release.gateStep !== undefined) {
+        // Resuming at a manual gate approves it: the release enters the gated step now.
+        const approved = { ...resumed, approvedStep: release.gateStep, gateStep: undefined, reason: undefined };
+        const entered = advance(approved, now);
+        return {
+          ...entered,
+          records: [
+            { type: 'resumed', actor, message: `Approved the manual gate${reason ? `: ${reason}` : ''}` },
+            ...entered.records,
+          ],
+        };
+      }
       return {
         // The step's clock restarts so the canary is watched afresh before it advances.
         release: { ...resumed, stepStartedAt: now.toISOString(), reason: undefined },
@@ -299,6 +322,7 @@ function onUserAction(
       const promoted = {
         ...enterStep(runningRelease, lastStep, now),
         reason: undefined,
+        gateStep: undefined,
       };
       return {
         release: promoted,

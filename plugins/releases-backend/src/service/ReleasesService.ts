@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   CreateReleaseRequest,
@@ -19,9 +19,16 @@ import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
 import { PlanCatalog } from '../engine/plans';
-import { ReleasesStore } from '../database/ReleasesStore';
+import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
+import { RiskService } from '../risk/RiskService';
+
+/** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
+export class ReleaseBlockedError extends CustomErrorBase {
+  name = 'ReleaseBlockedError' as const;
+  statusCode = 409;
+}
 
 /** The use cases behind the HTTP API: start, list, show and act on releases. */
 export class ReleasesService {
@@ -34,6 +41,7 @@ export class ReleasesService {
       judges: JudgeCatalog;
       catalog: CatalogService;
       clock: Clock;
+      risk: RiskService;
     },
   ) {}
 
@@ -43,6 +51,9 @@ export class ReleasesService {
     actor: string,
     credentials: BackstageCredentials,
     authorize: (entityRef: string) => Promise<void>,
+    authorizeOverride: (entityRef: string) => Promise<void> = async () => {
+      throw new InputError('Overriding the risk gate is not possible here');
+    },
   ): Promise<Release> {
     let entityRef: string;
     try {
@@ -65,10 +76,38 @@ export class ReleasesService {
       );
     }
     const target = this.deps.targets.get(targetName);
-    const plan = this.deps.plans.resolve(
+    const basePlan = this.deps.plans.resolve(
       request.plan,
       annotations[RELEASE_PILOT_PLAN_ANNOTATION],
     );
+    const releaseAnnotations = Object.fromEntries(
+      Object.entries(annotations).filter(([key]) => key.startsWith(RELEASE_PILOT_ANNOTATION_PREFIX)),
+    );
+    const metadata = request.metadata ?? {};
+    const { risk } = this.deps;
+    const trafficRatio = Number.isFinite(Number(metadata.trafficRatio))
+      ? Number(metadata.trafficRatio)
+      : await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
+    const author = typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
+    const features = await risk.features({ entityRef, author, metadata, trafficRatio });
+    const owner = typeof entity.spec?.owner === 'string' ? entity.spec.owner : undefined;
+    const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
+    if (assessment.blocked) {
+      const why = assessment.reasons.slice(0, 3).map(r => r.text).join('; ');
+      if (!request.riskOverride) {
+        throw new ReleaseBlockedError(
+          `Release blocked: predicted risk ${Math.round(100 * assessment.probability)}% is above the limit of ${Math.round(100 * assessment.threshold)}% for ${entityRef}` +
+            `${why ? ` (${why})` : ''}. To release anyway, send riskOverride with a reason (needs the releases.risk.override permission).`,
+        );
+      }
+      await authorizeOverride(entityRef);
+      assessment.override = { actor, reason: request.riskOverride.reason };
+    }
+    const shaped = request.plan !== undefined
+      ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` }
+      : risk.shapePlan(basePlan, assessment);
+    const plan = shaped.plan;
+    assessment.plan = { name: plan.name, reason: shaped.reason };
     const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
@@ -88,17 +127,29 @@ export class ReleasesService {
       createdBy: actor,
       createdAt: now,
       updatedAt: now,
-      metadata: request.metadata ?? {},
-      annotations: Object.fromEntries(
-        Object.entries(annotations).filter(([key]) => key.startsWith(RELEASE_PILOT_ANNOTATION_PREFIX)),
-      ),
+      metadata,
+      annotations: releaseAnnotations,
+      risk: assessment,
     };
-    await this.deps.store.createRelease(release, {
-      at: now,
-      actor,
-      type: 'created',
-      message: `Release of ${release.version} requested with plan '${plan.name}' (${plan.steps.map(s => `${s.weight}%`).join(' > ')})`,
-    });
+    const events: NewTimelineEvent[] = [
+      {
+        at: now,
+        actor,
+        type: 'created',
+        message: `Release of ${release.version} requested with plan '${plan.name}' (${plan.steps.map(s => `${s.approval ? 'gate, ' : ''}${s.weight}%`).join(' > ')}); predicted risk ${Math.round(100 * assessment.probability)}% (${assessment.model}): ${shaped.reason}`,
+        data: { risk: assessment.probability, plan: plan.name },
+      },
+    ];
+    if (assessment.override) {
+      events.push({
+        at: now,
+        actor,
+        type: 'risk_override',
+        message: `Risk gate overridden by ${actor}: risk ${Math.round(100 * assessment.probability)}% above the limit of ${Math.round(100 * assessment.threshold)}%. Reason: ${assessment.override.reason}`,
+        data: { risk: assessment.probability, plan: plan.name },
+      });
+    }
+    await this.deps.store.createRelease(release, events);
     return release;
   }
 

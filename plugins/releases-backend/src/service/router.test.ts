@@ -21,7 +21,11 @@ const entities = [
   component('elsewhere', { 'release-pilot.io/target': 'kubernetes' }),
   component('strict', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'strict' }),
   component('ghost', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'ghost' }),
+  component('payments', { 'release-pilot.io/target': 'simulator' }),
 ];
+
+/** A change the prior calls risky: huge, breaking, three major upgrades, little coverage. */
+const RISKY = { linesAdded: 18000, linesDeleted: 2000, filesChanged: 400, breaking: true, majorDependencyChanges: 3, coverage: 20 };
 
 async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = []) {
   const { server } = await startTestBackend({
@@ -212,5 +216,54 @@ describe('releases router', () => {
       .set('Authorization', mockCredentials.none.header())
       .send({ entityRef: 'component:default/checkout', version: '1' });
     expect(response.status).toBe(401);
+  });
+
+  it('blocks a risky release with its reasons, lets an allowed override through with a reason, and shapes the plan by the risk', async () => {
+    const server = await startBackend([
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(r => ({
+            result:
+              r.permission.name === 'releases.risk.override' && r.resourceRef === 'component:default/checkout'
+                ? AuthorizeResult.DENY
+                : AuthorizeResult.ALLOW,
+          })),
+      }).factory,
+    ]);
+    const post = (body: object) =>
+      request(server).post('/api/releases/releases').set('Authorization', mockCredentials.user.header('user:default/alice')).send(body);
+
+    const blocked = await post({ entityRef: 'component:default/checkout', version: '3.0.0', metadata: RISKY });
+    expect(blocked.status).toBe(409);
+    expect(blocked.body.error.name).toBe('ReleaseBlockedError');
+    expect(blocked.body.error.message).toMatch(/^Release blocked: predicted risk \d+% is above the limit of 85% for component:default\/checkout \(lines changed: 20,000 \(usually 200\), \+\d+ points; /);
+    expect(blocked.body.error.message).toContain('send riskOverride with a reason');
+
+    const denied = await post({ entityRef: 'component:default/checkout', version: '3.0.0', metadata: RISKY, riskOverride: { reason: 'hotfix for the outage' } });
+    expect(denied.status).toBe(403);
+    const tooShort = await post({ entityRef: 'component:default/payments', version: '3.0.0', metadata: RISKY, riskOverride: { reason: '' } });
+    expect(tooShort.status).toBe(400);
+    const none = await request(server).get('/api/releases/releases').set('Authorization', mockCredentials.user.header());
+    expect(none.body.totalCount).toBe(0);
+
+    const overridden = await post({ entityRef: 'component:default/payments', version: '3.0.0', metadata: RISKY, riskOverride: { reason: 'hotfix for the outage' } });
+    expect(overridden.status).toBe(201);
+    expect(overridden.body.risk).toMatchObject({ model: 'prior', blocked: true, override: { actor: 'user:default/alice', reason: 'hotfix for the outage' } });
+    expect(overridden.body.risk.probability).toBeGreaterThan(0.85);
+    // High risk: smaller steps, twice as long, a manual gate before 50 %.
+    expect(overridden.body.plan.name).toBe('default (careful)');
+    const gate = overridden.body.plan.steps.find((step: { approval?: boolean }) => step.approval);
+    expect(gate.weight).toBe(50);
+    expect(overridden.body.risk.plan.reason).toMatch(/^risk \d+% is at or above 50%: smaller steps .* and a manual gate before 50%$/);
+    const details = await request(server).get(`/api/releases/releases/${overridden.body.id}`).set('Authorization', mockCredentials.user.header());
+    const override = details.body.timeline.find((e: { type: string }) => e.type === 'risk_override');
+    expect(override.message).toMatch(/^Risk gate overridden by user:default\/alice: risk \d+% above the limit of 85%. Reason: hotfix for the outage$/);
+
+    // A small, fully covered change: low risk, the faster plan.
+    const small = await post({ entityRef: 'component:default/checkout', version: '3.0.1', metadata: { linesAdded: 20, linesDeleted: 5, filesChanged: 2, coverage: 1 } });
+    expect(small.status).toBe(201);
+    expect(small.body.risk.probability).toBeLessThan(0.1);
+    expect(small.body.plan.name).toBe('default (fast)');
+    expect(small.body.plan.steps.map((step: { minDurationSeconds: number }) => step.minDurationSeconds)).toEqual([30, 30, 30, 30, 30, 30]);
   });
 });

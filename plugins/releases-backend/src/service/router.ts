@@ -14,6 +14,7 @@ import {
   createReleaseRequestSchema,
   releaseActPermission,
   releaseCreatePermission,
+  releaseRiskOverridePermission,
   releasesReadPermission,
   listReleasesQuerySchema,
   RELEASE_ACTIONS,
@@ -116,10 +117,22 @@ export async function createRouter(options: {
     try {
       const body = parse(createReleaseRequestSchema, req.body, 'request body');
       const { credentials, actor } = await actorOf(req);
-      const release = await service.createRelease(body, actor, credentials, entityRef =>
-        authorize(credentials, releaseCreatePermission, entityRef),
+      const release = await service.createRelease(
+        body,
+        actor,
+        credentials,
+        entityRef => authorize(credentials, releaseCreatePermission, entityRef),
+        entityRef => authorize(credentials, releaseRiskOverridePermission, entityRef),
       );
-      await auditorEvent.success({ meta: { releaseId: release.id, entityRef: release.entityRef, version: release.version } });
+      await auditorEvent.success({
+        meta: {
+          releaseId: release.id,
+          entityRef: release.entityRef,
+          version: release.version,
+          risk: release.risk?.probability,
+          riskOverride: release.risk?.override?.reason,
+        },
+      });
       res.status(201).json(release);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });

@@ -1,3 +1,4 @@
+import { ReleaseRisk } from '../ReleaseRisk';
 import { InfoCard } from '@backstage/core-components';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { Box, Button, Divider, Typography } from '@material-ui/core';
@@ -87,6 +88,11 @@ export const CurrentRelease = ({
             {REASON_PREFIX[state]}
             {release.reason}
           </Alert>
+        </Box>
+      )}
+      {release.risk && (
+        <Box mb={2}>
+          <ReleaseRisk risk={release.risk} />
         </Box>
       )}
       <ReleaseStepper release={release} />

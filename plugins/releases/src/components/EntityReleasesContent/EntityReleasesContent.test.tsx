@@ -71,9 +71,61 @@ describe('EntityReleasesContent', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Start release' }));
     expect(await screen.findByTestId('plan-preview')).toHaveTextContent('1% (6s, 50 req) → 100% (6s, 50 req)');
     fireEvent.change(screen.getByLabelText('version'), { target: { value: ' 2.2.0 ' } });
+    fireEvent.change(screen.getByLabelText('lines changed'), { target: { value: '1200' } });
     fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    // No plan picked: the backend shapes the entity's plan by the predicted risk.
     await waitFor(() =>
-      expect(api.createRelease).toHaveBeenCalledWith({ entityRef: 'component:default/checkout', version: '2.2.0', plan: 'demo' }),
+      expect(api.createRelease).toHaveBeenCalledWith({ entityRef: 'component:default/checkout', version: '2.2.0', metadata: { linesAdded: 1200 } }),
+    );
+  });
+
+  it('shows the predicted risk, its reasons, the plan it chose and an override', async () => {
+    const risky = {
+      ...rolledBackRelease(),
+      plan: { name: 'demo (careful)', steps: [{ weight: 1, minDurationSeconds: 12, minCanaryRequests: 50 }, { weight: 50, minDurationSeconds: 12, minCanaryRequests: 50, approval: true }, { weight: 100, minDurationSeconds: 12, minCanaryRequests: 50 }] },
+      risk: {
+        probability: 0.93,
+        model: 'prior' as const,
+        threshold: 0.85,
+        blocked: true,
+        reasons: [{ feature: 'linesChanged', text: 'lines changed: 20,000 (usually 200), +12 points', effect: 0.12 }],
+        features: { linesChanged: 20000 },
+        plan: { name: 'demo (careful)', reason: 'risk 93% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
+        override: { actor: 'user:default/alice', reason: 'hotfix for the outage' },
+      },
+    };
+    await renderTab(mockApi({ listReleases: jest.fn().mockResolvedValue({ items: [risky], totalCount: 1, offset: 0, limit: 50 }), getRelease: jest.fn().mockResolvedValue(risky) }));
+    const risk = await screen.findByTestId('release-risk');
+    expect(risk).toHaveTextContent('Predicted risk93% (above the 85% limit)');
+    expect(risk).toHaveTextContent('lines changed: 20,000 (usually 200), +12 points');
+    expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (careful)': risk 93% is at or above 50%");
+    expect(screen.getByTestId('risk-override')).toHaveTextContent('Risk gate overridden by user:default/alice: hotfix for the outage');
+    expect(screen.getByText('Gate, 50%')).toBeInTheDocument();
+  });
+
+  it('shows why the risk gate blocked a release and starts it anyway with a reason', async () => {
+    const blocked = Object.assign(new Error('Request failed with 409 Conflict'), {
+      body: { error: { name: 'ReleaseBlockedError', message: 'Release blocked: predicted risk 93% is above the limit of 85% (lines changed: 20,000 (usually 200), +12 points)' } },
+    });
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [], totalCount: 0, offset: 0, limit: 50 }),
+      createRelease: jest.fn().mockRejectedValueOnce(blocked).mockResolvedValueOnce({}),
+    });
+    await renderTab(api);
+    fireEvent.click(await screen.findByRole('button', { name: 'Start release' }));
+    fireEvent.change(await screen.findByLabelText('version'), { target: { value: '3.0.0' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start' }));
+    expect(await screen.findByTestId('start-error')).toHaveTextContent('predicted risk 93% is above the limit of 85% (lines changed: 20,000');
+    expect(screen.getByRole('button', { name: 'Start anyway' })).toBeDisabled();
+    fireEvent.change(screen.getByLabelText('override reason'), { target: { value: 'hotfix for the outage' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Start anyway' }));
+    await waitFor(() =>
+      expect(api.createRelease).toHaveBeenLastCalledWith({
+        entityRef: 'component:default/checkout',
+        version: '3.0.0',
+        metadata: {},
+        riskOverride: { reason: 'hotfix for the outage' },
+      }),
     );
   });
 

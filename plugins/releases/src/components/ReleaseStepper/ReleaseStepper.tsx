@@ -43,9 +43,9 @@ export const ReleaseStepper = ({
   const step = release.plan.steps[release.currentStep];
   const progress = stepProgress(release, now);
   const blueGreen = release.plan.strategy === 'blueGreen';
-  const label = (weight: number) => {
+  const label = (weight: number, approval?: boolean) => {
     if (blueGreen) return weight === 0 ? 'Preview' : 'Switch to 100%';
-    return `${weight}%`;
+    return approval ? `Gate, ${weight}%` : `${weight}%`;
   };
   return (
     <Box>
@@ -60,7 +60,7 @@ export const ReleaseStepper = ({
                 </Typography>
               }
             >
-              {label(s.weight)}
+              {label(s.weight, s.approval)}
             </StepLabel>
           </Step>
         ))}

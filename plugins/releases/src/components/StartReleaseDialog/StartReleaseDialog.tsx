@@ -1,9 +1,11 @@
 import {
   Button,
+  Checkbox,
   Dialog,
   DialogActions,
   DialogContent,
   DialogTitle,
+  FormControlLabel,
   MenuItem,
   TextField,
   Typography,
@@ -15,7 +17,13 @@ import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
 
-/** Asks for a version and a plan (with a preview of its steps), then starts the release. */
+const numberOrUndefined = (text: string) => (text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text));
+
+/**
+ * Asks for a version, optionally the change's size (the risk model's main inputs) and a plan, then
+ * starts the release. Without a chosen plan the backend picks one from the predicted risk. A
+ * release the risk gate blocks shows why, and can be started anyway with a reason (if allowed).
+ */
 export const StartReleaseDialog = ({
   open,
   entityRef,
@@ -35,20 +43,41 @@ export const StartReleaseDialog = ({
   const [version, setVersion] = useState('');
   const [planName, setPlanName] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>();
+  const [blocked, setBlocked] = useState(false);
+  const [overrideReason, setOverrideReason] = useState('');
+  const [linesChanged, setLinesChanged] = useState('');
+  const [filesChanged, setFilesChanged] = useState('');
+  const [breaking, setBreaking] = useState(false);
   const [busy, setBusy] = useState(false);
 
   const chosen = planName ?? defaultPlan ?? plans.value?.defaultPlan;
   const plan: ReleasePlan | undefined = plans.value?.plans.find(p => p.name === chosen);
 
-  const start = async () => {
+  const start = async (override?: string) => {
     setBusy(true);
     setError(undefined);
     try {
-      await api.createRelease({ entityRef, version: version.trim(), plan: chosen });
+      const metadata = {
+        ...(numberOrUndefined(linesChanged) !== undefined && { linesAdded: numberOrUndefined(linesChanged) }),
+        ...(numberOrUndefined(filesChanged) !== undefined && { filesChanged: numberOrUndefined(filesChanged) }),
+        ...(breaking && { breaking: true }),
+      };
+      await api.createRelease({
+        entityRef,
+        version: version.trim(),
+        // Only a plan the person picked; otherwise the backend shapes the entity's plan by the risk.
+        ...(planName !== undefined && { plan: planName }),
+        metadata,
+        ...(override !== undefined && { riskOverride: { reason: override } }),
+      });
       setVersion('');
+      setBlocked(false);
+      setOverrideReason('');
       onStarted();
     } catch (e) {
-      setError((e as Error).message);
+      const body = (e as { body?: { error?: { name?: string; message?: string } } }).body;
+      setBlocked(body?.error?.name === 'ReleaseBlockedError');
+      setError(body?.error?.message ?? (e as Error).message);
     } finally {
       setBusy(false);
     }
@@ -58,7 +87,21 @@ export const StartReleaseDialog = ({
     <Dialog open={open} onClose={onClose} fullWidth maxWidth="sm">
       <DialogTitle>Start a release</DialogTitle>
       <DialogContent>
-        {error && <Alert severity="error">{error}</Alert>}
+        {error && (
+          <Alert severity={blocked ? 'warning' : 'error'} data-testid="start-error">
+            {error}
+          </Alert>
+        )}
+        {blocked && (
+          <TextField
+            fullWidth
+            margin="normal"
+            label="Reason to release anyway (needs the risk override permission)"
+            value={overrideReason}
+            onChange={e => setOverrideReason(e.target.value)}
+            inputProps={{ 'aria-label': 'override reason' }}
+          />
+        )}
         <TextField
           fullWidth
           margin="normal"
@@ -67,6 +110,25 @@ export const StartReleaseDialog = ({
           value={version}
           onChange={e => setVersion(e.target.value)}
           inputProps={{ 'aria-label': 'version' }}
+        />
+        <TextField
+          margin="normal"
+          label="Lines changed (optional)"
+          value={linesChanged}
+          onChange={e => setLinesChanged(e.target.value)}
+          inputProps={{ 'aria-label': 'lines changed', inputMode: 'numeric' }}
+          style={{ marginRight: 16 }}
+        />
+        <TextField
+          margin="normal"
+          label="Files changed (optional)"
+          value={filesChanged}
+          onChange={e => setFilesChanged(e.target.value)}
+          inputProps={{ 'aria-label': 'files changed', inputMode: 'numeric' }}
+        />
+        <FormControlLabel
+          control={<Checkbox checked={breaking} onChange={e => setBreaking(e.target.checked)} />}
+          label="Breaking change"
         />
         <TextField
           select
@@ -82,6 +144,12 @@ export const StartReleaseDialog = ({
             </MenuItem>
           ))}
         </TextField>
+        {planName === undefined && (
+          <Typography variant="body2" color="textSecondary">
+            Release Pilot adjusts this plan to the predicted risk: faster when low, smaller steps with a manual gate
+            before 50 % when high or when traffic is far above the usual.
+          </Typography>
+        )}
         {plan && (
           <Typography variant="body2" data-testid="plan-preview">
             Canary weights{' '}
@@ -93,9 +161,15 @@ export const StartReleaseDialog = ({
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose}>Cancel</Button>
-        <Button color="primary" variant="contained" disabled={busy || !version.trim()} onClick={start}>
-          Start
-        </Button>
+        {blocked ? (
+          <Button color="secondary" variant="contained" disabled={busy || overrideReason.trim().length < 3} onClick={() => start(overrideReason.trim())}>
+            Start anyway
+          </Button>
+        ) : (
+          <Button color="primary" variant="contained" disabled={busy || !version.trim()} onClick={() => start()}>
+            Start
+          </Button>
+        )}
       </DialogActions>
     </Dialog>
   );

@@ -1,0 +1,222 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { ReleasePlan, RiskAssessment, RiskReason } from '@release-pilot/plugin-releases-common';
+import { MetricProvider, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { Clock } from '../engine/clock';
+import { ReleasesStore } from '../database/ReleasesStore';
+import { featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow } from './features';
+import { priorAssessment } from './prior';
+import { FeatureContribution, RiskModel, SerializedRiskModel } from './RiskModel';
+
+/** `releases.risk` in app-config. */
+export interface RiskOptions {
+  /** Above this probability a release is blocked unless overridden. */
+  blockThreshold: number;
+  /** Per owning team (a group entity ref or name): its own block threshold. */
+  teamThresholds: Record<string, number>;
+  /** Below this probability the plan is made faster; at or above `highRiskAbove`, stricter. */
+  lowRiskBelow: number;
+  highRiskAbove: number;
+  /** Traffic this many times the usual for the time of day counts as busy: the stricter plan, not a freeze. */
+  busyTrafficRatio: number;
+  /** Finished releases (plus imported history) needed before the forest replaces the prior. */
+  minTrainingRows: number;
+}
+
+export const DEFAULT_RISK_OPTIONS: RiskOptions = {
+  blockThreshold: 0.85,
+  teamThresholds: {},
+  lowRiskBelow: 0.1,
+  highRiskAbove: 0.5,
+  busyTrafficRatio: 1.5,
+  minTrainingRows: 200,
+};
+
+/** Annotation with an entity's own block threshold (0-1). */
+export const RISK_THRESHOLD_ANNOTATION = 'release-pilot.io/risk-threshold';
+
+const percent = (p: number) => `${Math.round(100 * p)}%`;
+
+function formatValue(feature: string, value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return 'unknown';
+  switch (featureByName.get(feature)?.unit) {
+    case 'share':
+      return percent(value);
+    case 'flag':
+      return value ? 'yes' : 'no';
+    case 'hours':
+      return value >= 48 ? `${Math.round(value / 24)} days` : `${Math.round(value)} h`;
+    case 'ratio':
+      return `${value.toFixed(1)}x`;
+    default:
+      return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2);
+  }
+}
+
+/** An explanation line: "2,400 lines added (usually 120): +31 points". */
+export function reasonOf(c: FeatureContribution): RiskReason {
+  const label = featureByName.get(c.feature)?.label ?? c.feature;
+  const points = Math.round(100 * c.effect);
+  return {
+    feature: c.feature,
+    text: `${label}: ${formatValue(c.feature, c.value)} (usually ${formatValue(c.feature, c.usual)}), ${points >= 0 ? '+' : ''}${points} points`,
+    effect: c.effect,
+  };
+}
+
+/**
+ * Predicts the risk of a release before it starts, explains it, gates it and shapes its plan. The
+ * forest is trained from the finished releases (their features at request time and their outcome)
+ * and imported history, newest `DEFAULT_TRAIN_WINDOW` rows; until `minTrainingRows` exist, the
+ * transparent prior decides.
+ */
+export class RiskService {
+  private model?: RiskModel;
+
+  constructor(
+    private readonly deps: { store: ReleasesStore; clock: Clock; logger: LoggerService; options: RiskOptions },
+  ) {}
+
+  get options(): RiskOptions {
+    return this.deps.options;
+  }
+
+  /** Loads the newest stored model, if any. */
+  async load(): Promise<void> {
+    const stored = (await this.deps.store.latestRiskModel()) as SerializedRiskModel | undefined;
+    if (stored) this.model = RiskModel.fromJSON(stored);
+  }
+
+  /** Retrains from the history in the database and stores the model (with its validation figures). */
+  async retrain(): Promise<RiskModel | undefined> {
+    const { store, clock, logger, options } = this.deps;
+    const since = new Date(clock.now().getTime() - 3 * 365 * 86_400_000).toISOString();
+    const [releases, imported] = await Promise.all([store.listReleaseHistory(since), store.listImportedHistory()]);
+    const examples = [
+      ...imported.map(d => ({ at: d.at, features: d.features, outcome: d.outcome })),
+      ...releases
+        .filter(r => r.features && outcomeOf(r.state) !== undefined)
+        .map(r => ({ at: r.createdAt, features: r.features!, outcome: outcomeOf(r.state)! })),
+    ].sort((a, b) => a.at.localeCompare(b.at));
+    const labels = examples.map(e => e.outcome);
+    if (examples.length < options.minTrainingRows || !labels.includes(0) || !labels.includes(1)) {
+      logger.info(`Risk model: ${examples.length} finished releases with features; the prior decides until there are ${options.minTrainingRows} with both outcomes`);
+      return undefined;
+    }
+    const features = RISK_FEATURES.map(f => f.name);
+    const set = { features, rows: examples.map(e => toRow(e.features, features)), labels };
+    const { validation } = RiskModel.evaluate(set);
+    const model = RiskModel.train(set, { now: clock.now() }).withValidation(validation);
+    await store.saveRiskModel({ trainedAt: model.trainedAt, rows: model.rows, validation, model: model.toJSON() });
+    this.model = model;
+    logger.info(`Risk model trained on ${model.rows} releases; on the newest ${validation.testRows} held out: AUC ${validation.auc.toFixed(3)}, Brier ${validation.brier.toFixed(3)}`);
+    return model;
+  }
+
+  /** The block threshold of an entity: its annotation, else its team's, else the default. */
+  thresholdFor(annotations: Record<string, string>, owner?: string): number {
+    const annotated = Number(annotations[RISK_THRESHOLD_ANNOTATION]);
+    if (annotations[RISK_THRESHOLD_ANNOTATION] !== undefined && annotated > 0 && annotated <= 1) return annotated;
+    const teams = this.deps.options.teamThresholds;
+    const team = owner ? teams[owner] ?? teams[owner.replace(/^group:(default\/)?/, '')] : undefined;
+    return team ?? this.deps.options.blockThreshold;
+  }
+
+  /**
+   * The traffic now relative to the usual for this time of day: the last minute against the median
+   * of the same half hour over the past week, from the target's metric provider. NaN when the
+   * provider has no history or does not answer within 3 s.
+   */
+  async trafficRatio(provider: MetricProvider, context: ReleaseTargetContext): Promise<number> {
+    if (!provider.getHistory) return NaN;
+    const now = this.deps.clock.now();
+    const work = (async () => {
+      const [sample, history] = await Promise.all([
+        provider.getSample(context, { from: new Date(now.getTime() - 60_000), to: now }),
+        provider.getHistory!(context, { from: new Date(now.getTime() - 7 * 86_400_000), to: new Date(now.getTime() - 3_600_000), bucketSeconds: 300 }),
+      ]);
+      const secondOfDay = (t: number) => Math.floor(t / 1000) % 86_400;
+      const nowSecond = secondOfDay(now.getTime());
+      const usual = history
+        .filter(b => {
+          const d = Math.abs(secondOfDay(new Date(b.from).getTime()) - nowSecond);
+          return Math.min(d, 86_400 - d) <= 1800;
+        })
+        .map(b => b.stats.requests / ((new Date(b.to).getTime() - new Date(b.from).getTime()) / 1000))
+        .sort((a, b) => a - b);
+      if (usual.length === 0) return NaN;
+      const median = usual[Math.floor(usual.length / 2)];
+      const current = (sample.canary.requests + sample.baseline.requests) / 60;
+      return median > 0 ? current / median : NaN;
+    })();
+    const timeout = new Promise<number>(resolve => setTimeout(() => resolve(NaN), 3000).unref());
+    return Promise.race([work.catch(() => NaN), timeout]);
+  }
+
+  /** The features of a release requested now. */
+  async features(request: { entityRef: string; author: string; metadata: Record<string, unknown>; trafficRatio?: number }): Promise<FeatureValues> {
+    const now = this.deps.clock.now();
+    const earlier = await this.deps.store.listReleaseHistory(new Date(now.getTime() - 365 * 86_400_000).toISOString());
+    const values = { ...historyFeatures(request.entityRef, request.author, now, earlier), ...metadataFeatures(request.metadata) };
+    if (request.trafficRatio !== undefined && Number.isFinite(request.trafficRatio)) values.trafficRatio = request.trafficRatio;
+    return values;
+  }
+
+  /** Predicts and explains the risk of a release with these features, against the entity's threshold. */
+  assess(values: FeatureValues, threshold: number): RiskAssessment {
+    const model = this.model;
+    const { probability, contributions } = model
+      ? model.explain(toRow(values, model.features))
+      : priorAssessment(values);
+    return {
+      probability,
+      model: model ? 'forest' : 'prior',
+      ...(model && { modelTrainedAt: model.trainedAt }),
+      threshold,
+      blocked: probability > threshold,
+      reasons: contributions.slice(0, 5).map(reasonOf),
+      features: Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v))),
+    };
+  }
+
+  /**
+   * Shapes a plan by the risk and the traffic: low risk halves the step durations; high risk (or
+   * a busy period) inserts a step at half of each weight, doubles the durations and puts a manual
+   * gate before the first step at 50 % or more; otherwise the plan stays as it is.
+   */
+  shapePlan(plan: ReleasePlan, risk: RiskAssessment): { plan: ReleasePlan; reason: string } {
+    const { lowRiskBelow, highRiskAbove, busyTrafficRatio } = this.deps.options;
+    const busy = (risk.features.trafficRatio ?? 0) > busyTrafficRatio;
+    if (plan.strategy === 'blueGreen') {
+      return { plan, reason: `blue-green plan '${plan.name}' kept as it is (risk ${percent(risk.probability)})` };
+    }
+    if (risk.probability >= highRiskAbove || busy) {
+      const steps: ReleasePlan['steps'] = [];
+      let gated = false;
+      for (const step of plan.steps) {
+        const half = Math.floor(step.weight / 2);
+        const previous = steps.length ? steps[steps.length - 1].weight : 0;
+        if (half > previous && half >= 1) {
+          steps.push({ weight: half, minDurationSeconds: step.minDurationSeconds * 2, minCanaryRequests: Math.ceil(step.minCanaryRequests / 2) });
+        }
+        const gate: boolean = !gated && step.weight >= 50;
+        gated ||= gate;
+        steps.push({ ...step, minDurationSeconds: step.minDurationSeconds * 2, ...(gate && { approval: true }) });
+      }
+      const why = busy
+        ? `traffic ${formatValue('trafficRatio', risk.features.trafficRatio)} the usual for this time of day`
+        : `risk ${percent(risk.probability)} is at or above ${percent(highRiskAbove)}`;
+      return {
+        plan: { ...plan, name: `${plan.name} (careful)`, steps },
+        reason: `${why}: smaller steps (${steps.map(s => `${s.weight}%`).join(' > ')}), twice as long each, and a manual gate before ${steps.find(s => s.approval)?.weight ?? 100}%`,
+      };
+    }
+    if (risk.probability < lowRiskBelow) {
+      const steps = plan.steps.map(s => ({ ...s, minDurationSeconds: Math.max(1, Math.round(s.minDurationSeconds / 2)) }));
+      return {
+        plan: { ...plan, name: `${plan.name} (fast)`, steps },
+        reason: `risk ${percent(risk.probability)} is below ${percent(lowRiskBelow)}: the same steps, half as long each`,
+      };
+    }
+    return { plan, reason: `risk ${percent(risk.probability)}: plan '${plan.name}' as configured` };
+  }
+}

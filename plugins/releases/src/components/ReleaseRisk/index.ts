@@ -1,0 +1,1 @@
+export { ReleaseRisk } from './ReleaseRisk';
