@@ -60,6 +60,23 @@ export interface Config {
         maxConsecutiveProviderErrors?: number;
       };
     };
+    /** Release risk: the gate, the plan it shapes, and the model's training. */
+    risk?: {
+      /** Above this predicted probability of failure a release is blocked unless overridden. Default 0.85. */
+      blockThreshold?: number;
+      /** Per owning team (group entity ref or name): its own block threshold. */
+      teams?: { [team: string]: { blockThreshold: number } };
+      /** Below this probability the plan runs faster (steps half as long). Default 0.1. */
+      lowRiskBelow?: number;
+      /** At or above this probability (or when busy) the plan gets smaller steps, longer windows and a manual gate before 50 %. Default 0.5. */
+      highRiskAbove?: number;
+      /** Traffic this many times the usual for the time of day counts as busy. Default 1.5. */
+      busyTrafficRatio?: number;
+      /** Finished releases with features (plus imported history) needed before the forest replaces the prior. Default 200. */
+      minTrainingRows?: number;
+      /** Hours between trainings. Default 24. */
+      retrainHours?: number;
+    };
     /** The post-release watch: after the last step, each metric of the service against its own history at this time of day. */
     watch?: {
       /** History bucket and comparison window, seconds. Default 30. */

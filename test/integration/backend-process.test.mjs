@@ -5,6 +5,8 @@
 // node's test runner; needs RELEASE_PILOT_IT_PG_HOST / _PORT.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { eventAt, kill, releasesApi, root, runCli, startBackend as start, until as poll } from './lib.mjs';
 
@@ -75,6 +77,23 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const nowhere = await cli('status', '00000000-0000-4000-8000-0000000000ff', '--url', 'http://127.0.0.1:7019');
     assert.equal(nowhere.code, 3);
     assert.match(nowhere.err, /Cannot reach Backstage at http:\/\/127\.0\.0\.1:7019 \(ECONNREFUSED\); is the backend running\?/);
+  });
+
+  await t.test('the risk gate: a huge breaking change is blocked with its reasons (exit 2); an override with a reason starts it and is on the timeline', async () => {
+    const metadata = path.join(os.tmpdir(), `rp-risky-${process.pid}.json`);
+    fs.writeFileSync(metadata, JSON.stringify({ linesAdded: 18000, linesDeleted: 2000, filesChanged: 400, breaking: true, majorDependencyChanges: 3, coverage: 0.2 }));
+    const blocked = await cli('start', '--entity', 'component:default/recommendations', '--version', '9.0.0', '--metadata', metadata);
+    assert.equal(blocked.code, 2, blocked.out + blocked.err);
+    assert.match(blocked.err, /Release blocked: predicted risk \d+% is above the limit of 85% for component:default\/recommendations \(lines changed: 20,000 \(usually 200\)/);
+    const overridden = await cli('start', '--entity', 'component:default/recommendations', '--version', '9.0.0', '--metadata', metadata, '--risk-override', 'hotfix for the outage');
+    assert.equal(overridden.code, 0, overridden.out + overridden.err);
+    assert.match(overridden.out, /plan 'careful \(high risk\)'\); predicted risk \d+% \(prior\): risk \d+% is at or above 50%: smaller steps .* and a manual gate before 50%; risk gate overridden: hotfix for the outage/);
+    const id = /Started release (\S+)/.exec(overridden.out)[1];
+    const details = await release(id);
+    assert.match(details.timeline.find(e => e.type === 'risk_override').message, /^Risk gate overridden by .*: risk \d+% above the limit of 85%\. Reason: hotfix for the outage$/);
+    assert.equal((await cli('rollback', id, '--reason', 'only testing the gate')).code, 0);
+    fs.rmSync(metadata);
+    console.log(`risk gate: blocked (exit 2) with "${blocked.err.trim().slice(15, 140)}..."; override started plan '${details.plan.name}' with a gate before ${details.plan.steps.find(s => s.approval).weight}%`);
   });
 
   await t.test('twenty malformed requests across the routes: all 4xx with a message, none 5xx, nothing created', async () => {

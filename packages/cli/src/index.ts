@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConfigReader } from '@backstage/config';
-import { DEFAULT_TRAIN_WINDOW, readReleasesConfig } from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_TRAIN_WINDOW, readReleasesConfig, RISK_FEATURES } from '@release-pilot/plugin-releases-backend';
 import { RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
 import { CliError, Connection, ReleasesHttpClient } from './releases/client';
 import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
-import { evaluateCsv, readCsv, trainingSetFromCsv } from './risk/evaluate';
+import { deploymentsFromCsv, evaluateCsv, readCsv, trainingSetFromCsv } from './risk/evaluate';
 
 function positiveInteger(name: string) {
   return (value: string) => {
@@ -121,6 +121,38 @@ async function waitAndExit(client: ReleasesHttpClient, id: string, options: { in
   const done = await waitFor(client, id, print, { intervalMs: options.interval * 1000, timeoutMs: options.timeout * 1000 });
   process.exit(exitCodeOf(done));
 }
+
+withConnection(
+  risk
+    .command('import')
+    .description('Import deployments from before Release Pilot (CSV: entity, at, outcome, author, feature columns) to train the risk model')
+    .requiredOption('--csv <file>', 'the CSV file'),
+).action(async (options: { csv: string; url?: string; token?: string }) => {
+  let text: string;
+  try {
+    text = readFileSync(options.csv, 'utf8');
+  } catch (error) {
+    throw new CliError(`Cannot read ${options.csv}: ${(error as Error).message}`);
+  }
+  let deployments;
+  try {
+    deployments = deploymentsFromCsv(readCsv(text, options.csv), RISK_FEATURES.map(f => f.name));
+  } catch (error) {
+    throw new CliError(`${options.csv}: ${(error as Error).message}`);
+  }
+  const client = new ReleasesHttpClient(connectionOf(options));
+  let imported = 0;
+  for (let k = 0; k < deployments.length; k += 5000) {
+    imported += (await client.importRiskHistory(deployments.slice(k, k + 5000))).imported;
+  }
+  print(`Imported ${imported} deployments; run release-pilot risk train to train on them now (or wait for the daily training)`);
+});
+
+withConnection(risk.command('train').description('Retrain the risk model now on the history in the database')).action(
+  async (options: { url?: string; token?: string }) => {
+    print(JSON.stringify(await new ReleasesHttpClient(connectionOf(options)).trainRisk()));
+  },
+);
 
 waitOptions(
   withConnection(

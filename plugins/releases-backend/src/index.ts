@@ -30,3 +30,6 @@ export type { SerializedRiskModel, TrainingSet, ValidationFigures, FeatureContri
 export { rocAuc, prAuc, brierScore } from './risk/metrics';
 export { DEFAULT_FOREST_OPTIONS, DEFAULT_TRAIN_WINDOW } from './risk/forest';
 export type { ForestOptions } from './risk/forest';
+export { RISK_FEATURES, metadataFeatures, historyFeatures, toRow } from './risk/features';
+export { trainInWorker } from './risk/trainInWorker';
+export { priorAssessment } from './risk/prior';

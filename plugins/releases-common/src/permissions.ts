@@ -27,10 +27,17 @@ export const releaseRiskOverridePermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
+/** Import deployment history and retrain the risk model (platform administrators). */
+export const releaseRiskManagePermission = createPermission({
+  name: 'releases.risk.manage',
+  attributes: { action: 'update' },
+});
+
 /** Every permission of the releases plugin. */
 export const releasesPermissions = [
   releasesReadPermission,
   releaseCreatePermission,
   releaseActPermission,
   releaseRiskOverridePermission,
+  releaseRiskManagePermission,
 ];

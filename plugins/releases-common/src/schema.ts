@@ -96,3 +96,21 @@ export const RELEASE_ACTIONS = ['pause', 'resume', 'promote', 'rollback'] as con
 
 /** A user action on a release. */
 export type ReleaseAction = (typeof RELEASE_ACTIONS)[number];
+
+/** Body of `POST /risk/history`: deployments from before Release Pilot, to train the risk model from day one. */
+export const importRiskHistorySchema = z.strictObject({
+  deployments: z
+    .array(
+      z.strictObject({
+        entityRef: z.string().min(1).max(500),
+        at: z.iso.datetime({ offset: true }),
+        outcome: z.union([z.literal(0), z.literal(1)]),
+        author: z.string().max(255).optional(),
+        features: z.record(z.string().regex(/^[a-zA-Z]\w*$/), z.number().refine(Number.isFinite, 'a finite number')),
+      }),
+    )
+    .min(1)
+    .max(20000),
+});
+
+export type ImportRiskHistoryRequest = z.infer<typeof importRiskHistorySchema>;

@@ -70,6 +70,14 @@ export class ReleasesHttpClient {
     return this.request('POST', '/releases', body);
   }
 
+  importRiskHistory(deployments: unknown[]): Promise<{ imported: number }> {
+    return this.request('POST', '/risk/history', { deployments });
+  }
+
+  trainRisk(): Promise<Record<string, unknown>> {
+    return this.request('POST', '/risk/train', {});
+  }
+
   get(id: string): Promise<ReleaseDetails> {
     return this.request('GET', `/releases/${encodeURIComponent(id)}`);
   }

@@ -1,17 +1,11 @@
-import { DEFAULT_FOREST_OPTIONS, ForestOptions, RiskModel, rocAuc, TrainingSet } from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_FOREST_OPTIONS, ForestOptions, RiskModel, rocAuc, TrainingSet, ValidationFigures } from '@release-pilot/plugin-releases-backend';
 import { parse } from 'csv-parse/sync';
 
-/** What `release-pilot risk evaluate --json` prints. */
-export interface EvaluationResult {
-  auc: number;
-  prAuc: number;
-  brier: number;
-  trainRows: number;
-  testRows: number;
-  trainSeconds: number;
+/** What `release-pilot risk evaluate --json` prints: the held-out figures and the best single feature's AUC. */
+export type EvaluationResult = Omit<ValidationFigures, 'failureRate'> & {
   bestSingleFeature: { feature: string; auc: number };
   features: string[];
-}
+};
 
 /** Reads a CSV into records of strings, naming the file in errors. */
 export function readCsv(text: string, file: string): Record<string, string>[] {
@@ -104,4 +98,37 @@ export function evaluateCsv(
     bestSingleFeature: best,
     features: set.features,
   };
+}
+
+const OUTCOMES: Record<string, 0 | 1> = { '0': 0, '1': 1, succeeded: 0, success: 0, ok: 0, rolled_back: 1, rollback: 1, failed: 1, failure: 1 };
+
+/**
+ * Reads historical deployments for `release-pilot risk import`: columns `entity`, `at` (ISO time),
+ * `outcome` (succeeded / rolled_back / failed, or 0 / 1), optionally `author`, and any of the risk
+ * model's feature names (empty cells are unknown). Other columns are refused with the known names.
+ */
+export function deploymentsFromCsv(records: Record<string, string>[], knownFeatures: string[]) {
+  if (records.length === 0) throw new Error('The CSV has no rows');
+  const columns = Object.keys(records[0]);
+  for (const required of ['entity', 'at', 'outcome']) {
+    if (!columns.includes(required)) throw new Error(`No column '${required}'; the columns are entity, at, outcome, author and feature names`);
+  }
+  const featureColumns = columns.filter(c => !['entity', 'at', 'outcome', 'author'].includes(c));
+  const unknown = featureColumns.filter(c => !knownFeatures.includes(c));
+  if (unknown.length) throw new Error(`Unknown column ${unknown.join(', ')}; feature columns: ${knownFeatures.join(', ')}`);
+  return records.map((r, i) => {
+    const row = i + 2;
+    const at = new Date(r.at);
+    if (Number.isNaN(at.getTime())) throw new Error(`Row ${row}: '${r.at}' in at is not a time (use ISO 8601, e.g. 2026-03-01T10:00:00Z)`);
+    const outcome = OUTCOMES[r.outcome.toLowerCase()];
+    if (outcome === undefined) throw new Error(`Row ${row}: outcome '${r.outcome}' is not succeeded, rolled_back, failed, 0 or 1`);
+    const features: Record<string, number> = {};
+    for (const c of featureColumns) {
+      if (r[c] === '') continue;
+      const value = Number(r[c]);
+      if (!Number.isFinite(value)) throw new Error(`Row ${row}: '${r[c]}' in ${c} is not a number`);
+      features[c] = value;
+    }
+    return { entityRef: r.entity, at: at.toISOString(), outcome, ...(r.author && { author: r.author }), features };
+  });
 }

@@ -6,6 +6,7 @@ import { ReleasesStore } from '../database/ReleasesStore';
 import { featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow } from './features';
 import { priorAssessment } from './prior';
 import { FeatureContribution, RiskModel, SerializedRiskModel } from './RiskModel';
+import { trainInWorker } from './trainInWorker';
 
 /** `releases.risk` in app-config. */
 export interface RiskOptions {
@@ -48,7 +49,8 @@ function formatValue(feature: string, value: number | undefined): string {
     case 'ratio':
       return `${value.toFixed(1)}x`;
     default:
-      return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toFixed(2);
+      if (Number.isInteger(value) || Math.abs(value) >= 10) return Math.round(value).toLocaleString('en-US');
+      return value.toFixed(2);
   }
 }
 
@@ -80,6 +82,13 @@ export class RiskService {
     return this.deps.options;
   }
 
+  /** The model that predicts now: the forest with its figures, or the prior and what it waits for. */
+  info() {
+    const model = this.model;
+    if (!model) return { model: 'prior' as const, minTrainingRows: this.deps.options.minTrainingRows };
+    return { model: 'forest' as const, trainedAt: model.trainedAt, rows: model.rows, validation: model.validation };
+  }
+
   /** Loads the newest stored model, if any. */
   async load(): Promise<void> {
     const stored = (await this.deps.store.latestRiskModel()) as SerializedRiskModel | undefined;
@@ -104,11 +113,16 @@ export class RiskService {
     }
     const features = RISK_FEATURES.map(f => f.name);
     const set = { features, rows: examples.map(e => toRow(e.features, features)), labels };
-    const { validation } = RiskModel.evaluate(set);
-    const model = RiskModel.train(set, { now: clock.now() }).withValidation(validation);
-    await store.saveRiskModel({ trainedAt: model.trainedAt, rows: model.rows, validation, model: model.toJSON() });
+    const started = Date.now();
+    const { model: trained, inWorker } = await trainInWorker({ set, now: clock.now().toISOString() });
+    const model = RiskModel.fromJSON(trained);
+    const validation = model.validation!;
+    await store.saveRiskModel({ trainedAt: model.trainedAt, rows: model.rows, validation, model: trained });
     this.model = model;
-    logger.info(`Risk model trained on ${model.rows} releases; on the newest ${validation.testRows} held out: AUC ${validation.auc.toFixed(3)}, Brier ${validation.brier.toFixed(3)}`);
+    logger.info(
+      `Risk model trained on ${model.rows} releases in ${((Date.now() - started) / 1000).toFixed(1)} s ${inWorker ? 'in a worker thread' : 'in-process'}; ` +
+        `on the newest ${validation.testRows} held out: AUC ${validation.auc.toFixed(3)}, Brier ${validation.brier.toFixed(3)}`,
+    );
     return model;
   }
 
@@ -206,14 +220,14 @@ export class RiskService {
         ? `traffic ${formatValue('trafficRatio', risk.features.trafficRatio)} the usual for this time of day`
         : `risk ${percent(risk.probability)} is at or above ${percent(highRiskAbove)}`;
       return {
-        plan: { ...plan, name: `${plan.name} (careful)`, steps },
+        plan: { ...plan, name: `${plan.name} (high risk)`, steps },
         reason: `${why}: smaller steps (${steps.map(s => `${s.weight}%`).join(' > ')}), twice as long each, and a manual gate before ${steps.find(s => s.approval)?.weight ?? 100}%`,
       };
     }
     if (risk.probability < lowRiskBelow) {
       const steps = plan.steps.map(s => ({ ...s, minDurationSeconds: Math.max(1, Math.round(s.minDurationSeconds / 2)) }));
       return {
-        plan: { ...plan, name: `${plan.name} (fast)`, steps },
+        plan: { ...plan, name: `${plan.name} (low risk)`, steps },
         reason: `risk ${percent(risk.probability)} is below ${percent(lowRiskBelow)}: the same steps, half as long each`,
       };
     }

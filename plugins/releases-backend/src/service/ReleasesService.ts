@@ -4,6 +4,7 @@ import { CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   CreateReleaseRequest,
+  ImportRiskHistoryRequest,
   ListReleasesQuery,
   PlanList,
   Release,
@@ -23,6 +24,7 @@ import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
+import { RISK_FEATURES } from '../risk/features';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -151,6 +153,27 @@ export class ReleasesService {
     }
     await this.deps.store.createRelease(release, events);
     return release;
+  }
+
+  /** Which model predicts risks now, and how it did on held-out history. */
+  riskModelInfo() {
+    return this.deps.risk.info();
+  }
+
+  async importRiskHistory(request: ImportRiskHistoryRequest): Promise<number> {
+    const known = new Set(RISK_FEATURES.map(f => f.name));
+    for (const [i, d] of request.deployments.entries()) {
+      const unknown = Object.keys(d.features).filter(f => !known.has(f));
+      if (unknown.length) {
+        throw new InputError(`deployments[${i}]: unknown feature ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+      }
+    }
+    await this.deps.store.importHistory(request.deployments);
+    return request.deployments.length;
+  }
+
+  async retrainRisk(): Promise<void> {
+    await this.deps.risk.retrain();
   }
 
   listPlans(): PlanList {

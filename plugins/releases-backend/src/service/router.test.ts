@@ -251,7 +251,7 @@ describe('releases router', () => {
     expect(overridden.body.risk).toMatchObject({ model: 'prior', blocked: true, override: { actor: 'user:default/alice', reason: 'hotfix for the outage' } });
     expect(overridden.body.risk.probability).toBeGreaterThan(0.85);
     // High risk: smaller steps, twice as long, a manual gate before 50 %.
-    expect(overridden.body.plan.name).toBe('default (careful)');
+    expect(overridden.body.plan.name).toBe('default (high risk)');
     const gate = overridden.body.plan.steps.find((step: { approval?: boolean }) => step.approval);
     expect(gate.weight).toBe(50);
     expect(overridden.body.risk.plan.reason).toMatch(/^risk \d+% is at or above 50%: smaller steps .* and a manual gate before 50%$/);
@@ -263,7 +263,60 @@ describe('releases router', () => {
     const small = await post({ entityRef: 'component:default/checkout', version: '3.0.1', metadata: { linesAdded: 20, linesDeleted: 5, filesChanged: 2, coverage: 1 } });
     expect(small.status).toBe(201);
     expect(small.body.risk.probability).toBeLessThan(0.1);
-    expect(small.body.plan.name).toBe('default (fast)');
+    expect(small.body.plan.name).toBe('default (low risk)');
     expect(small.body.plan.steps.map((step: { minDurationSeconds: number }) => step.minDurationSeconds)).toEqual([30, 30, 30, 30, 30, 30]);
+  });
+
+  it('imports deployment history, trains the forest on demand, and predicts with it; only with the manage permission', async () => {
+    const server = await startBackend([
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(() => ({ result: AuthorizeResult.ALLOW })),
+      }).factory,
+    ]);
+    const as = (user: string) => mockCredentials.user.header(user);
+    // Bigger changes fail more often: 300 deployments over 300 days.
+    const deployments = Array.from({ length: 300 }, (_, i) => {
+      const lines = 10 + ((i * 7919) % 5000);
+      return {
+        entityRef: 'component:default/checkout',
+        at: new Date(Date.UTC(2026, 0, 1) + i * 86_400_000).toISOString(),
+        outcome: (lines > 3000 || i % 17 === 0 ? 1 : 0) as 0 | 1,
+        features: { linesChanged: lines, filesChanged: Math.ceil(lines / 50) },
+      };
+    });
+    const bad = await request(server).post('/api/releases/risk/history').set('Authorization', as('user:default/admin')).send({ deployments: [{ ...deployments[0], features: { lines: 3 } }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^deployments\[0\]: unknown feature lines; known: linesAdded, /);
+    const imported = await request(server).post('/api/releases/risk/history').set('Authorization', as('user:default/admin')).send({ deployments });
+    expect(imported.status).toBe(201);
+    expect(imported.body).toEqual({ imported: 300 });
+    expect((await request(server).get('/api/releases/risk/model').set('Authorization', as('user:default/alice'))).body).toEqual({ model: 'prior', minTrainingRows: 200 });
+
+    const trained = await request(server).post('/api/releases/risk/train').set('Authorization', as('user:default/admin')).send({});
+    expect(trained.status).toBe(200);
+    expect(trained.body).toMatchObject({ model: 'forest', rows: 300, validation: { testRows: 60 } });
+    expect(trained.body.validation.auc).toBeGreaterThan(0.8);
+
+    const big = await request(server).post('/api/releases/releases').set('Authorization', as('user:default/alice')).send({ entityRef: 'component:default/checkout', version: '4.0.0', metadata: { linesAdded: 4000, filesChanged: 80 }, riskOverride: { reason: 'testing the model' } });
+    expect(big.status).toBe(201);
+    expect(big.body.risk.model).toBe('forest');
+    expect(big.body.risk.reasons[0].text).toMatch(/^lines changed: 4,000 \(usually [\d,]+\), \+\d+ points$/);
+  });
+
+  it('refuses to import or train without the manage permission', async () => {
+    const server = await startBackend([
+      mockServices.permissions.mock({
+        authorize: async requests =>
+          requests.map(r => ({ result: r.permission.name === 'releases.risk.manage' ? AuthorizeResult.DENY : AuthorizeResult.ALLOW })),
+      }).factory,
+    ]);
+    const train = await request(server).post('/api/releases/risk/train').set('Authorization', mockCredentials.user.header()).send({});
+    expect(train.status).toBe(403);
+    const history = await request(server)
+      .post('/api/releases/risk/history')
+      .set('Authorization', mockCredentials.user.header())
+      .send({ deployments: [{ entityRef: 'component:default/checkout', at: '2026-01-01T00:00:00Z', outcome: 1, features: {} }] });
+    expect(history.status).toBe(403);
   });
 });

@@ -15,6 +15,8 @@ import {
   releaseActPermission,
   releaseCreatePermission,
   releaseRiskOverridePermission,
+  releaseRiskManagePermission,
+  importRiskHistorySchema,
   releasesReadPermission,
   listReleasesQuerySchema,
   RELEASE_ACTIONS,
@@ -155,6 +157,41 @@ export async function createRouter(options: {
       );
       await auditorEvent.success({ meta: { releaseId: id, state: release.state } });
       res.json(release);
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.get('/risk/model', async (req, res) => {
+    await readerOf(req);
+    res.json(service.riskModelInfo());
+  });
+
+  router.post('/risk/history', async (req, res) => {
+    const auditorEvent = await auditor.createEvent({ eventId: 'risk-history-import', request: req });
+    try {
+      const body = parse(importRiskHistorySchema, req.body, 'request body');
+      const { credentials } = await actorOf(req);
+      await authorize(credentials, releaseRiskManagePermission);
+      const imported = await service.importRiskHistory(body);
+      await auditorEvent.success({ meta: { imported } });
+      res.status(201).json({ imported });
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.post('/risk/train', async (req, res) => {
+    const auditorEvent = await auditor.createEvent({ eventId: 'risk-train', request: req });
+    try {
+      const { credentials } = await actorOf(req);
+      await authorize(credentials, releaseRiskManagePermission);
+      await service.retrainRisk();
+      const info = service.riskModelInfo();
+      await auditorEvent.success({ meta: { model: info.model, rows: info.rows } });
+      res.json(info);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
       throw error;

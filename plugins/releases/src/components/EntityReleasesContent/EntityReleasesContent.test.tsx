@@ -82,7 +82,7 @@ describe('EntityReleasesContent', () => {
   it('shows the predicted risk, its reasons, the plan it chose and an override', async () => {
     const risky = {
       ...rolledBackRelease(),
-      plan: { name: 'demo (careful)', steps: [{ weight: 1, minDurationSeconds: 12, minCanaryRequests: 50 }, { weight: 50, minDurationSeconds: 12, minCanaryRequests: 50, approval: true }, { weight: 100, minDurationSeconds: 12, minCanaryRequests: 50 }] },
+      plan: { name: 'demo (high risk)', steps: [{ weight: 1, minDurationSeconds: 12, minCanaryRequests: 50 }, { weight: 50, minDurationSeconds: 12, minCanaryRequests: 50, approval: true }, { weight: 100, minDurationSeconds: 12, minCanaryRequests: 50 }] },
       risk: {
         probability: 0.93,
         model: 'prior' as const,
@@ -90,7 +90,7 @@ describe('EntityReleasesContent', () => {
         blocked: true,
         reasons: [{ feature: 'linesChanged', text: 'lines changed: 20,000 (usually 200), +12 points', effect: 0.12 }],
         features: { linesChanged: 20000 },
-        plan: { name: 'demo (careful)', reason: 'risk 93% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
+        plan: { name: 'demo (high risk)', reason: 'risk 93% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
         override: { actor: 'user:default/alice', reason: 'hotfix for the outage' },
       },
     };
@@ -98,7 +98,7 @@ describe('EntityReleasesContent', () => {
     const risk = await screen.findByTestId('release-risk');
     expect(risk).toHaveTextContent('Predicted risk93% (above the 85% limit)');
     expect(risk).toHaveTextContent('lines changed: 20,000 (usually 200), +12 points');
-    expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (careful)': risk 93% is at or above 50%");
+    expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 93% is at or above 50%");
     expect(screen.getByTestId('risk-override')).toHaveTextContent('Risk gate overridden by user:default/alice: hotfix for the outage');
     expect(screen.getByText('Gate, 50%')).toBeInTheDocument();
   });
