@@ -9,6 +9,8 @@ import {
   PlanList,
   Release,
   ReleaseAction,
+  ReleasePlan,
+  RiskAssessment,
   ReleaseDetails,
   ReleaseList,
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
@@ -47,16 +49,11 @@ export class ReleasesService {
     },
   ) {}
 
-  /** Validates the entity, its annotation, target and plan, then stores a pending release. */
-  async createRelease(
-    request: CreateReleaseRequest,
-    actor: string,
-    credentials: BackstageCredentials,
-    authorize: (entityRef: string) => Promise<void>,
-    authorizeOverride: (entityRef: string) => Promise<void> = async () => {
-      throw new InputError('Overriding the risk gate is not possible here');
-    },
-  ): Promise<Release> {
+  /**
+   * What a release request would do, without storing anything: the entity (validated, with its
+   * annotation and target), the predicted risk with its reasons, and the plan the risk shaped.
+   */
+  private async prepare(request: CreateReleaseRequest, actor: string, credentials: BackstageCredentials, authorize: (entityRef: string) => Promise<void>) {
     let entityRef: string;
     try {
       entityRef = stringifyEntityRef(
@@ -94,6 +91,37 @@ export class ReleasesService {
     const features = await risk.features({ entityRef, author, metadata, trafficRatio });
     const owner = typeof entity.spec?.owner === 'string' ? entity.spec.owner : undefined;
     const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
+    const shaped = request.plan !== undefined
+      ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` }
+      : risk.shapePlan(basePlan, assessment);
+    assessment.plan = { name: shaped.plan.name, reason: shaped.reason };
+    return { entityRef, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
+  }
+
+  /** The risk a release request would get and the plan it would run, without starting it (the Start dialog's preview). */
+  async assessRelease(
+    request: CreateReleaseRequest,
+    actor: string,
+    credentials: BackstageCredentials,
+    authorize: (entityRef: string) => Promise<void>,
+  ): Promise<{ risk: RiskAssessment; plan: ReleasePlan }> {
+    const { assessment, plan } = await this.prepare(request, actor, credentials, authorize);
+    return { risk: assessment, plan };
+  }
+
+  /** Validates the entity, its annotation, target and plan, predicts the risk (gate), then stores a pending release. */
+  async createRelease(
+    request: CreateReleaseRequest,
+    actor: string,
+    credentials: BackstageCredentials,
+    authorize: (entityRef: string) => Promise<void>,
+    authorizeOverride: (entityRef: string) => Promise<void> = async () => {
+      throw new InputError('Overriding the risk gate is not possible here');
+    },
+  ): Promise<Release> {
+    const prepared = await this.prepare(request, actor, credentials, authorize);
+    const { entityRef, annotations, releaseAnnotations, metadata, target, targetName, plan, assessment } = prepared;
+    const shaped = { reason: assessment.plan!.reason };
     if (assessment.blocked) {
       const why = assessment.reasons.slice(0, 3).map(r => r.text).join('; ');
       if (!request.riskOverride) {
@@ -105,11 +133,6 @@ export class ReleasesService {
       await authorizeOverride(entityRef);
       assessment.override = { actor, reason: request.riskOverride.reason };
     }
-    const shaped = request.plan !== undefined
-      ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` }
-      : risk.shapePlan(basePlan, assessment);
-    const plan = shaped.plan;
-    assessment.plan = { name: plan.name, reason: shaped.reason };
     const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();

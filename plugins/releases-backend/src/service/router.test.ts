@@ -233,6 +233,16 @@ describe('releases router', () => {
     const post = (body: object) =>
       request(server).post('/api/releases/releases').set('Authorization', mockCredentials.user.header('user:default/alice')).send(body);
 
+    // The Start dialog's preview: the same risk and plan, nothing stored.
+    const preview = await request(server)
+      .post('/api/releases/risk/assess')
+      .set('Authorization', mockCredentials.user.header('user:default/alice'))
+      .send({ entityRef: 'component:default/checkout', version: '3.0.0', metadata: RISKY });
+    expect(preview.status).toBe(200);
+    expect(preview.body.risk).toMatchObject({ model: 'prior', blocked: true, threshold: 0.85 });
+    expect(preview.body.plan.name).toBe('default (high risk)');
+    expect(preview.body.risk.reasons[0].text).toMatch(/^lines changed: 20,000 \(usually 200\)/);
+
     const blocked = await post({ entityRef: 'component:default/checkout', version: '3.0.0', metadata: RISKY });
     expect(blocked.status).toBe(409);
     expect(blocked.body.error.name).toBe('ReleaseBlockedError');

@@ -163,6 +163,12 @@ export async function createRouter(options: {
     }
   });
 
+  router.post('/risk/assess', async (req, res) => {
+    const body = parse(createReleaseRequestSchema, req.body, 'request body');
+    const { credentials, actor } = await actorOf(req);
+    res.json(await service.assessRelease(body, actor, credentials, entityRef => authorize(credentials, releaseCreatePermission, entityRef)));
+  });
+
   router.get('/risk/model', async (req, res) => {
     await readerOf(req);
     res.json(service.riskModelInfo());

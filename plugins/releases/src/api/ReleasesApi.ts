@@ -7,6 +7,8 @@ import {
   ReleaseAction,
   ReleaseDetails,
   ReleaseList,
+  ReleasePlan,
+  RiskAssessment,
 } from '@release-pilot/plugin-releases-common';
 
 /** The frontend's view of the `/api/releases` HTTP API. */
@@ -15,6 +17,8 @@ export interface ReleasesApi {
   listReleases(query: Partial<ListReleasesQuery>): Promise<ReleaseList>;
   getRelease(id: string): Promise<ReleaseDetails>;
   createRelease(request: CreateReleaseRequest): Promise<Release>;
+  /** The risk a release would get and the plan it would run, without starting it. */
+  assessRelease(request: CreateReleaseRequest): Promise<{ risk: RiskAssessment; plan: ReleasePlan }>;
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
 }
 

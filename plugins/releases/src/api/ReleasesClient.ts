@@ -8,6 +8,8 @@ import {
   ReleaseAction,
   ReleaseDetails,
   ReleaseList,
+  ReleasePlan,
+  RiskAssessment,
 } from '@release-pilot/plugin-releases-common';
 import { ReleasesApi } from './ReleasesApi';
 
@@ -50,6 +52,10 @@ export class ReleasesClient implements ReleasesApi {
       method: 'POST',
       body: JSON.stringify(request),
     });
+  }
+
+  assessRelease(request: CreateReleaseRequest): Promise<{ risk: RiskAssessment; plan: ReleasePlan }> {
+    return this.request('/risk/assess', { method: 'POST', body: JSON.stringify(request) });
   }
 
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release> {

@@ -22,6 +22,7 @@ function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi>
     getRelease: jest.fn().mockResolvedValue(release),
     createRelease: jest.fn().mockResolvedValue({ ...release, state: 'pending' }),
     act: jest.fn().mockResolvedValue(release),
+    assessRelease: jest.fn().mockRejectedValue(new Error('no preview in this test')),
     ...overrides,
   } as jest.Mocked<ReleasesApi>;
 }
@@ -101,6 +102,34 @@ describe('EntityReleasesContent', () => {
     expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 93% is at or above 50%");
     expect(screen.getByTestId('risk-override')).toHaveTextContent('Risk gate overridden by user:default/alice: hotfix for the outage');
     expect(screen.getByText('Gate, 50%')).toBeInTheDocument();
+  });
+
+  it('previews the risk and the plan it shapes while the person types, before starting', async () => {
+    const shaped = { name: 'demo (high risk)', steps: [{ weight: 1, minDurationSeconds: 12, minCanaryRequests: 50 }, { weight: 50, minDurationSeconds: 12, minCanaryRequests: 50, approval: true }, { weight: 100, minDurationSeconds: 12, minCanaryRequests: 50 }] };
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [], totalCount: 0, offset: 0, limit: 50 }),
+      assessRelease: jest.fn().mockImplementation(async request => ({
+        plan: shaped,
+        risk: {
+          probability: request.metadata?.linesAdded ? 0.62 : 0.14,
+          model: 'prior',
+          threshold: 0.85,
+          blocked: false,
+          reasons: request.metadata?.linesAdded ? [{ feature: 'linesChanged', text: 'lines changed: 9,000 (usually 200), +40 points', effect: 0.4 }] : [],
+          features: {},
+          plan: { name: 'demo (high risk)', reason: 'risk 62% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
+        },
+      })),
+    });
+    await renderTab(api);
+    fireEvent.click(await screen.findByRole('button', { name: 'Start release' }));
+    fireEvent.change(await screen.findByLabelText('lines changed'), { target: { value: '9000' } });
+    const risk = await screen.findByTestId('release-risk', {}, { timeout: 3000 });
+    await waitFor(() => expect(risk).toHaveTextContent('Predicted risk62%'));
+    expect(risk).toHaveTextContent('lines changed: 9,000 (usually 200), +40 points');
+    expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 62% is at or above 50%");
+    expect(screen.getByTestId('plan-preview')).toHaveTextContent('gate, 50% (12s, 50 req)');
+    expect(api.assessRelease).toHaveBeenLastCalledWith({ entityRef: 'component:default/checkout', version: 'preview', metadata: { linesAdded: 9000 } });
   });
 
   it('shows why the risk gate blocked a release and starts it anyway with a reason', async () => {

@@ -1,4 +1,5 @@
 import {
+  Box,
   Button,
   Checkbox,
   Dialog,
@@ -12,10 +13,11 @@ import {
 } from '@material-ui/core';
 import { useApi } from '@backstage/core-plugin-api';
 import { Alert } from '@material-ui/lab';
-import { ReleasePlan } from '@release-pilot/plugin-releases-common';
-import { useState } from 'react';
+import { ReleasePlan, RiskAssessment } from '@release-pilot/plugin-releases-common';
+import { useEffect, useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
+import { ReleaseRisk } from '../ReleaseRisk';
 
 const numberOrUndefined = (text: string) => (text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text));
 
@@ -50,18 +52,37 @@ export const StartReleaseDialog = ({
   const [breaking, setBreaking] = useState(false);
   const [busy, setBusy] = useState(false);
 
+  const metadata = {
+    ...(numberOrUndefined(linesChanged) !== undefined && { linesAdded: numberOrUndefined(linesChanged) }),
+    ...(numberOrUndefined(filesChanged) !== undefined && { filesChanged: numberOrUndefined(filesChanged) }),
+    ...(breaking && { breaking: true }),
+  };
+  const metadataKey = JSON.stringify(metadata);
+  const [assessment, setAssessment] = useState<{ risk: RiskAssessment; plan: ReleasePlan } | undefined>();
+  // A preview of the risk and the plan it shapes, refreshed as the person types.
+  useEffect(() => {
+    if (!open) return undefined;
+    const timer = setTimeout(() => {
+      api
+        .assessRelease({
+          entityRef,
+          version: version.trim() || 'preview',
+          ...(planName !== undefined && { plan: planName }),
+          metadata: JSON.parse(metadataKey),
+        })
+        .then(setAssessment, () => setAssessment(undefined));
+    }, 300);
+    return () => clearTimeout(timer);
+  }, [api, open, entityRef, version, planName, metadataKey]);
+
   const chosen = planName ?? defaultPlan ?? plans.value?.defaultPlan;
-  const plan: ReleasePlan | undefined = plans.value?.plans.find(p => p.name === chosen);
+  const plan: ReleasePlan | undefined =
+    planName === undefined && assessment ? assessment.plan : plans.value?.plans.find(p => p.name === chosen);
 
   const start = async (override?: string) => {
     setBusy(true);
     setError(undefined);
     try {
-      const metadata = {
-        ...(numberOrUndefined(linesChanged) !== undefined && { linesAdded: numberOrUndefined(linesChanged) }),
-        ...(numberOrUndefined(filesChanged) !== undefined && { filesChanged: numberOrUndefined(filesChanged) }),
-        ...(breaking && { breaking: true }),
-      };
       await api.createRelease({
         entityRef,
         version: version.trim(),
@@ -144,17 +165,22 @@ export const StartReleaseDialog = ({
             </MenuItem>
           ))}
         </TextField>
-        {planName === undefined && (
+        {planName === undefined && !assessment && (
           <Typography variant="body2" color="textSecondary">
             Release Pilot adjusts this plan to the predicted risk: faster when low, smaller steps with a manual gate
             before 50 % when high or when traffic is far above the usual.
           </Typography>
         )}
+        {assessment && (
+          <Box my={1}>
+            <ReleaseRisk risk={assessment.risk} />
+          </Box>
+        )}
         {plan && (
           <Typography variant="body2" data-testid="plan-preview">
             Canary weights{' '}
             {plan.steps
-              .map(s => `${s.weight}% (${s.minDurationSeconds}s, ${s.minCanaryRequests} req)`)
+              .map(s => `${s.approval ? 'gate, ' : ''}${s.weight}% (${s.minDurationSeconds}s, ${s.minCanaryRequests} req)`)
               .join(' → ')}
           </Typography>
         )}
