@@ -20,6 +20,8 @@ const { api, ready, release, create, waitForState, token: currentToken } = relea
 
 after(() => kill(backend));
 
+const cli = (...args) => runCli(BASE, ...args);
+
 test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', { timeout: 600_000 }, async t => {
   backend = startBackend();
   await ready();
@@ -59,7 +61,6 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
   });
 
   await t.test('release-pilot start --wait with a static token: exit 0 for a healthy version, 1 for a faulty one, 3 with a clear message on errors', async () => {
-    const cli = (...args) => runCli(BASE, ...args);
     const started = Date.now();
     const healthy = await cli('start', '--entity', 'component:default/payments', '--version', '5.2.0', '--plan', 'slow', '--wait', '--interval', '1');
     assert.equal(healthy.code, 0, healthy.out + healthy.err);
