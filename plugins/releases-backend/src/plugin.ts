@@ -2,8 +2,11 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
+import { RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { releasesPermissions } from '@release-pilot/plugin-releases-common';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { releasesPermissions, RELEASE_PILOT_TARGET_ANNOTATION } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
   releasesTargetsExtensionPoint,
@@ -18,6 +21,10 @@ import { systemClock } from './engine/clock';
 import { createRouter } from './service/router';
 import { ReleasesService } from './service/ReleasesService';
 import { RiskService } from './risk/RiskService';
+import { auditDecisions } from './driver/auditDecisions';
+import { ChannelDelivery, readNotificationsConfig } from './notify/channels';
+import { ReleaseNotifier } from './notify/ReleaseNotifier';
+import { demoHistory } from './demo/demoHistory';
 
 /** Release Pilot's backend: the release engine, its driver and the `/api/releases` HTTP API. */
 export const releasesPlugin = createBackendPlugin({
@@ -45,6 +52,8 @@ export const releasesPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         auditor: coreServices.auditor,
+        auth: coreServices.auth,
+        notifications: notificationService,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
@@ -57,6 +66,8 @@ export const releasesPlugin = createBackendPlugin({
         httpRouter,
         httpAuth,
         auditor,
+        auth,
+        notifications,
         permissions,
         permissionsRegistry,
         catalog,
@@ -68,6 +79,16 @@ export const releasesPlugin = createBackendPlugin({
           }
         });
         const store = await ReleasesStore.create({ database });
+        const notificationsConfig = readNotificationsConfig(config);
+        const notifier = new ReleaseNotifier({
+          notifications,
+          catalog,
+          auth,
+          logger: logger.child({ component: 'notify' }),
+          config: notificationsConfig,
+          delivery: new ChannelDelivery({ logger: logger.child({ component: 'channels' }), retry: notificationsConfig.retry }),
+          appBaseUrl: config.getOptionalString('app.baseUrl') ?? '',
+        });
         const driver = new ReleaseDriver({
           store,
           targets,
@@ -77,6 +98,12 @@ export const releasesPlugin = createBackendPlugin({
           logger,
           owner: `releases-${randomUUID()}`,
           options: settings.driver,
+          onRecorded: (release, records) => {
+            notifier.releaseRecorded(release, records);
+            auditDecisions(auditor, release, records).catch(error =>
+              logger.warn(`Auditing release ${release.id} failed: ${(error as Error).message}`),
+            );
+          },
         });
         const risk = new RiskService({ store, clock: systemClock, logger: logger.child({ component: 'risk' }), options: settings.risk });
         await risk.load();
@@ -89,6 +116,7 @@ export const releasesPlugin = createBackendPlugin({
           catalog,
           clock: systemClock,
           risk,
+          notifier,
         });
 
         permissionsRegistry.addPermissions(releasesPermissions);
@@ -114,6 +142,38 @@ export const releasesPlugin = createBackendPlugin({
             await risk.retrain();
           },
         });
+        const demo = config.getOptionalConfig('releases.demo.history');
+        if (demo && (demo.getOptionalNumber('days') ?? 0) > 0) {
+          // A demo portal's history (off unless configured): once the catalog has the annotated entities.
+          const days = demo.getNumber('days');
+          await scheduler.scheduleTask({
+            id: 'releases-demo-history',
+            scope: 'global',
+            frequency: { seconds: 5 },
+            timeout: { minutes: 1 },
+            fn: async () => {
+              if ((await store.listReleases({ limit: 1, offset: 0 })).totalCount > 0) return;
+              const { items } = await catalog.getEntities(
+                { filter: { [`metadata.annotations.${RELEASE_PILOT_TARGET_ANNOTATION}`]: CATALOG_FILTER_EXISTS } },
+                { credentials: await auth.getOwnServiceCredentials() },
+              );
+              if (!items.length) return;
+              const history = demoHistory({
+                entities: items.map(entity => ({
+                  entityRef: stringifyEntityRef(entity),
+                  owner: entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef,
+                  target: entity.metadata.annotations![RELEASE_PILOT_TARGET_ANNOTATION],
+                })),
+                days,
+                seed: demo.getOptionalNumber('seed') ?? 1,
+                now: systemClock.now(),
+              });
+              for (const { release, events } of history) await store.createRelease(release, events);
+              await risk.retrain();
+              logger.info(`Demo history: ${history.length} releases of ${items.length} entities over ${days} days`);
+            },
+          });
+        }
         logger.info(
           `Release driver ticks every ${settings.tickSeconds}s; targets: ${targets.names().join(', ') || 'none'}`,
         );

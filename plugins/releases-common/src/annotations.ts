@@ -9,3 +9,10 @@ export const RELEASE_PILOT_ANALYSIS_ANNOTATION = 'release-pilot.io/analysis';
 
 /** Optional annotation naming the plan (from `releases.plans` in config) that releases of an entity use by default. */
 export const RELEASE_PILOT_PLAN_ANNOTATION = 'release-pilot.io/plan';
+
+/**
+ * Optional annotation on a Group: the escalation channels (names under
+ * `releases.notifications.channels` in config, comma-separated) that hear about the group's releases.
+ * Secrets (webhook URLs, routing keys) stay in config.
+ */
+export const RELEASE_PILOT_CHANNELS_ANNOTATION = 'release-pilot.io/notify-channels';

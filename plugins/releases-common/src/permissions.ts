@@ -13,9 +13,23 @@ export const releaseCreatePermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
-/** Pause, resume, promote or roll back a release of an entity. */
-export const releaseActPermission = createPermission({
-  name: 'releases.release.act',
+/** Pause or resume a release of an entity (resuming also approves a manual gate). */
+export const releasePausePermission = createPermission({
+  name: 'releases.release.pause',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
+
+/** Promote a release of an entity straight to 100 % (or end its watch early). */
+export const releasePromotePermission = createPermission({
+  name: 'releases.release.promote',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
+
+/** Roll back a release of an entity: the active one, or the last one that succeeded. */
+export const releaseRollbackPermission = createPermission({
+  name: 'releases.release.rollback',
   attributes: { action: 'update' },
   resourceType: 'catalog-entity',
 });
@@ -37,7 +51,17 @@ export const releaseRiskManagePermission = createPermission({
 export const releasesPermissions = [
   releasesReadPermission,
   releaseCreatePermission,
-  releaseActPermission,
+  releasePausePermission,
+  releasePromotePermission,
+  releaseRollbackPermission,
   releaseRiskOverridePermission,
   releaseRiskManagePermission,
 ];
+
+/** The permission each user action on a release needs. */
+export const RELEASE_ACTION_PERMISSIONS = {
+  pause: releasePausePermission,
+  resume: releasePausePermission,
+  promote: releasePromotePermission,
+  rollback: releaseRollbackPermission,
+} as const;

@@ -69,9 +69,21 @@ export const releaseActionRequestSchema = z.strictObject({
 /** Parsed body of a release action. */
 export type ReleaseActionRequest = z.infer<typeof releaseActionRequestSchema>;
 
+const entityRefListSchema = z
+  .string()
+  .max(5000)
+  .transform(value => value.split(',').map(ref => ref.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(1).max(500)).min(1, 'name at least one owner').max(100));
+
 /** Query of `GET /releases`. */
 export const listReleasesQuerySchema = z.strictObject({
   entityRef: z.string().min(1).max(500).optional(),
+  /** Owners (comma-separated group refs) whose releases to list. */
+  owner: entityRefListSchema.optional(),
+  /** Only releases still in progress (`true`) or only finished ones (`false`). */
+  active: z.enum(['true', 'false']).transform(value => value === 'true').optional(),
+  /** Only releases whose predicted risk is at least this (0-1). */
+  minRisk: z.coerce.number().min(0).max(1).optional(),
   state: z
     .enum([
       'pending',
@@ -90,6 +102,15 @@ export const listReleasesQuerySchema = z.strictObject({
 
 /** Parsed query of `GET /releases`. */
 export type ListReleasesQuery = z.infer<typeof listReleasesQuerySchema>;
+
+/** Query of `GET /teams/overview`. */
+export const teamOverviewQuerySchema = z.strictObject({
+  group: z.string().min(1).max(500),
+  days: z.coerce.number().int().min(1).max(365).default(30),
+});
+
+/** Parsed query of `GET /teams/overview`. */
+export type TeamOverviewQuery = z.infer<typeof teamOverviewQuerySchema>;
 
 /** The user actions on a release. */
 export const RELEASE_ACTIONS = ['pause', 'resume', 'promote', 'rollback'] as const;

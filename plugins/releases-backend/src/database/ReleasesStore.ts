@@ -65,6 +65,7 @@ type ReleaseRow = {
   consecutive_provider_errors: number;
   revision: number;
   created_by: string;
+  owner_ref: string | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;
@@ -98,6 +99,7 @@ function toRow(release: Release): ReleaseRow {
     consecutive_provider_errors: release.consecutiveProviderErrors,
     revision: release.revision,
     created_by: release.createdBy,
+    owner_ref: release.owner ?? null,
     created_at: release.createdAt,
     updated_at: release.updatedAt,
     finished_at: release.finishedAt ?? null,
@@ -129,6 +131,7 @@ function fromRow(row: ReleaseRow): Release {
     consecutiveProviderErrors: Number(row.consecutive_provider_errors),
     revision: Number(row.revision),
     createdBy: row.created_by,
+    owner: row.owner_ref ?? undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     finishedAt: row.finished_at ?? undefined,
@@ -198,6 +201,9 @@ export class ReleasesStore {
       const q = this.db<ReleaseRow>('releases');
       if (query.entityRef) q.where('entity_ref', query.entityRef);
       if (query.state) q.where('state', query.state);
+      if (query.owner) q.whereIn('owner_ref', query.owner);
+      if (query.active === true) q.whereNotNull('active_entity_ref');
+      if (query.active === false) q.whereNull('active_entity_ref');
       return q;
     };
     const [{ count }] = await filtered().count({ count: '*' });
@@ -225,7 +231,12 @@ export class ReleasesStore {
     await this.db.transaction(async tx => {
       const updated = await tx('releases')
         .where({ id: previous.id, revision: previous.revision })
-        .update(toRow(next));
+        .update(toRow(next))
+        .catch(error => {
+          // Rolling a succeeded release back makes it active again: only while its entity has no other.
+          if (isUniqueViolation(error)) throw new ConflictError(`${next.entityRef} already has an active release; finish or roll it back first`);
+          throw error;
+        });
       if (updated !== 1) {
         throw new ConflictError(
           `Release ${previous.id} was changed concurrently; reload and try again`,
@@ -234,6 +245,35 @@ export class ReleasesStore {
       await this.insertEvents(tx, next.id, events);
       await this.recordSteps(tx, previous, next);
     });
+  }
+
+  /** The releases of these owners created since `since` (team overviews), newest first. */
+  async listOwnedReleases(owners: string[], since: string, limit = 5000): Promise<Release[]> {
+    const rows = await this.db<ReleaseRow>('releases')
+      .whereIn('owner_ref', owners)
+      .where('created_at', '>=', since)
+      .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(limit);
+    return rows.map(fromRow);
+  }
+
+  /** The first time each of these releases recorded each of these timeline types. */
+  async firstEventTimes(releaseIds: string[], types: TimelineEventType[]): Promise<Map<string, Partial<Record<TimelineEventType, string>>>> {
+    const times = new Map<string, Partial<Record<TimelineEventType, string>>>();
+    for (let i = 0; i < releaseIds.length; i += 500) {
+      const rows: Array<{ release_id: string; type: string; at: string }> = await this.db('release_events')
+        .whereIn('release_id', releaseIds.slice(i, i + 500))
+        .whereIn('type', types)
+        .groupBy('release_id', 'type')
+        .select('release_id', 'type')
+        .min({ at: 'at' });
+      for (const row of rows) {
+        const entry = times.get(row.release_id) ?? {};
+        entry[row.type as TimelineEventType] = row.at;
+        times.set(row.release_id, entry);
+      }
+    }
+    return times;
   }
 
   /** Appends timeline entries that change nothing else (for example a reconciled router weight). */

@@ -55,6 +55,8 @@ export class ReleaseDriver {
       logger: LoggerService;
       owner: string;
       options: ReleaseDriverOptions;
+      /** Hears every timeline record once it is stored (notifications, audit); must not throw or block. */
+      onRecorded?: (release: Release, records: EngineResult['records']) => void;
     },
   ) {}
 
@@ -280,6 +282,7 @@ export class ReleaseDriver {
         ...stamp(outcome.records, at),
       ]);
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
+      this.recorded(outcome.release, [...result.records, ...outcome.records]);
       return outcome.release;
     }
 
@@ -298,6 +301,16 @@ export class ReleaseDriver {
     for (const record of result.records) {
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${record.message}`);
     }
+    this.recorded(result.release, result.records);
     return result.release;
+  }
+
+  private recorded(release: Release, records: EngineResult['records']) {
+    if (!records.length || !this.deps.onRecorded) return;
+    try {
+      this.deps.onRecorded(release, records);
+    } catch (error) {
+      this.deps.logger.warn(`Reporting the records of release ${release.id} failed: ${errorText(error)}`);
+    }
   }
 }

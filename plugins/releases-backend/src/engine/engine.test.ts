@@ -194,7 +194,7 @@ describe('handleReleaseEvent', () => {
       pause: ['running'],
       resume: ['paused'],
       promote: ['running', 'paused', 'watching'],
-      rollback: ['pending', 'running', 'paused', 'watching'],
+      rollback: ['pending', 'running', 'paused', 'watching', 'succeeded'],
       rollbackApplied: ['rolling_back'],
       rollbackFailed: ['rolling_back'],
       providerError: ['running', 'paused', 'watching'],
@@ -229,6 +229,18 @@ describe('handleReleaseEvent', () => {
       expect(allowedCases.length + refusedCases.length).toBe(Object.keys(events).length * RELEASE_STATES.length);
       expect(refusedCases.length).toBeGreaterThan(40);
     });
+  });
+
+  it('rolls a succeeded release back to the previous version and finishes it again', () => {
+    const done = running({ state: 'succeeded', canaryWeight: 100, finishedAt: '2026-01-01T00:00:00.000Z' });
+    const started = handleReleaseEvent(done, user('rollback'), clock.now());
+    expect(started.release.state).toBe('rolling_back');
+    expect(started.release.finishedAt).toBe(done.finishedAt);
+    expect(started.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    expect(started.release.reason).toMatch(/^back to the previous version, requested by /);
+    const finished = handleReleaseEvent(started.release, { type: 'rollbackApplied' }, new Date(clock.now().getTime() + 1000));
+    expect(finished.release.state).toBe('rolled_back');
+    expect(finished.release.finishedAt).toBe(new Date(clock.now().getTime() + 1000).toISOString());
   });
 
   it('never changes the release it was given', () => {

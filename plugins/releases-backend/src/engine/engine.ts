@@ -1,4 +1,5 @@
 import {
+  isActiveRelease,
   ReleaseAction,
   Release,
   ReleaseState,
@@ -54,7 +55,8 @@ const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
   resume: ['paused'],
   // Promoting a watched release ends its watch early.
   promote: ['running', 'paused', 'watching'],
-  rollback: ['pending', 'running', 'paused', 'watching'],
+  // A succeeded release can be rolled back to the previous version (the service checks it is the entity's latest).
+  rollback: ['pending', 'running', 'paused', 'watching', 'succeeded'],
 };
 
 function transition(
@@ -66,7 +68,7 @@ function transition(
   if (!RELEASE_TRANSITIONS[release.state].includes(to)) {
     throw new InvalidTransitionError(release.state, what);
   }
-  const terminal = RELEASE_TRANSITIONS[to].length === 0;
+  const terminal = !isActiveRelease(to);
   return {
     ...release,
     state: to,
@@ -336,13 +338,15 @@ function onUserAction(
         ],
       };
     }
-    case 'rollback':
+    case 'rollback': {
+      const requested = reason ? `requested by ${actor}: ${reason}` : `requested by ${actor}`;
       return startRollback(
         release,
         now,
         actor,
-        reason ? `requested by ${actor}: ${reason}` : `requested by ${actor}`,
+        release.state === 'succeeded' ? `back to the previous version, ${requested}` : requested,
       );
+    }
     default:
       throw new InvalidTransitionError(release.state, action);
   }

@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
+import { parseEntityRef, RELATION_OWNED_BY, RELATION_PARENT_OF, stringifyEntityRef } from '@backstage/catalog-model';
+import { ConflictError, CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   CreateReleaseRequest,
@@ -13,6 +13,8 @@ import {
   RiskAssessment,
   ReleaseDetails,
   ReleaseList,
+  TeamOverview,
+  TeamOverviewQuery,
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
   RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
@@ -27,6 +29,8 @@ import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
 import { RISK_FEATURES } from '../risk/features';
+import { ReleaseNotifier } from '../notify/ReleaseNotifier';
+import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -46,6 +50,7 @@ export class ReleasesService {
       catalog: CatalogService;
       clock: Clock;
       risk: RiskService;
+      notifier?: ReleaseNotifier;
     },
   ) {}
 
@@ -89,13 +94,17 @@ export class ReleasesService {
       : await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
     const author = typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
     const features = await risk.features({ entityRef, author, metadata, trafficRatio });
-    const owner = typeof entity.spec?.owner === 'string' ? entity.spec.owner : undefined;
+    const owner =
+      entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef ??
+      (typeof entity.spec?.owner === 'string'
+        ? stringifyEntityRef(parseEntityRef(entity.spec.owner, { defaultKind: 'group', defaultNamespace: entity.metadata.namespace ?? 'default' }))
+        : undefined);
     const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
     const shaped = request.plan !== undefined
       ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` }
       : risk.shapePlan(basePlan, assessment);
     assessment.plan = { name: shaped.plan.name, reason: shaped.reason };
-    return { entityRef, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
+    return { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
   }
 
   /** The risk a release request would get and the plan it would run, without starting it (the Start dialog's preview). */
@@ -120,14 +129,15 @@ export class ReleasesService {
     },
   ): Promise<Release> {
     const prepared = await this.prepare(request, actor, credentials, authorize);
-    const { entityRef, annotations, releaseAnnotations, metadata, target, targetName, plan, assessment } = prepared;
+    const { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan, assessment } = prepared;
     const shaped = { reason: assessment.plan!.reason };
     if (assessment.blocked) {
       const why = assessment.reasons.slice(0, 3).map(r => r.text).join('; ');
       if (!request.riskOverride) {
+        const blocked = `Predicted risk ${Math.round(100 * assessment.probability)}% is above the limit of ${Math.round(100 * assessment.threshold)}% for ${entityRef}${why ? ` (${why})` : ''}`;
+        this.deps.notifier?.releaseBlocked(entityRef, request.version, owner, `${blocked}. Requested by ${actor}.`);
         throw new ReleaseBlockedError(
-          `Release blocked: predicted risk ${Math.round(100 * assessment.probability)}% is above the limit of ${Math.round(100 * assessment.threshold)}% for ${entityRef}` +
-            `${why ? ` (${why})` : ''}. To release anyway, send riskOverride with a reason (needs the releases.risk.override permission).`,
+          `Release blocked: ${blocked.charAt(0).toLowerCase()}${blocked.slice(1)}. To release anyway, send riskOverride with a reason (needs the releases.risk.override permission).`,
         );
       }
       await authorizeOverride(entityRef);
@@ -150,6 +160,7 @@ export class ReleasesService {
       consecutiveProviderErrors: 0,
       revision: 0,
       createdBy: actor,
+      owner,
       createdAt: now,
       updatedAt: now,
       metadata,
@@ -199,6 +210,15 @@ export class ReleasesService {
     await this.deps.risk.retrain();
   }
 
+  /** What an entity's annotations may name: targets, analyses and plans (the scaffolder action validates against it). */
+  listTargets(): { targets: string[]; analyses: string[]; plans: string[] } {
+    return {
+      targets: this.deps.targets.names(),
+      analyses: this.deps.judges.names(),
+      plans: this.deps.plans.list().plans.map(p => p.name),
+    };
+  }
+
   listPlans(): PlanList {
     return this.deps.plans.list();
   }
@@ -227,6 +247,61 @@ export class ReleasesService {
   ): Promise<Release> {
     const release = await this.deps.store.getRelease(id);
     await authorize(release.entityRef);
+    if (action === 'rollback' && release.state === 'succeeded') {
+      // Rolling a finished release back is only sound for the entity's latest: its previous
+      // version is what the target's stable side still serves.
+      const [latest] = (await this.deps.store.listReleases({ entityRef: release.entityRef, limit: 1, offset: 0 })).items;
+      if (latest && latest.id !== release.id) {
+        throw new ConflictError(
+          `Only the latest release of ${release.entityRef} can be rolled back; ${latest.version} (${latest.state}) is newer than ${release.version}`,
+        );
+      }
+    }
     return this.deps.driver.applyUserAction(id, action, actor, reason);
+  }
+
+  /**
+   * Releases of every entity owned by a group and its child groups over the last `days` days:
+   * active ones, history, DORA figures and the daily series behind the charts.
+   */
+  async teamOverview(query: TeamOverviewQuery, credentials: BackstageCredentials): Promise<TeamOverview> {
+    let group: string;
+    try {
+      group = stringifyEntityRef(parseEntityRef(query.group, { defaultKind: 'group', defaultNamespace: 'default' }));
+    } catch (error) {
+      throw new InputError(`Invalid group '${query.group}': ${(error as Error).message}`);
+    }
+    if (parseEntityRef(group).kind !== 'group') {
+      throw new InputError(`Invalid group '${query.group}': expected a Group entity ref like group:default/team-checkout`);
+    }
+    const groups = await this.descendantGroups(group, credentials);
+    const to = this.deps.clock.now();
+    const from = new Date(to.getTime() - query.days * 86_400_000);
+    const releases = (await this.deps.store.listOwnedReleases(groups, from.toISOString())).map(r => ({ ...r, judgeState: undefined }));
+    const moments = await this.deps.store.firstEventTimes(releases.map(r => r.id), OVERVIEW_EVENT_TYPES);
+    return teamOverview({ group, groups, from, to, releases, moments });
+  }
+
+  /** The group and all groups below it (through the catalog's parentOf relations). */
+  private async descendantGroups(group: string, credentials: BackstageCredentials): Promise<string[]> {
+    const seen = new Set([group]);
+    let todo = [group];
+    let found = false;
+    while (todo.length) {
+      const { items } = await this.deps.catalog.getEntitiesByRefs({ entityRefs: todo, fields: ['kind', 'metadata', 'relations'] }, { credentials });
+      todo = [];
+      for (const entity of items) {
+        if (!entity) continue;
+        found = true;
+        for (const relation of entity.relations ?? []) {
+          if (relation.type === RELATION_PARENT_OF && !seen.has(relation.targetRef)) {
+            seen.add(relation.targetRef);
+            todo.push(relation.targetRef);
+          }
+        }
+      }
+    }
+    if (!found) throw new NotFoundError(`Group ${group} was not found in the catalog`);
+    return [...seen];
   }
 }

@@ -12,7 +12,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   createReleaseRequestSchema,
-  releaseActPermission,
+  RELEASE_ACTION_PERMISSIONS,
   releaseCreatePermission,
   releaseRiskOverridePermission,
   releaseRiskManagePermission,
@@ -22,6 +22,7 @@ import {
   RELEASE_ACTIONS,
   ReleaseAction,
   releaseActionRequestSchema,
+  teamOverviewQuerySchema,
 } from '@release-pilot/plugin-releases-common';
 import express from 'express';
 import Router from 'express-promise-router';
@@ -153,14 +154,28 @@ export async function createRouter(options: {
       const body = parse(releaseActionRequestSchema, req.body, 'request body');
       const { credentials, actor } = await actorOf(req);
       const release = await service.act(id, action, actor, body.reason, entityRef =>
-        authorize(credentials, releaseActPermission, entityRef),
+        authorize(credentials, RELEASE_ACTION_PERMISSIONS[action], entityRef),
       );
-      await auditorEvent.success({ meta: { releaseId: id, state: release.state } });
+      await auditorEvent.success({
+        meta: { releaseId: id, entityRef: release.entityRef, action, reason: body.reason, outcome: release.state },
+      });
       res.json(release);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
       throw error;
     }
+  });
+
+  router.get('/targets', async (req, res) => {
+    await readerOf(req);
+    res.json(service.listTargets());
+  });
+
+  router.get('/teams/overview', async (req, res) => {
+    const query = parse(teamOverviewQuerySchema, req.query, 'query');
+    const { credentials } = await actorOf(req);
+    await authorize(credentials, releasesReadPermission);
+    res.json(await service.teamOverview(query, credentials));
   });
 
   router.post('/risk/assess', async (req, res) => {

@@ -1,0 +1,102 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import { Release, TimelineEventType } from '@release-pilot/plugin-releases-common';
+
+/** How loud a release event is; the same four levels as Backstage notifications. */
+export type Severity = 'critical' | 'high' | 'normal' | 'low';
+
+/** Louder first: a channel with `minSeverity: high` hears `critical` and `high`. */
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'normal', 'low'];
+
+/** What the owners hear about one release event. */
+export interface ReleaseMessage {
+  /** What happened, for channels that act on it (PagerDuty triggers on `rolled_back`, resolves on `succeeded`). */
+  kind: 'started' | 'paused' | 'degraded' | 'rolled_back' | 'failed' | 'blocked' | 'succeeded';
+  severity: Severity;
+  title: string;
+  description: string;
+  /** The entity's Releases tab, relative to the app's base URL. */
+  link: string;
+  entityRef: string;
+  releaseId?: string;
+  version: string;
+}
+
+/** The actors that are Release Pilot itself (not a person). */
+const AUTOMATIC_ACTORS = new Set(['release-pilot', 'judge', 'watch']);
+
+export function isAutomatic(actor: string): boolean {
+  return AUTOMATIC_ACTORS.has(actor);
+}
+
+/** The entity's Releases tab, e.g. `/catalog/default/component/checkout/releases`. */
+export function releasesTabLink(entityRef: string): string {
+  const { kind, namespace, name } = parseEntityRef(entityRef);
+  return `/catalog/${encodeURIComponent(namespace)}/${encodeURIComponent(kind.toLocaleLowerCase('en-US'))}/${encodeURIComponent(name)}/releases`;
+}
+
+function nameOf(entityRef: string): string {
+  return parseEntityRef(entityRef).name;
+}
+
+/**
+ * The message for one timeline record of a release, or undefined for records nobody needs to hear
+ * about (steps advancing, samples). `rollbackBy` is who started the rollback the record finishes.
+ */
+export function messageFor(
+  release: Release,
+  record: { type: TimelineEventType; actor: string; message: string },
+  rollbackBy?: string,
+): ReleaseMessage | undefined {
+  const base = {
+    entityRef: release.entityRef,
+    releaseId: release.id,
+    version: release.version,
+    link: releasesTabLink(release.entityRef),
+  };
+  const what = `${nameOf(release.entityRef)} ${release.version}`;
+  switch (record.type) {
+    case 'started':
+      return { ...base, kind: 'started', severity: 'low', title: `Release of ${what} started`, description: record.message };
+    case 'paused': {
+      const automatic = isAutomatic(record.actor);
+      return {
+        ...base,
+        kind: 'paused',
+        severity: automatic ? 'high' : 'normal',
+        title: automatic ? `Release of ${what} paused: it needs a decision` : `Release of ${what} paused by ${record.actor}`,
+        description: record.message,
+      };
+    }
+    case 'watch_alert':
+      return { ...base, kind: 'degraded', severity: 'high', title: `${what} looks degraded after its release`, description: record.message };
+    case 'rolled_back': {
+      const by = rollbackBy && !isAutomatic(rollbackBy) ? `by ${rollbackBy}` : 'automatically';
+      return {
+        ...base,
+        kind: 'rolled_back',
+        severity: 'critical',
+        title: `Release of ${what} rolled back ${by}`,
+        description: release.reason ? `Reason: ${release.reason}` : record.message,
+      };
+    }
+    case 'failed':
+      return { ...base, kind: 'failed', severity: 'critical', title: `Rollback of ${what} failed: it needs a person`, description: release.reason ?? record.message };
+    case 'succeeded':
+      return { ...base, kind: 'succeeded', severity: 'normal', title: `Release of ${what} succeeded`, description: record.message };
+    default:
+      return undefined;
+  }
+}
+
+/** The message for a release the risk gate stopped before it was stored. */
+export function blockedMessage(entityRef: string, version: string, reason: string): ReleaseMessage {
+  return {
+    kind: 'blocked',
+    severity: 'high',
+    title: `Release of ${nameOf(entityRef)} ${version} blocked by its predicted risk`,
+    description: reason,
+    link: releasesTabLink(entityRef),
+    entityRef,
+    version,
+  };
+}
