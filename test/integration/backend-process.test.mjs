@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { eventAt, kill, releasesApi, root, runCli, startBackend as start, until as poll } from './lib.mjs';
 
 const BASE = 'http://localhost:7017';
@@ -16,7 +17,7 @@ let backend;
 const logOf = () => backend?.log ?? [];
 const startBackend = () => start([path.join(root, 'test/integration/app-config.integration.yaml')]);
 const until = (what, fn, timeoutMs) => poll(what, fn, timeoutMs, logOf);
-const { api, ready, release, create, waitForState, token: currentToken } = releasesApi(BASE, logOf);
+const { api, pipeline, ready, release, create, waitForState, token: currentToken } = releasesApi(BASE, logOf);
 
 after(() => kill(backend));
 
@@ -136,6 +137,84 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     }
     assert.equal((await api('GET', '/releases?limit=100')).body.totalCount, before);
     console.log(`malformed requests: ${responses.length} sent, statuses ${[...new Set(statuses)].sort().join('/')}, none 5xx, no release created`);
+  });
+
+  await t.test('permissions: the guest owns checkout (2xx on every mutating route), not search (403 on every one); the auditor records each', async () => {
+    const slow = { steps: [{ weight: 10, minDurationSeconds: 600 }, { weight: 100, minDurationSeconds: 600 }] };
+    const theirs = await create('search', '6.0.0', slow);
+    const denied = {
+      'POST /releases': await api('POST', '/releases', { entityRef: 'component:default/search', version: '6.0.1' }),
+      'POST /risk/assess': await api('POST', '/risk/assess', { entityRef: 'component:default/search', version: '6.0.1' }),
+      'POST /risk/history': await api('POST', '/risk/history', { deployments: [{ entityRef: 'component:default/search', at: new Date().toISOString(), outcome: 0, features: {} }] }),
+      'POST /risk/train': await api('POST', '/risk/train', {}),
+    };
+    for (const action of ['pause', 'resume', 'promote', 'rollback']) {
+      denied[`POST /releases/:id/${action}`] = await api('POST', `/releases/${theirs.id}/${action}`, { reason: 'not mine' });
+    }
+    for (const [route, res] of Object.entries(denied)) {
+      assert.equal(res.status, 403, `${route}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error.message, /^Not allowed: releases\./, route);
+    }
+    const untouched = await release(theirs.id);
+    assert.equal(untouched.revision, (await release(theirs.id)).revision);
+    assert.equal(untouched.timeline.filter(e => e.actor.startsWith('user:')).length, 0, 'the guest changed nothing');
+
+    const mine = await api('POST', '/releases', { entityRef: 'component:default/checkout', version: '6.1.0', plan: slow });
+    assert.equal(mine.status, 201, JSON.stringify(mine.body));
+    assert.equal(mine.body.owner, 'group:default/team-checkout');
+    await waitForState(mine.body.id, 'running', 30_000);
+    const allowed = {};
+    for (const action of ['pause', 'resume', 'promote', 'rollback']) {
+      const res = await api('POST', `/releases/${mine.body.id}/${action}`, { reason: `owner ${action}` });
+      allowed[action] = res.status;
+      assert.equal(res.status, 200, `${action}: ${JSON.stringify(res.body)}`);
+    }
+    assert.equal((await api('POST', '/risk/assess', { entityRef: 'component:default/checkout', version: '6.1.1' })).status, 200);
+    assert.equal((await pipeline('POST', `/releases/${theirs.id}/rollback`, { reason: 'clean up' })).status, 200);
+    await waitForState(theirs.id, 'rolled_back', 30_000);
+
+    // The auditor's records of the guest's actions, in the backend's log: each denial and each action.
+    const guestAudit = () => logOf().join('').split('\n').filter(line =>
+      line.includes('isAuditEvent') && line.includes('"actorId":"user:default/guest"') && /status\W+(failed|succeeded)/.test(line) &&
+      /eventId\W+(release-(create|pause|resume|promote|rollback)|risk-(history-import|train))/.test(line));
+    const audit = await until('the audit records', () => (guestAudit().length >= 11 ? guestAudit() : undefined), 10_000);
+    const failed = audit.filter(line => /status\W+failed/.test(line)).length;
+    assert.ok(failed >= 7, `${failed} failed audit records`);
+    const decisions = logOf().join('').split('\n').filter(line => line.includes('eventId') && line.includes('release-decision') && line.includes(mine.body.id));
+    assert.ok(decisions.some(line => line.includes('"action":"rolled_back"')), 'the rollback decision is audited');
+    console.log(`permissions: 403 on ${Object.keys(denied).length} mutating routes for a non-owner, 200 on ${Object.keys(allowed).length} actions and the risk preview for the owner; ${audit.length} audit records (${failed} failed)`);
+  });
+
+  await t.test('the scaffolder: a real dry run of the new-service template writes a catalog-info.yaml with valid Release Pilot annotations; an unknown target is a 400', async () => {
+    const dir = path.join(root, 'examples/templates/releases-new-service');
+    const template = parseYaml(fs.readFileSync(path.join(dir, 'template.yaml'), 'utf8'));
+    const directoryContents = ['template.yaml', 'content/catalog-info.yaml', 'content/index.js'].map(file => ({
+      path: file,
+      base64Content: fs.readFileSync(path.join(dir, file)).toString('base64'),
+    }));
+    const dryRun = async target => {
+      const res = await fetch(`${BASE}/api/scaffolder/v2/dry-run`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${currentToken()}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ template, values: { name: 'basket', owner: 'group:default/team-checkout', target, plan: 'careful' }, secrets: {}, directoryContents }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    const ok = await dryRun('simulator');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body).slice(0, 500));
+    const file = ok.body.directoryContents.find(f => f.path === 'catalog-info.yaml');
+    const written = parseYaml(Buffer.from(file.base64Content, 'base64').toString('utf8'));
+    assert.equal(written.metadata.name, 'basket');
+    assert.deepEqual(written.metadata.annotations, { 'release-pilot.io/target': 'simulator', 'release-pilot.io/plan': 'careful' });
+    const known = (await api('GET', '/targets')).body;
+    assert.ok(known.targets.includes(written.metadata.annotations['release-pilot.io/target']));
+    assert.ok(known.plans.includes(written.metadata.annotations['release-pilot.io/plan']));
+    const steps = ok.body.log.filter(l => l.body.status).map(l => `${l.body.stepId}:${l.body.status}`);
+    assert.ok(steps.includes('releases:completed'), steps.join(' '));
+    const bad = await dryRun('nope');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.message, "Unknown Release Pilot target 'nope'; configured targets: simulator");
+    console.log(`scaffolder: dry run of ${template.metadata.name}: steps ${steps.join(' ')}; catalog-info.yaml annotations ${JSON.stringify(written.metadata.annotations)}; unknown target: 400 "${bad.body.error.message}"`);
   });
 
   await t.test('a backend killed with SIGKILL mid-release continues that release from the same step', async () => {

@@ -59,24 +59,37 @@ export async function until(what, fn, timeoutMs, logOf = () => []) {
   }
 }
 
-/** The releases API of a backend at `base`, as the guest user. */
+/** The integration configs' static token for pipelines (a service principal: the policy allows it). */
+export const PIPELINE_TOKEN = 'release-pilot-integration-token';
+
+/**
+ * The releases API of a backend at `base`: `api` as the guest user (a member of team-checkout, so
+ * an owner of checkout and payments only), `pipeline` with the static token releases are created with.
+ */
 export function releasesApi(base, logOf) {
   let token;
-  const api = async (method, url, body) => {
+  const call = async (bearer, method, url, body) => {
     const res = await fetch(`${base}/api/releases${url}`, {
       method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
       body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: await res.json() };
   };
+  const api = (method, url, body) => call(token, method, url, body);
+  const pipeline = (method, url, body) => call(PIPELINE_TOKEN, method, url, body);
   return {
     api,
+    pipeline,
     token: () => token,
     async ready() {
       await until('the backend to answer', async () => (await fetch(`${base}/api/releases/health`)).ok, 180_000, logOf);
-      const res = await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
-      token = (await res.json()).backstageIdentity.token;
+      // Until the catalog has the guest user, sign-in falls back to a token without the team's claim.
+      token = await until('a guest token with the team-checkout claim', async () => {
+        const res = await fetch(`${base}/api/auth/guest/refresh`, { headers: { 'X-Requested-With': 'XMLHttpRequest' } });
+        const { backstageIdentity } = await res.json();
+        return backstageIdentity.identity.ownershipEntityRefs.includes('group:default/team-checkout') ? backstageIdentity.token : undefined;
+      }, 120_000, logOf);
     },
     async release(id) {
       return (await api('GET', `/releases/${id}`)).body;
@@ -84,7 +97,7 @@ export function releasesApi(base, logOf) {
     /** Creates a release, waiting for the catalog to ingest the entity first. */
     async create(entity, version, plan) {
       return until(`a release of ${entity} to be created`, async () => {
-        const res = await api('POST', '/releases', { entityRef: `component:default/${entity}`, version, plan });
+        const res = await pipeline('POST', '/releases', { entityRef: `component:default/${entity}`, version, plan });
         if (res.status === 404) return undefined;
         if (res.status !== 201) throw Object.assign(new Error(JSON.stringify(res.body)), { fatal: true });
         return res.body;
@@ -105,7 +118,7 @@ export const eventAt = (r, type) => new Date(r.timeline.find(e => e.type === typ
 export function runCli(base, ...args) {
   return new Promise(resolve => {
     const child = spawn(process.execPath, [path.join(root, 'packages/cli/bin/release-pilot'), ...args], {
-      env: { ...process.env, RELEASE_PILOT_URL: base, RELEASE_PILOT_TOKEN: 'release-pilot-integration-token' },
+      env: { ...process.env, RELEASE_PILOT_URL: base, RELEASE_PILOT_TOKEN: PIPELINE_TOKEN },
     });
     let out = '';
     let err = '';

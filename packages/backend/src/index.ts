@@ -18,6 +18,8 @@ backend.add(import('@backstage/plugin-scaffolder-backend'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
+// releases:enable, which adds the Release Pilot annotations to a component's catalog-info.yaml
+backend.add(import('@release-pilot/plugin-scaffolder-backend-module-releases'));
 
 
 // auth plugin
@@ -37,10 +39,8 @@ backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
 // permission plugin
 backend.add(import('@backstage/plugin-permission-backend'));
-// See https://backstage.io/docs/permissions/getting-started for how to create your own permission policy
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+// Release Pilot's example policy: owners (and the admin groups in permission.admins) act on releases.
+backend.add(import('./modules/permissionPolicy'));
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));

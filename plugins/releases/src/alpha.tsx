@@ -5,6 +5,8 @@ import {
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
 import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { PageBlueprint } from '@backstage/frontend-plugin-api';
+import RocketIcon from '@material-ui/icons/FlightTakeoff';
 import { releasesApiRef, ReleasesClient } from './api';
 
 const releasesApi = ApiBlueprint.make({
@@ -27,8 +29,29 @@ const releasesEntityContent = EntityContentBlueprint.make({
   },
 });
 
+/** The Releases tab on Group pages: the team's releases, DORA figures and charts. */
+const teamReleasesEntityContent = EntityContentBlueprint.make({
+  name: 'team',
+  params: {
+    path: 'releases',
+    title: 'Releases',
+    filter: 'kind:group',
+    loader: () => import('./components/TeamReleasesContent').then(m => <m.TeamReleasesContent />),
+  },
+});
+
+/** The organisation's releases in progress, in the sidebar. */
+const releasesPage = PageBlueprint.make({
+  params: {
+    path: '/releases',
+    title: 'Releases',
+    icon: <RocketIcon />,
+    loader: () => import('./components/ReleasesPage').then(m => <m.ReleasesPage />),
+  },
+});
+
 /** Release Pilot's frontend plugin for the new frontend system. */
 export default createFrontendPlugin({
   pluginId: 'releases',
-  extensions: [releasesApi, releasesEntityContent],
+  extensions: [releasesApi, releasesEntityContent, teamReleasesEntityContent, releasesPage],
 });

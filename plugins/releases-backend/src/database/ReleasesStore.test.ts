@@ -34,6 +34,30 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     await expect(store.getRelease('00000000-0000-4000-8000-0000000000ff')).rejects.toThrow(NotFoundError);
   });
 
+  it('filters by owner, activity and risk, lists a team\'s releases and the first time of each timeline type', async () => {
+    const store = await createStore(databaseId);
+    const risk = (probability: number) => ({ probability, model: 'prior' as const, threshold: 0.85, blocked: false, reasons: [], features: {} });
+    const a = makeRelease({ id: '00000000-0000-4000-8000-0000000000a1', state: 'succeeded', owner: 'group:default/a', risk: risk(0.05), createdAt: '2026-01-01T00:00:00.000Z' });
+    const b = makeRelease({ id: '00000000-0000-4000-8000-0000000000b1', entityRef: 'component:default/search', owner: 'group:default/b', risk: risk(0.6), createdAt: '2026-01-02T00:00:00.000Z' });
+    const c = makeRelease({ id: '00000000-0000-4000-8000-0000000000c1', entityRef: 'component:default/gateway', owner: 'group:default/c', createdAt: '2026-01-03T00:00:00.000Z' });
+    for (const r of [a, b, c]) await store.createRelease(r, created(r.createdAt));
+    const ids = async (query: object) => (await store.listReleases({ limit: 10, offset: 0, ...query })).items.map(r => r.id);
+    expect(await ids({ owner: ['group:default/a', 'group:default/b'] })).toEqual([b.id, a.id]);
+    expect(await ids({ active: true })).toEqual([c.id, b.id]);
+    expect(await ids({ active: false })).toEqual([a.id]);
+    expect(await ids({ minRisk: 0.5 })).toEqual([b.id]);
+    expect((await store.getRelease(a.id)).owner).toBe('group:default/a');
+    expect((await store.listOwnedReleases(['group:default/b', 'group:default/c'], '2026-01-02T12:00:00.000Z')).map(r => r.id)).toEqual([c.id]);
+    await store.appendEvents(b.id, [
+      { at: '2026-01-02T00:00:05.000Z', actor: 'release-pilot', type: 'started', message: 's' },
+      { at: '2026-01-02T00:00:09.000Z', actor: 'judge', type: 'rollback_started', message: 'r' },
+      { at: '2026-01-02T00:00:08.000Z', actor: 'judge', type: 'rollback_started', message: 'r' },
+    ]);
+    const times = await store.firstEventTimes([a.id, b.id], ['started', 'rollback_started']);
+    expect(times.get(b.id)).toEqual({ started: '2026-01-02T00:00:05.000Z', rollback_started: '2026-01-02T00:00:08.000Z' });
+    expect(times.has(a.id)).toBe(false);
+  });
+
   it('allows one active release per entity', async () => {
     const store = await createStore(databaseId);
     const first = makeRelease();

@@ -66,6 +66,7 @@ type ReleaseRow = {
   revision: number;
   created_by: string;
   owner_ref: string | null;
+  risk_probability?: number | null;
   created_at: string;
   updated_at: string;
   finished_at: string | null;
@@ -100,6 +101,7 @@ function toRow(release: Release): ReleaseRow {
     revision: release.revision,
     created_by: release.createdBy,
     owner_ref: release.owner ?? null,
+    risk_probability: release.risk?.probability ?? null,
     created_at: release.createdAt,
     updated_at: release.updatedAt,
     finished_at: release.finishedAt ?? null,
@@ -204,6 +206,7 @@ export class ReleasesStore {
       if (query.owner) q.whereIn('owner_ref', query.owner);
       if (query.active === true) q.whereNotNull('active_entity_ref');
       if (query.active === false) q.whereNull('active_entity_ref');
+      if (query.minRisk !== undefined) q.where('risk_probability', '>=', query.minRisk);
       return q;
     };
     const [{ count }] = await filtered().count({ count: '*' });

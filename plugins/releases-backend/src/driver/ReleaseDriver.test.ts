@@ -1,5 +1,6 @@
 import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
 import { ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { randomUUID } from 'node:crypto';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import {
   CHECKOUT_INCIDENT_FAULT,
@@ -15,6 +16,7 @@ import { VirtualClock } from '../engine/clock';
 import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
 import { ReleaseDriver, ReleaseDriverOptions } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
+import { ReleasesService } from '../service/ReleasesService';
 
 jest.setTimeout(60_000);
 
@@ -250,5 +252,32 @@ describe('The post-release watch, in virtual time', () => {
     const { release } = await run('2.0.0-overload', f => ({ getSample: (c, i) => f.getSample(c, i) }));
     expect(release.state).toBe('succeeded');
     expect(release.latestVerdict?.summary).toMatch(/no history/);
+  });
+
+});
+
+describe('Rolling back the last succeeded release', () => {
+  it('rolls the last succeeded release back to the previous version through the router, and refuses an older one', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const done = (version: string, at: string) =>
+      makeRelease({ id: randomUUID(), version, state: 'succeeded', canaryWeight: 100, currentStep: 5, plan: DEMO_PLAN, createdAt: at, updatedAt: at, finishedAt: at });
+    const older = done('1.0.0', '2025-12-31T22:00:00.000Z');
+    const latest = done('1.1.0', '2025-12-31T23:00:00.000Z');
+    for (const release of [older, latest]) {
+      await store.createRelease(release, { at: release.createdAt, actor: 'user:default/alice', type: 'created', message: 'requested' });
+    }
+    await fleet.setCanaryWeight(targetOf(latest), 100);
+    const service = new ReleasesService({ store, driver } as unknown as ConstructorParameters<typeof ReleasesService>[0]);
+    const allow = async () => {};
+    await expect(service.act(older.id, 'rollback', 'user:default/alice', undefined, allow)).rejects.toThrow(
+      'Only the latest release of component:default/checkout can be rolled back; 1.1.0 (succeeded) is newer than 1.0.0',
+    );
+    clock.advance(1);
+    const rolledBack = await service.act(latest.id, 'rollback', 'user:default/alice', 'errors since 1.1.0', allow);
+    expect(rolledBack).toMatchObject({ state: 'rolled_back', canaryWeight: 0, reason: 'back to the previous version, requested by user:default/alice: errors since 1.1.0' });
+    expect(await fleet.getCanaryWeight(targetOf(latest))).toBe(0);
+    expect((await store.listEvents(latest.id)).map(e => e.type)).toEqual(['created', 'rollback_started', 'rolled_back']);
+    // A second release of the entity may start only now that nothing is active; the rolled-back one cannot be rolled back again.
+    await expect(service.act(latest.id, 'rollback', 'user:default/alice', undefined, allow)).rejects.toThrow(/Cannot rollback/);
   });
 });

@@ -15,7 +15,8 @@ export async function auditDecisions(auditor: AuditorService, release: Release, 
     if (!isAutomatic(record.actor) || record.type === 'provider_error') continue;
     const event = await auditor.createEvent({
       eventId: 'release-decision',
-      severityLevel: HIGH.has(record.type) ? 'high' : 'low',
+      // Medium at least: Backstage logs low audit events at debug level, and every decision should show.
+      severityLevel: HIGH.has(record.type) ? 'high' : 'medium',
       meta: {
         actor: record.actor,
         entityRef: release.entityRef,

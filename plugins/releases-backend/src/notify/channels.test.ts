@@ -68,7 +68,7 @@ describe('channel payloads', () => {
 
 describe('readNotificationsConfig', () => {
   it('validates channels with the key and the problem', () => {
-    const read = (channels: unknown) => () => readNotificationsConfig(new ConfigReader({ releases: { notifications: { channels } } }));
+    const read = (channels: any) => () => readNotificationsConfig(new ConfigReader({ releases: { notifications: { channels } } }));
     expect(read({ a: { type: 'slack' } })).toThrow(/releases\.notifications\.channels\.a\.webhookUrl/);
     expect(read({ a: { type: 'teams', webhookUrl: 'http://x' } })).toThrow(/releases\.notifications\.channels\.a\.type/);
     expect(read({ a: { type: 'pagerduty', routingKey: 'k' } })().channels.get('a')).toMatchObject({ url: 'https://events.pagerduty.com/v2/enqueue' });

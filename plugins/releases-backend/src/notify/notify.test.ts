@@ -1,4 +1,5 @@
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import simulatorModule from '@release-pilot/plugin-releases-backend-module-simulator';
@@ -12,7 +13,7 @@ jest.setTimeout(60_000);
 const ref = (kind: string, name: string) => `${kind}:default/${name}`;
 
 /** A catalog with relations filled in, as the catalog backend would: two teams under a department. */
-const entities = [
+const entities: Entity[] = [
   {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Component',

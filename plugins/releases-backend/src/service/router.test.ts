@@ -22,6 +22,19 @@ const entities = [
   component('strict', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'strict' }),
   component('ghost', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'ghost' }),
   component('payments', { 'release-pilot.io/target': 'simulator' }),
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name: 'team-checkout', namespace: 'default' },
+    spec: { type: 'team', children: ['team-checkout-payments'] },
+    relations: [{ type: 'parentOf', targetRef: 'group:default/team-checkout-payments' }],
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name: 'team-checkout-payments', namespace: 'default' },
+    spec: { type: 'team', children: [] },
+  },
 ];
 
 /** A change the prior calls risky: huge, breaking, three major upgrades, little coverage. */
@@ -198,6 +211,53 @@ describe('releases router', () => {
     const allowed = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
     expect(allowed.status).toBe(201);
     expect((await request(server).get('/api/releases/releases')).body.totalCount).toBe(1);
+  });
+
+  it('asks for the permission of each action: pause and resume, promote, rollback; a denial changes nothing and is audited', async () => {
+    const denied = new Set<string>();
+    const authorize = jest.fn(async (requests: Array<{ permission: { name: string } }>) =>
+      requests.map(r => ({ result: denied.has(r.permission.name) ? AuthorizeResult.DENY : AuthorizeResult.ALLOW })),
+    );
+    const auditor = mockServices.auditor.mock();
+    const failed: string[] = [];
+    const succeeded: string[] = [];
+    auditor.createEvent.mockImplementation(async options => ({
+      success: async () => void succeeded.push(options.eventId),
+      fail: async () => void failed.push(options.eventId),
+    }));
+    const server = await startBackend([mockServices.permissions.mock({ authorize: authorize as any }).factory, auditor.factory]);
+    const { body: created } = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
+    const act = (action: string) => request(server).post(`/api/releases/releases/${created.id}/${action}`).send({});
+    for (const [action, permission] of [['rollback', 'releases.release.rollback'], ['promote', 'releases.release.promote']] as const) {
+      denied.add(permission);
+      const res = await act(action);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toBe(`Not allowed: ${permission} on component:default/checkout`);
+    }
+    expect((await request(server).get(`/api/releases/releases/${created.id}`)).body.revision).toBe(created.revision);
+    expect(failed).toEqual(['release-rollback', 'release-promote']);
+    denied.clear();
+    denied.add('releases.release.pause');
+    expect((await act('pause')).status).toBe(403);
+    expect((await act('rollback')).status).toBe(200);
+    expect(failed).toEqual(['release-rollback', 'release-promote', 'release-pause']);
+    expect(succeeded.filter(id => id !== 'release-decision')).toEqual(['release-create', 'release-rollback']);
+    expect(succeeded).toContain('release-decision');
+    expect(auditor.createEvent).toHaveBeenCalledWith(expect.objectContaining({ eventId: 'release-rollback', severityLevel: 'high' }));
+  });
+
+  it('the team overview: the group and its child groups, DORA figures; a bad group is a 400, an unknown one a 404', async () => {
+    const server = await startBackend();
+    const overview = await request(server).get('/api/releases/teams/overview').query({ group: 'team-checkout', days: 7 });
+    expect(overview.status).toBe(200);
+    expect(overview.body).toMatchObject({ group: 'group:default/team-checkout', groups: ['group:default/team-checkout', 'group:default/team-checkout-payments'] });
+    expect(overview.body.days).toHaveLength(8);
+    expect(overview.body.dora).toMatchObject({ finished: 0, deploymentsPerDay: 0 });
+    const bad = await request(server).get('/api/releases/teams/overview').query({ group: 'component:default/checkout' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/expected a Group entity ref/);
+    expect((await request(server).get('/api/releases/teams/overview').query({ group: 'team-nobody' })).status).toBe(404);
+    expect((await request(server).get('/api/releases/teams/overview').query({ group: 'team-checkout', days: 0 })).status).toBe(400);
   });
 
   it('refuses reads and actions when the policy denies everything', async () => {

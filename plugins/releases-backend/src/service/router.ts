@@ -116,7 +116,7 @@ export async function createRouter(options: {
   });
 
   router.post('/releases', async (req, res) => {
-    const auditorEvent = await auditor.createEvent({ eventId: 'release-create', request: req });
+    const auditorEvent = await auditor.createEvent({ eventId: 'release-create', severityLevel: 'medium', request: req });
     try {
       const body = parse(createReleaseRequestSchema, req.body, 'request body');
       const { credentials, actor } = await actorOf(req);
@@ -148,7 +148,11 @@ export async function createRouter(options: {
     if (!RELEASE_ACTIONS.includes(action)) {
       throw new InputError(`Unknown action '${req.params.action}'; use one of ${RELEASE_ACTIONS.join(', ')}`);
     }
-    const auditorEvent = await auditor.createEvent({ eventId: `release-${action}`, request: req });
+    const auditorEvent = await auditor.createEvent({
+      eventId: `release-${action}`,
+      severityLevel: action === 'rollback' ? 'high' : 'medium',
+      request: req,
+    });
     try {
       const id = releaseId(req.params.id);
       const body = parse(releaseActionRequestSchema, req.body, 'request body');
@@ -190,7 +194,7 @@ export async function createRouter(options: {
   });
 
   router.post('/risk/history', async (req, res) => {
-    const auditorEvent = await auditor.createEvent({ eventId: 'risk-history-import', request: req });
+    const auditorEvent = await auditor.createEvent({ eventId: 'risk-history-import', severityLevel: 'high', request: req });
     try {
       const body = parse(importRiskHistorySchema, req.body, 'request body');
       const { credentials } = await actorOf(req);
@@ -205,7 +209,7 @@ export async function createRouter(options: {
   });
 
   router.post('/risk/train', async (req, res) => {
-    const auditorEvent = await auditor.createEvent({ eventId: 'risk-train', request: req });
+    const auditorEvent = await auditor.createEvent({ eventId: 'risk-train', severityLevel: 'high', request: req });
     try {
       const { credentials } = await actorOf(req);
       await authorize(credentials, releaseRiskManagePermission);

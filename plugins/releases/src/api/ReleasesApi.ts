@@ -9,6 +9,7 @@ import {
   ReleaseList,
   ReleasePlan,
   RiskAssessment,
+  TeamOverview,
 } from '@release-pilot/plugin-releases-common';
 
 /** The frontend's view of the `/api/releases` HTTP API. */
@@ -20,6 +21,8 @@ export interface ReleasesApi {
   /** The risk a release would get and the plan it would run, without starting it. */
   assessRelease(request: CreateReleaseRequest): Promise<{ risk: RiskAssessment; plan: ReleasePlan }>;
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
+  /** Releases of everything a group and its child groups own, with DORA figures, over the last `days` days. */
+  teamOverview(group: string, days: number): Promise<TeamOverview>;
 }
 
 /** The API ref of the releases client. */

@@ -10,6 +10,7 @@ import {
   ReleaseList,
   ReleasePlan,
   RiskAssessment,
+  TeamOverview,
 } from '@release-pilot/plugin-releases-common';
 import { ReleasesApi } from './ReleasesApi';
 
@@ -63,5 +64,9 @@ export class ReleasesClient implements ReleasesApi {
       method: 'POST',
       body: JSON.stringify(reason ? { reason } : {}),
     });
+  }
+
+  teamOverview(group: string, days: number): Promise<TeamOverview> {
+    return this.request(`/teams/overview?${new URLSearchParams({ group, days: String(days) })}`);
   }
 }

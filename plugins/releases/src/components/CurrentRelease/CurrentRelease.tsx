@@ -1,7 +1,7 @@
 import { ReleaseRisk } from '../ReleaseRisk';
 import { InfoCard } from '@backstage/core-components';
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
-import { Box, Button, Divider, Typography } from '@material-ui/core';
+import { Box, Divider, Typography } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
 import {
   isActiveRelease,
@@ -17,6 +17,8 @@ import { ReleaseStepper } from '../ReleaseStepper';
 import { ReleaseTimeline } from '../ReleaseTimeline';
 import { RollbackDialog } from '../RollbackDialog';
 import { VerdictEvidence } from '../VerdictEvidence';
+import { ReleaseActionButton } from '../ReleaseActionButton';
+import { deniedReason, ReleasePermissions } from '../../hooks/useReleasePermissions';
 
 const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
   paused: 'Paused: ',
@@ -29,9 +31,15 @@ const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
 export const CurrentRelease = ({
   release,
   onChanged,
+  permissions,
+  owners = [],
 }: {
   release: ReleaseDetails;
   onChanged: () => void;
+  /** What the person may do (all allowed when absent). */
+  permissions?: ReleasePermissions;
+  /** The entity's owners, to say who may act instead. */
+  owners?: string[];
 }) => {
   const api = useApi(releasesApiRef);
   const alertApi = useApi(alertApiRef);
@@ -52,6 +60,7 @@ export const CurrentRelease = ({
 
   const { state } = release;
   const active = isActiveRelease(state);
+  const may = permissions ?? { loading: false, start: true, pause: true, promote: true, rollback: true };
   const title = (
     <Box display="flex" alignItems="center" style={{ gap: 12 }}>
       <span>
@@ -65,21 +74,36 @@ export const CurrentRelease = ({
     <InfoCard title={title} subheader={`Started by ${release.createdBy} at ${new Date(release.createdAt).toLocaleString()} · plan '${release.plan.name}'`}>
       <Box display="flex" style={{ gap: 8 }} mb={2}>
         {state === 'running' && (
-          <Button variant="outlined" disabled={busy} onClick={() => act('pause')}>Pause</Button>
+          <ReleaseActionButton variant="outlined" disabled={busy} allowed={may.pause} deniedReason={deniedReason('pause releases', owners)} onClick={() => act('pause')}>
+            Pause
+          </ReleaseActionButton>
         )}
         {state === 'paused' && (
-          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('resume')}>Resume</Button>
+          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.pause} deniedReason={deniedReason('resume releases', owners)} onClick={() => act('resume')}>
+            Resume
+          </ReleaseActionButton>
         )}
         {(state === 'running' || state === 'paused') && (
-          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('promote')}>Promote</Button>
+          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.promote} deniedReason={deniedReason('promote releases', owners)} onClick={() => act('promote')}>
+            Promote
+          </ReleaseActionButton>
         )}
         {state === 'watching' && (
-          <Button variant="outlined" color="primary" disabled={busy} onClick={() => act('promote', 'watch ended early')}>End watch</Button>
+          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.promote} deniedReason={deniedReason('end the watch', owners)} onClick={() => act('promote', 'watch ended early')}>
+            End watch
+          </ReleaseActionButton>
         )}
-        {(state === 'pending' || state === 'running' || state === 'paused' || state === 'watching') && (
-          <Button variant="contained" style={{ background: '#c62828', color: '#fff' }} disabled={busy} onClick={() => setConfirmRollback(true)}>
-            Rollback
-          </Button>
+        {(active || state === 'succeeded') && state !== 'rolling_back' && (
+          <ReleaseActionButton
+            variant="contained"
+            style={may.rollback ? { background: '#c62828', color: '#fff' } : undefined}
+            disabled={busy}
+            allowed={may.rollback}
+            deniedReason={deniedReason('roll back releases', owners)}
+            onClick={() => setConfirmRollback(true)}
+          >
+            {state === 'succeeded' ? 'Roll back to the previous version' : 'Rollback'}
+          </ReleaseActionButton>
         )}
       </Box>
       {release.reason && state !== 'succeeded' && state !== 'pending' && state !== 'running' && (
@@ -112,6 +136,7 @@ export const CurrentRelease = ({
       <RollbackDialog
         open={confirmRollback}
         version={release.version}
+        finished={state === 'succeeded'}
         onCancel={() => setConfirmRollback(false)}
         onConfirm={reason => {
           setConfirmRollback(false);

@@ -1,17 +1,20 @@
 import { Entity } from '@backstage/catalog-model';
 import { alertApiRef } from '@backstage/core-plugin-api';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { ReleasesApi, releasesApiRef } from '../../api';
 import { rolledBackRelease } from '../../__testUtils__/fixtures';
 import { EntityReleasesContent } from './EntityReleasesContent';
 
-const entity = (annotations: Record<string, string> = {}): Entity => ({
+const entity = (annotations: Record<string, string> = {}, name = 'checkout'): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Component',
-  metadata: { name: 'checkout', namespace: 'default', annotations },
+  metadata: { name, namespace: 'default', annotations },
   spec: { type: 'service', owner: 'team-checkout', lifecycle: 'production' },
+  relations: [{ type: 'ownedBy', targetRef: 'group:default/team-checkout' }],
 });
 
 function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi> {
@@ -30,10 +33,19 @@ function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi>
 async function renderTab(
   api: ReleasesApi,
   annotations: Record<string, string> = { 'release-pilot.io/target': 'simulator' },
+  authorize: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+  // usePermission caches decisions per entity across renders: a denied test uses its own entity.
+  name = 'checkout',
 ) {
   return renderInTestApp(
-    <TestApiProvider apis={[[releasesApiRef, api], [alertApiRef, { post: jest.fn(), alert$: jest.fn() }]]}>
-      <EntityProvider entity={entity(annotations)}>
+    <TestApiProvider
+      apis={[
+        [releasesApiRef, api],
+        [alertApiRef, { post: jest.fn(), alert$: jest.fn() }],
+        [permissionApiRef, mockApis.permission({ authorize })],
+      ]}
+    >
+      <EntityProvider entity={entity(annotations, name)}>
         <EntityReleasesContent />
       </EntityProvider>
     </TestApiProvider>,
@@ -60,8 +72,9 @@ describe('EntityReleasesContent', () => {
     expect(screen.getByRole('table', { name: 'release timeline' })).toHaveTextContent('Rolling back: P95 latency');
     expect(screen.getByText('Release history')).toBeInTheDocument();
     expect(screen.getByTestId('release-charts')).toBeInTheDocument();
-    // A finished release offers no rollback, and a new release may start.
+    // A rolled-back release offers no rollback, and a new release may start.
     expect(screen.queryByRole('button', { name: 'Rollback' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Roll back to the previous version' })).not.toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Start release' })).toBeEnabled();
   });
 
@@ -184,5 +197,36 @@ describe('EntityReleasesContent', () => {
     fireEvent.change(await screen.findByLabelText('reason'), { target: { value: 'customers complain' } });
     fireEvent.click(screen.getByRole('button', { name: 'Roll back now' }));
     await waitFor(() => expect(api.act).toHaveBeenCalledWith(running.id, 'rollback', 'customers complain'));
+  });
+
+  it('a person who does not own the service sees every action disabled, and why', async () => {
+    const running = { ...rolledBackRelease(), state: 'running' as const, reason: undefined, finishedAt: undefined };
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [running], totalCount: 1, offset: 0, limit: 50 }),
+      getRelease: jest.fn().mockResolvedValue(running),
+    });
+    await renderTab(api, undefined, AuthorizeResult.DENY, 'search');
+    expect(await screen.findByText('Current release: 2.1.0-faulty')).toBeInTheDocument();
+    expect(await screen.findByTestId('permission-note')).toHaveTextContent(
+      'Only its owners (group:default/team-checkout) and release admins may start, pause, promote or roll back its releases.',
+    );
+    for (const name of ['Start release', 'Pause', 'Promote', 'Rollback']) {
+      expect(screen.getByRole('button', { name })).toBeDisabled();
+    }
+    expect(screen.getAllByTestId('denied-action')[1]).toHaveAttribute('aria-label', 'Only its owners (group:default/team-checkout) and release admins may pause releases');
+  });
+
+  it('rolls the last succeeded release back to the previous version after confirmation', async () => {
+    const done = { ...rolledBackRelease(), state: 'succeeded' as const, reason: undefined, canaryWeight: 100 };
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [done], totalCount: 1, offset: 0, limit: 50 }),
+      getRelease: jest.fn().mockResolvedValue(done),
+    });
+    await renderTab(api);
+    expect(await screen.findByText('Latest release: 2.1.0-faulty')).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Roll back to the previous version' }));
+    expect(await screen.findByText(/All traffic goes back to the previous version/)).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Roll back now' }));
+    await waitFor(() => expect(api.act).toHaveBeenCalledWith(done.id, 'rollback', undefined));
   });
 });

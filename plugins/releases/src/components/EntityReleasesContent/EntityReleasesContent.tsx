@@ -1,4 +1,4 @@
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import { RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   EmptyState,
   MissingAnnotationEmptyState,
@@ -7,7 +7,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
-import { Box, Button, Grid } from '@material-ui/core';
+import { Box, Grid, Typography } from '@material-ui/core';
 import {
   isActiveRelease,
   RELEASE_PILOT_PLAN_ANNOTATION,
@@ -20,9 +20,12 @@ import { usePolling } from '../../hooks/usePolling';
 import { CurrentRelease } from '../CurrentRelease';
 import { ReleaseHistory } from '../ReleaseHistory';
 import { StartReleaseDialog } from '../StartReleaseDialog';
+import { ReleaseActionButton } from '../ReleaseActionButton';
+import { deniedReason, useReleasePermissions } from '../../hooks/useReleasePermissions';
 
-const ReleasesView = ({ entityRef, annotatedPlan }: { entityRef: string; annotatedPlan?: string }) => {
+const ReleasesView = ({ entityRef, annotatedPlan, owners }: { entityRef: string; annotatedPlan?: string; owners: string[] }) => {
   const api = useApi(releasesApiRef);
+  const permissions = useReleasePermissions(entityRef);
   const [starting, setStarting] = useState(false);
   const list = usePolling(() => api.listReleases({ entityRef, limit: 50 }), [api, entityRef]);
   const latestId = list.value?.items[0]?.id;
@@ -44,15 +47,27 @@ const ReleasesView = ({ entityRef, annotatedPlan }: { entityRef: string; annotat
   return (
     <Grid container spacing={3}>
       <Grid item xs={12}>
-        <Box display="flex" justifyContent="flex-end">
-          <Button variant="contained" color="primary" disabled={!canStart} onClick={() => setStarting(true)}>
+        <Box display="flex" justifyContent="flex-end" alignItems="center" style={{ gap: 16 }}>
+          {!permissions.loading && !permissions.start && (
+            <Typography variant="body2" color="textSecondary" data-testid="permission-note">
+              {deniedReason('start, pause, promote or roll back its releases', owners)}.
+            </Typography>
+          )}
+          <ReleaseActionButton
+            variant="contained"
+            color="primary"
+            disabled={!canStart || permissions.loading}
+            allowed={permissions.start}
+            deniedReason={deniedReason('start releases', owners)}
+            onClick={() => setStarting(true)}
+          >
             Start release
-          </Button>
+          </ReleaseActionButton>
         </Box>
       </Grid>
       <Grid item xs={12}>
         {latest.value ? (
-          <CurrentRelease release={latest.value} onChanged={refresh} />
+          <CurrentRelease release={latest.value} onChanged={refresh} permissions={permissions} owners={owners} />
         ) : (
           latestId === undefined && (
             <EmptyState
@@ -92,6 +107,7 @@ export const EntityReleasesContent = () => {
     <ReleasesView
       entityRef={stringifyEntityRef(entity)}
       annotatedPlan={entity.metadata.annotations?.[RELEASE_PILOT_PLAN_ANNOTATION]}
+      owners={(entity.relations ?? []).filter(r => r.type === RELATION_OWNED_BY).map(r => r.targetRef)}
     />
   );
 };

@@ -13,11 +13,14 @@ import { useState } from 'react';
 export const RollbackDialog = ({
   open,
   version,
+  finished = false,
   onCancel,
   onConfirm,
 }: {
   open: boolean;
   version: string;
+  /** The release already succeeded: rolling back returns the traffic to the previous version. */
+  finished?: boolean;
   onCancel: () => void;
   onConfirm: (reason: string | undefined) => void;
 }) => {
@@ -27,7 +30,9 @@ export const RollbackDialog = ({
       <DialogTitle>Roll back {version}?</DialogTitle>
       <DialogContent>
         <DialogContentText>
-          The canary's traffic goes back to the baseline at once (canary weight 0%).
+          {finished
+            ? `All traffic goes back to the previous version, which the target's stable side still serves (canary weight 0%).`
+            : `The canary's traffic goes back to the baseline at once (canary weight 0%).`}
         </DialogContentText>
         <TextField
           fullWidth

@@ -1,0 +1,1 @@
+export { DoraFigures, formatSeconds } from './DoraFigures';

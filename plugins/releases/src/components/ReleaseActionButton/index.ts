@@ -1,0 +1,1 @@
+export { ReleaseActionButton } from './ReleaseActionButton';

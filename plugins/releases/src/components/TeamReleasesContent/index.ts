@@ -1,0 +1,1 @@
+export { TeamReleasesContent } from './TeamReleasesContent';
