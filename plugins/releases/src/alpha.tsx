@@ -1,6 +1,7 @@
 import {
   ApiBlueprint,
   createFrontendPlugin,
+  createRouteRef,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/frontend-plugin-api';
@@ -40,10 +41,13 @@ const teamReleasesEntityContent = EntityContentBlueprint.make({
   },
 });
 
+const releasesPageRouteRef = createRouteRef();
+
 /** The organisation's releases in progress, in the sidebar. */
 const releasesPage = PageBlueprint.make({
   params: {
     path: '/releases',
+    routeRef: releasesPageRouteRef,
     title: 'Releases',
     icon: <RocketIcon />,
     loader: () => import('./components/ReleasesPage').then(m => <m.ReleasesPage />),
@@ -53,5 +57,8 @@ const releasesPage = PageBlueprint.make({
 /** Release Pilot's frontend plugin for the new frontend system. */
 export default createFrontendPlugin({
   pluginId: 'releases',
+  title: 'Releases',
+  icon: <RocketIcon />,
+  routes: { releasesPage: releasesPageRouteRef },
   extensions: [releasesApi, releasesEntityContent, teamReleasesEntityContent, releasesPage],
 });

@@ -90,7 +90,7 @@ export const ReleasesPage = () => {
       <Content>
         <Grid container spacing={2}>
           <Grid item>
-            <TextField select label="Owner" value={owner} onChange={e => setOwner(e.target.value)} style={{ minWidth: 220 }} inputProps={{ 'aria-label': 'owner' }}>
+            <TextField select label="Owner" value={owner} onChange={e => setOwner(e.target.value)} style={{ minWidth: 220 }} InputLabelProps={{ shrink: true }} SelectProps={{ displayEmpty: true }} inputProps={{ 'aria-label': 'owner' }}>
               <MenuItem value="">All owners</MenuItem>
               {(groups.value ?? []).map(g => (
                 <MenuItem key={g} value={g}>
@@ -100,7 +100,7 @@ export const ReleasesPage = () => {
             </TextField>
           </Grid>
           <Grid item>
-            <TextField select label="State" value={state} onChange={e => setState(e.target.value as ReleaseState | '')} style={{ minWidth: 180 }} inputProps={{ 'aria-label': 'state' }}>
+            <TextField select label="State" value={state} onChange={e => setState(e.target.value as ReleaseState | '')} style={{ minWidth: 180 }} InputLabelProps={{ shrink: true }} SelectProps={{ displayEmpty: true }} inputProps={{ 'aria-label': 'state' }}>
               <MenuItem value="">Any active state</MenuItem>
               {ACTIVE_STATES.map(s => (
                 <MenuItem key={s} value={s}>
