@@ -59,6 +59,17 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.ok(seconds <= 10, `rolled back after ${seconds}s`);
     assert.equal(done.canaryWeight, 0);
     assert.match(done.reason, /(P95 latency [\d,]+ ms vs [\d,]+ ms|Error rate [\d.]+% vs [\d.]+%) baseline/);
+    // The owning team's member (the guest) has exactly one notification for it: critical, with the reason.
+    const notes = await until('the guest\'s notification of the rollback', async () => {
+      const res = await fetch(`${BASE}/api/notifications/notifications`, { headers: { Authorization: `Bearer ${currentToken()}` } });
+      const mine = (await res.json()).notifications.filter(n => n.payload.scope === `release:${r.id}`);
+      return mine.length && mine[0].payload.severity === 'critical' ? mine : undefined;
+    }, 15_000);
+    assert.equal(notes.length, 1);
+    assert.equal(notes[0].payload.title, 'Release of checkout 5.1.0-faulty rolled back automatically');
+    assert.equal(notes[0].payload.description, `Reason: ${done.reason}`);
+    assert.equal(notes[0].payload.link, '/catalog/default/component/checkout/releases');
+    console.log(`faulty release: one critical notification for the owner team's guest: "${notes[0].payload.title}"`);
   });
 
   await t.test('release-pilot start --wait with a static token: exit 0 for a healthy version, 1 for a faulty one, 3 with a clear message on errors', async () => {
