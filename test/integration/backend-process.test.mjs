@@ -185,13 +185,14 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     await waitForState(theirs.id, 'rolled_back', 30_000);
 
     // The auditor's records of the guest's actions, in the backend's log: each denial and each action.
-    const guestAudit = () => logOf().join('').split('\n').filter(line =>
+    const plain = () => logOf().join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n');
+    const guestAudit = () => plain().filter(line =>
       line.includes('isAuditEvent') && line.includes('"actorId":"user:default/guest"') && /status\W+(failed|succeeded)/.test(line) &&
       /eventId\W+(release-(create|pause|resume|promote|rollback)|risk-(history-import|train))/.test(line));
     const audit = await until('the audit records', () => (guestAudit().length >= 11 ? guestAudit() : undefined), 10_000);
     const failed = audit.filter(line => /status\W+failed/.test(line)).length;
     assert.ok(failed >= 7, `${failed} failed audit records`);
-    const decisions = logOf().join('').split('\n').filter(line => line.includes('eventId') && line.includes('release-decision') && line.includes(mine.body.id));
+    const decisions = plain().filter(line => line.includes('eventId') && line.includes('release-decision') && line.includes(mine.body.id));
     assert.ok(decisions.some(line => line.includes('"action":"rolled_back"')), 'the rollback decision is audited');
     console.log(`permissions: 403 on ${Object.keys(denied).length} mutating routes for a non-owner, 200 on ${Object.keys(allowed).length} actions and the risk preview for the owner; ${audit.length} audit records (${failed} failed)`);
   });

@@ -74,22 +74,22 @@ export const CurrentRelease = ({
     <InfoCard title={title} subheader={`Started by ${release.createdBy} at ${new Date(release.createdAt).toLocaleString()} · plan '${release.plan.name}'`}>
       <Box display="flex" style={{ gap: 8 }} mb={2}>
         {state === 'running' && (
-          <ReleaseActionButton variant="outlined" disabled={busy} allowed={may.pause} deniedReason={deniedReason('pause releases', owners)} onClick={() => act('pause')}>
+          <ReleaseActionButton variant="outlined" deciding={may.loading} disabled={busy} allowed={may.pause} deniedReason={deniedReason('pause releases', owners)} onClick={() => act('pause')}>
             Pause
           </ReleaseActionButton>
         )}
         {state === 'paused' && (
-          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.pause} deniedReason={deniedReason('resume releases', owners)} onClick={() => act('resume')}>
+          <ReleaseActionButton variant="outlined" color="primary" deciding={may.loading} disabled={busy} allowed={may.pause} deniedReason={deniedReason('resume releases', owners)} onClick={() => act('resume')}>
             Resume
           </ReleaseActionButton>
         )}
         {(state === 'running' || state === 'paused') && (
-          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.promote} deniedReason={deniedReason('promote releases', owners)} onClick={() => act('promote')}>
+          <ReleaseActionButton variant="outlined" color="primary" deciding={may.loading} disabled={busy} allowed={may.promote} deniedReason={deniedReason('promote releases', owners)} onClick={() => act('promote')}>
             Promote
           </ReleaseActionButton>
         )}
         {state === 'watching' && (
-          <ReleaseActionButton variant="outlined" color="primary" disabled={busy} allowed={may.promote} deniedReason={deniedReason('end the watch', owners)} onClick={() => act('promote', 'watch ended early')}>
+          <ReleaseActionButton variant="outlined" color="primary" deciding={may.loading} disabled={busy} allowed={may.promote} deniedReason={deniedReason('end the watch', owners)} onClick={() => act('promote', 'watch ended early')}>
             End watch
           </ReleaseActionButton>
         )}
@@ -98,6 +98,7 @@ export const CurrentRelease = ({
             variant="contained"
             style={may.rollback ? { background: '#c62828', color: '#fff' } : undefined}
             disabled={busy}
+            deciding={may.loading}
             allowed={may.rollback}
             deniedReason={deniedReason('roll back releases', owners)}
             onClick={() => setConfirmRollback(true)}

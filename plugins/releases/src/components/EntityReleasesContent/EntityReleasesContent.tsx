@@ -56,7 +56,8 @@ const ReleasesView = ({ entityRef, annotatedPlan, owners }: { entityRef: string;
           <ReleaseActionButton
             variant="contained"
             color="primary"
-            disabled={!canStart || permissions.loading}
+            disabled={!canStart}
+            deciding={permissions.loading}
             allowed={permissions.start}
             deniedReason={deniedReason('start releases', owners)}
             onClick={() => setStarting(true)}

@@ -32,7 +32,7 @@ const RowRollback = ({ release, onDone }: { release: Release; onDone: () => void
       <ReleaseActionButton
         size="small"
         variant="outlined"
-        disabled={may.loading}
+        deciding={may.loading}
         allowed={may.rollback}
         deniedReason={deniedReason('roll back its releases', release.owner ? [release.owner] : [])}
         onClick={() => setConfirm(true)}
