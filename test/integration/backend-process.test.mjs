@@ -194,7 +194,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.ok(failed >= 7, `${failed} failed audit records`);
     const decisions = plain().filter(line => line.includes('eventId') && line.includes('release-decision') && line.includes(mine.body.id));
     assert.ok(decisions.some(line => line.includes('"action":"rolled_back"')), 'the rollback decision is audited');
-    console.log(`permissions: 403 on ${Object.keys(denied).length} mutating routes for a non-owner, 200 on ${Object.keys(allowed).length} actions and the risk preview for the owner; ${audit.length} audit records (${failed} failed)`);
+    console.log(`permissions: 403 on ${Object.keys(denied).length} mutating routes for a non-owner, 200 on ${Object.keys(allowed).length} actions and the risk preview for the owner; the audit log holds ${audit.length} completed records of the guest's actions so far (${failed} failed: these denials and the malformed requests before)`);
   });
 
   await t.test('the scaffolder: a real dry run of the new-service template writes a catalog-info.yaml with valid Release Pilot annotations; an unknown target is a 400', async () => {
