@@ -4,6 +4,11 @@ export interface Config {
     engine?: {
       /** Seconds between driver ticks; at least 1. Default 5. */
       tickSeconds?: number;
+      /**
+       * How long a replica's hold on the releases it drives lasts without renewal (it renews every
+       * tick); another replica takes them over after it. At least one tick. Default two ticks (at least 2 s).
+       */
+      leaseSeconds?: number;
       /** Provider errors in a row after which a release rolls back. Default 10. */
       maxConsecutiveProviderErrors?: number;
     };

@@ -125,7 +125,8 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     driver: {
       targets: readTargetPolicies(config),
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),
-      leaseSeconds: Math.max(10, tickSeconds * 5),
+      // Renewed every tick; when a replica dies another takes its releases over one lease later.
+      leaseSeconds: positiveNumber(config, 'releases.engine.leaseSeconds', Math.max(2, tickSeconds * 2), tickSeconds),
       engine: {
         maxConsecutiveProviderErrors: positiveNumber(
           config,

@@ -164,8 +164,10 @@ export type TimelineEventType =
   | 'succeeded'
   | 'rollback_started'
   | 'rolled_back'
+  | 'rollback_pending'
   | 'failed'
   | 'weight_reconciled'
+  | 'taken_over'
   | 'provider_error'
   | 'watch_started'
   | 'watch_alert'
@@ -236,6 +238,10 @@ export interface Release {
   stepCanaryRequests: number;
   /** Provider errors (metrics or router) in a row; the release rolls back past a limit. */
   consecutiveProviderErrors: number;
+  /** Rolling back: since when the traffic router has refused weight 0 (the rollback is retried until it succeeds). */
+  routerErrorSince?: string;
+  /** Rolling back: the router's last error. */
+  routerError?: string;
   /** Incremented on every change; guards against concurrent updates. */
   revision: number;
   createdBy: string;

@@ -133,9 +133,23 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     const release = makeRelease();
     await store.createRelease(release, created(release.createdAt));
     const now = new Date('2026-01-01T00:00:00.000Z');
-    expect((await store.claimActiveReleases('a', now, 30)).map(r => r.id)).toEqual([release.id]);
-    expect(await store.claimActiveReleases('b', new Date(now.getTime() + 10_000), 30)).toEqual([]);
-    expect((await store.claimActiveReleases('a', new Date(now.getTime() + 20_000), 30)).map(r => r.id)).toEqual([release.id]);
-    expect((await store.claimActiveReleases('b', new Date(now.getTime() + 60_000), 30)).map(r => r.id)).toEqual([release.id]);
+    const claim = async (owner: string, seconds: number) => store.claimActiveReleases(owner, new Date(now.getTime() + seconds * 1000), 30);
+    expect((await claim('a', 0)).releases.map(r => r.id)).toEqual([release.id]);
+    expect(await claim('b', 10)).toEqual({ releases: [], takeovers: [] });
+    const renewed = await claim('a', 20);
+    expect(renewed.releases.map(r => r.id)).toEqual([release.id]);
+    expect(renewed.takeovers).toEqual([]);
+    expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 49_000))).toBe(true);
+    // a's lease runs out 30 s after its last renewal: b takes the release over, and a is fenced off.
+    const taken = await claim('b', 60);
+    expect(taken.releases.map(r => r.id)).toEqual([release.id]);
+    expect(taken.takeovers).toEqual([{ id: release.id, from: 'a', lastRenewedAt: new Date(now.getTime() + 20_000).toISOString() }]);
+    expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 60_000))).toBe(false);
+    const current = await store.getRelease(release.id);
+    await expect(store.saveRelease(current, { ...current, revision: current.revision + 1, canaryWeight: 50 }, [], { leaseOwner: 'a' })).rejects.toThrow(
+      /driven by another replica now/,
+    );
+    await store.saveRelease(current, { ...current, revision: current.revision + 1, canaryWeight: 5 }, [], { leaseOwner: 'b' });
+    expect((await store.getRelease(release.id)).canaryWeight).toBe(5);
   });
 });

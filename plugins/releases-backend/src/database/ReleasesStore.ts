@@ -63,6 +63,8 @@ type ReleaseRow = {
   canary_weight: number;
   step_canary_requests: number;
   consecutive_provider_errors: number;
+  router_error_since?: string | null;
+  router_error?: string | null;
   revision: number;
   created_by: string;
   owner_ref: string | null;
@@ -98,6 +100,8 @@ function toRow(release: Release): ReleaseRow {
     canary_weight: release.canaryWeight,
     step_canary_requests: release.stepCanaryRequests,
     consecutive_provider_errors: release.consecutiveProviderErrors,
+    router_error_since: release.routerErrorSince ?? null,
+    router_error: release.routerError ?? null,
     revision: release.revision,
     created_by: release.createdBy,
     owner_ref: release.owner ?? null,
@@ -131,6 +135,8 @@ function fromRow(row: ReleaseRow): Release {
     canaryWeight: Number(row.canary_weight),
     stepCanaryRequests: Number(row.step_canary_requests),
     consecutiveProviderErrors: Number(row.consecutive_provider_errors),
+    routerErrorSince: row.router_error_since ?? undefined,
+    routerError: row.router_error ?? undefined,
     revision: Number(row.revision),
     createdBy: row.created_by,
     owner: row.owner_ref ?? undefined,
@@ -230,10 +236,13 @@ export class ReleasesStore {
     previous: Release,
     next: Release,
     events: NewTimelineEvent[],
+    options: { leaseOwner?: string } = {},
   ): Promise<void> {
     await this.db.transaction(async tx => {
-      const updated = await tx('releases')
-        .where({ id: previous.id, revision: previous.revision })
+      const query = tx('releases').where({ id: previous.id, revision: previous.revision });
+      // The fence: a driver that lost its lease (paused, then woken) cannot write what it decided.
+      if (options.leaseOwner) query.andWhere('lease_owner', options.leaseOwner);
+      const updated = await query
         .update(toRow(next))
         .catch(error => {
           // Rolling a succeeded release back makes it active again: only while its entity has no other.
@@ -242,7 +251,9 @@ export class ReleasesStore {
         });
       if (updated !== 1) {
         throw new ConflictError(
-          `Release ${previous.id} was changed concurrently; reload and try again`,
+          options.leaseOwner
+            ? `Release ${previous.id} was changed concurrently or is driven by another replica now`
+            : `Release ${previous.id} was changed concurrently; reload and try again`,
         );
       }
       await this.insertEvents(tx, next.id, events);
@@ -361,23 +372,44 @@ export class ReleasesStore {
     owner: string,
     now: Date,
     leaseSeconds: number,
-  ): Promise<Release[]> {
+  ): Promise<{ releases: Release[]; takeovers: Array<{ id: string; from: string; lastRenewedAt: string }> }> {
     const nowIso = now.toISOString();
     const expires = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+    // Leases another replica let run out: whichever of those this replica wins is a takeover.
+    const expired = await this.db<ReleaseRow>('releases')
+      .whereNotNull('active_entity_ref')
+      .whereNotNull('lease_owner')
+      .whereNot('lease_owner', owner)
+      .andWhere('lease_expires_at', '<=', nowIso)
+      .select('id', 'lease_owner', 'lease_expires_at');
     await this.db('releases')
       .whereNotNull('active_entity_ref')
       .andWhere(q =>
         q
           .whereNull('lease_owner')
           .orWhere('lease_owner', owner)
-          .orWhere('lease_expires_at', '<', nowIso),
+          .orWhere('lease_expires_at', '<=', nowIso),
       )
       .update({ lease_owner: owner, lease_expires_at: expires });
     const rows = await this.db<ReleaseRow>('releases')
       .whereNotNull('active_entity_ref')
       .andWhere('lease_owner', owner)
       .orderBy('created_at', 'asc');
-    return rows.map(fromRow);
+    const mine = new Set(rows.map(r => r.id));
+    const takeovers = expired
+      .filter(r => mine.has(r.id))
+      .map(r => ({
+        id: r.id,
+        from: r.lease_owner!,
+        lastRenewedAt: new Date(new Date(r.lease_expires_at!).getTime() - leaseSeconds * 1000).toISOString(),
+      }));
+    return { releases: rows.map(fromRow), takeovers };
+  }
+
+  /** Whether `owner` still holds the lease of a release (checked right before a router call). */
+  async holdsLease(id: string, owner: string, now: Date): Promise<boolean> {
+    const row = await this.db<ReleaseRow>('releases').where({ id, lease_owner: owner }).first('lease_expires_at');
+    return !!row && row.lease_expires_at! > now.toISOString();
   }
 
   private async insertEvents(

@@ -46,7 +46,7 @@ async function setup(
     faults: [CHECKOUT_INCIDENT_FAULT],
     ...options.fleet,
   });
-  const makeDriver = (router: TrafficRouter = options.router ?? fleet, metrics: MetricProvider = options.metrics ?? fleet) => {
+  const makeDriver = (router: TrafficRouter = options.router ?? fleet, metrics: MetricProvider = options.metrics ?? fleet, owner = 'test') => {
     const targets = new TargetRegistry();
     targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
     return new ReleaseDriver({
@@ -56,10 +56,10 @@ async function setup(
       watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
       clock,
       logger: mockServices.logger.mock(),
-      owner: 'test',
+      owner,
       options: {
         analysisWindowSeconds: 30,
-        leaseSeconds: 30,
+        leaseSeconds: 2,
         engine: { maxConsecutiveProviderErrors: 3 },
         targets: options.targets ?? {},
       },
@@ -155,7 +155,7 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(rolledBack.reason).toBe('requested by user:default/alice: wrong build');
   });
 
-  it('rolls back after consecutive metric provider errors and declares a rollback failed when the router is down', async () => {
+  it('rolls back after consecutive metric provider errors, and retries a rollback the router refuses until it succeeds', async () => {
     const failingMetrics: MetricProvider = { getSample: async () => { throw new Error('metrics unavailable'); } };
     const { store, clock, driver } = await setup({ metrics: failingMetrics });
     const release = await createRelease(store, '2.0.0', clock.now().toISOString());
@@ -168,9 +168,10 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(done.reason).toMatch(/3 provider errors in a row, last: metrics unavailable/);
 
     let weight = 0;
+    let routerDown = true;
     const brokenRouter: TrafficRouter = {
       setCanaryWeight: async (_c, w) => {
-        if (w === 0) throw new Error('router unreachable');
+        if (w === 0 && routerDown) throw new Error('router unreachable');
         weight = w;
       },
       getCanaryWeight: async () => weight,
@@ -179,15 +180,25 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     const r2 = await createRelease(second.store, '2.0.1', second.clock.now().toISOString());
     second.clock.advance(1);
     await second.driver.tick();
+    const askedAt = second.clock.now().toISOString();
     await second.driver.applyUserAction(r2.id, 'rollback', 'user:default/alice');
     expect((await second.store.getRelease(r2.id)).state).toBe('rolling_back');
-    for (let i = 0; i < 3; i++) {
+    // Retried with backoff: 1 s, 2 s, 4 s after each failed attempt; never given up.
+    const attemptsAfter: number[] = [];
+    for (let i = 0; i < 12; i++) {
       second.clock.advance(1);
       await second.driver.tick();
+      attemptsAfter.push((await second.store.getRelease(r2.id)).consecutiveProviderErrors);
     }
-    const failed = await second.store.getRelease(r2.id);
-    expect(failed.state).toBe('failed');
-    expect(failed.reason).toMatch(/Could not set canary weight 0 after 3 attempts \(router unreachable\)/);
+    expect(attemptsAfter).toEqual([2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4]);
+    const pending = await second.store.getRelease(r2.id);
+    expect(pending).toMatchObject({ state: 'rolling_back', routerErrorSince: askedAt, routerError: 'router unreachable' });
+    expect((await second.store.listEvents(r2.id)).filter(e => e.type === 'rollback_pending')).toHaveLength(1);
+    routerDown = false;
+    second.clock.advance(8);
+    await second.driver.tick();
+    expect(await second.store.getRelease(r2.id)).toMatchObject({ state: 'rolled_back', canaryWeight: 0, routerErrorSince: undefined });
+    expect(weight).toBe(0);
   });
 
   it('rolls back after the target\'s own provider-error limit when it has one', async () => {
@@ -279,5 +290,49 @@ describe('Rolling back the last succeeded release', () => {
     expect((await store.listEvents(latest.id)).map(e => e.type)).toEqual(['created', 'rollback_started', 'rolled_back']);
     // A second release of the entity may start only now that nothing is active; the rolled-back one cannot be rolled back again.
     await expect(service.act(latest.id, 'rollback', 'user:default/alice', undefined, allow)).rejects.toThrow(/Cannot rollback/);
+  });
+});
+
+describe('Several replicas', () => {
+  it('one replica drives a release at a time; when it dies another takes over one lease later, and the dead one, woken, is fenced off', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    const a = makeDriver(fleet, fleet, 'replica-a');
+    const b = makeDriver(fleet, fleet, 'replica-b');
+    const release = await createRelease(store, '3.0.0', clock.now().toISOString());
+    for (let i = 0; i < 8; i++) {
+      clock.advance(1);
+      await a.tick();
+      await b.tick();
+    }
+    const events = async () => store.listEvents(release.id);
+    expect((await events()).filter(e => e.type === 'taken_over')).toEqual([]);
+    const beforeDeath = await store.getRelease(release.id);
+    expect(beforeDeath.currentStep).toBeGreaterThan(0);
+
+    // a dies: b holds the weight once a's lease (2 s) runs out, and drives on.
+    let tookOverAfter = 0;
+    for (let i = 1; i <= 5 && tookOverAfter === 0; i++) {
+      clock.advance(1);
+      await b.tick();
+      if ((await events()).some(e => e.type === 'taken_over')) tookOverAfter = i;
+    }
+    expect(tookOverAfter).toBe(2);
+    const takeover = (await events()).find(e => e.type === 'taken_over')!;
+    expect(takeover.data).toMatchObject({ from: 'replica-a', to: 'replica-b', seconds: 2 });
+
+    // a wakes with what it knew before it died and tries to act on it: fenced, nothing written, router untouched.
+    const weightBefore = await fleet.getCanaryWeight(targetOf(release));
+    const stale = new ReleaseDriver({ ...(a as any).deps });
+    await (stale as any).handle(beforeDeath, { type: 'tick', verdict: { at: clock.now().toISOString(), outcome: 'pass', summary: 'ok', evidence: [] }, canaryRequests: 1e6 }, undefined, clock.now()).catch(() => undefined);
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(weightBefore);
+
+    for (let i = 0; i < 200 && (await store.getRelease(release.id)).state === 'running'; i++) {
+      clock.advance(1);
+      await b.tick();
+    }
+    const all = await events();
+    const advanced = all.filter(e => e.type === 'step_advanced').map(e => (e.data as { step: number }).step);
+    expect(new Set(advanced).size).toBe(advanced.length);
+    expect(all.filter(e => e.type === 'started')).toHaveLength(1);
   });
 });

@@ -63,7 +63,17 @@ export class ReleaseDriver {
   /** One pass over all active releases this replica may drive. */
   async tick(): Promise<void> {
     const { store, clock, owner, options, logger } = this.deps;
-    const releases = await store.claimActiveReleases(owner, clock.now(), options.leaseSeconds);
+    const now = clock.now();
+    const { releases, takeovers } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
+    for (const takeover of takeovers) {
+      // Another replica stopped renewing its lease (it died or stalled): this one drives on.
+      const seconds = (now.getTime() - new Date(takeover.lastRenewedAt).getTime()) / 1000;
+      const message = `Taken over by replica ${owner} from ${takeover.from}, ${seconds.toFixed(1)} s after that replica's last tick`;
+      await store.appendEvents(takeover.id, [
+        { at: now.toISOString(), actor: 'release-pilot', type: 'taken_over', message, data: { from: takeover.from, to: owner, seconds } },
+      ]);
+      logger.info(`Release ${takeover.id}: ${message}`);
+    }
     for (const release of releases) {
       try {
         await this.driveRelease(release);
@@ -117,9 +127,14 @@ export class ReleaseDriver {
       case 'pending':
         await this.handle(release, { type: 'start' }, target, now);
         return;
-      case 'rolling_back':
-        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target);
+      case 'rolling_back': {
+        // A router that refused the rollback is asked again with backoff (1, 2, 4 ... 60 s), forever.
+        const attempts = release.consecutiveProviderErrors;
+        const delayMs = release.routerErrorSince ? Math.min(60, 2 ** Math.min(Math.max(attempts - 1, 0), 6)) * 1000 : 0;
+        if (now.getTime() < new Date(release.updatedAt).getTime() + delayMs) return;
+        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target, true);
         return;
+      }
       case 'running':
       case 'paused':
         await this.analyse(release, target, now);
@@ -249,7 +264,15 @@ export class ReleaseDriver {
     stored: Release = release,
   ): Promise<Release> {
     const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
-    return this.apply(stored, result, target);
+    return this.apply(stored, result, target, true);
+  }
+
+  /** Before a router call on a tick: does this replica still hold the release's lease? */
+  private async mayAct(release: Release, fenced: boolean): Promise<boolean> {
+    if (!fenced) return true;
+    if (await this.deps.store.holdsLease(release.id, this.deps.owner, this.deps.clock.now())) return true;
+    this.deps.logger.warn(`Release ${release.id}: lease lost to another replica; not touching its router`);
+    return false;
   }
 
   /**
@@ -261,14 +284,18 @@ export class ReleaseDriver {
     previous: Release,
     result: EngineResult,
     target: ReleaseTarget | undefined,
+    /** A tick's work (fenced by the lease), not a person's action (which any replica may apply). */
+    fenced = false,
   ): Promise<Release> {
     const { store, clock, logger } = this.deps;
+    const lease = fenced ? { leaseOwner: this.deps.owner } : {};
     const stamp = (records: EngineResult['records'], at: Date) =>
       records.map(r => ({ ...r, at: at.toISOString() }));
 
     if (result.release.state === 'rolling_back') {
       let outcome: EngineResult;
       const decidedAt = clock.now();
+      if (!(await this.mayAct(previous, fenced))) return previous;
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
         await target.trafficRouter.setCanaryWeight(this.context(result.release), 0);
@@ -277,18 +304,21 @@ export class ReleaseDriver {
         outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
       }
       const at = clock.now();
-      await store.saveRelease(previous, outcome.release, [
-        ...stamp(result.records, decidedAt),
-        ...stamp(outcome.records, at),
-      ]);
+      await store.saveRelease(
+        previous,
+        outcome.release,
+        [...stamp(result.records, decidedAt), ...stamp(outcome.records, at)],
+        lease,
+      );
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
       this.recorded(outcome.release, [...result.records, ...outcome.records]);
       return outcome.release;
     }
 
     if (result.release !== previous || result.records.length > 0) {
-      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()));
+      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()), lease);
     }
+    if (result.actions.length && !(await this.mayAct(result.release, fenced))) return result.release;
     for (const action of result.actions) {
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);

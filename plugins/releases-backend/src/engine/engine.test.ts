@@ -175,16 +175,23 @@ describe('handleReleaseEvent', () => {
     expect(third.release.reason).toMatch(/3 provider errors in a row, last: timeout/);
   });
 
-  it('retries a failed rollback and declares it failed after the limit', () => {
+  it('retries a failed rollback for as long as it takes, saying since when, and clears that once applied', () => {
     let release = running({ state: 'rolling_back', canaryWeight: 0, reason: 'bad' });
     const options = { maxConsecutiveProviderErrors: 2 };
-    const first = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, clock.now(), options);
-    expect(first.release.state).toBe('rolling_back');
+    const firstAt = clock.now();
+    const first = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, firstAt, options);
+    expect(first.release).toMatchObject({ state: 'rolling_back', routerErrorSince: firstAt.toISOString(), routerError: 'router down', reason: 'bad' });
     expect(first.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    expect(first.records.map(r => r.type)).toEqual(['rollback_pending']);
     release = first.release;
-    const second = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, clock.now(), options);
-    expect(second.release.state).toBe('failed');
-    expect(second.release.reason).toMatch(/Could not set canary weight 0/);
+    for (let i = 2; i <= 20; i++) {
+      const next = handleReleaseEvent(release, { type: 'rollbackFailed', error: `still down ${i}` }, clock.advance(5), options);
+      expect(next.release).toMatchObject({ state: 'rolling_back', routerErrorSince: firstAt.toISOString(), routerError: `still down ${i}`, consecutiveProviderErrors: i });
+      expect(next.records[0].type).toBe('provider_error');
+      release = next.release;
+    }
+    const applied = handleReleaseEvent(release, { type: 'rollbackApplied' }, clock.advance(5), options);
+    expect(applied.release).toMatchObject({ state: 'rolled_back', consecutiveProviderErrors: 0, routerErrorSince: undefined, routerError: undefined });
   });
 
   describe('refused transitions', () => {

@@ -434,6 +434,8 @@ function dispatch(
         release: {
           ...transition(release, 'rolled_back', now, 'finish rolling back'),
           consecutiveProviderErrors: 0,
+          routerErrorSince: undefined,
+          routerError: undefined,
         },
         actions: [],
         records: [
@@ -448,33 +450,26 @@ function dispatch(
       if (release.state !== 'rolling_back') {
         throw new InvalidTransitionError(release.state, 'fail rolling back');
       }
+      // A rollback is never given up: the driver retries with backoff until the router takes it,
+      // and the release says plainly since when it has been waiting.
       const errors = release.consecutiveProviderErrors + 1;
-      if (errors >= options.maxConsecutiveProviderErrors) {
-        return {
-          release: {
-            ...transition(release, 'failed', now, 'fail'),
-            consecutiveProviderErrors: errors,
-            reason: `Could not set canary weight 0 after ${errors} attempts (${event.error}); rollback reason: ${release.reason}`,
-          },
-          actions: [],
-          records: [
-            {
-              type: 'failed',
-              actor: ENGINE_ACTOR,
-              message: `Rollback failed after ${errors} attempts: ${event.error}. Needs a person.`,
-            },
-          ],
-        };
-      }
+      const since = release.routerErrorSince ?? now.toISOString();
       return {
-        release: { ...release, consecutiveProviderErrors: errors },
+        release: { ...release, consecutiveProviderErrors: errors, routerErrorSince: since, routerError: event.error },
         actions: [{ type: 'setCanaryWeight', weight: 0 }],
         records: [
-          {
-            type: 'provider_error',
-            actor: ENGINE_ACTOR,
-            message: `Setting canary weight 0 failed (attempt ${errors}): ${event.error}`,
-          },
+          errors === 1
+            ? {
+                type: 'rollback_pending',
+                actor: ENGINE_ACTOR,
+                message: `Rollback pending: the traffic router refused weight 0 (${event.error}); retrying until it succeeds`,
+                data: { since },
+              }
+            : {
+                type: 'provider_error',
+                actor: ENGINE_ACTOR,
+                message: `Setting canary weight 0 failed (attempt ${errors}, router unreachable since ${since}): ${event.error}`,
+              },
         ],
       };
     }

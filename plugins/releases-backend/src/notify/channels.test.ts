@@ -37,8 +37,19 @@ describe('messages', () => {
     expect(severity('failed')).toBe('critical');
     expect(severity('succeeded')).toBe('normal');
     expect(severity('step_advanced')).toBeUndefined();
+    expect(severity('rollback_pending')).toBe('critical');
     expect(severity('rollback_started')).toBeUndefined();
   });
+});
+
+it('says once that metrics are unavailable, on the first provider error of an outage only', () => {
+  const holding = { ...release, state: 'running', canaryWeight: 10 } as Release;
+  const record = { type: 'provider_error' as const, actor: 'release-pilot', message: 'Provider error 1 of 10: timeout' };
+  expect(messageFor({ ...holding, consecutiveProviderErrors: 1 }, record)).toMatchObject({
+    severity: 'high',
+    title: 'Release of checkout 2.0.0 is holding at 10%: its metrics are unavailable',
+  });
+  expect(messageFor({ ...holding, consecutiveProviderErrors: 2 }, record)).toBeUndefined();
 });
 
 describe('channel payloads', () => {

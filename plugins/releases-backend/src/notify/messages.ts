@@ -79,6 +79,24 @@ export function messageFor(
         description: release.reason ? `Reason: ${release.reason}` : record.message,
       };
     }
+    case 'rollback_pending':
+      return {
+        ...base,
+        kind: 'failed',
+        severity: 'critical',
+        title: `Rollback of ${what} pending: the traffic router is unreachable`,
+        description: `Retrying until it succeeds. Router error: ${release.routerError ?? record.message}. Rollback reason: ${release.reason ?? 'unknown'}`,
+      };
+    case 'provider_error':
+      // The first error of an outage (metrics or router): the release holds its weight and says so once.
+      if (release.state === 'rolling_back' || release.consecutiveProviderErrors !== 1) return undefined;
+      return {
+        ...base,
+        kind: 'degraded',
+        severity: 'high',
+        title: `Release of ${what} is holding at ${release.canaryWeight}%: its metrics are unavailable`,
+        description: record.message,
+      };
     case 'failed':
       return { ...base, kind: 'failed', severity: 'critical', title: `Rollback of ${what} failed: it needs a person`, description: release.reason ?? record.message };
     case 'succeeded':

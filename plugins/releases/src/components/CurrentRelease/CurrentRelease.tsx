@@ -115,6 +115,14 @@ export const CurrentRelease = ({
           </Alert>
         </Box>
       )}
+      {state === 'rolling_back' && release.routerErrorSince && (
+        <Box mb={2}>
+          <Alert severity="error" data-testid="rollback-pending">
+            Rollback pending: router unreachable since {new Date(release.routerErrorSince).toLocaleString()} ({release.routerError}); retrying with
+            backoff until it succeeds.
+          </Alert>
+        </Box>
+      )}
       {release.risk && (
         <Box mb={2}>
           <ReleaseRisk risk={release.risk} />
