@@ -39,7 +39,7 @@ const eventArb: fc.Arbitrary<EngineEvent> = fc.oneof(
     weight: 8,
     arbitrary: fc
       .record({ outcome: fc.constantFrom(...outcomes), requests: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2000 })) })
-      .map(({ outcome, requests }) => ({ type: 'tick', verdict: makeVerdict(outcome), canaryRequests: requests })),
+      .map(({ outcome, requests }): EngineEvent => ({ type: 'tick', verdict: makeVerdict(outcome), canaryRequests: requests })),
   },
   {
     weight: 2,
