@@ -1,4 +1,4 @@
-import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { mockServices, TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
@@ -25,7 +25,9 @@ const DEMO_PLAN: ReleasePlan = {
   steps: [1, 5, 10, 25, 50, 100].map(weight => ({ weight, minDurationSeconds: 6, minCanaryRequests: 50 })),
 };
 
-const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
+const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+let databaseId: TestDatabaseId = 'SQLITE_3';
 
 async function setup(
   options: {
@@ -36,7 +38,7 @@ async function setup(
     targets?: ReleaseDriverOptions['targets'];
   } = {},
 ) {
-  const knex = await databases.init('SQLITE_3');
+  const knex = await databases.init(databaseId);
   const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
   const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
   const fleet = new SimulatedFleet({
@@ -75,6 +77,11 @@ async function createRelease(store: ReleasesStore, version: string, at: string, 
   await store.createRelease(release, { at, actor: 'user:default/alice', type: 'created', message: 'requested' });
   return release;
 }
+
+describe.each(databases.eachSupportedId())('on %s', id => {
+  beforeAll(() => {
+    databaseId = id;
+  });
 
 describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
   it('takes a healthy release through every step to success', async () => {
@@ -335,4 +342,5 @@ describe('Several replicas', () => {
     expect(new Set(advanced).size).toBe(advanced.length);
     expect(all.filter(e => e.type === 'started')).toHaveLength(1);
   });
+});
 });
