@@ -8,7 +8,7 @@ import {
   SimulatedFleet,
   SimulatedFleetOptions,
 } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { makeRelease } from '../__testUtils__/fixtures';
+import { makeRelease, makeStats } from '../__testUtils__/fixtures';
 import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
@@ -343,4 +343,40 @@ describe('Several replicas', () => {
     expect(all.filter(e => e.type === 'started')).toHaveLength(1);
   });
 });
+
+  describe('Provider outages', () => {
+    it('no data at all holds the weight, never passes, and rolls back after the limit; a quiet service only waits for its sample', async () => {
+      let silent = true;
+      const requests = { canary: 0, baseline: 0 };
+      const metrics: MetricProvider = {
+        getSample: async () =>
+          silent ? { canary: makeStats(0, 0, 100), baseline: makeStats(0, 0, 100) } : { canary: makeStats(requests.canary, 0, 100), baseline: makeStats(requests.baseline, 0, 100) },
+      };
+      const { store, clock, fleet, driver } = await setup({ metrics, targets: { simulator: { maxConsecutiveProviderErrors: 5 } } });
+      const plan: ReleasePlan = { name: 'p', steps: [{ weight: 10, minDurationSeconds: 1, minCanaryRequests: 100 }, { weight: 100, minDurationSeconds: 1, minCanaryRequests: 100 }] };
+      const quiet = await createRelease(store, '4.0.0', clock.now().toISOString(), plan);
+      // A quiet service: 3 canary requests a tick. It waits at 10 % for its 100 requests, without errors.
+      silent = false;
+      requests.canary = 3;
+      requests.baseline = 30;
+      for (let i = 0; i < 20; i++) {
+        clock.advance(1);
+        await driver.tick();
+      }
+      const waiting = await store.getRelease(quiet.id);
+      expect(waiting).toMatchObject({ state: 'running', currentStep: 0, consecutiveProviderErrors: 0 });
+      expect(waiting.stepCanaryRequests).toBe(57);
+      // Then the provider goes silent: the weight holds for 4 ticks, the 5th rolls back.
+      silent = true;
+      const states: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1);
+        await driver.tick();
+        const now = await store.getRelease(quiet.id);
+        states.push(`${now.state}@${await fleet.getCanaryWeight(targetOf(now))}`);
+      }
+      expect(states).toEqual(['running@10', 'running@10', 'running@10', 'running@10', 'rolled_back@0']);
+      expect((await store.getRelease(quiet.id)).reason).toMatch(/^5 provider errors in a row, last: no data: the metric provider reported no requests for either side/);
+    });
+  });
 });

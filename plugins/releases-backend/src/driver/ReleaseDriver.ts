@@ -35,6 +35,17 @@ export interface ReleaseDriverOptions {
   targets: Record<string, Partial<EngineOptions>>;
 }
 
+/**
+ * No request at all on either side is not a quiet service but a provider that lost its data (or a
+ * service that is down): it counts like a provider error, holds the weight and never passes. Few
+ * requests are fine: the step waits for its minimum sample.
+ */
+function assertSomeData(sample: MetricSample) {
+  if (sample.canary.requests + sample.baseline.requests === 0) {
+    throw new Error('no data: the metric provider reported no requests for either side');
+  }
+}
+
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -157,6 +168,7 @@ export class ReleaseDriver {
       const from = (await store.lastSampleAt(release.id)) ?? release.stepStartedAt ?? release.createdAt;
       if (new Date(from).getTime() >= now.getTime()) return;
       sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
+      assertSomeData(sample);
     } catch (error) {
       await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
       return;
@@ -210,6 +222,7 @@ export class ReleaseDriver {
       const from = (await store.lastSampleAt(release.id)) ?? watchStartedAt.toISOString();
       if (new Date(from).getTime() >= now.getTime()) return;
       sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
+      assertSomeData(sample);
       if (watch.needsHistory(release.judgeState) && target.metricProvider.getHistory) {
         const end = new Date(release.createdAt);
         const days = watch.options.historyDays;
