@@ -33,3 +33,8 @@ export type { ForestOptions } from './risk/forest';
 export { RISK_FEATURES, metadataFeatures, historyFeatures, toRow } from './risk/features';
 export { trainInWorker } from './risk/trainInWorker';
 export { priorAssessment } from './risk/prior';
+// The driver's parts, for tools that run it outside a Backstage backend (the reliability run's replicas).
+export { ReleasesStore } from './database/ReleasesStore';
+export { ReleaseDriver } from './driver/ReleaseDriver';
+export type { ReleaseDriverOptions } from './driver/ReleaseDriver';
+export { TargetRegistry } from './driver/TargetRegistry';

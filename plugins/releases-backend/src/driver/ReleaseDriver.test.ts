@@ -349,8 +349,12 @@ describe('Several replicas', () => {
       let silent = true;
       const requests = { canary: 0, baseline: 0 };
       const metrics: MetricProvider = {
-        getSample: async () =>
-          silent ? { canary: makeStats(0, 0, 100), baseline: makeStats(0, 0, 100) } : { canary: makeStats(requests.canary, 0, 100), baseline: makeStats(requests.baseline, 0, 100) },
+        getSample: async (_context, interval) => ({
+          from: interval.from.toISOString(),
+          to: interval.to.toISOString(),
+          canary: makeStats(silent ? 0 : requests.canary, 0, 100),
+          baseline: makeStats(silent ? 0 : requests.baseline, 0, 100),
+        }),
       };
       const { store, clock, fleet, driver } = await setup({ metrics, targets: { simulator: { maxConsecutiveProviderErrors: 5 } } });
       const plan: ReleasePlan = { name: 'p', steps: [{ weight: 10, minDurationSeconds: 1, minCanaryRequests: 100 }, { weight: 100, minDurationSeconds: 1, minCanaryRequests: 100 }] };

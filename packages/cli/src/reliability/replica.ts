@@ -1,0 +1,54 @@
+import {
+  JudgeCatalog,
+  ReleaseDriver,
+  ReleasesStore,
+  SequentialJudge,
+  systemClock,
+  TargetRegistry,
+  WatchJudge,
+  DEFAULT_WATCH_OPTIONS,
+} from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_BASELINE, SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
+import { connect, consoleLogger, databaseService, SharedFileRouter, SharedFleetMetrics, sharedDir } from './shared';
+
+/**
+ * One replica of the reliability run: the releases plugin's driver (store, leases, judge, engine)
+ * on PostgreSQL, ticking every second as the backend's scheduler does, against the shared router
+ * and the simulated fleet's metrics. Killed with SIGKILL by the run at random moments.
+ */
+async function main() {
+  const [database, dir, owner] = process.argv.slice(2);
+  const shared = sharedDir(dir);
+  const logger = consoleLogger(owner, true);
+  const store = await ReleasesStore.create({ database: databaseService(connect(database)) });
+  const router = new SharedFileRouter(shared, owner);
+  const fleet = new SimulatedFleet({
+    seed: 11,
+    rps: 400,
+    baseline: DEFAULT_BASELINE,
+    faults: [{ versionPattern: /-faulty$/, errorRate: 0.02, latencyMs: { p50: 400, p95: 1500 } }],
+  });
+  const targets = new TargetRegistry();
+  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router, shared) });
+  const driver = new ReleaseDriver({
+    store,
+    targets,
+    judges: JudgeCatalog.of(new SequentialJudge()),
+    watch: new WatchJudge(DEFAULT_WATCH_OPTIONS),
+    clock: systemClock,
+    logger,
+    owner,
+    options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: { maxConsecutiveProviderErrors: 10 }, targets: {} },
+  });
+  process.stdout.write(`${owner} ready\n`);
+  for (;;) {
+    const started = Date.now();
+    await driver.tick().catch(error => logger.warn(`tick failed: ${error.message}`));
+    await new Promise(resolve => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
+  }
+}
+
+main().catch(error => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});

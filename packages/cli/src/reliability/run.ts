@@ -1,0 +1,247 @@
+import { ReleasesStore } from '@release-pilot/plugin-releases-backend';
+import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { connect, databaseService, sharedDir, WeightSet } from './shared';
+
+/**
+ * `yarn test:reliability`: two replicas of the driver on one PostgreSQL database drive a stream of
+ * releases of four services against a shared router, while replicas are killed with SIGKILL and
+ * restarted at random moments and the metric provider drops out. Then every release is checked:
+ * takeovers, steps run twice, weights above plan, timeline events lost, releases stuck, promotions
+ * on missing data. Exits 1 when a must-be-0 figure is not 0 or fewer trials ran than asked.
+ */
+
+const TRIALS = Number(process.env.RELEASE_PILOT_RELIABILITY_TRIALS ?? 50);
+const ENTITIES = ['svc-0', 'svc-1', 'svc-2', 'svc-3'].map(name => `component:default/${name}`);
+const PLAN: ReleasePlan = {
+  name: 'reliability',
+  steps: [10, 50, 100].map(weight => ({ weight, minDurationSeconds: 2, minCanaryRequests: 50 })),
+  watchSeconds: 0,
+};
+const seeded = (() => {
+  let state = Number(process.env.RELEASE_PILOT_RELIABILITY_SEED ?? 20261127) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+})();
+const between = (a: number, b: number) => a + (b - a) * seeded();
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+async function createDatabase(name: string) {
+  const admin = connect('postgres');
+  await admin.raw(`create database "${name}"`);
+  await admin.destroy();
+}
+
+async function dropDatabase(name: string) {
+  const admin = connect('postgres');
+  await admin.raw(`drop database if exists "${name}" with (force)`).catch(() => undefined);
+  await admin.destroy();
+}
+
+class Replica {
+  generation = 0;
+  process?: ChildProcess;
+  owner = '';
+  constructor(readonly name: string, private readonly database: string, private readonly dir: string) {}
+
+  get alive() {
+    return !!this.process && this.process.exitCode === null && !this.process.killed;
+  }
+
+  async start() {
+    this.generation++;
+    this.owner = `${this.name}-${this.generation}`;
+    const child = spawn(process.execPath, [path.join(__dirname, '../../bin/reliability-replica'), this.database, this.dir, this.owner], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    this.process = child;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.owner} did not start`)), 60_000);
+      child.stdout!.on('data', chunk => {
+        const text = String(chunk);
+        if (text.includes('ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
+        if (process.env.RELEASE_PILOT_RELIABILITY_VERBOSE) process.stdout.write(text);
+      });
+      child.on('exit', code => reject(new Error(`${this.owner} exited with ${code}`)));
+    });
+  }
+
+  kill() {
+    this.process?.kill('SIGKILL');
+  }
+}
+
+async function main() {
+  const database = `rp_reliability_${process.pid}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-reliability-'));
+  const shared = sharedDir(dir);
+  await createDatabase(database);
+  const knex = connect(database);
+  const store = await ReleasesStore.create({ database: databaseService(knex) });
+  const replicas = [new Replica('a', database, dir), new Replica('b', database, dir)];
+  const started = Date.now();
+  let trials = 0;
+  let outages = 0;
+  let outageSeconds = 0;
+  let creating = true;
+  let count = 0;
+  try {
+    await Promise.all(replicas.map(r => r.start()));
+
+    // A stream of releases: each service gets a new one as soon as its last has finished; every fourth is faulty.
+    const feeder = (async () => {
+      while (creating) {
+        for (const entityRef of ENTITIES) {
+          const active = await knex('releases').where({ active_entity_ref: entityRef }).first('id');
+          if (active || !creating) continue;
+          count++;
+          const now = new Date().toISOString();
+          const release: Release = {
+            id: randomUUID(), entityRef, version: `1.${count}.0${count % 4 === 0 ? '-faulty' : ''}`, target: 'simulator', state: 'pending', plan: PLAN,
+            currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0, consecutiveProviderErrors: 0, revision: 0,
+            createdBy: 'reliability', createdAt: now, updatedAt: now, metadata: {},
+          };
+          await store.createRelease(release, { at: now, actor: 'reliability', type: 'created', message: 'requested by the reliability run' });
+        }
+        await sleep(250);
+      }
+    })();
+
+    // Metric outages: now and then the provider answers nothing for 2-6 s.
+    const outageLoop = (async () => {
+      while (creating) {
+        await sleep(between(8000, 16000));
+        if (!creating) break;
+        const seconds = between(2, 6);
+        fs.writeFileSync(shared.outage, '');
+        await sleep(seconds * 1000);
+        fs.rmSync(shared.outage, { force: true });
+        outages++;
+        outageSeconds += seconds;
+      }
+    })();
+
+    // Kills: the replica holding the most leases, while the other is alive; restarted 1-4 s later.
+    while (trials < TRIALS) {
+      await sleep(between(2500, 6000));
+      if (!replicas.every(r => r.alive)) continue;
+      const holders: Array<{ lease_owner: string; n: string | number }> = await knex('releases').whereNotNull('active_entity_ref').whereNotNull('lease_owner').groupBy('lease_owner').select('lease_owner').count({ n: '*' });
+      const busiest = holders.sort((x, y) => Number(y.n) - Number(x.n))[0]?.lease_owner;
+      const victim = replicas.find(r => r.owner === busiest) ?? replicas[Math.floor(seeded() * 2)];
+      victim.kill();
+      trials++;
+      setTimeout(() => victim.start().catch(error => process.stderr.write(`${error}\n`)), between(1000, 4000));
+      if (trials % 10 === 0) process.stdout.write(`reliability: ${trials} kills, ${count} releases so far\n`);
+    }
+    creating = false;
+    await Promise.all([feeder, outageLoop]);
+    fs.rmSync(shared.outage, { force: true });
+    while (!replicas.every(r => r.alive)) await sleep(500);
+    // Let every release in flight finish.
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline && (await knex('releases').whereNotNull('active_entity_ref').count({ n: '*' }))[0].n !== '0') await sleep(1000);
+  } finally {
+    creating = false;
+    replicas.forEach(r => r.kill());
+  }
+
+  // The checks.
+  const releases: Release[] = (await store.listReleases({ limit: 100, offset: 0 })).totalCount
+    ? await (async () => {
+        const all: Release[] = [];
+        for (let offset = 0; ; offset += 100) {
+          const page = await store.listReleases({ limit: 100, offset });
+          all.push(...page.items);
+          if (all.length >= page.totalCount) return all;
+        }
+      })()
+    : [];
+  const log: WeightSet[] = fs.existsSync(shared.log) ? fs.readFileSync(shared.log, 'utf8').trim().split('\n').map(line => JSON.parse(line)) : [];
+  let stepsTwice = 0;
+  let eventsLost = 0;
+  let missingData = 0;
+  let aboveplan = 0;
+  const takeoverSeconds: number[] = [];
+  const problems: string[] = [];
+  for (const release of releases) {
+    const events = await store.listEvents(release.id);
+    const steps = await store.listSteps(release.id);
+    const samples = await store.listSamples(release.id, { limit: 100_000 });
+    const of = (type: string) => events.filter(e => e.type === type);
+    takeoverSeconds.push(...of('taken_over').map(e => Number((e.data as { seconds: number }).seconds)));
+    if (of('started').length > 1) { stepsTwice++; problems.push(`${release.id}: started ${of('started').length} times`); }
+    const advanced = of('step_advanced').map(e => (e.data as { step: number }).step);
+    if (new Set(advanced).size !== advanced.length) { stepsTwice++; problems.push(`${release.id}: steps ${advanced.join(',')}`); }
+    if (release.state !== 'pending' && of('started').length === 0) { eventsLost++; problems.push(`${release.id}: no started event`); }
+    for (const step of steps.filter(s => s.index > 0)) {
+      if (!advanced.includes(step.index)) { eventsLost++; problems.push(`${release.id}: step ${step.index} entered without its event`); }
+    }
+    if ((release.state === 'succeeded' || release.state === 'rolled_back') && of(release.state).length !== 1) { eventsLost++; problems.push(`${release.id}: ${of(release.state).length} ${release.state} events`); }
+    // Leaving a step (or succeeding) needs the step's minimum of measured canary requests.
+    const left = release.state === 'succeeded' ? steps.map(s => s.index) : steps.filter(s => s.endedAt && s.index < release.currentStep).map(s => s.index);
+    for (const index of left) {
+      const measured = samples.filter(s => s.stepIndex === index).reduce((sum, s) => sum + s.canary.requests, 0);
+      if (measured < PLAN.steps[index].minCanaryRequests) { missingData++; problems.push(`${release.id}: left step ${index} with ${measured} canary requests`); }
+    }
+    // Every weight the router was given for this release: one of the plan's, never before its step began, never after the release ended.
+    for (const set of log.filter(l => l.releaseId === release.id && l.weight > 0)) {
+      const index = PLAN.steps.findIndex(s => s.weight === set.weight);
+      const step = steps.find(s => s.index === index);
+      const finishedBefore = release.finishedAt && Date.parse(release.finishedAt) < Date.parse(set.at) && (release.state !== 'succeeded' || set.weight !== 100);
+      if (index < 0 || !step || Date.parse(step.startedAt) > Date.parse(set.at) || finishedBefore) {
+        aboveplan++;
+        problems.push(`${release.id}: router set ${set.weight}% at ${set.at} by ${set.by}`);
+      }
+    }
+  }
+  const stuck = releases.filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
+  const figures = {
+    trials,
+    releases: releases.length,
+    succeeded: releases.filter(r => r.state === 'succeeded').length,
+    rolledBack: releases.filter(r => r.state === 'rolled_back').length,
+    takeovers: takeoverSeconds.length,
+    longestTakeoverSeconds: takeoverSeconds.length ? Math.max(...takeoverSeconds) : 0,
+    medianTakeoverSeconds: takeoverSeconds.length ? [...takeoverSeconds].sort((x, y) => x - y)[Math.floor(takeoverSeconds.length / 2)] : 0,
+    metricOutages: outages,
+    metricOutageSeconds: Math.round(outageSeconds),
+    routerWeightChanges: log.length,
+    stepsRunTwice: stepsTwice,
+    weightsAbovePlan: aboveplan,
+    timelineEventsLost: eventsLost,
+    releasesStuck: stuck,
+    promotionsOnMissingData: missingData,
+    minutes: Math.round((Date.now() - started) / 6000) / 10,
+  };
+  await knex.destroy();
+  await dropDatabase(database);
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const problem of problems.slice(0, 20)) process.stdout.write(`problem: ${problem}\n`);
+  process.stdout.write(
+    `reliability: ${figures.trials} kill trials, ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
+      `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick), ` +
+      `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes; ` +
+      `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +
+      `releases stuck ${figures.releasesStuck}, promotions on missing data ${figures.promotionsOnMissingData}; ${figures.minutes} min\n`,
+  );
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  const bad = figures.stepsRunTwice + figures.weightsAbovePlan + figures.timelineEventsLost + figures.releasesStuck + figures.promotionsOnMissingData;
+  process.exit(bad > 0 || figures.trials < TRIALS ? 1 : 0);
+}
+
+main().catch(error => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exit(1);
+});
