@@ -59,7 +59,7 @@ class Replica {
   async start() {
     this.generation++;
     this.owner = `${this.name}-${this.generation}`;
-    const child = spawn(process.execPath, [path.join(__dirname, '../../bin/reliability-replica'), this.database, this.dir, this.owner], {
+    const child = spawn(process.execPath, [path.join(path.dirname(process.argv[1]), 'reliability-replica'), this.database, this.dir, this.owner], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });
