@@ -1,4 +1,4 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices, startTestBackend, TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import simulatorModule from '@release-pilot/plugin-releases-backend-module-simulator';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
@@ -40,9 +40,14 @@ const entities = [
 /** A change the prior calls risky: huge, breaking, three major upgrades, little coverage. */
 const RISKY = { linesAdded: 18000, linesDeleted: 2000, filesChanged: 400, breaking: true, majorDependencyChanges: 3, coverage: 20 };
 
+// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
+const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+let databaseId: TestDatabaseId = 'SQLITE_3';
+
 async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = []) {
   const { server } = await startTestBackend({
     features: [
+      mockServices.database.factory({ knex: await databases.init(databaseId), migrations: { skip: false } }),
       ...(extraFeatures ?? []),
       releasesPlugin,
       simulatorModule,
@@ -64,7 +69,11 @@ async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0
   return server;
 }
 
-describe('releases router', () => {
+describe.each(databases.eachSupportedId())('releases router on %s', id => {
+  beforeAll(() => {
+    databaseId = id;
+  });
+
   it('creates a release with the default plan, lists it and shows its details', async () => {
     const server = await startBackend();
     const created = await request(server)

@@ -23,6 +23,8 @@ export interface ReleasesApi {
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
   /** Releases of everything a group and its child groups own, with DORA figures, over the last `days` days. */
   teamOverview(group: string, days: number): Promise<TeamOverview>;
+  /** The names an entity's annotations may use: targets, analyses, plans. */
+  listTargets(): Promise<{ targets: string[]; analyses: string[]; plans: string[] }>;
 }
 
 /** The API ref of the releases client. */

@@ -69,4 +69,8 @@ export class ReleasesClient implements ReleasesApi {
   teamOverview(group: string, days: number): Promise<TeamOverview> {
     return this.request(`/teams/overview?${new URLSearchParams({ group, days: String(days) })}`);
   }
+
+  listTargets(): Promise<{ targets: string[]; analyses: string[]; plans: string[] }> {
+    return this.request('/targets');
+  }
 }

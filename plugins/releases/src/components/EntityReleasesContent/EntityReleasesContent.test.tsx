@@ -26,6 +26,7 @@ function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi>
     createRelease: jest.fn().mockResolvedValue({ ...release, state: 'pending' }),
     act: jest.fn().mockResolvedValue(release),
     assessRelease: jest.fn().mockRejectedValue(new Error('no preview in this test')),
+    listTargets: jest.fn().mockResolvedValue({ targets: ['simulator'], analyses: [], plans: ['demo', 'careful'] }),
     ...overrides,
   } as jest.Mocked<ReleasesApi>;
 }
@@ -228,5 +229,13 @@ describe('EntityReleasesContent', () => {
     expect(await screen.findByText(/All traffic goes back to the previous version/)).toBeInTheDocument();
     fireEvent.click(screen.getByRole('button', { name: 'Roll back now' }));
     await waitFor(() => expect(api.act).toHaveBeenCalledWith(done.id, 'rollback', undefined));
+  });
+
+  it('names an annotation the backend does not know, with the fix, and does not offer to start', async () => {
+    await renderTab(mockApi(), { 'release-pilot.io/target': 'k8s' }, undefined, 'misconfigured');
+    expect(await screen.findByTestId('annotation-problems')).toHaveTextContent(
+      "release-pilot.io/target: 'k8s' is not a configured target (known: simulator). Fix the annotation in catalog-info.yaml, or add releases.targets.k8s to app-config.",
+    );
+    expect(screen.getByRole('button', { name: 'Start release' })).toBeDisabled();
   });
 });

@@ -4,6 +4,7 @@ import {
   MissingAnnotationEmptyState,
   Progress,
   ResponseErrorPanel,
+  WarningPanel,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { useEntity } from '@backstage/plugin-catalog-react';
@@ -17,14 +18,28 @@ import { useState } from 'react';
 import { releasesApiRef } from '../../api';
 import { isReleasesAvailable } from '../../isReleasesAvailable';
 import { usePolling } from '../../hooks/usePolling';
+import useAsync from 'react-use/esm/useAsync';
+import { annotationProblems } from '../AnnotationProblems';
 import { CurrentRelease } from '../CurrentRelease';
 import { ReleaseHistory } from '../ReleaseHistory';
 import { StartReleaseDialog } from '../StartReleaseDialog';
 import { ReleaseActionButton } from '../ReleaseActionButton';
 import { deniedReason, useReleasePermissions } from '../../hooks/useReleasePermissions';
 
-const ReleasesView = ({ entityRef, annotatedPlan, owners }: { entityRef: string; annotatedPlan?: string; owners: string[] }) => {
+const ReleasesView = ({
+  entityRef,
+  annotatedPlan,
+  owners,
+  annotations,
+}: {
+  entityRef: string;
+  annotatedPlan?: string;
+  owners: string[];
+  annotations: Record<string, string>;
+}) => {
   const api = useApi(releasesApiRef);
+  const known = useAsync(() => api.listTargets(), [api]);
+  const problems = known.value ? annotationProblems(annotations, known.value) : [];
   const permissions = useReleasePermissions(entityRef);
   const [starting, setStarting] = useState(false);
   const list = usePolling(() => api.listReleases({ entityRef, limit: 50 }), [api, entityRef]);
@@ -38,7 +53,7 @@ const ReleasesView = ({ entityRef, annotatedPlan, owners }: { entityRef: string;
   if (!list.value) return <Progress />;
 
   const releases = list.value.items;
-  const canStart = !releases.some(r => isActiveRelease(r.state));
+  const canStart = !releases.some(r => isActiveRelease(r.state)) && problems.length === 0;
   const refresh = () => {
     list.retry();
     latest.retry();
@@ -46,6 +61,17 @@ const ReleasesView = ({ entityRef, annotatedPlan, owners }: { entityRef: string;
 
   return (
     <Grid container spacing={3}>
+      {problems.length > 0 && (
+        <Grid item xs={12}>
+          <WarningPanel severity="error" title="This entity's Release Pilot annotations need a fix before it can be released" defaultExpanded>
+            <ul data-testid="annotation-problems">
+              {problems.map(problem => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          </WarningPanel>
+        </Grid>
+      )}
       <Grid item xs={12}>
         <Box display="flex" justifyContent="flex-end" alignItems="center" style={{ gap: 16 }}>
           {!permissions.loading && !permissions.start && (
@@ -109,6 +135,7 @@ export const EntityReleasesContent = () => {
       entityRef={stringifyEntityRef(entity)}
       annotatedPlan={entity.metadata.annotations?.[RELEASE_PILOT_PLAN_ANNOTATION]}
       owners={(entity.relations ?? []).filter(r => r.type === RELATION_OWNED_BY).map(r => r.targetRef)}
+      annotations={entity.metadata.annotations ?? {}}
     />
   );
 };

@@ -1,0 +1,1 @@
+export { annotationProblems } from './annotationProblems';
