@@ -238,4 +238,24 @@ describe('EntityReleasesContent', () => {
     );
     expect(screen.getByRole('button', { name: 'Start release' })).toBeDisabled();
   });
+
+  it('says plainly when a rollback waits for an unreachable router', async () => {
+    const pending = {
+      ...rolledBackRelease(),
+      state: 'rolling_back' as const,
+      canaryWeight: 0,
+      finishedAt: undefined,
+      routerErrorSince: '2026-01-01T10:00:00.000Z',
+      routerError: 'connect ECONNREFUSED 127.0.0.1:9999',
+    };
+    const api = mockApi({
+      listReleases: jest.fn().mockResolvedValue({ items: [pending], totalCount: 1, offset: 0, limit: 50 }),
+      getRelease: jest.fn().mockResolvedValue(pending),
+    });
+    await renderTab(api);
+    expect(await screen.findByTestId('rollback-pending')).toHaveTextContent(
+      /^Rollback pending: router unreachable since .+ \(connect ECONNREFUSED 127\.0\.0\.1:9999\); retrying with backoff until it succeeds\.$/,
+    );
+    expect(screen.queryByRole('button', { name: 'Rollback' })).not.toBeInTheDocument();
+  });
 });
