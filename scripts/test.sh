@@ -84,7 +84,7 @@ log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no
 IT_PREFIX="rp_it_$$_"
 RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \
   node --test --test-concurrency=1 --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
-grep -E '^# (healthy|overload|no-orders|faulty|cli|risk|restart|malformed|permissions|scaffolder|stack)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
+grep -E '^# (healthy|overload|no-orders|faulty|cli|risk|restart|replicas|malformed|permissions|scaffolder|stack)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
 p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 if [ -n "$p" ] && [ -n "$f" ]; then

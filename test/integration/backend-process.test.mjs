@@ -256,4 +256,29 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.deepEqual(weights, [5, 10, 25, 100]);
     console.log(`restart: killed at step ${before.currentStep + 1} (${before.canaryWeight}%), continued from step ${resumed.currentStep + 1}, succeeded ${(eventAt(done, 'succeeded') - killedAt) / 1000}s after the kill`);
   });
+
+  await t.test('two replicas on one PostgreSQL: when the driving one is killed the other takes the release over and finishes it, no step twice', async () => {
+    const r = await create('payments', '5.3.0', 'slow');
+    await until('payments to reach step 2', async () => (await release(r.id)).currentStep >= 1, 60_000);
+    // The second replica starts while the first holds the release's lease: it serves the API but may not drive it.
+    const second = start([path.join(root, 'test/integration/app-config.integration.yaml'), path.join(root, 'test/integration/app-config.replica.yaml')]);
+    const b = releasesApi('http://localhost:7018', () => second.log);
+    try {
+      await b.ready();
+      await new Promise(resolve => setTimeout(resolve, 3000));
+      assert.equal((await release(r.id)).timeline.filter(e => e.type === 'taken_over').length, 0, 'no takeover while the first replica lives');
+      kill(backend);
+      const killedAt = Date.now();
+      const takeover = await poll('the second replica to take the release over', async () => (await b.release(r.id)).timeline.find(e => e.type === 'taken_over'), 30_000, () => second.log);
+      const afterKill = (Date.parse(takeover.at) - killedAt) / 1000;
+      const done = await b.waitForState(r.id, 'succeeded', 180_000);
+      const steps = done.timeline.filter(e => e.type === 'step_advanced').map(e => e.data.step);
+      assert.deepEqual(steps, [...new Set(steps)], 'no step twice');
+      assert.equal(done.timeline.filter(e => e.type === 'started').length, 1);
+      assert.ok(afterKill <= 5, `taken over ${afterKill}s after the kill`);
+      console.log(`replicas: ${takeover.message}; ${afterKill.toFixed(1)}s after the SIGKILL; the survivor finished the release (steps ${steps.join(', ')}, each once)`);
+    } finally {
+      backend = second;
+    }
+  });
 });
