@@ -9,7 +9,7 @@ export interface Config {
        * tick); another replica takes them over after it. At least one tick. Default two ticks (at least 2 s).
        */
       leaseSeconds?: number;
-      /** Provider errors in a row after which a release rolls back. Default 10. */
+      /** Provider errors (or ticks without any data) in a row after which a release rolls back; each holds the weight. Default 60 (five minutes at a 5 s tick). */
       maxConsecutiveProviderErrors?: number;
     };
     /** The plan used when neither the request nor the entity names one. Default `default`. */

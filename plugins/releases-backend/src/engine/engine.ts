@@ -44,7 +44,9 @@ export interface EngineOptions {
 
 /** Default engine limits. */
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
-  maxConsecutiveProviderErrors: 10,
+  // At the default 5 s tick, five minutes of holding (and telling the owners) before a rollback;
+  // Flagger and Argo Rollouts abort within a minute of a provider outage.
+  maxConsecutiveProviderErrors: 60,
 };
 
 const ENGINE_ACTOR = 'release-pilot';
