@@ -69,9 +69,9 @@ async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0
   return server;
 }
 
-describe.each(databases.eachSupportedId())('releases router on %s', id => {
+describe.each(databases.eachSupportedId())('releases router on %s', dbId => {
   beforeAll(() => {
-    databaseId = id;
+    databaseId = dbId;
   });
 
   it('creates a release with the default plan, lists it and shows its details', async () => {
