@@ -16,6 +16,8 @@ import { connect, databaseService, sharedDir, WeightSet } from './shared';
  */
 
 const TRIALS = Number(process.env.RELEASE_PILOT_RELIABILITY_TRIALS ?? 50);
+/** The share of trials that freeze a replica past its lease (SIGSTOP, then SIGCONT) instead of killing it. */
+const PAUSES = Number(process.env.RELEASE_PILOT_RELIABILITY_PAUSES ?? 0);
 const ENTITIES = ['svc-0', 'svc-1', 'svc-2', 'svc-3'].map(name => `component:default/${name}`);
 const PLAN: ReleasePlan = {
   name: 'reliability',
@@ -52,11 +54,15 @@ class Replica {
   owner = '';
   constructor(readonly name: string, private readonly database: string, private readonly dir: string) {}
 
+  // Not ChildProcess.killed: that turns true for any signal sent, SIGSTOP included.
+  private killed = false;
+
   get alive() {
-    return !!this.process && this.process.exitCode === null && !this.process.killed;
+    return !!this.process && this.process.exitCode === null && !this.killed;
   }
 
   async start() {
+    this.killed = false;
     this.generation++;
     this.owner = `${this.name}-${this.generation}`;
     const child = spawn(process.execPath, [path.join(path.dirname(process.argv[1]), 'reliability-replica'), this.database, this.dir, this.owner], {
@@ -79,7 +85,15 @@ class Replica {
   }
 
   kill() {
+    this.killed = true;
     this.process?.kill('SIGKILL');
+  }
+
+  /** Freezes the replica (as a long GC pause or a stalled VM would) and wakes it `ms` later, with everything it knew. */
+  async pause(ms: number) {
+    this.process?.kill('SIGSTOP');
+    await sleep(ms);
+    this.process?.kill('SIGCONT');
   }
 }
 
@@ -93,6 +107,7 @@ async function main() {
   const replicas = [new Replica('a', database, dir), new Replica('b', database, dir)];
   const started = Date.now();
   let trials = 0;
+  let pauses = 0;
   let outages = 0;
   let outageSeconds = 0;
   let creating = true;
@@ -140,6 +155,12 @@ async function main() {
       const holders: Array<{ lease_owner: string; n: string | number }> = await knex('releases').whereNotNull('active_entity_ref').whereNotNull('lease_owner').groupBy('lease_owner').select('lease_owner').count({ n: '*' });
       const busiest = holders.sort((x, y) => Number(y.n) - Number(x.n))[0]?.lease_owner;
       const victim = replicas.find(r => r.owner === busiest) ?? replicas[Math.floor(seeded() * 2)];
+      if (seeded() < PAUSES) {
+        // Frozen past its lease: the other replica takes over; the woken one must be fenced off.
+        await victim.pause(between(2500, 5000));
+        pauses++;
+        continue;
+      }
       victim.kill();
       trials++;
       setTimeout(() => victim.start().catch(error => process.stderr.write(`${error}\n`)), between(1000, 4000));
@@ -209,6 +230,7 @@ async function main() {
   const stuck = releases.filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
   const figures = {
     trials,
+    pauses,
     releases: releases.length,
     succeeded: releases.filter(r => r.state === 'succeeded').length,
     rolledBack: releases.filter(r => r.state === 'rolled_back').length,
@@ -230,7 +252,7 @@ async function main() {
   fs.rmSync(dir, { recursive: true, force: true });
   for (const problem of problems.slice(0, 20)) process.stdout.write(`problem: ${problem}\n`);
   process.stdout.write(
-    `reliability: ${figures.trials} kill trials, ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
+    `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses, ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
       `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick), ` +
       `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes; ` +
       `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +
