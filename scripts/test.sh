@@ -97,7 +97,7 @@ for db in $(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc "select datname fro
   psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "drop database if exists \"$db\"" postgres >/dev/null 2>&1
 done
 
-log "Reliability: two replicas on PostgreSQL, SIGKILLed at random, metric outages (yarn test:reliability)"
+log "Reliability: two replicas on PostgreSQL, SIGKILLed or frozen past their lease at random, metric outages (yarn test:reliability)"
 if RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node packages/cli/bin/reliability >"$REPORTS/reliability.log" 2>&1; then
   passed=$((passed + 1))
 else

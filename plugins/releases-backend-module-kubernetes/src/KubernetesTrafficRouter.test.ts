@@ -39,11 +39,11 @@ class FakeApiServer {
         if (req.method === 'PATCH' && req.headers['content-type'] === 'application/json-patch+json') {
           const next = structuredClone(object);
           for (const op of body) {
-            const keys = op.path.split('/').slice(1);
+            const keys = op.path.split('/').slice(1).map((k: string) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
             const parent = keys.slice(0, -1).reduce((o: any, k: string) => o[k], next);
             const key = keys[keys.length - 1];
             if (op.op === 'test' && parent[key] !== op.value) return send(409, { kind: 'Status', message: 'the object has been modified', code: 409 });
-            if (op.op === 'replace') parent[key] = op.value;
+            if (op.op === 'replace' || op.op === 'add') parent[key] = op.value;
           }
           next.metadata.resourceVersion = String(Number(next.metadata.resourceVersion) + 1);
           this.objects.set(path, next);
@@ -144,6 +144,30 @@ describe('KubernetesTrafficRouter', () => {
     expect(await r.getCanaryWeight(context)).toBe(10);
     // The other rule's backend is untouched.
     expect(api.objects.get(HTTPROUTE).spec.rules[0].backendRefs).toEqual([{ name: 'admin', port: 80 }]);
+  });
+
+  it('fencing: records the token on the route and refuses a lower one without patching', async () => {
+    const r = router({ type: 'gateway-api' });
+    await r.setCanaryWeight({ ...context, fencingToken: 5 }, 10);
+    expect(api.requests.find(q => q.method === 'PATCH')!.body.slice(-1)).toEqual([
+      { op: 'add', path: '/metadata/annotations', value: { 'release-pilot.io/fencing-token': '5' } },
+    ]);
+    api.requests.length = 0;
+    // A replica frozen past its lease wakes with an older token: refused, and the route keeps 10 %.
+    await expect(r.setCanaryWeight({ ...context, fencingToken: 4 }, 50)).rejects.toThrow(
+      'Refused a stale router call for component:default/checkout: fencing token 4 is older than 5',
+    );
+    expect(api.requests.map(q => q.method)).toEqual(['GET']);
+    expect(await r.getCanaryWeight(context)).toBe(10);
+    // The replica that took over (a newer token) moves on, updating the annotation in the same patch.
+    await r.setCanaryWeight({ ...context, fencingToken: 9 }, 0);
+    expect(api.requests.find(q => q.method === 'PATCH')!.body).toEqual([
+      { op: 'test', path: '/metadata/resourceVersion', value: '42' },
+      { op: 'replace', path: '/spec/rules/1/backendRefs/1/weight', value: 0 },
+      { op: 'replace', path: '/spec/rules/1/backendRefs/0/weight', value: 100 },
+      { op: 'add', path: '/metadata/annotations/release-pilot.io~1fencing-token', value: '9' },
+    ]);
+    expect(api.objects.get(HTTPROUTE).metadata.annotations).toEqual({ 'release-pilot.io/fencing-token': '9' });
   });
 
   it('Istio: sets VirtualService route weights, telling sides apart by subset', async () => {

@@ -5,7 +5,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { ReleaseTargetContext, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { ReleaseTargetContext, StaleFencingTokenError, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions, KubernetesRouterOptions } from './config';
 
 /** Annotations an entity overrides the target's namespace and route with. */
@@ -14,10 +14,13 @@ export const KUBERNETES_ANNOTATIONS = {
   route: 'release-pilot.io/kubernetes-route',
 } as const;
 
+/** The route's annotation that keeps the fencing token of the last weight change Release Pilot applied. */
+export const FENCING_TOKEN_ANNOTATION = 'release-pilot.io/fencing-token';
+
 type Options = KubernetesRouterOptions & { cluster: ClusterOptions };
 
 /** A JSON Patch operation (RFC 6902). */
-export type JsonPatchOp = { op: 'test' | 'replace'; path: string; value: unknown };
+export type JsonPatchOp = { op: 'test' | 'replace' | 'add'; path: string; value: unknown };
 
 /** Where in a route object the weights of each side live. */
 interface WeightSlot {
@@ -104,7 +107,11 @@ async function withTimeout<T>(promise: Promise<T>, seconds: number, what: string
  * Shifts traffic by the weights of a Gateway API `HTTPRoute` (backendRefs) or an Istio
  * `VirtualService` (http routes). Each change is one JSON Patch that first tests the route's
  * `resourceVersion` (so a concurrent edit is never overwritten) and replaces only the weights of
- * the canary and stable backends; other backends and fields are left alone. Optionally the canary
+ * the canary and stable backends; other backends and fields are left alone. With a fencing token
+ * the same patch records it in the route's `release-pilot.io/fencing-token` annotation, and a call
+ * with a lower token than the route's is refused: read, compare and the resourceVersion-tested
+ * patch make a compare-and-set, so a replica frozen past its lease cannot move traffic after
+ * another acted. Optionally the canary
  * Deployment's container image is set to the release's version (a strategic merge patch) before
  * its first traffic.
  */
@@ -176,8 +183,13 @@ export class KubernetesTrafficRouter implements TrafficRouter {
     return { route: route as any, slots, request, label };
   }
 
-  /** The JSON Patch that gives the canary `weight` % (tested against the route's resourceVersion). */
-  static weightPatch(resourceVersion: string, slots: WeightSlot[], weight: number): JsonPatchOp[] {
+  /** The JSON Patch that gives the canary `weight` % (tested against the route's resourceVersion), recording the fencing token. */
+  static weightPatch(
+    resourceVersion: string,
+    slots: WeightSlot[],
+    weight: number,
+    fencing?: { token: number; hasAnnotations: boolean },
+  ): JsonPatchOp[] {
     const share = (side: 'canary' | 'stable') => {
       const mine = slots.filter(s => s.side === side);
       const total = side === 'canary' ? weight : 100 - weight;
@@ -190,6 +202,13 @@ export class KubernetesTrafficRouter implements TrafficRouter {
     return [
       { op: 'test', path: '/metadata/resourceVersion', value: resourceVersion },
       ...[...share('canary'), ...share('stable')].map(({ slot, value }) => ({ op: 'replace' as const, path: slot.path, value })),
+      ...(fencing === undefined
+        ? []
+        : [
+            fencing.hasAnnotations
+              ? { op: 'add' as const, path: `/metadata/annotations/${FENCING_TOKEN_ANNOTATION.replace('/', '~1')}`, value: String(fencing.token) }
+              : { op: 'add' as const, path: '/metadata/annotations', value: { [FENCING_TOKEN_ANNOTATION]: String(fencing.token) } },
+          ]),
     ];
   }
 
@@ -201,9 +220,16 @@ export class KubernetesTrafficRouter implements TrafficRouter {
   }
 
   async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
-    if (weight > 0 && this.options.canaryDeployment) await this.setCanaryImage(context);
     const { route, slots, request, label } = await this.getRoute(context);
-    const body = KubernetesTrafficRouter.weightPatch(route.metadata?.resourceVersion ?? '', slots, weight);
+    const token = context.fencingToken;
+    const annotations = route.metadata?.annotations;
+    const current = Number(annotations?.[FENCING_TOKEN_ANNOTATION]);
+    if (token !== undefined && Number.isFinite(current) && token < current) {
+      throw new StaleFencingTokenError(context.entityRef, token, current);
+    }
+    if (weight > 0 && this.options.canaryDeployment) await this.setCanaryImage(context);
+    const fencing = token === undefined ? undefined : { token, hasAnnotations: !!annotations };
+    const body = KubernetesTrafficRouter.weightPatch(route.metadata?.resourceVersion ?? '', slots, weight, fencing);
     await withTimeout(
       this.objects.patchNamespacedCustomObject({ ...request, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
       this.options.timeoutSeconds,

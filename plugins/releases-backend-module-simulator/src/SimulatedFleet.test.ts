@@ -5,6 +5,7 @@ import {
 } from '@release-pilot/plugin-releases-common';
 import { CHECKOUT_INCIDENT_FAULT, DEFAULT_BASELINE, SimulatedFleet } from './SimulatedFleet';
 import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { StaleFencingTokenError } from '@release-pilot/plugin-releases-node';
 
 const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0', annotations: {} };
 const faulty = { ...context, version: '2.0.0-faulty' };
@@ -130,5 +131,15 @@ describe('SimulatedFleet', () => {
     await expect(f.setCanaryWeight(context, 101)).rejects.toThrow(/within 0 and 100/);
     const sample = await f.getSample(context, { from: at(0), to: at(10) });
     expect(sample.canary.requests / (sample.canary.requests + sample.baseline.requests)).toBeCloseTo(0.25, 1);
+  });
+
+  it('refuses a call with an older fencing token than one it applied for the entity', async () => {
+    const f = fleet();
+    await f.setCanaryWeight({ ...context, fencingToken: 7 }, 10);
+    await expect(f.setCanaryWeight({ ...context, fencingToken: 6 }, 50)).rejects.toThrow(StaleFencingTokenError);
+    expect(await f.getCanaryWeight(context)).toBe(10);
+    await f.setCanaryWeight({ ...context, fencingToken: 7 }, 50);
+    await f.setCanaryWeight({ ...context, entityRef: 'component:default/other', fencingToken: 1 }, 5);
+    expect(await f.getCanaryWeight(context)).toBe(50);
   });
 });

@@ -7,6 +7,7 @@ import {
   SeededRandom,
 } from '@release-pilot/plugin-releases-common';
 import {
+  FencingTokens,
   MetricProvider,
   ReleaseTargetContext,
   TrafficRouter,
@@ -54,6 +55,7 @@ export const CHECKOUT_INCIDENT_FAULT: FaultProfile = {
  */
 export class SimulatedFleet implements TrafficRouter, MetricProvider {
   readonly #weights = new Map<string, number>();
+  readonly #fencing = new FencingTokens();
 
   constructor(private readonly options: SimulatedFleetOptions) {}
 
@@ -61,6 +63,7 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     if (!(weight >= 0 && weight <= 100)) {
       throw new Error(`Canary weight must be within 0 and 100, got ${weight}`);
     }
+    this.#fencing.admit(context);
     this.#weights.set(context.entityRef, weight);
   }
 

@@ -18,6 +18,38 @@ export interface ReleaseTargetContext {
    * for per-entity settings of a provider (an HAProxy backend, Prometheus selectors, ...).
    */
   annotations: Record<string, string>;
+  /**
+   * The fencing token of this call: it grows with every lease a backend replica acquires on the
+   * release and with every person's action on it. A router that can compare-and-set keeps the
+   * highest token it has seen per entity and refuses a lower one with {@link StaleFencingTokenError},
+   * so a replica that was frozen past its lease cannot move traffic after another one acted.
+   * Routers that cannot (HAProxy's runtime API) ignore it; the lease is checked right before the call.
+   */
+  fencingToken?: number;
+}
+
+/** A router refused a call whose fencing token is older than one it has already applied. */
+export class StaleFencingTokenError extends Error {
+  readonly name = 'StaleFencingTokenError';
+  constructor(readonly entityRef: string, readonly token: number, readonly current: number) {
+    super(`Refused a stale router call for ${entityRef}: fencing token ${token} is older than ${current}, another replica or a person acted since`);
+  }
+}
+
+/**
+ * The fencing check of a router that holds its state in one process: the highest token applied
+ * per entity. Call `admit` right before applying a change; calls without a token are admitted.
+ */
+export class FencingTokens {
+  readonly #highest = new Map<string, number>();
+
+  admit(context: ReleaseTargetContext): void {
+    const token = context.fencingToken;
+    if (token === undefined) return;
+    const current = this.#highest.get(context.entityRef) ?? -Infinity;
+    if (token < current) throw new StaleFencingTokenError(context.entityRef, token, current);
+    this.#highest.set(context.entityRef, token);
+  }
 }
 
 /** Shifts traffic between baseline and canary of an entity. */

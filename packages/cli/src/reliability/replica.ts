@@ -9,7 +9,7 @@ import {
   DEFAULT_WATCH_OPTIONS,
 } from '@release-pilot/plugin-releases-backend';
 import { DEFAULT_BASELINE, SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { connect, consoleLogger, databaseService, SharedFileRouter, SharedFleetMetrics, sharedDir } from './shared';
+import { connect, consoleLogger, databaseService, SharedFleetMetrics, SharedRouter } from './shared';
 
 /**
  * One replica of the reliability run: the releases plugin's driver (store, leases, judge, engine)
@@ -17,11 +17,10 @@ import { connect, consoleLogger, databaseService, SharedFileRouter, SharedFleetM
  * and the simulated fleet's metrics. Killed with SIGKILL by the run at random moments.
  */
 async function main() {
-  const [database, dir, owner] = process.argv.slice(2);
-  const shared = sharedDir(dir);
+  const [database, routerUrl, owner] = process.argv.slice(2);
   const logger = consoleLogger(owner, true);
   const store = await ReleasesStore.create({ database: databaseService(connect(database)) });
-  const router = new SharedFileRouter(shared, owner);
+  const router = new SharedRouter(routerUrl, owner);
   const fleet = new SimulatedFleet({
     seed: 11,
     rps: 400,
@@ -29,7 +28,7 @@ async function main() {
     faults: [{ versionPattern: /-faulty$/, errorRate: 0.02, latencyMs: { p50: 400, p95: 1500 } }],
   });
   const targets = new TargetRegistry();
-  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router, shared) });
+  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router) });
   const driver = new ReleaseDriver({
     store,
     targets,

@@ -2,22 +2,21 @@ import { ReleasesStore } from '@release-pilot/plugin-releases-backend';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { connect, databaseService, sharedDir, WeightSet } from './shared';
+import { connect, databaseService, RouterServer } from './shared';
 
 /**
  * `yarn test:reliability`: two replicas of the driver on one PostgreSQL database drive a stream of
- * releases of four services against a shared router, while replicas are killed with SIGKILL and
- * restarted at random moments and the metric provider drops out. Then every release is checked:
- * takeovers, steps run twice, weights above plan, timeline events lost, releases stuck, promotions
- * on missing data. Exits 1 when a must-be-0 figure is not 0 or fewer trials ran than asked.
+ * releases of four services against a shared router, while replicas are killed with SIGKILL (or
+ * frozen with SIGSTOP past their lease and woken) at random moments and the metric provider drops
+ * out. Then every release is checked: takeovers, steps run twice, weights above plan, timeline
+ * events lost, releases stuck, promotions on missing data; and the stale router calls the
+ * router's fencing check refused. Exits 1 when a must-be-0 figure is not 0 or fewer trials ran than asked.
  */
 
 const TRIALS = Number(process.env.RELEASE_PILOT_RELIABILITY_TRIALS ?? 50);
 /** The share of trials that freeze a replica past its lease (SIGSTOP, then SIGCONT) instead of killing it. */
-const PAUSES = Number(process.env.RELEASE_PILOT_RELIABILITY_PAUSES ?? 0);
+const PAUSES = Number(process.env.RELEASE_PILOT_RELIABILITY_PAUSES ?? 0.3);
 const ENTITIES = ['svc-0', 'svc-1', 'svc-2', 'svc-3'].map(name => `component:default/${name}`);
 const PLAN: ReleasePlan = {
   name: 'reliability',
@@ -52,7 +51,7 @@ class Replica {
   generation = 0;
   process?: ChildProcess;
   owner = '';
-  constructor(readonly name: string, private readonly database: string, private readonly dir: string) {}
+  constructor(readonly name: string, private readonly database: string, private readonly routerUrl: string) {}
 
   // Not ChildProcess.killed: that turns true for any signal sent, SIGSTOP included.
   private killed = false;
@@ -65,7 +64,7 @@ class Replica {
     this.killed = false;
     this.generation++;
     this.owner = `${this.name}-${this.generation}`;
-    const child = spawn(process.execPath, [path.join(path.dirname(process.argv[1]), 'reliability-replica'), this.database, this.dir, this.owner], {
+    const child = spawn(process.execPath, [path.join(path.dirname(process.argv[1]), 'reliability-replica'), this.database, this.routerUrl, this.owner], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });
@@ -89,25 +88,35 @@ class Replica {
     this.process?.kill('SIGKILL');
   }
 
-  /** Freezes the replica (as a long GC pause or a stalled VM would) and wakes it `ms` later, with everything it knew. */
-  async pause(ms: number) {
-    this.process?.kill('SIGSTOP');
+  /**
+   * Freezes the replica (as a long GC pause or a stalled VM would) and wakes it `ms` later, with
+   * everything it knew: at a random moment, or (`beforeRouterCall`) right after its lease check,
+   * before the router call it decided on goes out. False when it made no router call within 10 s.
+   */
+  async pause(ms: number, router: RouterServer, beforeRouterCall: boolean): Promise<boolean> {
+    if (beforeRouterCall) {
+      if (!(await router.freezeBeforeNextCall(this.owner, 10_000))) return false;
+    } else {
+      this.process?.kill('SIGSTOP');
+    }
     await sleep(ms);
     this.process?.kill('SIGCONT');
+    return true;
   }
 }
 
 async function main() {
   const database = `rp_reliability_${process.pid}`;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-reliability-'));
-  const shared = sharedDir(dir);
+  const router = new RouterServer();
+  const routerUrl = await router.start();
   await createDatabase(database);
   const knex = connect(database);
   const store = await ReleasesStore.create({ database: databaseService(knex) });
-  const replicas = [new Replica('a', database, dir), new Replica('b', database, dir)];
+  const replicas = [new Replica('a', database, routerUrl), new Replica('b', database, routerUrl)];
   const started = Date.now();
   let trials = 0;
   let pauses = 0;
+  let pausesBeforeRouterCall = 0;
   let outages = 0;
   let outageSeconds = 0;
   let creating = true;
@@ -140,9 +149,9 @@ async function main() {
         await sleep(between(8000, 16000));
         if (!creating) break;
         const seconds = between(2, 6);
-        fs.writeFileSync(shared.outage, '');
+        router.outage = true;
         await sleep(seconds * 1000);
-        fs.rmSync(shared.outage, { force: true });
+        router.outage = false;
         outages++;
         outageSeconds += seconds;
       }
@@ -157,8 +166,12 @@ async function main() {
       const victim = replicas.find(r => r.owner === busiest) ?? replicas[Math.floor(seeded() * 2)];
       if (seeded() < PAUSES) {
         // Frozen past its lease: the other replica takes over; the woken one must be fenced off.
-        await victim.pause(between(2500, 5000));
-        pauses++;
+        // Every other pause is at the worst moment, between the lease check and the router call.
+        const beforeRouterCall = pauses % 2 === 1;
+        if (await victim.pause(between(2500, 5000), router, beforeRouterCall)) {
+          pauses++;
+          if (beforeRouterCall) pausesBeforeRouterCall++;
+        }
         continue;
       }
       victim.kill();
@@ -168,7 +181,7 @@ async function main() {
     }
     creating = false;
     await Promise.all([feeder, outageLoop]);
-    fs.rmSync(shared.outage, { force: true });
+    router.outage = false;
     while (!replicas.every(r => r.alive)) await sleep(500);
     // Let every release in flight finish.
     const deadline = Date.now() + 90_000;
@@ -189,7 +202,8 @@ async function main() {
         }
       })()
     : [];
-  const log: WeightSet[] = fs.existsSync(shared.log) ? fs.readFileSync(shared.log, 'utf8').trim().split('\n').map(line => JSON.parse(line)) : [];
+  const log = router.log.filter(l => !l.refused);
+  const refused = router.log.filter(l => l.refused);
   let stepsTwice = 0;
   let eventsLost = 0;
   let missingData = 0;
@@ -231,6 +245,7 @@ async function main() {
   const figures = {
     trials,
     pauses,
+    pausesBeforeRouterCall,
     releases: releases.length,
     succeeded: releases.filter(r => r.state === 'succeeded').length,
     rolledBack: releases.filter(r => r.state === 'rolled_back').length,
@@ -240,6 +255,7 @@ async function main() {
     metricOutages: outages,
     metricOutageSeconds: Math.round(outageSeconds),
     routerWeightChanges: log.length,
+    staleRouterCallsRefused: refused.length,
     stepsRunTwice: stepsTwice,
     weightsAbovePlan: aboveplan,
     timelineEventsLost: eventsLost,
@@ -249,12 +265,13 @@ async function main() {
   };
   await knex.destroy();
   await dropDatabase(database);
-  fs.rmSync(dir, { recursive: true, force: true });
+  router.stop();
   for (const problem of problems.slice(0, 20)) process.stdout.write(`problem: ${problem}\n`);
   process.stdout.write(
-    `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses, ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
+    `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses (${figures.pausesBeforeRouterCall} right before a router call), ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
       `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick), ` +
-      `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes; ` +
+      `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes ` +
+      `(${figures.staleRouterCallsRefused} stale calls refused by the fencing token); ` +
       `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +
       `releases stuck ${figures.releasesStuck}, promotions on missing data ${figures.promotionsOnMissingData}; ${figures.minutes} min\n`,
   );

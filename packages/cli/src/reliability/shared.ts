@@ -1,23 +1,11 @@
 import { DatabaseService, LoggerService } from '@backstage/backend-plugin-api';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { MetricProvider, ReleaseTargetContext, TrafficRouter } from '@release-pilot/plugin-releases-node';
-import fs from 'node:fs';
-import path from 'node:path';
+import { FencingTokens, MetricProvider, ReleaseTargetContext, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import knexFactory, { Knex } from 'knex';
 
-/** Where the replicas of a reliability run share their router and the metric outage switch. */
-export interface SharedDir {
-  dir: string;
-  weights: string;
-  log: string;
-  outage: string;
-}
-
-export function sharedDir(dir: string): SharedDir {
-  return { dir, weights: path.join(dir, 'weights.json'), log: path.join(dir, 'weights.log'), outage: path.join(dir, 'metrics-outage') };
-}
-
-/** One line of the router's log: every weight any replica set, when, for which release, by whom. */
+/** One line of the router's log: every weight any replica asked for, when, for which release, by whom, and whether it was applied. */
 export interface WeightSet {
   at: string;
   entityRef: string;
@@ -25,45 +13,117 @@ export interface WeightSet {
   version: string;
   weight: number;
   by: string;
+  fencingToken?: number;
+  /** Refused: its fencing token was older than one the router had applied (a replica woken past its lease). */
+  refused?: boolean;
 }
 
 /**
- * The traffic router the replicas share, like a real load balancer: its weights live in one file
- * (written atomically), and every change is appended to a log the run checks against the plans.
+ * The traffic router the replicas share, like a real load balancer or API server: it runs in the
+ * reliability run's own process (never killed or frozen), applies each call atomically, keeps the
+ * highest fencing token per entity and refuses older ones, and logs every call. The run also
+ * switches the metric outage here.
  */
-export class SharedFileRouter implements TrafficRouter {
-  constructor(private readonly shared: SharedDir, private readonly by: string) {}
+export class RouterServer {
+  readonly log: WeightSet[] = [];
+  outage = false;
+  /** Replicas asked to freeze themselves right before their next router call, and what to call once they did. */
+  readonly #freeze = new Map<string, () => void>();
+  readonly #weights = new Map<string, number>();
+  readonly #fencing = new FencingTokens();
+  #server?: http.Server;
 
-  read(): Record<string, number> {
-    try {
-      return JSON.parse(fs.readFileSync(this.shared.weights, 'utf8'));
-    } catch {
-      return {};
-    }
+  async start(): Promise<string> {
+    this.#server = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', chunk => (raw += chunk));
+      req.on('end', () => {
+        const send = (code: number, body: unknown) => {
+          res.writeHead(code, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(body));
+        };
+        const entityRef = decodeURIComponent(req.url!.split('/').pop() ?? '');
+        if (req.url!.startsWith('/freeze/')) {
+          const frozen = this.#freeze.get(entityRef);
+          this.#freeze.delete(entityRef);
+          frozen?.();
+          return send(frozen ? 200 : 204, {});
+        }
+        if (req.method === 'GET') return send(200, { weight: this.#weights.get(entityRef) ?? 0, outage: this.outage });
+        const call: WeightSet = { ...JSON.parse(raw), entityRef, at: new Date().toISOString() };
+        const context = { entityRef, releaseId: call.releaseId, version: call.version, annotations: {}, fencingToken: call.fencingToken };
+        try {
+          // RELEASE_PILOT_RELIABILITY_NO_FENCING=1 shows what the token prevents: a router that checks nothing.
+          if (!process.env.RELEASE_PILOT_RELIABILITY_NO_FENCING) this.#fencing.admit(context);
+        } catch (error) {
+          this.log.push({ ...call, refused: true });
+          return send(409, { message: (error as Error).message });
+        }
+        this.#weights.set(entityRef, call.weight);
+        this.log.push(call);
+        return send(200, {});
+      });
+    });
+    await new Promise<void>(resolve => this.#server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 
-  async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
-    const weights = this.read();
-    weights[context.entityRef] = weight;
-    const tmp = `${this.shared.weights}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(weights));
-    fs.renameSync(tmp, this.shared.weights);
-    const line: WeightSet = { at: new Date().toISOString(), entityRef: context.entityRef, releaseId: context.releaseId, version: context.version, weight, by: this.by };
-    fs.appendFileSync(this.shared.log, `${JSON.stringify(line)}\n`);
+  /** Resolves true once `owner` froze itself right before a router call, false if it made none within `ms`. */
+  freezeBeforeNextCall(owner: string, ms: number): Promise<boolean> {
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        this.#freeze.delete(owner);
+        resolve(false);
+      }, ms);
+      this.#freeze.set(owner, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
-  async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
-    return this.read()[context.entityRef] ?? 0;
+  stop() {
+    this.#server?.close();
   }
 }
 
-/** The simulated fleet's metrics at the shared router's weight; nothing at all while the outage switch is on. */
+/** A replica's view of the shared router, over HTTP. */
+export class SharedRouter implements TrafficRouter {
+  constructor(private readonly url: string, private readonly by: string) {}
+
+  async read(entityRef: string): Promise<{ weight: number; outage: boolean }> {
+    const response = await fetch(`${this.url}/weights/${encodeURIComponent(entityRef)}`);
+    return response.json();
+  }
+
+  async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
+    const { releaseId, version, fencingToken } = context;
+    // The worst moment to freeze: the lease was checked, the call not yet sent. When the run asks
+    // for it, the replica stops itself here (SIGSTOP) and sends the call after the run wakes it.
+    if ((await fetch(`${this.url}/freeze/${encodeURIComponent(this.by)}`, { method: 'POST' })).status === 200) {
+      process.kill(process.pid, 'SIGSTOP');
+    }
+    const response = await fetch(`${this.url}/weights/${encodeURIComponent(context.entityRef)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ releaseId, version, weight, by: this.by, fencingToken }),
+    });
+    if (!response.ok) throw new Error(`router refused: ${(await response.json()).message}`);
+  }
+
+  async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
+    return (await this.read(context.entityRef)).weight;
+  }
+}
+
+/** The simulated fleet's metrics at the shared router's weight; nothing at all while the outage is on. */
 export class SharedFleetMetrics implements MetricProvider {
-  constructor(private readonly fleet: SimulatedFleet, private readonly router: SharedFileRouter, private readonly shared: SharedDir) {}
+  constructor(private readonly fleet: SimulatedFleet, private readonly router: SharedRouter) {}
 
   async getSample(context: ReleaseTargetContext, interval: { from: Date; to: Date }) {
-    if (fs.existsSync(this.shared.outage)) throw new Error('metrics unavailable (simulated outage)');
-    return this.fleet.simulate(context, interval, await this.router.getCanaryWeight(context));
+    const { weight, outage } = await this.router.read(context.entityRef);
+    if (outage) throw new Error('metrics unavailable (simulated outage)');
+    return this.fleet.simulate(context, interval, weight);
   }
 }
 

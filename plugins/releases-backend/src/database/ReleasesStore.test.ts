@@ -134,17 +134,27 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     await store.createRelease(release, created(release.createdAt));
     const now = new Date('2026-01-01T00:00:00.000Z');
     const claim = async (owner: string, seconds: number) => store.claimActiveReleases(owner, new Date(now.getTime() + seconds * 1000), 30);
-    expect((await claim('a', 0)).releases.map(r => r.id)).toEqual([release.id]);
-    expect(await claim('b', 10)).toEqual({ releases: [], takeovers: [] });
+    const first = await claim('a', 0);
+    expect(first.releases.map(r => r.id)).toEqual([release.id]);
+    const tokenA = first.fencingTokens.get(release.id)!;
+    expect(await claim('b', 10)).toEqual({ releases: [], takeovers: [], fencingTokens: new Map() });
     const renewed = await claim('a', 20);
     expect(renewed.releases.map(r => r.id)).toEqual([release.id]);
     expect(renewed.takeovers).toEqual([]);
+    // Renewing keeps the token; the router keeps admitting a's calls.
+    expect(renewed.fencingTokens.get(release.id)).toBe(tokenA);
     expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 49_000))).toBe(true);
     // a's lease runs out 30 s after its last renewal: b takes the release over, and a is fenced off.
     const taken = await claim('b', 60);
     expect(taken.releases.map(r => r.id)).toEqual([release.id]);
     expect(taken.takeovers).toEqual([{ id: release.id, from: 'a', lastRenewedAt: new Date(now.getTime() + 20_000).toISOString() }]);
     expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 60_000))).toBe(false);
+    // The new holder's token is higher, and so is a person's action after it: a router refuses a's older one.
+    const tokenB = taken.fencingTokens.get(release.id)!;
+    expect(tokenB).toBeGreaterThan(tokenA);
+    const tokenUser = await store.renewFencingToken(release.id);
+    expect(tokenUser).toBeGreaterThan(tokenB);
+    expect((await claim('b', 61)).fencingTokens.get(release.id)).toBe(tokenUser);
     const current = await store.getRelease(release.id);
     await expect(store.saveRelease(current, { ...current, revision: current.revision + 1, canaryWeight: 50 }, [], { leaseOwner: 'a' })).rejects.toThrow(
       /driven by another replica now/,

@@ -82,6 +82,7 @@ type ReleaseRow = {
   judge_state: string | null;
   lease_owner?: string | null;
   lease_expires_at?: string | null;
+  fencing_token?: number | string;
 };
 
 function toRow(release: Release): ReleaseRow {
@@ -366,44 +367,83 @@ export class ReleasesStore {
 
   /**
    * Leases the active releases this driver may work on now: those with no lease, an expired one, or
-   * one it holds already. Several backend replicas thus never drive the same release at once.
+   * one it holds already. Several backend replicas thus never drive the same release at once. Each
+   * lease acquired gets a new fencing token (see `nextFencingToken`); one renewed keeps its token.
    */
   async claimActiveReleases(
     owner: string,
     now: Date,
     leaseSeconds: number,
-  ): Promise<{ releases: Release[]; takeovers: Array<{ id: string; from: string; lastRenewedAt: string }> }> {
+  ): Promise<{
+    releases: Release[];
+    takeovers: Array<{ id: string; from: string; lastRenewedAt: string }>;
+    /** The fencing token of each leased release, for its router calls. */
+    fencingTokens: Map<string, number>;
+  }> {
     const nowIso = now.toISOString();
     const expires = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-    // Leases another replica let run out: whichever of those this replica wins is a takeover.
-    const expired = await this.db<ReleaseRow>('releases')
-      .whereNotNull('active_entity_ref')
-      .whereNotNull('lease_owner')
-      .whereNot('lease_owner', owner)
-      .andWhere('lease_expires_at', '<=', nowIso)
-      .select('id', 'lease_owner', 'lease_expires_at');
-    await this.db('releases')
-      .whereNotNull('active_entity_ref')
-      .andWhere(q =>
+    return this.db.transaction(async tx => {
+      const acquirable = (q: Knex.QueryBuilder) =>
         q
-          .whereNull('lease_owner')
-          .orWhere('lease_owner', owner)
-          .orWhere('lease_expires_at', '<=', nowIso),
-      )
-      .update({ lease_owner: owner, lease_expires_at: expires });
-    const rows = await this.db<ReleaseRow>('releases')
-      .whereNotNull('active_entity_ref')
-      .andWhere('lease_owner', owner)
-      .orderBy('created_at', 'asc');
-    const mine = new Set(rows.map(r => r.id));
-    const takeovers = expired
-      .filter(r => mine.has(r.id))
-      .map(r => ({
-        id: r.id,
-        from: r.lease_owner!,
-        lastRenewedAt: new Date(new Date(r.lease_expires_at!).getTime() - leaseSeconds * 1000).toISOString(),
-      }));
-    return { releases: rows.map(fromRow), takeovers };
+          .whereNotNull('active_entity_ref')
+          .andWhere(w => w.whereNull('lease_owner').orWhere('lease_expires_at', '<=', nowIso));
+      // Leases another replica let run out: whichever of those this replica wins is a takeover.
+      const candidates: Array<Pick<ReleaseRow, 'id' | 'lease_owner' | 'lease_expires_at'>> = await acquirable(tx('releases')).select(
+        'id',
+        'lease_owner',
+        'lease_expires_at',
+      );
+      const expired = candidates.filter(r => r.lease_owner && r.lease_owner !== owner && r.lease_expires_at! <= nowIso);
+      if (candidates.length > 0) {
+        const token = await this.nextFencingToken(tx);
+        await acquirable(tx('releases').whereIn('id', candidates.map(r => r.id))).update({
+          lease_owner: owner,
+          lease_expires_at: expires,
+          fencing_token: token,
+        });
+      }
+      await tx('releases')
+        .whereNotNull('active_entity_ref')
+        .andWhere('lease_owner', owner)
+        .andWhere('lease_expires_at', '>', nowIso)
+        .update({ lease_expires_at: expires });
+      const rows: ReleaseRow[] = await tx('releases')
+        .whereNotNull('active_entity_ref')
+        .andWhere('lease_owner', owner)
+        .orderBy('created_at', 'asc');
+      const mine = new Set(rows.map(r => r.id));
+      const takeovers = expired
+        .filter(r => mine.has(r.id))
+        .map(r => ({
+          id: r.id,
+          from: r.lease_owner!,
+          lastRenewedAt: new Date(new Date(r.lease_expires_at!).getTime() - leaseSeconds * 1000).toISOString(),
+        }));
+      const fencingTokens = new Map(rows.map(r => [r.id, Number(r.fencing_token ?? 0)]));
+      return { releases: rows.map(fromRow), takeovers, fencingTokens };
+    });
+  }
+
+  /**
+   * Gives a release a new fencing token, for a person's action that moves its traffic from
+   * whichever replica serves the request: the lease holder's calls in flight are refused after it.
+   */
+  async renewFencingToken(id: string): Promise<number> {
+    return this.db.transaction(async tx => {
+      const token = await this.nextFencingToken(tx);
+      await tx('releases').where({ id }).update({ fencing_token: token });
+      return token;
+    });
+  }
+
+  /**
+   * The next value of the database's one fencing counter. Incrementing takes the counter's row
+   * lock, so tokens are handed out in commit order and never twice.
+   */
+  private async nextFencingToken(tx: Knex.Transaction): Promise<number> {
+    await tx('release_fencing').where({ id: 1 }).increment('token', 1);
+    const row = await tx('release_fencing').where({ id: 1 }).first('token');
+    return Number(row.token);
   }
 
   /** Whether `owner` still holds the lease of a release (checked right before a router call). */

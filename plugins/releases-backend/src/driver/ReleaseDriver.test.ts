@@ -330,7 +330,8 @@ describe('Several replicas', () => {
     // a wakes with what it knew before it died and tries to act on it: fenced, nothing written, router untouched.
     const weightBefore = await fleet.getCanaryWeight(targetOf(release));
     const stale = new ReleaseDriver({ ...(a as any).deps });
-    await (stale as any).handle(beforeDeath, { type: 'tick', verdict: { at: clock.now().toISOString(), outcome: 'pass', summary: 'ok', evidence: [] }, canaryRequests: 1e6 }, undefined, clock.now()).catch(() => undefined);
+    const target = { name: 'simulator', trafficRouter: fleet, metricProvider: fleet };
+    await (stale as any).handle(beforeDeath, 1, { type: 'tick', verdict: { at: clock.now().toISOString(), outcome: 'pass', summary: 'ok', evidence: [] }, canaryRequests: 1e6 }, target, clock.now()).catch(() => undefined);
     expect(await fleet.getCanaryWeight(targetOf(release))).toBe(weightBefore);
 
     for (let i = 0; i < 200 && (await store.getRelease(release.id)).state === 'running'; i++) {
@@ -343,6 +344,59 @@ describe('Several replicas', () => {
     expect(all.filter(e => e.type === 'started')).toHaveLength(1);
   });
 });
+
+  it('a replica frozen between its lease check and its router call is refused by the router: the fencing token', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    // Replica a's router calls can be frozen mid-flight, as a SIGSTOP or a long GC pause would.
+    let freezeNext = false;
+    let frozenAt: (() => void) | undefined;
+    let wake: (() => void) | undefined;
+    const entered = new Promise<void>(resolve => (frozenAt = resolve));
+    const freezable: TrafficRouter = {
+      getCanaryWeight: context => fleet.getCanaryWeight(context),
+      setCanaryWeight: async (context, weight) => {
+        if (freezeNext) {
+          freezeNext = false;
+          frozenAt!();
+          await new Promise<void>(resolve => (wake = resolve));
+        }
+        return fleet.setCanaryWeight(context, weight);
+      },
+    };
+    const a = makeDriver(freezable, fleet, 'replica-a');
+    const b = makeDriver(fleet, fleet, 'replica-b');
+    const release = await createRelease(store, '3.1.0', clock.now().toISOString());
+    for (let i = 0; i < 8; i++) {
+      clock.advance(1);
+      await a.tick();
+    }
+    const stored = await store.getRelease(release.id);
+    expect(stored.canaryWeight).toBeGreaterThan(0);
+
+    // The router lost a's weight (restarted): a's next tick reconciles, passes its lease check, and freezes in the call.
+    await fleet.setCanaryWeight(targetOf(release), 0);
+    freezeNext = true;
+    clock.advance(1);
+    const frozenTick = a.tick();
+    await entered;
+
+    // Meanwhile b takes the release over, reconciles, and a person rolls it back through b.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      await b.tick();
+    }
+    expect((await store.listEvents(release.id)).some(e => e.type === 'taken_over')).toBe(true);
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(stored.canaryWeight);
+    const rolledBack = await b.applyUserAction(release.id, 'rollback', 'user:default/alice', 'wrong build');
+    expect(rolledBack.state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+
+    // a wakes and completes the call it started with its old token: the router refuses it.
+    wake!();
+    await frozenTick;
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+    expect((await store.getRelease(release.id)).state).toBe('rolled_back');
+  });
 
   describe('Provider outages', () => {
     it('no data at all holds the weight, never passes, and rolls back after the limit; a quiet service only waits for its sample', async () => {

@@ -75,7 +75,7 @@ export class ReleaseDriver {
   async tick(): Promise<void> {
     const { store, clock, owner, options, logger } = this.deps;
     const now = clock.now();
-    const { releases, takeovers } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
+    const { releases, takeovers, fencingTokens } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
     for (const takeover of takeovers) {
       // Another replica stopped renewing its lease (it died or stalled): this one drives on.
       const seconds = (now.getTime() - new Date(takeover.lastRenewedAt).getTime()) / 1000;
@@ -87,7 +87,7 @@ export class ReleaseDriver {
     }
     for (const release of releases) {
       try {
-        await this.driveRelease(release);
+        await this.driveRelease(release, fencingTokens.get(release.id));
       } catch (error) {
         logger.warn(`Driving release ${release.id} failed: ${errorText(error)}`);
       }
@@ -109,7 +109,10 @@ export class ReleaseDriver {
       this.engineOptions(release),
     );
     const target = this.deps.targets.find(release.target);
-    return this.apply(release, result, target);
+    // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
+    const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
+    const token = moves ? await this.deps.store.renewFencingToken(id) : undefined;
+    return this.apply(release, result, target, token);
   }
 
   /** The engine's limits for a release: the global ones, overridden by its target's policy. */
@@ -117,71 +120,74 @@ export class ReleaseDriver {
     return { ...this.deps.options.engine, ...this.deps.options.targets[release.target] };
   }
 
-  private context(release: Release): ReleaseTargetContext {
+  private context(release: Release, fencingToken?: number): ReleaseTargetContext {
     return {
       entityRef: release.entityRef,
       releaseId: release.id,
       version: release.version,
       annotations: release.annotations ?? {},
+      fencingToken,
     };
   }
 
-  private async driveRelease(release: Release): Promise<void> {
+  /** One tick's work on a release this replica leased with `token`. */
+  private async driveRelease(release: Release, token: number | undefined): Promise<void> {
     const target = this.deps.targets.find(release.target);
     const now = this.deps.clock.now();
     if (!target) {
       // Without its router nothing can be shifted; say so on the timeline once per tick budget.
-      await this.handle(release, { type: 'providerError', error: `target '${release.target}' is not registered` }, undefined, now);
+      await this.handle(release, token, { type: 'providerError', error: `target '${release.target}' is not registered` }, undefined, now);
       return;
     }
     switch (release.state) {
       case 'pending':
-        await this.handle(release, { type: 'start' }, target, now);
+        await this.handle(release, token, { type: 'start' }, target, now);
         return;
       case 'rolling_back': {
         // A router that refused the rollback is asked again with backoff (1, 2, 4 ... 60 s), forever.
         const attempts = release.consecutiveProviderErrors;
         const delayMs = release.routerErrorSince ? Math.min(60, 2 ** Math.min(Math.max(attempts - 1, 0), 6)) * 1000 : 0;
         if (now.getTime() < new Date(release.updatedAt).getTime() + delayMs) return;
-        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target, true);
+        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target, token, true);
         return;
       }
       case 'running':
       case 'paused':
-        await this.analyse(release, target, now);
+        await this.analyse(release, token, target, now);
         return;
       case 'watching':
-        await this.watch(release, target, now);
+        await this.watch(release, token, target, now);
         return;
       default:
         return;
     }
   }
 
-  private async analyse(release: Release, target: ReleaseTarget, now: Date) {
+  private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
     const { store, judges, options } = this.deps;
     const judge = judges.judgeFor(release.analysis);
     const context = this.context(release);
     let sample;
     try {
-      await this.reconcileWeight(release, target);
+      await this.reconcileWeight(release, token, target);
       const from = (await store.lastSampleAt(release.id)) ?? release.stepStartedAt ?? release.createdAt;
       if (new Date(from).getTime() >= now.getTime()) return;
       sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
       assertSomeData(sample);
     } catch (error) {
-      await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
+      await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
     const since = analysisWindowStart(release, now, options.analysisWindowSeconds);
     const earlier = await store.listSamples(release.id, { since });
     const { verdict, state: judgeState } = judgeTick(judge, release, earlier, sample, now);
-    await this.record(release, target, now, sample, verdict, judgeState);
+    await this.record(release, token, target, now, sample, verdict, judgeState);
   }
 
   /** Stores the tick's sample with its verdict and feeds the verdict to the engine. */
   private async record(
     release: Release,
+    token: number | undefined,
     target: ReleaseTarget,
     now: Date,
     sample: MetricSample,
@@ -200,6 +206,7 @@ export class ReleaseDriver {
     const withVerdict = { ...release, latestVerdict: verdict, judgeState };
     await this.handle(
       withVerdict,
+      token,
       { type: 'tick', verdict, canaryRequests: sample.canary.requests },
       target,
       now,
@@ -211,14 +218,14 @@ export class ReleaseDriver {
    * A tick of the post-release watch: the whole service over the last bucket against its own
    * history before the release, which is read from the provider once, on the watch's first tick.
    */
-  private async watch(release: Release, target: ReleaseTarget, now: Date) {
+  private async watch(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
     const { store, watch } = this.deps;
     const context = this.context(release);
     const watchStartedAt = new Date(release.watchStartedAt ?? now.toISOString());
     let sample;
     let history;
     try {
-      await this.reconcileWeight(release, target);
+      await this.reconcileWeight(release, token, target);
       const from = (await store.lastSampleAt(release.id)) ?? watchStartedAt.toISOString();
       if (new Date(from).getTime() >= now.getTime()) return;
       sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
@@ -233,7 +240,7 @@ export class ReleaseDriver {
         });
       }
     } catch (error) {
-      await this.handle(release, { type: 'providerError', error: errorText(error) }, target, now);
+      await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
     const windowStart = Math.max(watchStartedAt.getTime(), now.getTime() - watch.options.bucketSeconds * 1000);
@@ -247,14 +254,15 @@ export class ReleaseDriver {
       watch: { startedAt: watchStartedAt, seconds: release.plan.watchSeconds ?? 0 },
       now,
     });
-    await this.record(release, target, now, sample, verdict, state);
+    await this.record(release, token, target, now, sample, verdict, state);
   }
 
   /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
-  private async reconcileWeight(release: Release, target: ReleaseTarget) {
-    const context = this.context(release);
+  private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget) {
+    const context = this.context(release, token);
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
+    if (!(await this.mayAct(release, true))) return;
     await target.trafficRouter.setCanaryWeight(context, release.canaryWeight);
     const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
     await this.deps.store.appendEvents(release.id, [
@@ -271,13 +279,14 @@ export class ReleaseDriver {
 
   private async handle(
     release: Release,
+    token: number | undefined,
     event: EngineEvent,
     target: ReleaseTarget | undefined,
     now: Date,
     stored: Release = release,
   ): Promise<Release> {
     const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
-    return this.apply(stored, result, target, true);
+    return this.apply(stored, result, target, token, true);
   }
 
   /** Before a router call on a tick: does this replica still hold the release's lease? */
@@ -297,6 +306,8 @@ export class ReleaseDriver {
     previous: Release,
     result: EngineResult,
     target: ReleaseTarget | undefined,
+    /** The fencing token the router calls carry (routers that can compare-and-set refuse an older one). */
+    token: number | undefined,
     /** A tick's work (fenced by the lease), not a person's action (which any replica may apply). */
     fenced = false,
   ): Promise<Release> {
@@ -311,7 +322,7 @@ export class ReleaseDriver {
       if (!(await this.mayAct(previous, fenced))) return previous;
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await target.trafficRouter.setCanaryWeight(this.context(result.release), 0);
+        await target.trafficRouter.setCanaryWeight(this.context(result.release, token), 0);
         outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.engineOptions(previous));
       } catch (error) {
         outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
@@ -335,7 +346,7 @@ export class ReleaseDriver {
     for (const action of result.actions) {
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await target.trafficRouter.setCanaryWeight(this.context(result.release), action.weight);
+        await target.trafficRouter.setCanaryWeight(this.context(result.release, token), action.weight);
       } catch (error) {
         // The intent is stored; the next tick reconciles the router with it.
         logger.warn(`Setting canary weight ${action.weight}% for release ${previous.id} failed: ${errorText(error)}`);
