@@ -1,12 +1,12 @@
-import { mockServices, TestDatabases } from '@backstage/backend-test-utils';
+import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import { makeRelease, makeStats, makeVerdict } from '../__testUtils__/fixtures';
 import { ReleasesStore } from './ReleasesStore';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
-// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
-const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+const databases = createTestDatabases();
 
 async function createStore(databaseId: Parameters<typeof databases.init>[0]) {
   const knex = await databases.init(databaseId);

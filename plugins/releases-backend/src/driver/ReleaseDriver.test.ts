@@ -1,4 +1,4 @@
-import { mockServices, TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
@@ -17,6 +17,7 @@ import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge'
 import { ReleaseDriver, ReleaseDriverOptions } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 import { ReleasesService } from '../service/ReleasesService';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
@@ -25,8 +26,7 @@ const DEMO_PLAN: ReleasePlan = {
   steps: [1, 5, 10, 25, 50, 100].map(weight => ({ weight, minDurationSeconds: 6, minCanaryRequests: 50 })),
 };
 
-// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
-const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+const databases = createTestDatabases();
 let databaseId: TestDatabaseId = 'SQLITE_3';
 
 async function setup(

@@ -7,6 +7,7 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
+import { createTestDatabases, perPluginDatabaseFactory } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
@@ -94,7 +95,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
   }
 }
 
-describe('notifications to the owning team', () => {
+const databases = createTestDatabases();
+
+describe.each(databases.eachSupportedId())('notifications to the owning team on %s', databaseId => {
   const receiver = new Receiver();
   let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
 
@@ -103,6 +106,7 @@ describe('notifications to the owning team', () => {
     receiver.failuresLeft['/slack'] = 2;
     ({ server } = await startTestBackend({
       features: [
+        perPluginDatabaseFactory(databases, databaseId),
         releasesPlugin,
         simulatorModule,
         notificationsPlugin,

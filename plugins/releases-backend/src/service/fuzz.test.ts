@@ -4,6 +4,7 @@ import simulatorModule from '@release-pilot/plugin-releases-backend-module-simul
 import fc from 'fast-check';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
+import { createTestDatabases, perPluginDatabaseFactory } from '../__testUtils__/databases';
 
 jest.setTimeout(300_000);
 
@@ -67,10 +68,13 @@ const requestArb = fc.record({
   auth: fc.constantFrom('user', 'none', 'garbage', 'service'),
 });
 
-describe('the HTTP API under hostile input (fast-check)', () => {
+const databases = createTestDatabases();
+
+describe.each(databases.eachSupportedId())('the HTTP API under hostile input (fast-check) on %s', databaseId => {
   it('answers 10,000 random and malformed requests without a 5xx, and creates or changes no release', async () => {
     const { server } = await startTestBackend({
       features: [
+        perPluginDatabaseFactory(databases, databaseId),
         releasesPlugin,
         simulatorModule,
         catalogServiceMock.factory({ entities }),
@@ -109,6 +113,6 @@ describe('the HTTP API under hostile input (fast-check)', () => {
       .send({ entityRef: 'component:default/checkout', version: '1.0.0' });
     expect(created.status).toBe(201);
     // eslint-disable-next-line no-console
-    console.log(`fuzz: ${sent} requests, statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}x${n}`).join(' ')}, 0 5xx, no release created or changed`);
+    console.log(`fuzz on ${databaseId}: ${sent} requests, statuses ${[...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}x${n}`).join(' ')}, 0 5xx, no release created or changed`);
   });
 });

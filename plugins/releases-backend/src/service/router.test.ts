@@ -1,9 +1,10 @@
-import { mockCredentials, mockServices, startTestBackend, TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { mockCredentials, mockServices, startTestBackend, TestDatabaseId } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import simulatorModule from '@release-pilot/plugin-releases-backend-module-simulator';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
+import { createTestDatabases } from '../__testUtils__/databases';
 
 jest.setTimeout(60_000);
 
@@ -40,8 +41,7 @@ const entities = [
 /** A change the prior calls risky: huge, breaking, three major upgrades, little coverage. */
 const RISKY = { linesAdded: 18000, linesDeleted: 2000, filesChanged: 400, breaking: true, majorDependencyChanges: 3, coverage: 20 };
 
-// SQLite always; PostgreSQL when the test script gives BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING.
-const databases = TestDatabases.create({ ids: ['POSTGRES_15', 'SQLITE_3'], disableDocker: true });
+const databases = createTestDatabases();
 let databaseId: TestDatabaseId = 'SQLITE_3';
 
 async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = []) {
