@@ -8,7 +8,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { eventAt, kill, releasesApi, root, runCli, sleep, startBackend } from './lib.mjs';
+import { eventAt, kill, releasesApi, root, runCli, sleep, startBackend, until } from './lib.mjs';
 import { startLoad, startStack } from './stack/stack.mjs';
 
 const BASE = 'http://localhost:7027';
@@ -17,7 +17,7 @@ let backend;
 let stack;
 let load;
 const logOf = () => backend?.log ?? [];
-const { ready, create, waitForState } = releasesApi(BASE, logOf);
+const { ready, create, waitForState, release, token } = releasesApi(BASE, logOf);
 
 async function stopAll() {
   await load?.stop().catch(() => {});
@@ -130,6 +130,62 @@ test('real targets: HAProxy and Prometheus driven by the backend', { timeout: 90
     const faulty = await cli('start', '--entity', 'component:default/checkout', '--version', '1.6.1-bad', '--wait', '--interval', '1');
     assert.equal(faulty.code, 1, faulty.out + faulty.err);
     console.log(`stack cli: start --wait exited 0 (healthy) and 1 (faulty); last line: ${faulty.out.trim().split('\n').pop()}`);
+  });
+
+  /** The guest's (team-checkout's) notification of a release: one per release, updated by its latest event. */
+  const notificationOf = async id => {
+    const res = await fetch(`${BASE}/api/notifications/notifications`, { headers: { Authorization: `Bearer ${token()}` } });
+    return (await res.json()).notifications.find(n => n.payload.scope === `release:${id}`)?.payload;
+  };
+
+  await t.test('Prometheus stalls for 4 s mid-release: the release holds its weight, tells the owners, then goes on and succeeds', async () => {
+    await stack.deployCanary('1.7.0');
+    const r = await create('checkout', '1.7.0');
+    await until('the first sample', async () => ((await release(r.id)).samples?.length ? true : undefined), 30_000);
+    const weights = watchWeights();
+    const stalledAt = Date.now();
+    stack.pausePrometheus();
+    // During the stall: the owners hear once that it is holding, and HAProxy keeps the weight.
+    const held = await until('the holding notification', async () => {
+      const note = await notificationOf(r.id);
+      return note?.severity === 'high' ? note : undefined;
+    }, 10_000).finally(async () => {
+      await sleep(Math.max(0, 4000 - (Date.now() - stalledAt)));
+      stack.resumePrometheus();
+    });
+    const resumedAt = Date.now();
+    const done = await waitForState(r.id, 'succeeded', 120_000);
+    weights.stop();
+    const errors = done.timeline.filter(e => e.type === 'provider_error');
+    assert.ok(errors.length >= 1, 'the stall was noticed');
+    const advancedDuring = done.timeline.filter(e => e.type === 'step_advanced' && Date.parse(e.at) > stalledAt + 1500 && Date.parse(e.at) < resumedAt);
+    assert.deepEqual(advancedDuring, [], 'no step advanced while Prometheus did not answer');
+    const changedDuring = weights.changes.slice(1).filter(c => c.at > stalledAt + 1500 && c.at < resumedAt);
+    assert.deepEqual(changedDuring, [], 'HAProxy kept the weight during the stall');
+    assert.match(held.title, /^Release of checkout 1\.7\.0 is holding at \d+%: its metrics are unavailable$/);
+    console.log(`stack Prometheus stall (4 s): ${errors.length} provider errors (${errors[0].message}), weight held, the owners got "${held.title}", then succeeded ${((eventAt(done, 'succeeded') - resumedAt) / 1000).toFixed(1)}s after Prometheus answered again`);
+  });
+
+  await t.test('Prometheus down for longer than the limit (5 ticks): rolled back, never promoted, HAProxy back to stable', async () => {
+    await stack.deployCanary('1.7.1');
+    const r = await create('checkout', '1.7.1');
+    await until('the first sample', async () => ((await release(r.id)).samples?.length ? true : undefined), 30_000);
+    const downAt = Date.now();
+    await stack.stopPrometheus();
+    try {
+      const done = await waitForState(r.id, 'rolled_back', 60_000);
+      assert.match(done.reason, /^5 provider errors in a row, last: /);
+      assert.equal(done.timeline.filter(e => e.type === 'provider_error').length, 5);
+      assert.equal(done.timeline.filter(e => e.type === 'step_advanced' && Date.parse(e.at) > downAt + 1500).length, 0);
+      assert.deepEqual(await stack.weights(), { canary: 0, stable: 200 });
+      const note = await until('the rollback notification', async () => {
+        const n = await notificationOf(r.id);
+        return n?.severity === 'critical' ? n : undefined;
+      }, 10_000);
+      console.log(`stack Prometheus down: rolled back ${((eventAt(done, 'rolled_back') - downAt) / 1000).toFixed(1)}s after it went down; reason: ${done.reason}; owners: "${note.title}"`);
+    } finally {
+      await stack.startPrometheus();
+    }
   });
 
   await t.test('no client request failed because of a weight change', async () => {

@@ -131,20 +131,38 @@ backend checkout-preview
     async canaryStats() {
       return (await fetch(`http://127.0.0.1:${ports.canary}/stats`)).json();
     },
+    /** Prometheus stops answering (SIGSTOP: queries time out) until `resumePrometheus`. */
+    pausePrometheus() {
+      kill(stack.prometheus, 'SIGSTOP');
+    },
+    resumePrometheus() {
+      kill(stack.prometheus, 'SIGCONT');
+    },
+    /** Prometheus goes down (SIGKILL: connections refused). */
+    async stopPrometheus() {
+      const old = stack.prometheus;
+      kill(old);
+      await until('Prometheus to exit', async () => old.exitCode !== null || old.signalCode !== null, 10_000);
+    },
+    /** Starts Prometheus on its port and data (again) and waits until it is ready. */
+    async startPrometheus() {
+      stack.prometheus = started(startProcess('prometheus', [
+        `--config.file=${path.join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dir, 'prometheus')}`,
+        `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+        '--log.level=warn',
+      ]), 'prometheus');
+      await until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`).catch(() => ({ ok: false }))).ok, 30_000);
+    },
   };
 
   try {
-    started(startProcess('prometheus', [
-      `--config.file=${path.join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${path.join(dir, 'prometheus')}`,
-      `--web.listen-address=127.0.0.1:${ports.prometheus}`,
-      '--log.level=warn',
-    ]), 'prometheus');
+    const prometheusReady = stack.startPrometheus();
     started(startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]), 'haproxy');
     service(ports.stable, '1.4.1', 'none');
     await listening(ports.stable, 'stable service');
     await listening(ports.haproxyApi, 'HAProxy runtime API');
-    await until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`)).ok, 30_000);
+    await prometheusReady;
   } catch (error) {
     await stack.stop();
     throw error;
