@@ -26,6 +26,9 @@ export interface Config {
         latencyMs?: { p50: number; p95: number };
         counters?: { [name: string]: number };
       }>;
+      /** The simulated router refuses every weight change of a canary whose version matches, from its first
+       *  rollback request until `seconds` later: what a rollback the router refuses looks like. */
+      routerOutages?: Array<{ versionPattern: string; seconds: number }>;
     };
   };
 }

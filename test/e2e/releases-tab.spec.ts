@@ -80,4 +80,24 @@ test.describe.serial('Releases tab', () => {
       await page.screenshot({ path: process.env.RELEASE_PILOT_SCREENSHOT, fullPage: true });
     }
   });
+
+  test('a rollback the router refuses is shown as pending and retried until it succeeds', async ({ page }) => {
+    // The demo's simulated router refuses any change of a -routerdown version for 20 s from its first rollback request.
+    const version = `2.6.${Date.now() % 1_000_000}-routerdown`;
+    await openReleasesTab(page, 'checkout');
+    await startRelease(page, version);
+    await page.getByRole('button', { name: 'Rollback' }).click();
+    await page.getByLabel('reason').fill('wrong build');
+    await page.getByRole('button', { name: 'Roll back now' }).click();
+    const pending = page.getByTestId('rollback-pending');
+    await expect(pending).toContainText(/^Rollback pending: router unreachable since .+ \(simulated router outage: unreachable for 20 s from .+\); retrying with backoff until it succeeds\.$/);
+    await expect(page.getByTestId('release-state').first()).toHaveText('rolling back');
+    if (process.env.RELEASE_PILOT_PENDING_SCREENSHOT) {
+      await page.screenshot({ path: process.env.RELEASE_PILOT_PENDING_SCREENSHOT, fullPage: true });
+    }
+    // Backoff 1, 2, 4, 8, 16 s: the attempt after the outage succeeds, and the page updates by itself.
+    await expect(page.getByTestId('release-state').first()).toHaveText('rolled back', { timeout: 60_000 });
+    await expect(pending).toHaveCount(0);
+    await expect(page.getByRole('table', { name: 'release timeline' })).toContainText('Rolled back: canary weight 0%');
+  });
 });

@@ -133,6 +133,21 @@ describe('SimulatedFleet', () => {
     expect(sample.canary.requests / (sample.canary.requests + sample.baseline.requests)).toBeCloseTo(0.25, 1);
   });
 
+  it('a router outage refuses every change of a matching version from its first rollback request for its duration', async () => {
+    let now = 0;
+    const f = new SimulatedFleet({ seed: 1, rps: 100, baseline: DEFAULT_BASELINE, faults: [], routerOutages: [{ versionPattern: /-routerdown$/, seconds: 30 }], now: () => now });
+    const down = { ...context, version: '3.0.0-routerdown' };
+    await f.setCanaryWeight(down, 10);
+    await expect(f.setCanaryWeight(down, 0)).rejects.toThrow('simulated router outage: unreachable for 30 s from 1970-01-01T00:00:00.000Z');
+    now = 29_000;
+    await expect(f.setCanaryWeight(down, 0)).rejects.toThrow(/simulated router outage/);
+    await f.setCanaryWeight({ ...context, entityRef: 'component:default/other' }, 0);
+    expect(await f.getCanaryWeight(down)).toBe(10);
+    now = 30_000;
+    await f.setCanaryWeight(down, 0);
+    expect(await f.getCanaryWeight(down)).toBe(0);
+  });
+
   it('refuses a call with an older fencing token than one it applied for the entity', async () => {
     const f = fleet();
     await f.setCanaryWeight({ ...context, fencingToken: 7 }, 10);

@@ -21,6 +21,16 @@ export interface FaultProfile extends BehaviourProfile {
   minWeight?: number;
 }
 
+/**
+ * A router outage that begins when a rollback starts: the simulated router refuses every weight
+ * change of a canary whose version matches, from its first request to take the canary's traffic
+ * away (weight 0) until `seconds` later. It shows what a rollback the router refuses looks like.
+ */
+export interface RouterOutage {
+  versionPattern: RegExp;
+  seconds: number;
+}
+
 /** Settings of the simulated fleet. */
 export interface SimulatedFleetOptions {
   seed: number;
@@ -32,6 +42,9 @@ export interface SimulatedFleetOptions {
   peakHourUtc?: number;
   baseline: BehaviourProfile;
   faults: FaultProfile[];
+  routerOutages?: RouterOutage[];
+  /** The clock of router outages (virtual in tests). Default: the system clock. */
+  now?: () => number;
 }
 
 /** The healthy service of the demo: 2,000 requests/s, 0.02% errors, p50 90 ms, p95 145 ms. */
@@ -56,6 +69,8 @@ export const CHECKOUT_INCIDENT_FAULT: FaultProfile = {
 export class SimulatedFleet implements TrafficRouter, MetricProvider {
   readonly #weights = new Map<string, number>();
   readonly #fencing = new FencingTokens();
+  /** When the router outage of each release began. */
+  readonly #outageSince = new Map<string, number>();
 
   constructor(private readonly options: SimulatedFleetOptions) {}
 
@@ -63,8 +78,20 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     if (!(weight >= 0 && weight <= 100)) {
       throw new Error(`Canary weight must be within 0 and 100, got ${weight}`);
     }
+    this.refuseDuringOutage(context, weight);
     this.#fencing.admit(context);
     this.#weights.set(context.entityRef, weight);
+  }
+
+  private refuseDuringOutage(context: ReleaseTargetContext, weight: number) {
+    const outage = this.options.routerOutages?.find(o => o.versionPattern.test(context.version));
+    if (!outage) return;
+    const now = this.options.now?.() ?? Date.now();
+    if (weight === 0 && !this.#outageSince.has(context.releaseId)) this.#outageSince.set(context.releaseId, now);
+    const since = this.#outageSince.get(context.releaseId);
+    if (since !== undefined && now < since + outage.seconds * 1000) {
+      throw new Error(`simulated router outage: unreachable for ${outage.seconds} s from ${new Date(since).toISOString()}`);
+    }
   }
 
   async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {

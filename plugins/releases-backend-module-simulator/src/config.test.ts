@@ -18,6 +18,14 @@ describe('readSimulatorConfig', () => {
     expect(options.faults[0].latencyMs.p95).toBe(400);
   });
 
+  it('reads router outages, and refuses one without a positive duration', () => {
+    const read = (seconds: unknown) =>
+      readSimulatorConfig(new ConfigReader({ releases: { simulator: { routerOutages: [{ versionPattern: '-routerdown$', seconds }] } } }));
+    expect(read(20).routerOutages).toEqual([{ versionPattern: /-routerdown$/, seconds: 20 }]);
+    expect(() => read(0)).toThrow('Invalid config releases.simulator.routerOutages[0].seconds: 0; it must be positive');
+    expect(readSimulatorConfig(new ConfigReader({})).routerOutages).toEqual([]);
+  });
+
   it('refuses impossible profiles with the key to fix', () => {
     expect(() => readSimulatorConfig(new ConfigReader({ releases: { simulator: { baseline: { errorRate: 2 } } } }))).toThrow(
       'Invalid config releases.simulator.baseline.errorRate: 2; it must be within 0 and 1',

@@ -4,6 +4,7 @@ import {
   CHECKOUT_INCIDENT_FAULT,
   DEFAULT_BASELINE,
   FaultProfile,
+  RouterOutage,
   SimulatedFleetOptions,
 } from './SimulatedFleet';
 
@@ -76,5 +77,17 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
         return { versionPattern, minWeight, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
       })
     : [CHECKOUT_INCIDENT_FAULT];
-  return { seed, rps, dailyAmplitude, peakHourUtc, baseline, faults };
+  const routerOutages: RouterOutage[] = (config?.getOptionalConfigArray('routerOutages') ?? []).map((outage, i) => {
+    const key = `releases.simulator.routerOutages[${i}]`;
+    let versionPattern: RegExp;
+    try {
+      versionPattern = new RegExp(outage.getString('versionPattern'));
+    } catch (error) {
+      throw new Error(`Invalid config ${key}.versionPattern: ${(error as Error).message}`);
+    }
+    const seconds = outage.getNumber('seconds');
+    if (!(seconds > 0)) throw new Error(`Invalid config ${key}.seconds: ${seconds}; it must be positive`);
+    return { versionPattern, seconds };
+  });
+  return { seed, rps, dailyAmplitude, peakHourUtc, baseline, faults, routerOutages };
 }

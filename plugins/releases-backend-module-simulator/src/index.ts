@@ -5,5 +5,5 @@
  */
 export { releasesModuleSimulator as default } from './module';
 export { SimulatedFleet, DEFAULT_BASELINE, CHECKOUT_INCIDENT_FAULT } from './SimulatedFleet';
-export type { SimulatedFleetOptions, FaultProfile } from './SimulatedFleet';
+export type { SimulatedFleetOptions, FaultProfile, RouterOutage } from './SimulatedFleet';
 
