@@ -19,7 +19,7 @@ describe('readSimulatorConfig', () => {
   });
 
   it('reads router outages, and refuses one without a positive duration', () => {
-    const read = (seconds: unknown) =>
+    const read = (seconds: number) =>
       readSimulatorConfig(new ConfigReader({ releases: { simulator: { routerOutages: [{ versionPattern: '-routerdown$', seconds }] } } }));
     expect(read(20).routerOutages).toEqual([{ versionPattern: /-routerdown$/, seconds: 20 }]);
     expect(() => read(0)).toThrow('Invalid config releases.simulator.routerOutages[0].seconds: 0; it must be positive');

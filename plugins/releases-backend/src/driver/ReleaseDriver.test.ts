@@ -345,7 +345,10 @@ describe('Several replicas', () => {
   });
 });
 
-  it('a replica frozen between its lease check and its router call is refused by the router: the fencing token', async () => {
+  it.each([
+    ['refuses it: the fencing token', false],
+    ['cannot check tokens (HAProxy): the woken replica sees it lost the lease and puts the stored weight back', true],
+  ])('a replica frozen between its lease check and its router call: a router that %s', async (_, tokenBlind) => {
     const { store, clock, fleet, makeDriver } = await setup();
     // Replica a's router calls can be frozen mid-flight, as a SIGSTOP or a long GC pause would.
     let freezeNext = false;
@@ -360,7 +363,7 @@ describe('Several replicas', () => {
           frozenAt!();
           await new Promise<void>(resolve => (wake = resolve));
         }
-        return fleet.setCanaryWeight(context, weight);
+        return fleet.setCanaryWeight(tokenBlind ? { ...context, fencingToken: undefined } : context, weight);
       },
     };
     const a = makeDriver(freezable, fleet, 'replica-a');

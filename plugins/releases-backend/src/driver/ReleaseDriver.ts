@@ -263,7 +263,7 @@ export class ReleaseDriver {
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
     if (!(await this.mayAct(release, true))) return;
-    await target.trafficRouter.setCanaryWeight(context, release.canaryWeight);
+    await this.setWeight(release, target, token, release.canaryWeight, true);
     const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
     await this.deps.store.appendEvents(release.id, [
       {
@@ -287,6 +287,21 @@ export class ReleaseDriver {
   ): Promise<Release> {
     const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
     return this.apply(stored, result, target, token, true);
+  }
+
+  /**
+   * One router call. On a tick it is checked again afterwards: a replica that froze between its
+   * lease check and the call may have set a stale weight on a router that cannot check fencing
+   * tokens (HAProxy); it puts back the weight the database holds now, with its own token (refused by
+   * routers that can check, which also refused the stale call).
+   */
+  private async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean) {
+    await target.trafficRouter.setCanaryWeight(this.context(release, token), weight);
+    if (!fenced || (await this.deps.store.holdsLease(release.id, this.deps.owner, this.deps.clock.now()))) return;
+    const stored = await this.deps.store.getRelease(release.id);
+    if (stored.canaryWeight === weight) return;
+    this.deps.logger.warn(`Release ${release.id}: lost its lease during a router call of ${weight}%; putting back the stored ${stored.canaryWeight}%`);
+    await target.trafficRouter.setCanaryWeight(this.context(stored, token), stored.canaryWeight).catch(() => undefined);
   }
 
   /** Before a router call on a tick: does this replica still hold the release's lease? */
@@ -322,7 +337,7 @@ export class ReleaseDriver {
       if (!(await this.mayAct(previous, fenced))) return previous;
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await target.trafficRouter.setCanaryWeight(this.context(result.release, token), 0);
+        await this.setWeight(result.release, target, token, 0, fenced);
         outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.engineOptions(previous));
       } catch (error) {
         outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
@@ -346,7 +361,7 @@ export class ReleaseDriver {
     for (const action of result.actions) {
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await target.trafficRouter.setCanaryWeight(this.context(result.release, token), action.weight);
+        await this.setWeight(result.release, target, token, action.weight, fenced);
       } catch (error) {
         // The intent is stored; the next tick reconciles the router with it.
         logger.warn(`Setting canary weight ${action.weight}% for release ${previous.id} failed: ${errorText(error)}`);
