@@ -401,6 +401,25 @@ describe('Several replicas', () => {
     expect((await store.getRelease(release.id)).state).toBe('rolled_back');
   });
 
+  it('a rollback call slower than the lease is not undone by the check after the call', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    const slow: TrafficRouter = {
+      getCanaryWeight: context => fleet.getCanaryWeight(context),
+      setCanaryWeight: async (context, weight) => {
+        if (weight === 0) clock.advance(5);
+        return fleet.setCanaryWeight({ ...context, fencingToken: undefined }, weight);
+      },
+    };
+    const driver = makeDriver(slow, fleet, 'replica-a');
+    const release = await createRelease(store, '3.2.0-faulty', clock.now().toISOString());
+    for (let i = 0; i < 30 && !['rolled_back', 'failed'].includes((await store.getRelease(release.id)).state); i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    expect((await store.getRelease(release.id)).state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+  });
+
   describe('Provider outages', () => {
     it('no data at all holds the weight, never passes, and rolls back after the limit; a quiet service only waits for its sample', async () => {
       let silent = true;

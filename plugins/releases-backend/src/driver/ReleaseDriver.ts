@@ -292,14 +292,15 @@ export class ReleaseDriver {
   /**
    * One router call. On a tick it is checked again afterwards: a replica that froze between its
    * lease check and the call may have set a stale weight on a router that cannot check fencing
-   * tokens (HAProxy); it puts back the weight the database holds now, with its own token (refused by
-   * routers that can check, which also refused the stale call).
+   * tokens (HAProxy); it puts back the weight the database holds now if that is lower, with its own
+   * token (refused by routers that can check, which also refused the stale call). It never raises a
+   * weight: a slow rollback call is not undone, and raising is the new holder's reconciliation.
    */
   private async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean) {
     await target.trafficRouter.setCanaryWeight(this.context(release, token), weight);
     if (!fenced || (await this.deps.store.holdsLease(release.id, this.deps.owner, this.deps.clock.now()))) return;
     const stored = await this.deps.store.getRelease(release.id);
-    if (stored.canaryWeight === weight) return;
+    if (stored.canaryWeight >= weight) return;
     this.deps.logger.warn(`Release ${release.id}: lost its lease during a router call of ${weight}%; putting back the stored ${stored.canaryWeight}%`);
     await target.trafficRouter.setCanaryWeight(this.context(stored, token), stored.canaryWeight).catch(() => undefined);
   }
