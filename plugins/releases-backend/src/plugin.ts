@@ -98,8 +98,8 @@ export const releasesPlugin = createBackendPlugin({
           logger,
           owner: `releases-${randomUUID()}`,
           options: settings.driver,
+          outbox: notifier,
           onRecorded: (release, records) => {
-            notifier.releaseRecorded(release, records);
             auditDecisions(auditor, release, records).catch(error =>
               logger.warn(`Auditing release ${release.id} failed: ${(error as Error).message}`),
             );

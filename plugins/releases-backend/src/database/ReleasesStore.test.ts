@@ -128,6 +128,23 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     expect(await store.lastSampleAt('00000000-0000-4000-8000-0000000000ff')).toBeUndefined();
   });
 
+  it('keeps outbox entries with the release they came from; one claimant at a time takes a due one until it is deleted', async () => {
+    const store = await createStore(databaseId);
+    const release = makeRelease();
+    await store.createRelease(release, created(release.createdAt));
+    const entry = { id: 'b7c1f0de-0000-4000-8000-000000000001', releaseId: release.id, owner: 'group:default/team-checkout', message: { title: 'rolled back' }, attemptAfter: '2026-01-01T00:00:30.000Z' };
+    await store.saveRelease(release, { ...release, revision: release.revision + 1, state: 'running' }, [], { outbox: [entry] });
+    // A save that fails stores none of its messages.
+    await expect(store.saveRelease(release, { ...release, revision: release.revision + 1 }, [], { outbox: [{ ...entry, id: 'b7c1f0de-0000-4000-8000-000000000002' }] })).rejects.toThrow(ConflictError);
+    expect(await store.claimOutbox(new Date('2026-01-01T00:00:29.000Z'), 60)).toEqual([]);
+    const due = new Date('2026-01-01T00:00:31.000Z');
+    const [first, second] = await Promise.all([store.claimOutbox(due, 60), store.claimOutbox(due, 60)]);
+    expect([...first, ...second]).toEqual([{ ...entry, attemptAfter: '2026-01-01T00:01:31.000Z' }]);
+    expect(await store.claimOutbox(new Date('2026-01-01T00:01:00.000Z'), 60)).toEqual([]);
+    await store.deleteOutbox([entry.id]);
+    expect(await store.claimOutbox(new Date('2026-01-01T01:00:00.000Z'), 60)).toEqual([]);
+  });
+
   it('leases active releases to one driver at a time until the lease expires', async () => {
     const store = await createStore(databaseId);
     const release = makeRelease();

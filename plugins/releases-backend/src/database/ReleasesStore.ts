@@ -20,6 +20,19 @@ const migrationsDir = resolvePackagePath(
   'migrations',
 );
 
+/**
+ * A message for a release's owners, stored with the timeline records it came from and deleted once
+ * delivered (the outbox). The store keeps `message` as JSON and does not look into it.
+ */
+export interface OutboxEntry {
+  id: string;
+  releaseId: string;
+  owner?: string;
+  message: unknown;
+  /** Not before this time may another replica deliver it (the storing one delivers it at once). */
+  attemptAfter: string;
+}
+
 /** What the risk model needs to know of an earlier release. */
 export interface ReleaseHistoryEntry {
   entityRef: string;
@@ -237,7 +250,7 @@ export class ReleasesStore {
     previous: Release,
     next: Release,
     events: NewTimelineEvent[],
-    options: { leaseOwner?: string } = {},
+    options: { leaseOwner?: string; outbox?: OutboxEntry[] } = {},
   ): Promise<void> {
     await this.db.transaction(async tx => {
       const query = tx('releases').where({ id: previous.id, revision: previous.revision });
@@ -259,7 +272,41 @@ export class ReleasesStore {
       }
       await this.insertEvents(tx, next.id, events);
       await this.recordSteps(tx, previous, next);
+      if (options.outbox?.length) {
+        await tx('release_outbox').insert(
+          options.outbox.map(e => ({
+            id: e.id,
+            release_id: e.releaseId,
+            owner_ref: e.owner ?? null,
+            message: JSON.stringify(e.message),
+            attempt_after: e.attemptAfter,
+          })),
+        );
+      }
     });
+  }
+
+  /**
+   * Outbox entries due for delivery (their storing replica died or failed to deliver), each claimed
+   * for `retrySeconds` by a compare-and-set on its time, so two replicas never take the same one.
+   */
+  async claimOutbox(now: Date, retrySeconds: number, limit = 50): Promise<OutboxEntry[]> {
+    const nowIso = now.toISOString();
+    const next = new Date(now.getTime() + retrySeconds * 1000).toISOString();
+    const rows = await this.db('release_outbox').where('attempt_after', '<=', nowIso).orderBy('attempt_after', 'asc').limit(limit);
+    const claimed: OutboxEntry[] = [];
+    for (const row of rows) {
+      const won = await this.db('release_outbox').where({ id: row.id, attempt_after: row.attempt_after }).update({ attempt_after: next });
+      if (won === 1) {
+        claimed.push({ id: row.id, releaseId: row.release_id, owner: row.owner_ref ?? undefined, message: JSON.parse(row.message), attemptAfter: next });
+      }
+    }
+    return claimed;
+  }
+
+  /** Removes delivered outbox entries. */
+  async deleteOutbox(ids: string[]): Promise<void> {
+    if (ids.length) await this.db('release_outbox').whereIn('id', ids).delete();
   }
 
   /** The releases of these owners created since `since` (team overviews), newest first. */

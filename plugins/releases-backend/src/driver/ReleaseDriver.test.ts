@@ -14,7 +14,7 @@ import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { VirtualClock } from '../engine/clock';
 import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
-import { ReleaseDriver, ReleaseDriverOptions } from './ReleaseDriver';
+import { ReleaseDriver, ReleaseDriverOptions, ReleaseOutbox } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 import { ReleasesService } from '../service/ReleasesService';
 import { createTestDatabases } from '../__testUtils__/databases';
@@ -48,7 +48,12 @@ async function setup(
     faults: [CHECKOUT_INCIDENT_FAULT],
     ...options.fleet,
   });
-  const makeDriver = (router: TrafficRouter = options.router ?? fleet, metrics: MetricProvider = options.metrics ?? fleet, owner = 'test') => {
+  const makeDriver = (
+    router: TrafficRouter = options.router ?? fleet,
+    metrics: MetricProvider = options.metrics ?? fleet,
+    owner = 'test',
+    outbox?: ReleaseOutbox,
+  ) => {
     const targets = new TargetRegistry();
     targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
     return new ReleaseDriver({
@@ -59,6 +64,7 @@ async function setup(
       clock,
       logger: mockServices.logger.mock(),
       owner,
+      outbox,
       options: {
         analysisWindowSeconds: 30,
         leaseSeconds: 2,
@@ -418,6 +424,40 @@ describe('Several replicas', () => {
     }
     expect((await store.getRelease(release.id)).state).toBe('rolled_back');
     expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+  });
+
+  it('a message stored with its release but never delivered (the replica died) is delivered once by any replica\'s next tick', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    const delivered: string[] = [];
+    const outbox = (alive: boolean): ReleaseOutbox => ({
+      messagesFor: (release, records) =>
+        records.filter(r => r.type === 'rolled_back').map(r => ({ message: { text: `${release.version}: ${r.message}` }, owner: release.owner })),
+      // Replica a dies right after its save: nothing of what it stored goes out.
+      deliver: async entries => {
+        if (!alive) return [];
+        delivered.push(...entries.map(e => (e.message as { text: string }).text));
+        return entries.map(e => e.id);
+      },
+    });
+    const a = makeDriver(fleet, fleet, 'replica-a', outbox(false));
+    const b = makeDriver(fleet, fleet, 'replica-b', outbox(true));
+    const release = await createRelease(store, '3.3.0-faulty', clock.now().toISOString());
+    for (let i = 0; i < 30 && (await store.getRelease(release.id)).state !== 'rolled_back'; i++) {
+      clock.advance(1);
+      await a.tick();
+    }
+    expect((await store.getRelease(release.id)).state).toBe('rolled_back');
+    // b leaves a's message alone while a could still deliver it, then delivers it once.
+    for (let i = 0; i < 25; i++) {
+      clock.advance(1);
+      await b.tick();
+    }
+    expect(delivered).toEqual([]);
+    for (let i = 0; i < 40; i++) {
+      clock.advance(1);
+      await b.tick();
+    }
+    expect(delivered).toEqual([expect.stringMatching(/^3\.3\.0-faulty: Rolled back: canary weight 0%/)]);
   });
 
   describe('Provider outages', () => {

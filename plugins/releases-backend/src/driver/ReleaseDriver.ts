@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   MetricSample,
@@ -21,7 +22,7 @@ import {
   EngineResult,
   handleReleaseEvent,
 } from '../engine/engine';
-import { ReleasesStore } from '../database/ReleasesStore';
+import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
 
 /** Tuning of the driver. */
@@ -34,6 +35,21 @@ export interface ReleaseDriverOptions {
   /** Per-target overrides of the engine's limits, by target name. */
   targets: Record<string, Partial<EngineOptions>>;
 }
+
+/**
+ * Where the messages for a release's owners go (the notifier). They are computed from the timeline
+ * records before the release is saved and stored with them in one transaction (an outbox), then
+ * delivered; a replica that dies in between leaves them to the next tick of any replica.
+ */
+export interface ReleaseOutbox {
+  /** The messages these records of `release` produce (JSON). */
+  messagesFor(release: Release, records: EngineResult['records']): Array<{ message: unknown; owner?: string }>;
+  /** Delivers entries; resolves with the ids of those delivered. Must not throw. */
+  deliver(entries: OutboxEntry[]): Promise<string[]>;
+}
+
+/** How long the storing replica has to deliver an outbox entry before any replica may. */
+const OUTBOX_GRACE_SECONDS = 30;
 
 /**
  * No request at all on either side is not a quiet service but a provider that lost its data (or a
@@ -66,15 +82,18 @@ export class ReleaseDriver {
       logger: LoggerService;
       owner: string;
       options: ReleaseDriverOptions;
-      /** Hears every timeline record once it is stored (notifications, audit); must not throw or block. */
+      /** Hears every timeline record once it is stored (audit); must not throw or block. */
       onRecorded?: (release: Release, records: EngineResult['records']) => void;
+      /** Messages for the owners, stored with the records and delivered after (notifications). */
+      outbox?: ReleaseOutbox;
     },
   ) {}
 
-  /** One pass over all active releases this replica may drive. */
+  /** One pass over all active releases this replica may drive, and over undelivered messages. */
   async tick(): Promise<void> {
     const { store, clock, owner, options, logger } = this.deps;
     const now = clock.now();
+    await this.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
     const { releases, takeovers, fencingTokens } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
     for (const takeover of takeovers) {
       // Another replica stopped renewing its lease (it died or stalled): this one drives on.
@@ -344,19 +363,22 @@ export class ReleaseDriver {
         outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
       }
       const at = clock.now();
+      const records = [...result.records, ...outcome.records];
+      const outbox = this.outboxFor(outcome.release, records);
       await store.saveRelease(
         previous,
         outcome.release,
         [...stamp(result.records, decidedAt), ...stamp(outcome.records, at)],
-        lease,
+        { ...lease, outbox },
       );
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
-      this.recorded(outcome.release, [...result.records, ...outcome.records]);
+      this.recorded(outcome.release, records, outbox);
       return outcome.release;
     }
 
+    const outbox = this.outboxFor(result.release, result.records);
     if (result.release !== previous || result.records.length > 0) {
-      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()), lease);
+      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()), { ...lease, outbox });
     }
     if (result.actions.length && !(await this.mayAct(result.release, fenced))) return result.release;
     for (const action of result.actions) {
@@ -371,11 +393,39 @@ export class ReleaseDriver {
     for (const record of result.records) {
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${record.message}`);
     }
-    this.recorded(result.release, result.records);
+    this.recorded(result.release, result.records, outbox);
     return result.release;
   }
 
-  private recorded(release: Release, records: EngineResult['records']) {
+  /** The outbox entries of these records, due for any replica after the grace period. */
+  private outboxFor(release: Release, records: EngineResult['records']): OutboxEntry[] {
+    if (!records.length || !this.deps.outbox) return [];
+    const attemptAfter = new Date(this.deps.clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
+    return this.deps.outbox
+      .messagesFor(release, records)
+      .map(({ message, owner }) => ({ id: randomUUID(), releaseId: release.id, owner, message, attemptAfter }));
+  }
+
+  /** Delivers stored entries in the background and deletes those delivered. */
+  private deliver(entries: OutboxEntry[]): Promise<void> {
+    const { outbox, store, logger } = this.deps;
+    if (!entries.length || !outbox) return Promise.resolve();
+    return outbox
+      .deliver(entries)
+      .then(ids => store.deleteOutbox(ids))
+      .catch(error => logger.warn(`Delivering messages failed: ${errorText(error)}`));
+  }
+
+  /** Messages another replica stored but did not deliver (it died, or delivery failed): delivered now. */
+  private async redeliver(now: Date) {
+    if (!this.deps.outbox) return;
+    const due = await this.deps.store.claimOutbox(now, OUTBOX_GRACE_SECONDS * 2);
+    if (due.length) this.deps.logger.info(`Delivering ${due.length} stored message(s) left undelivered`);
+    await this.deliver(due);
+  }
+
+  private recorded(release: Release, records: EngineResult['records'], outbox: OutboxEntry[]) {
+    void this.deliver(outbox);
     if (!records.length || !this.deps.onRecorded) return;
     try {
       this.deps.onRecorded(release, records);

@@ -9,14 +9,17 @@ import {
 } from '@release-pilot/plugin-releases-common';
 import { ChannelDelivery, channelRequest, NotificationsConfig } from './channels';
 import { blockedMessage, messageFor, ReleaseMessage } from './messages';
+import { OutboxEntry } from '../database/ReleasesStore';
+import type { ReleaseOutbox } from '../driver/ReleaseDriver';
 
 /**
  * Tells a release's owners what happened: a Backstage notification to every member of the owning
  * team (one per event, grouped per release by its scope), and the escalation channels the team
  * names on its Group entity. Everything runs in the background: a slow or failing notification
- * backend or channel never delays or fails a release.
+ * backend or channel never delays or fails a release. As the driver's outbox, its messages are
+ * stored with the release and deleted once the notifications backend took them.
  */
-export class ReleaseNotifier {
+export class ReleaseNotifier implements ReleaseOutbox {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(
@@ -31,13 +34,21 @@ export class ReleaseNotifier {
     },
   ) {}
 
-  /** The timeline records a release just stored; each one that matters becomes one message. */
-  releaseRecorded(release: Release, records: ReadonlyArray<{ type: TimelineEventType; actor: string; message: string }>): void {
+  /** The messages of timeline records a release is about to store: each one that matters becomes one. */
+  messagesFor(release: Release, records: ReadonlyArray<{ type: TimelineEventType; actor: string; message: string }>) {
     const rollbackBy = records.find(r => r.type === 'rollback_started')?.actor;
-    for (const record of records) {
-      const message = messageFor(release, record, rollbackBy);
-      if (message) this.track(this.publish(message, release.owner));
-    }
+    return records
+      .map(record => messageFor(release, record, rollbackBy))
+      .filter((message): message is ReleaseMessage => !!message)
+      .map(message => ({ message, owner: release.owner }));
+  }
+
+  /** Sends stored messages; the ids of those the notifications backend took (channels retry on their own). */
+  async deliver(entries: OutboxEntry[]): Promise<string[]> {
+    const work = Promise.allSettled(entries.map(e => this.publish(e.message as ReleaseMessage, e.owner)));
+    this.track(work.then(() => undefined));
+    const results = await work;
+    return entries.filter((_, i) => results[i].status === 'fulfilled').map(e => e.id);
   }
 
   /** A release the risk gate stopped. */
@@ -63,6 +74,7 @@ export class ReleaseNotifier {
     const owner = knownOwner ?? (await this.ownerOf(message.entityRef));
     const sends: Promise<unknown>[] = [];
     if (notifications && config.enabled) {
+      // A failed send rejects: the message stays in the outbox and is sent again later.
       sends.push(
         notifications
           .send({
@@ -77,10 +89,15 @@ export class ReleaseNotifier {
               scope: message.releaseId ? `release:${message.releaseId}` : `release-blocked:${message.entityRef}`,
             },
           })
-          .catch(error => this.deps.logger.warn(`Sending the notification '${message.title}' failed: ${(error as Error).message}`)),
+          .catch(error => {
+            this.deps.logger.warn(`Sending the notification '${message.title}' failed: ${(error as Error).message}`);
+            throw error;
+          }),
       );
     }
-    if (owner) sends.push(this.escalate(message, owner));
+    if (owner) {
+      sends.push(this.escalate(message, owner).catch(error => this.deps.logger.warn(`Escalating '${message.title}' failed: ${(error as Error).message}`)));
+    }
     await Promise.all(sends);
   }
 
