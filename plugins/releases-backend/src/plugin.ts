@@ -49,6 +49,7 @@ export const releasesPlugin = createBackendPlugin({
         logger: coreServices.logger,
         database: coreServices.database,
         scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         auditor: coreServices.auditor,
@@ -63,6 +64,7 @@ export const releasesPlugin = createBackendPlugin({
         logger,
         database,
         scheduler,
+        lifecycle,
         httpRouter,
         httpAuth,
         auditor,
@@ -119,6 +121,7 @@ export const releasesPlugin = createBackendPlugin({
           notifier,
         });
 
+        lifecycle.addShutdownHook(() => driver.stop());
         permissionsRegistry.addPermissions(releasesPermissions);
         httpRouter.use(await createRouter({ service, httpAuth, auditor, permissions }));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
@@ -129,7 +132,7 @@ export const releasesPlugin = createBackendPlugin({
           frequency: { seconds: settings.tickSeconds },
           timeout: { seconds: Math.max(30, settings.tickSeconds * 10) },
           initialDelay: { seconds: settings.tickSeconds },
-          fn: () => driver.tick(),
+          fn: () => driver.tickAndWatch(settings.tickSeconds),
         });
         await scheduler.scheduleTask({
           id: 'releases-risk-training',

@@ -42,7 +42,7 @@ async function main() {
   process.stdout.write(`${owner} ready\n`);
   for (;;) {
     const started = Date.now();
-    await driver.tick().catch(error => logger.warn(`tick failed: ${error.message}`));
+    await driver.tickAndWatch(1).catch(error => logger.warn(`tick failed: ${error.message}`));
     await new Promise(resolve => setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))));
   }
 }

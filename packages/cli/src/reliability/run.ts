@@ -117,6 +117,8 @@ async function main() {
   let trials = 0;
   let pauses = 0;
   let pausesBeforeRouterCall = 0;
+  /** When each killed replica (by owner) got its SIGKILL. */
+  const killedAt = new Map<string, number>();
   let outages = 0;
   let outageSeconds = 0;
   let creating = true;
@@ -174,6 +176,7 @@ async function main() {
         }
         continue;
       }
+      killedAt.set(victim.owner, Date.now());
       victim.kill();
       trials++;
       setTimeout(() => victim.start().catch(error => process.stderr.write(`${error}\n`)), between(1000, 4000));
@@ -209,6 +212,7 @@ async function main() {
   let missingData = 0;
   let aboveplan = 0;
   const takeoverSeconds: number[] = [];
+  const afterKillSeconds: number[] = [];
   const problems: string[] = [];
   for (const release of releases) {
     const events = await store.listEvents(release.id);
@@ -216,6 +220,10 @@ async function main() {
     const samples = await store.listSamples(release.id, { limit: 100_000 });
     const of = (type: string) => events.filter(e => e.type === type);
     takeoverSeconds.push(...of('taken_over').map(e => Number((e.data as { seconds: number }).seconds)));
+    for (const e of of('taken_over')) {
+      const kill = killedAt.get((e.data as { from: string }).from);
+      if (kill !== undefined) afterKillSeconds.push((Date.parse(e.at) - kill) / 1000);
+    }
     if (of('started').length > 1) { stepsTwice++; problems.push(`${release.id}: started ${of('started').length} times`); }
     const advanced = of('step_advanced').map(e => (e.data as { step: number }).step);
     if (new Set(advanced).size !== advanced.length) { stepsTwice++; problems.push(`${release.id}: steps ${advanced.join(',')}`); }
@@ -252,6 +260,7 @@ async function main() {
     takeovers: takeoverSeconds.length,
     longestTakeoverSeconds: takeoverSeconds.length ? Math.max(...takeoverSeconds) : 0,
     medianTakeoverSeconds: takeoverSeconds.length ? [...takeoverSeconds].sort((x, y) => x - y)[Math.floor(takeoverSeconds.length / 2)] : 0,
+    longestTakeoverAfterKillSeconds: afterKillSeconds.length ? Math.max(...afterKillSeconds) : 0,
     metricOutages: outages,
     metricOutageSeconds: Math.round(outageSeconds),
     routerWeightChanges: log.length,
@@ -269,7 +278,8 @@ async function main() {
   for (const problem of problems.slice(0, 20)) process.stdout.write(`problem: ${problem}\n`);
   process.stdout.write(
     `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses (${figures.pausesBeforeRouterCall} right before a router call), ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
-      `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick), ` +
+      `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick; ` +
+      `longest ${figures.longestTakeoverAfterKillSeconds.toFixed(1)} s after a SIGKILL, with 1 s ticks), ` +
       `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes ` +
       `(${figures.staleRouterCallsRefused} stale calls refused by the fencing token); ` +
       `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +

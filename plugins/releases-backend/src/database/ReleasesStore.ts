@@ -493,6 +493,17 @@ export class ReleasesStore {
     return Number(row.token);
   }
 
+  /** When the first lease another replica holds on an active release runs out, if any. */
+  async nextForeignLeaseExpiry(owner: string): Promise<Date | undefined> {
+    const row = await this.db('releases')
+      .whereNotNull('active_entity_ref')
+      .whereNotNull('lease_owner')
+      .whereNot('lease_owner', owner)
+      .min({ at: 'lease_expires_at' })
+      .first();
+    return row?.at ? new Date(row.at) : undefined;
+  }
+
   /** Whether `owner` still holds the lease of a release (checked right before a router call). */
   async holdsLease(id: string, owner: string, now: Date): Promise<boolean> {
     const row = await this.db<ReleaseRow>('releases').where({ id, lease_owner: owner }).first('lease_expires_at');

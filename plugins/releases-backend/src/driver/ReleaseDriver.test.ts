@@ -351,6 +351,29 @@ describe('Several replicas', () => {
   });
 });
 
+  it('takes a dead replica\'s release over when its lease runs out, not at its own next tick (takeover timer)', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    const a = makeDriver(fleet, fleet, 'replica-a');
+    const b = makeDriver(fleet, fleet, 'replica-b');
+    const release = await createRelease(store, '3.4.0', clock.now().toISOString());
+    clock.advance(1);
+    await a.tick();
+    // a dies. 1.7 s later b ticks: a's 2 s lease runs out 0.3 s before b's next tick would come.
+    clock.advance(1.7);
+    await b.tickAndWatch(1);
+    expect((await store.listEvents(release.id)).some(e => e.type === 'taken_over')).toBe(false);
+    clock.advance(0.35);
+    // No tick is called here: only b's timer can take the release over.
+    let takeover;
+    for (let waited = 0; !takeover && waited < 2000; waited += 100) {
+      await new Promise(resolve => setTimeout(resolve, 100));
+      takeover = (await store.listEvents(release.id)).find(e => e.type === 'taken_over');
+    }
+    expect(takeover?.data).toMatchObject({ from: 'replica-a', to: 'replica-b' });
+    expect((takeover!.data as { seconds: number }).seconds).toBeCloseTo(2.05, 1);
+    b.stop();
+  });
+
   it.each([
     ['refuses it: the fencing token', false],
     ['cannot check tokens (HAProxy): the woken replica sees it lost the lease and puts the stored weight back', true],

@@ -89,11 +89,46 @@ export class ReleaseDriver {
     },
   ) {}
 
+  /** The tick in progress: ticks of one replica never overlap (the scheduler's and a takeover's). */
+  private running: Promise<void> = Promise.resolve();
+  private takeoverTimer?: ReturnType<typeof setTimeout>;
+
   /** One pass over all active releases this replica may drive, and over undelivered messages. */
-  async tick(): Promise<void> {
+  tick(options: { onlyTakeovers?: boolean } = {}): Promise<void> {
+    const next = this.running.then(() => this.tickOnce(options.onlyTakeovers ?? false));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * A tick, then a takeover timer: when another replica's lease runs out before this replica's next
+   * tick, one more tick runs right then. A dead replica's releases thus move on one lease after its
+   * last tick, not up to a tick later. Real time only (the backend and the reliability run).
+   */
+  async tickAndWatch(tickSeconds: number): Promise<void> {
+    await this.tick();
+    const expiry = await this.deps.store.nextForeignLeaseExpiry(this.deps.owner);
+    if (!expiry) return;
+    const delayMs = expiry.getTime() - this.deps.clock.now().getTime() + 50;
+    if (delayMs >= tickSeconds * 1000) return;
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.takeoverTimer = setTimeout(() => {
+      this.takeoverTimer = undefined;
+      this.tick({ onlyTakeovers: true }).catch(error => this.deps.logger.warn(`Takeover tick failed: ${errorText(error)}`));
+    }, Math.max(0, delayMs));
+    this.takeoverTimer.unref?.();
+  }
+
+  /** Stops the takeover timer (shutdown). */
+  stop(): void {
+    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
+    this.takeoverTimer = undefined;
+  }
+
+  private async tickOnce(onlyTakeovers: boolean): Promise<void> {
     const { store, clock, owner, options, logger } = this.deps;
     const now = clock.now();
-    await this.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
+    if (!onlyTakeovers) await this.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
     const { releases, takeovers, fencingTokens } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
     for (const takeover of takeovers) {
       // Another replica stopped renewing its lease (it died or stalled): this one drives on.
@@ -104,7 +139,10 @@ export class ReleaseDriver {
       ]);
       logger.info(`Release ${takeover.id}: ${message}`);
     }
+    const taken = new Set(takeovers.map(t => t.id));
     for (const release of releases) {
+      // A takeover tick drives only what it took over; the rest waits for the regular tick.
+      if (onlyTakeovers && !taken.has(release.id)) continue;
       try {
         await this.driveRelease(release, fencingTokens.get(release.id));
       } catch (error) {
