@@ -91,6 +91,8 @@ export const releasesPlugin = createBackendPlugin({
           delivery: new ChannelDelivery({ logger: logger.child({ component: 'channels' }), retry: notificationsConfig.retry }),
           appBaseUrl: config.getOptionalString('app.baseUrl') ?? '',
         });
+        // This replica's id: the owner of the leases it takes, and what /health answers.
+        const replica = `releases-${randomUUID()}`;
         const driver = new ReleaseDriver({
           store,
           targets,
@@ -98,7 +100,7 @@ export const releasesPlugin = createBackendPlugin({
           watch: new WatchJudge(settings.watch),
           clock: systemClock,
           logger,
-          owner: `releases-${randomUUID()}`,
+          owner: replica,
           options: settings.driver,
           outbox: notifier,
           onRecorded: (release, records) => {
@@ -123,7 +125,7 @@ export const releasesPlugin = createBackendPlugin({
 
         lifecycle.addShutdownHook(() => driver.stop());
         permissionsRegistry.addPermissions(releasesPermissions);
-        httpRouter.use(await createRouter({ service, httpAuth, auditor, permissions }));
+        httpRouter.use(await createRouter({ service, httpAuth, auditor, permissions, replica }));
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         await scheduler.scheduleTask({

@@ -107,7 +107,7 @@ backend checkout-preview
       return { canary: await read('canary'), stable: await read('stable') };
     },
     /** Deploys a new canary version at weight 0, as a pipeline does before it starts a release. */
-    async deployCanary(version, fault = 'none') {
+    async deployCanary(version, fault = 'none', { warmUp = 0 } = {}) {
       // Users back on stable first; the old canary finishes its requests and stops gracefully.
       await haproxyCommand(ports.haproxyApi, 'set server checkout/stable weight 200');
       await haproxyCommand(ports.haproxyApi, 'set server checkout/canary weight 0');
@@ -120,6 +120,10 @@ backend checkout-preview
       }
       stack.canary = service(ports.canary, version, fault);
       await listening(ports.canary, `canary ${version}`);
+      // A pipeline's smoke test: warm the new process up (JIT, connections) before users reach it.
+      for (let sent = 0; sent < warmUp; sent += 8) {
+        await Promise.all(Array.from({ length: 8 }, () => fetch(`http://127.0.0.1:${ports.canary}/checkout`).then(r => r.text()).catch(() => undefined)));
+      }
       // Let Prometheus scrape the new instance once, so the release starts from a known counter.
       await sleep(1500);
     },

@@ -74,6 +74,13 @@ describe.each(databases.eachSupportedId())('releases router on %s', dbId => {
     databaseId = dbId;
   });
 
+  it('answers /health without credentials, naming the replica that answered', async () => {
+    const server = await startBackend();
+    const health = await request(server).get('/api/releases/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toEqual({ status: 'ok', replica: expect.stringMatching(/^releases-[0-9a-f-]{36}$/) });
+  });
+
   it('creates a release with the default plan, lists it and shows its details', async () => {
     const server = await startBackend();
     const created = await request(server)

@@ -50,6 +50,8 @@ export async function createRouter(options: {
   httpAuth: HttpAuthService;
   auditor: AuditorService;
   permissions: PermissionsService;
+  /** This backend replica's id (the owner of the leases it takes). */
+  replica?: string;
 }): Promise<express.Router> {
   const { service, httpAuth, auditor, permissions } = options;
   const router = Router();
@@ -94,8 +96,9 @@ export async function createRouter(options: {
     await authorize(credentials, releasesReadPermission);
   };
 
+  // Which replica answered: behind a load balancer, the one to look at (its id is the lease owner).
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...(options.replica && { replica: options.replica }) });
   });
 
   router.get('/plans', async (req, res) => {
