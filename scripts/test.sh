@@ -80,7 +80,7 @@ elif [ $jest_status -ne 0 ]; then
   failed=$((failed + 1))
 fi
 
-log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no-orders, faulty, CLI, risk gate, permissions, scaffolder dry run, SIGKILL), the real-targets stack (Prometheus, HAProxy, demo service, load) and two whole backends SIGKILLed in turn on it (node --test)"
+log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no-orders, faulty, CLI, risk gate, permissions, scaffolder dry run, SIGKILL), the real-targets stack (Prometheus, HAProxy, demo service, load) and two whole backends on it, the driving one SIGKILLed again and again (node --test)"
 IT_PREFIX="rp_it_$$_"
 RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \
   node --test --test-concurrency=1 --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1

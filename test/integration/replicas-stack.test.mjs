@@ -70,7 +70,7 @@ function replica(name, port, configs, env) {
   return r;
 }
 
-test('two whole backends on the real stack, SIGKILLed in turn while releases run', { timeout: 1_200_000 }, async () => {
+test('two whole backends on the real stack, the one driving a release SIGKILLed again and again', { timeout: 1_200_000 }, async () => {
   stack = await startStack();
   load = startLoad(stack.ports.front, { rps: 300 });
   const env = {
