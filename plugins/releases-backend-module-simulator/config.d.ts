@@ -18,10 +18,12 @@ export interface Config {
         counters?: { [name: string]: number };
       };
       /** A canary whose version matches `versionPattern` (a regular expression) behaves so from its first request,
-       *  or only while it takes at least `minWeight` percent of the traffic (100: a fault under full load). */
+       *  or only while it takes at least `minWeight` percent of the traffic (100: a fault under full load), or
+       *  only in its first `firstSeconds` of traffic (a cold start). */
       faults?: Array<{
         versionPattern: string;
         minWeight?: number;
+        firstSeconds?: number;
         errorRate?: number;
         latencyMs?: { p50: number; p95: number };
         counters?: { [name: string]: number };

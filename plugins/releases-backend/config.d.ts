@@ -30,6 +30,11 @@ export interface Config {
         }>;
         /** Seconds to watch the service against its own history after the last step (0: none). Default 0; the built-in `default` plan watches 600 s. */
         watchSeconds?: number;
+        /**
+         * Seconds after the release starts in which the new version's metrics are stored but not judged and
+         * no step advances (0 to 3600; default 0): a cold process's first slow requests do not roll it back.
+         */
+        warmUpSeconds?: number;
         /** blueGreen: seconds of analysis on the router's preview path at weight 0. */
         previewSeconds?: number;
         /** blueGreen: preview requests needed before the switch. Default 0. */

@@ -153,6 +153,8 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
   await t.test('permissions: the guest owns checkout (2xx on every mutating route), not search (403 on every one); the auditor records each', async () => {
     const slow = { steps: [{ weight: 10, minDurationSeconds: 600 }, { weight: 100, minDurationSeconds: 600 }] };
     const theirs = await create('search', '6.0.0', slow);
+    // Started first, so the driver's own first save (pending > running) cannot look like the guest's doing.
+    const before = await waitForState(theirs.id, 'running', 30_000);
     const denied = {
       'POST /releases': await api('POST', '/releases', { entityRef: 'component:default/search', version: '6.0.1' }),
       'POST /risk/assess': await api('POST', '/risk/assess', { entityRef: 'component:default/search', version: '6.0.1' }),
@@ -167,8 +169,9 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
       assert.match(res.body.error.message, /^Not allowed: releases\./, route);
     }
     const untouched = await release(theirs.id);
-    assert.equal(untouched.revision, (await release(theirs.id)).revision);
-    assert.equal(untouched.timeline.filter(e => e.actor.startsWith('user:')).length, 0, 'the guest changed nothing');
+    const moves = r => ({ state: r.state, step: r.currentStep, weight: r.canaryWeight });
+    assert.deepEqual(moves(untouched), moves(before), 'the guest changed nothing');
+    assert.equal(untouched.timeline.filter(e => e.actor.startsWith('user:')).length, 0, 'no action of the guest on the timeline');
 
     const mine = await api('POST', '/releases', { entityRef: 'component:default/checkout', version: '6.1.0', plan: slow });
     assert.equal(mine.status, 201, JSON.stringify(mine.body));

@@ -92,6 +92,19 @@ describe('SimulatedFleet', () => {
     expect(half.baseline.counters!.orders / half.baseline.requests).toBeCloseTo(0.03, 2);
   });
 
+  it('shows a cold-start fault only in the canary\'s first seconds of traffic', async () => {
+    let now = at(10).getTime();
+    const cold = fleet({ faults: [{ versionPattern: /-cold$/, firstSeconds: 5, errorRate: 0.0002, latencyMs: { p50: 300, p95: 900 } }], now: () => now });
+    const release = { ...context, version: '2.0.0-cold' };
+    const p95 = (from: number, to: number) => histogramQuantile(cold.simulate(release, { from: at(from), to: at(to) }, 50).canary.latency, 0.95);
+    expect(p95(10, 15)).toBeLessThan(155);
+    await cold.setCanaryWeight(release, 50);
+    now = at(12).getTime();
+    await cold.setCanaryWeight(release, 60);
+    expect(p95(10, 15)).toBeGreaterThan(700);
+    expect(p95(15, 20)).toBeLessThan(155);
+  });
+
   it('draws errors at the profile rate and latencies with the profile p95', () => {
     const noisy = fleet({ baseline: { errorRate: 0.01, latencyMs: { p50: 90, p95: 145 } } });
     const sample = noisy.simulate(context, { from: at(0), to: at(60) }, 50);

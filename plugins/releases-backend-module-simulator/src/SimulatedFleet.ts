@@ -19,6 +19,8 @@ export interface FaultProfile extends BehaviourProfile {
   versionPattern: RegExp;
   /** The fault shows only while the canary takes at least this share (100: only under the full load). */
   minWeight?: number;
+  /** The fault shows only in the canary's first seconds of traffic: a cold start, which passes. */
+  firstSeconds?: number;
 }
 
 /**
@@ -71,6 +73,8 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
   readonly #fencing = new FencingTokens();
   /** When the router outage of each release began. */
   readonly #outageSince = new Map<string, number>();
+  /** The first second each release's canary took traffic (for cold starts). */
+  readonly #firstTraffic = new Map<string, number>();
 
   constructor(private readonly options: SimulatedFleetOptions) {}
 
@@ -81,6 +85,9 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     this.refuseDuringOutage(context, weight);
     this.#fencing.admit(context);
     this.#weights.set(context.entityRef, weight);
+    if (weight > 0 && !this.#firstTraffic.has(context.releaseId)) {
+      this.#firstTraffic.set(context.releaseId, Math.floor((this.options.now?.() ?? Date.now()) / 1000));
+    }
   }
 
   private refuseDuringOutage(context: ReleaseTargetContext, weight: number) {
@@ -98,11 +105,18 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     return this.#weights.get(context.entityRef) ?? 0;
   }
 
-  /** The profile a canary version runs with at a weight: the first matching fault, or the baseline's. */
-  profileOf(version: string, weight = 100): BehaviourProfile {
+  /**
+   * The profile a canary version runs with at a weight, `age` seconds after it first took traffic:
+   * the first matching fault, or the baseline's.
+   */
+  profileOf(version: string, weight = 100, age = Infinity): BehaviourProfile {
     return (
-      this.options.faults.find(f => f.versionPattern.test(version) && weight >= (f.minWeight ?? 0)) ??
-      this.options.baseline
+      this.options.faults.find(
+        f =>
+          f.versionPattern.test(version) &&
+          weight >= (f.minWeight ?? 0) &&
+          (f.firstSeconds === undefined || age < f.firstSeconds),
+      ) ?? this.options.baseline
     );
   }
 
@@ -151,10 +165,11 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
   ): MetricSample {
     const canary = emptyTrafficStats();
     const baseline = emptyTrafficStats();
-    const canaryProfile = this.profileOf(context.version, weight);
+    const firstTraffic = this.#firstTraffic.get(context.releaseId) ?? -Infinity;
     const firstSecond = Math.ceil(interval.from.getTime() / 1000);
     const endSecond = Math.ceil(interval.to.getTime() / 1000);
     for (let second = firstSecond; second < endSecond; second++) {
+      const canaryProfile = this.profileOf(context.version, weight, second - firstTraffic);
       const random = SeededRandom.fromKey(
         `${this.options.seed}|${context.entityRef}|${context.version}|${second}`,
       );

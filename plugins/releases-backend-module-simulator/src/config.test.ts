@@ -57,5 +57,7 @@ describe('readSimulatorConfig', () => {
     expect(read({ dailyAmplitude: 1 })).toThrow('Invalid config releases.simulator.dailyAmplitude: 1; it must be at least 0 and below 1');
     expect(read({ baseline: { counters: { orders: 3 } } })).toThrow(/releases.simulator.baseline.counters.orders: 3; it is a chance per request/);
     expect(read({ faults: [{ versionPattern: 'x', minWeight: 120 }] })).toThrow(/faults\[0\].minWeight: 120/);
+    expect(read({ faults: [{ versionPattern: 'x', firstSeconds: 0 }] })).toThrow('Invalid config releases.simulator.faults[0].firstSeconds: 0; it must be positive');
+    expect(readSimulatorConfig(new ConfigReader({ releases: { simulator: { faults: [{ versionPattern: '-cold$', firstSeconds: 5 }] } } })).faults[0].firstSeconds).toBe(5);
   });
 });

@@ -74,7 +74,11 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
         if (minWeight !== undefined && !(minWeight >= 0 && minWeight <= 100)) {
           throw new Error(`Invalid config releases.simulator.faults[${i}].minWeight: ${minWeight}; it must be within 0 and 100`);
         }
-        return { versionPattern, minWeight, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
+        const firstSeconds = fault.getOptionalNumber('firstSeconds');
+        if (firstSeconds !== undefined && !(firstSeconds > 0)) {
+          throw new Error(`Invalid config releases.simulator.faults[${i}].firstSeconds: ${firstSeconds}; it must be positive`);
+        }
+        return { versionPattern, minWeight, firstSeconds, ...readProfile(fault, '', `releases.simulator.faults[${i}]`, baseline) };
       })
     : [CHECKOUT_INCIDENT_FAULT];
   const routerOutages: RouterOutage[] = (config?.getOptionalConfigArray('routerOutages') ?? []).map((outage, i) => {

@@ -36,6 +36,9 @@ export const planStepsSchema = z
 /** How long the post-release watch lasts: up to a day. */
 export const watchSecondsSchema = z.number().int().min(0).max(86400);
 
+/** How long a new canary warms up before it is judged: up to an hour. */
+export const warmUpSecondsSchema = z.number().int().min(0).max(3600);
+
 /** Body of `POST /releases`. `plan` is a named plan or inline steps. */
 export const createReleaseRequestSchema = z.strictObject({
   entityRef: z.string().min(1).max(500),
@@ -50,7 +53,11 @@ export const createReleaseRequestSchema = z.strictObject({
   plan: z
     .union([
       z.string().min(1).max(100),
-      z.strictObject({ steps: planStepsSchema, watchSeconds: watchSecondsSchema.optional() }),
+      z.strictObject({
+        steps: planStepsSchema,
+        watchSeconds: watchSecondsSchema.optional(),
+        warmUpSeconds: warmUpSecondsSchema.optional(),
+      }),
     ])
     .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),

@@ -74,6 +74,11 @@ export interface ReleasePlan {
   steps: PlanStep[];
   /** After the last step, watch the service against its own history this long before the release succeeds (0: no watch). */
   watchSeconds?: number;
+  /**
+   * Seconds after the canary first takes traffic that are not judged (Kayenta's warm-up, Argo Rollouts'
+   * `initialDelay`): a cold process's first requests are slow for a reason that passes. Nothing advances meanwhile.
+   */
+  warmUpSeconds?: number;
 }
 
 /**
@@ -223,6 +228,8 @@ export interface Release {
   analysis?: string;
   state: ReleaseState;
   plan: ReleasePlan;
+  /** Until when the canary warms up (`plan.warmUpSeconds` after the release started): its metrics are not judged. */
+  warmUpUntil?: string;
   /** Index into `plan.steps` of the step the release is on (or ended on). */
   currentStep: number;
   stepStartedAt?: string;

@@ -2,17 +2,31 @@ import {
   mergeTrafficStats,
   Release,
   StoredSample,
+  Verdict,
 } from '@release-pilot/plugin-releases-common';
 import { CanaryBaseline, Judge, JudgeResult } from './judge';
 
 /**
- * The start of the analysis window of a release at `now`: the later of the current step's start and
- * `now - windowSeconds`, so that a window never mixes canary weights.
+ * The start of the analysis window of a release at `now`: the latest of the current step's start,
+ * the end of the canary's warm-up and `now - windowSeconds`, so that a window never mixes canary
+ * weights nor holds a cold canary's first requests.
  */
 export function analysisWindowStart(release: Release, now: Date, windowSeconds: number): string {
   const windowStart = new Date(now.getTime() - windowSeconds * 1000).toISOString();
-  const stepStart = release.stepStartedAt ?? release.createdAt;
-  return windowStart > stepStart ? windowStart : stepStart;
+  const starts = [windowStart, release.stepStartedAt ?? release.createdAt, release.warmUpUntil ?? ''];
+  return starts.reduce((latest, start) => (start > latest ? start : latest));
+}
+
+/** The verdict of a tick in the canary's warm-up: its metrics are stored and charted, not judged. */
+export function warmUpVerdict(release: Release, now: Date): Verdict {
+  const left = Math.ceil((Date.parse(release.warmUpUntil!) - now.getTime()) / 1000);
+  return {
+    at: now.toISOString(),
+    kind: 'canary',
+    outcome: 'inconclusive',
+    summary: `Warming up: the canary's first ${release.plan.warmUpSeconds} s are not judged (${left} s left)`,
+    evidence: [],
+  };
 }
 
 /**

@@ -78,6 +78,7 @@ type ReleaseRow = {
   consecutive_provider_errors: number;
   router_error_since?: string | null;
   router_error?: string | null;
+  warm_up_until?: string | null;
   revision: number;
   created_by: string;
   owner_ref: string | null;
@@ -116,6 +117,7 @@ function toRow(release: Release): ReleaseRow {
     consecutive_provider_errors: release.consecutiveProviderErrors,
     router_error_since: release.routerErrorSince ?? null,
     router_error: release.routerError ?? null,
+    warm_up_until: release.warmUpUntil ?? null,
     revision: release.revision,
     created_by: release.createdBy,
     owner_ref: release.owner ?? null,
@@ -151,6 +153,7 @@ function fromRow(row: ReleaseRow): Release {
     consecutiveProviderErrors: Number(row.consecutive_provider_errors),
     routerErrorSince: row.router_error_since ?? undefined,
     routerError: row.router_error ?? undefined,
+    warmUpUntil: row.warm_up_until ?? undefined,
     revision: Number(row.revision),
     createdBy: row.created_by,
     owner: row.owner_ref ?? undefined,

@@ -10,6 +10,8 @@ import {
 } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { makeRelease, makeStats } from '../__testUtils__/fixtures';
 import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
+import { Judge } from '../analysis/judge';
+import { SequentialJudge } from '../analysis/sequential/SequentialJudge';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { VirtualClock } from '../engine/clock';
@@ -36,6 +38,7 @@ async function setup(
     seed?: number;
     fleet?: Partial<SimulatedFleetOptions>;
     targets?: ReleaseDriverOptions['targets'];
+    judge?: Judge;
   } = {},
 ) {
   const knex = await databases.init(databaseId);
@@ -46,6 +49,7 @@ async function setup(
     rps: 2000,
     baseline: DEFAULT_BASELINE,
     faults: [CHECKOUT_INCIDENT_FAULT],
+    now: () => clock.now().getTime(),
     ...options.fleet,
   });
   const makeDriver = (
@@ -59,7 +63,7 @@ async function setup(
     return new ReleaseDriver({
       store,
       targets,
-      judges: JudgeCatalog.of(new FixedRuleJudge()),
+      judges: JudgeCatalog.of(options.judge ?? new FixedRuleJudge()),
       watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
       clock,
       logger: mockServices.logger.mock(),
@@ -127,6 +131,51 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(secondsToRollback).toBeLessThanOrEqual(10);
     expect(done.reason).toMatch(/^P95 latency [\d,]+ ms vs \d+ ms baseline/);
     expect(done.latestVerdict?.evidence.find(e => e.metric === 'p95LatencyMs')?.outcome).toBe('fail');
+  });
+
+  it('does not judge a new canary during the plan\'s warm-up, and judges without its samples after it', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const release = await createRelease(store, '2.1.0-faulty', clock.now().toISOString(), { ...DEMO_PLAN, warmUpSeconds: 10 });
+    for (let i = 0; i < 30 && (await store.getRelease(release.id)).state !== 'rolled_back'; i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    const done = await store.getRelease(release.id);
+    expect(done.state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+    const samples = await store.listSamples(release.id);
+    const warming = samples.filter(sample => sample.at <= done.warmUpUntil!);
+    expect(warming.length).toBeGreaterThanOrEqual(8);
+    expect(warming.every(sample => sample.verdict?.outcome === 'inconclusive' && /^Warming up: the canary's first 10 s are not judged/.test(sample.verdict?.summary))).toBe(true);
+    expect(warming.every(sample => sample.stepIndex === 0 && sample.canary.requests > 0)).toBe(true);
+    // The fault shows from the first request; the judge fails it on the requests after the warm-up only.
+    const judged = samples.filter(sample => sample.at > done.warmUpUntil!);
+    const failed = judged.findIndex(sample => sample.verdict?.outcome === 'fail');
+    expect(failed).toBeGreaterThanOrEqual(0);
+    const p95 = judged[failed].verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!;
+    expect(p95.canaryRequests).toBe(judged.slice(0, failed + 1).reduce((sum, sample) => sum + sample.canary.requests, 0));
+    expect(Date.parse(done.finishedAt!) - Date.parse(done.warmUpUntil!)).toBeLessThanOrEqual(5000);
+  });
+
+  it.each([
+    ['fixed rules', () => new FixedRuleJudge()],
+    ['sequential', () => new SequentialJudge()],
+  ])('a canary slow only in its first seconds (a cold start) is rolled back without a warm-up and succeeds with one (%s judge)', async (_, judge) => {
+    const coldStart = { versionPattern: /-cold$/, firstSeconds: 5, errorRate: 0.0002, latencyMs: { p50: 270, p95: 440 } };
+    const outcome = async (warmUpSeconds: number) => {
+      const { store, clock, driver } = await setup({ fleet: { faults: [coldStart] }, judge: judge() });
+      const release = await createRelease(store, '2.2.0-cold', clock.now().toISOString(), { ...DEMO_PLAN, warmUpSeconds });
+      for (let i = 0; i < 90 && ['pending', 'running'].includes((await store.getRelease(release.id)).state); i++) {
+        clock.advance(1);
+        await driver.tick();
+      }
+      return store.getRelease(release.id);
+    };
+    const cold = await outcome(0);
+    expect(cold.state).toBe('rolled_back');
+    expect(cold.reason).toMatch(/^P95 latency/);
+    const warmed = await outcome(8);
+    expect(warmed.state).toBe('succeeded');
   });
 
   it('continues from the same step after a restart, reconciling the router with the stored weight', async () => {

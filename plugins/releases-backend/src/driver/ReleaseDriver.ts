@@ -13,7 +13,7 @@ import {
   ReleaseTargetContext,
 } from '@release-pilot/plugin-releases-node';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { analysisWindowStart, judgeTick } from '../analysis/judgeTick';
+import { analysisWindowStart, judgeTick, warmUpVerdict } from '../analysis/judgeTick';
 import { WatchJudge } from '../analysis/watch/WatchJudge';
 import { Clock } from '../engine/clock';
 import {
@@ -21,6 +21,7 @@ import {
   EngineOptions,
   EngineResult,
   handleReleaseEvent,
+  isWarmingUp,
 } from '../engine/engine';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
@@ -233,6 +234,10 @@ export class ReleaseDriver {
       assertSomeData(sample);
     } catch (error) {
       await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
+      return;
+    }
+    if (isWarmingUp(release, now)) {
+      await this.record(release, token, target, now, sample, warmUpVerdict(release, now), release.judgeState);
       return;
     }
     const since = analysisWindowStart(release, now, options.analysisWindowSeconds);

@@ -18,8 +18,9 @@ const planArb: fc.Arbitrary<ReleasePlan> = fc
     requests: fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 8, maxLength: 8 }),
     gates: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
     watchSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 })),
+    warmUpSeconds: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 60 })),
   })
-  .map(({ weights, durations, requests, gates, watchSeconds }) => ({
+  .map(({ weights, durations, requests, gates, watchSeconds, warmUpSeconds }) => ({
     name: 'any',
     steps: [...weights, 100].map((weight, i) => ({
       weight,
@@ -28,6 +29,7 @@ const planArb: fc.Arbitrary<ReleasePlan> = fc
       ...(i > 0 && gates[i] ? { approval: true } : {}),
     })),
     watchSeconds,
+    warmUpSeconds,
   }));
 
 type Step = { seconds: number; event: EngineEvent };
@@ -96,8 +98,12 @@ function check(plan: ReleasePlan, steps: Step[], maxErrors: number) {
       expect(measured).toBeGreaterThanOrEqual(Math.max(step.minCanaryRequests, step.weight > 0 ? 1 : 0));
       expect(event.type === 'tick' && event.verdict.outcome !== 'fail').toBe(true);
     }
-    // A failing verdict on a running, paused or watched release always rolls it back.
-    if (event.type === 'tick' && event.verdict.outcome === 'fail') expect(next.state).toBe('rolling_back');
+    // A warming canary's ticks change nothing but the provider error count; after it, a failing
+    // verdict on a running, paused or watched release always rolls it back.
+    const warming = prev.state !== 'watching' && prev.warmUpUntil !== undefined && now <= Date.parse(prev.warmUpUntil);
+    if (event.type === 'tick' && warming) {
+      expect({ ...next, consecutiveProviderErrors: 0, revision: 0, updatedAt: '' }).toEqual({ ...prev, consecutiveProviderErrors: 0, revision: 0, updatedAt: '' });
+    } else if (event.type === 'tick' && event.verdict.outcome === 'fail') expect(next.state).toBe('rolling_back');
     // Every change of state is on the timeline, and every change bumps the revision once.
     if (next.state !== prev.state) expect(result.records.length).toBeGreaterThan(0);
     if (next !== prev) expect(next.revision).toBe(prev.revision + 1);

@@ -73,6 +73,42 @@ describe('handleReleaseEvent', () => {
     expect(handleReleaseEvent(noMinimum, tick('pass', 1), later).release.currentStep).toBe(1);
   });
 
+  describe('the canary warm-up', () => {
+    const at = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000);
+    const warmed = () => handleReleaseEvent(makeRelease({ plan: { ...THREE_STEP_PLAN, warmUpSeconds: 30 } }), { type: 'start' }, clock.now());
+
+    it('starts with a warm-up that ends warmUpSeconds later, and says so on the timeline', () => {
+      const { release, records } = warmed();
+      expect(release.warmUpUntil).toBe(at(30).toISOString());
+      expect(records[0].message).toMatch(/first 30 s are a warm-up, not judged/);
+      expect(handleReleaseEvent(makeRelease(), { type: 'start' }, clock.now()).release.warmUpUntil).toBeUndefined();
+    });
+
+    it('neither rolls back, pauses, advances nor counts requests while the canary warms up', () => {
+      const { release } = warmed();
+      for (const outcome of ['fail', 'warn', 'pass'] as const) {
+        const result = handleReleaseEvent(release, tick(outcome, 500), at(29));
+        expect(result.release).toMatchObject({ state: 'running', currentStep: 0, stepCanaryRequests: 0 });
+        expect(result.actions).toEqual([]);
+        expect(result.records).toEqual([]);
+      }
+    });
+
+    it('judges from the end of the warm-up on', () => {
+      const { release } = warmed();
+      expect(handleReleaseEvent(release, tick('fail', 500), at(30)).release.state).toBe('running');
+      expect(handleReleaseEvent(release, tick('fail', 500), at(31)).release.state).toBe('rolling_back');
+      const counted = handleReleaseEvent(release, tick('pass', 500), at(31)).release;
+      expect(counted).toMatchObject({ currentStep: 1, stepCanaryRequests: 0 });
+    });
+
+    it('ends when a person promotes', () => {
+      const promoted = handleReleaseEvent(warmed().release, user('promote'), at(5)).release;
+      expect(promoted.warmUpUntil).toBeUndefined();
+      expect(handleReleaseEvent(promoted, tick('fail', 500), at(6)).release.state).toBe('rolling_back');
+    });
+  });
+
   describe('the post-release watch', () => {
     const watchedPlan = { ...THREE_STEP_PLAN, watchSeconds: 120 };
     const atLastStep = () => running({ plan: watchedPlan, currentStep: 2, canaryWeight: 100, stepCanaryRequests: 100, judgeState: { canary: 1 } });

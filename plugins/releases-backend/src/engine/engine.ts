@@ -108,6 +108,14 @@ function startRollback(
   };
 }
 
+/**
+ * Whether a tick at `now` is in the release's warm-up: its sample, which ends at `now`, holds the
+ * canary's first requests, so it is not judged and no step advances.
+ */
+export function isWarmingUp(release: Release, now: Date): boolean {
+  return release.warmUpUntil !== undefined && now.getTime() <= Date.parse(release.warmUpUntil);
+}
+
 function enterStep(
   release: Release,
   stepIndex: number,
@@ -235,6 +243,10 @@ function onTick(
   if (release.state === 'watching') {
     return onWatchTick(counted, verdict, now);
   }
+  if (isWarmingUp(release, now)) {
+    // A warming canary's requests count for nothing and its verdicts decide nothing.
+    return { release: { ...counted, stepCanaryRequests: release.stepCanaryRequests }, actions: [], records: [] };
+  }
   if (verdict.outcome === 'fail') {
     return startRollback(counted, now, 'judge', verdict.summary);
   }
@@ -327,6 +339,8 @@ function onUserAction(
         ...enterStep(runningRelease, lastStep, now),
         reason: undefined,
         gateStep: undefined,
+        // A person who promotes has seen enough: the last step is judged at once.
+        warmUpUntil: undefined,
       };
       return {
         release: promoted,
@@ -388,7 +402,12 @@ function dispatch(
   switch (event.type) {
     case 'start': {
       if (release.state !== 'pending') throw new InvalidTransitionError(release.state, 'start');
-      const started = enterStep(transition(release, 'running', now, 'start'), 0, now);
+      const warmUpSeconds = release.plan.warmUpSeconds ?? 0;
+      const started = {
+        ...enterStep(transition(release, 'running', now, 'start'), 0, now),
+        warmUpUntil: warmUpSeconds > 0 ? new Date(now.getTime() + warmUpSeconds * 1000).toISOString() : undefined,
+      };
+      const warmUp = warmUpSeconds > 0 ? `; its first ${warmUpSeconds} s are a warm-up, not judged` : '';
       return {
         release: started,
         actions: [{ type: 'setCanaryWeight', weight: started.canaryWeight }],
@@ -396,7 +415,7 @@ function dispatch(
           {
             type: 'started',
             actor: ENGINE_ACTOR,
-            message: `Started release of ${release.version}: canary weight ${formatWeight(started.canaryWeight)} (step 1 of ${release.plan.steps.length})`,
+            message: `Started release of ${release.version}: canary weight ${formatWeight(started.canaryWeight)} (step 1 of ${release.plan.steps.length})${warmUp}`,
             data: { step: 0, weight: started.canaryWeight },
           },
         ],

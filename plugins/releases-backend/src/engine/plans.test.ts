@@ -66,6 +66,28 @@ describe('PlanCatalog', () => {
     expect(plans.resolve('batches').steps.map(s => s.weight)).toEqual([33, 67, 100]);
   });
 
+  it('carries a plan\'s warm-up, from config or an inline plan, and names a bad one', () => {
+    const plans = PlanCatalog.fromConfig(
+      new ConfigReader({
+        releases: {
+          plans: {
+            cold: { steps: [{ weight: 10, minDurationSeconds: 30 }, { weight: 100, minDurationSeconds: 30 }], warmUpSeconds: 20 },
+            bg: { strategy: 'blueGreen', previewSeconds: 30, bakeSeconds: 60, warmUpSeconds: 10 },
+          },
+        },
+      }),
+    );
+    expect(plans.resolve('cold').warmUpSeconds).toBe(20);
+    expect(plans.resolve('bg')).toMatchObject({ strategy: 'blueGreen', warmUpSeconds: 10 });
+    expect(plans.resolve('default').warmUpSeconds).toBeUndefined();
+    expect(plans.resolve({ steps: [{ weight: 100, minDurationSeconds: 5, minCanaryRequests: 0 }], warmUpSeconds: 15 }).warmUpSeconds).toBe(15);
+    const read = (warmUpSeconds: number | string) => () =>
+      PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { p: { strategy: 'rolling', batches: 2, batchSeconds: 5, warmUpSeconds } } } }));
+    expect(read(7200)).toThrow(/releases\.plans\.p\.warmUpSeconds/);
+    expect(read(-1)).toThrow(/releases\.plans\.p\.warmUpSeconds/);
+    expect(read('soon')).toThrow(/releases\.plans\.p\.warmUpSeconds/);
+  });
+
   it('names the bad key of a strategy plan', () => {
     const read = (plan: object) => () => PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { p: plan } } }));
     expect(read({ strategy: 'blueGreen', previewSeconds: 30 })).toThrow(/releases\.plans\.p\.bakeSeconds/);

@@ -5,6 +5,7 @@ import {
   PlanStep,
   planStepsSchema,
   ReleasePlan,
+  warmUpSecondsSchema,
   watchSecondsSchema,
 } from '@release-pilot/plugin-releases-common';
 import { parseConfigBlock } from '@release-pilot/plugin-releases-node';
@@ -22,12 +23,14 @@ export const DEFAULT_PLAN: ReleasePlan = {
 };
 
 const watchSeconds = watchSecondsSchema.default(0);
+/** Every strategy may let a new canary warm up before it is judged. */
+const warmUpSeconds = warmUpSecondsSchema.optional();
 const seconds = z.number().int().min(0).max(86400);
 const requests = z.number().int().min(0).default(0);
 
 /** A plan in config: explicit canary steps, or a strategy whose steps are derived from a few numbers. */
 const planConfigSchema = z.discriminatedUnion('strategy', [
-  z.strictObject({ strategy: z.literal('canary').default('canary'), steps: planStepsSchema, watchSeconds }),
+  z.strictObject({ strategy: z.literal('canary').default('canary'), steps: planStepsSchema, watchSeconds, warmUpSeconds }),
   z.strictObject({
     strategy: z.literal('blueGreen'),
     /** Seconds the new version is analysed on the router's preview path, with no user traffic. */
@@ -36,6 +39,7 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     previewRequests: requests,
     /** Seconds after the switch the service is watched, with the old version kept for the switch back. */
     bakeSeconds: seconds,
+    warmUpSeconds,
   }),
   z.strictObject({
     strategy: z.literal('progressive'),
@@ -44,6 +48,7 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     stepSeconds: seconds,
     minCanaryRequests: requests,
     watchSeconds,
+    warmUpSeconds,
   }),
   z.strictObject({
     strategy: z.literal('rolling'),
@@ -52,13 +57,19 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     batchSeconds: seconds,
     minCanaryRequests: requests,
     watchSeconds,
+    warmUpSeconds,
   }),
 ]);
 
 type PlanConfig = z.infer<typeof planConfigSchema>;
 
-/** The steps a configured plan stands for. */
+/** The steps a configured plan stands for, with its warm-up. */
 function planFromConfig(name: string, plan: PlanConfig): ReleasePlan {
+  const steps = stepsFromConfig(name, plan);
+  return plan.warmUpSeconds ? { ...steps, warmUpSeconds: plan.warmUpSeconds } : steps;
+}
+
+function stepsFromConfig(name: string, plan: PlanConfig): ReleasePlan {
   switch (plan.strategy) {
     case 'canary':
       return { name, steps: plan.steps, watchSeconds: plan.watchSeconds };
@@ -140,11 +151,17 @@ export class PlanCatalog {
    * else the configured default. Unknown names are an InputError.
    */
   resolve(
-    requested: string | { steps: PlanStep[]; watchSeconds?: number } | undefined,
+    requested: string | { steps: PlanStep[]; watchSeconds?: number; warmUpSeconds?: number } | undefined,
     annotated?: string,
   ): ReleasePlan {
     if (requested && typeof requested === 'object') {
-      return { name: 'custom', steps: requested.steps, watchSeconds: requested.watchSeconds ?? 0 };
+      const warmUp = requested.warmUpSeconds;
+      return {
+        name: 'custom',
+        steps: requested.steps,
+        watchSeconds: requested.watchSeconds ?? 0,
+        ...(warmUp ? { warmUpSeconds: warmUp } : {}),
+      };
     }
     const name = requested ?? annotated ?? this.defaultName;
     const plan = this.plans.get(name);

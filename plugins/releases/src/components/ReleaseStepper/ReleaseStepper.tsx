@@ -42,6 +42,7 @@ export const ReleaseStepper = ({
   else if (watched) active = stepCount;
   const step = release.plan.steps[release.currentStep];
   const progress = stepProgress(release, now);
+  const warmUpLeft = release.warmUpUntil ? Math.ceil((Date.parse(release.warmUpUntil) - now.getTime()) / 1000) : 0;
   const blueGreen = release.plan.strategy === 'blueGreen';
   const label = (weight: number, approval?: boolean) => {
     if (blueGreen) return weight === 0 ? 'Preview' : 'Switch to 100%';
@@ -82,6 +83,9 @@ export const ReleaseStepper = ({
             {release.canaryWeight}% · {release.stepCanaryRequests.toLocaleString('en-US')} of{' '}
             {step?.minCanaryRequests.toLocaleString('en-US')} canary requests · at least{' '}
             {step?.minDurationSeconds}s
+            {warmUpLeft > 0
+              ? ` · warming up: the new version's first ${release.plan.warmUpSeconds}s are not judged (${warmUpLeft}s left)`
+              : ''}
           </Typography>
           <LinearProgress
             variant="determinate"
