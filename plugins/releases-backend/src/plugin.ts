@@ -90,6 +90,7 @@ export const releasesPlugin = createBackendPlugin({
           config: notificationsConfig,
           delivery: new ChannelDelivery({ logger: logger.child({ component: 'channels' }), retry: notificationsConfig.retry }),
           appBaseUrl: config.getOptionalString('app.baseUrl') ?? '',
+          store,
         });
         // This replica's id: the owner of the leases it takes, and what /health answers.
         const replica = `releases-${randomUUID()}`;

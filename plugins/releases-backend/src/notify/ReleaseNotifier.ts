@@ -9,7 +9,7 @@ import {
 } from '@release-pilot/plugin-releases-common';
 import { ChannelDelivery, channelRequest, NotificationsConfig } from './channels';
 import { blockedMessage, messageFor, ReleaseMessage } from './messages';
-import { OutboxEntry } from '../database/ReleasesStore';
+import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import type { ReleaseOutbox } from '../driver/ReleaseDriver';
 
 /**
@@ -31,6 +31,8 @@ export class ReleaseNotifier implements ReleaseOutbox {
       config: NotificationsConfig;
       delivery: ChannelDelivery;
       appBaseUrl: string;
+      /** The entity's releases, to tell whether a success closes an incident a rollback opened. */
+      store?: Pick<ReleasesStore, 'listReleases'>;
     },
   ) {}
 
@@ -105,6 +107,7 @@ export class ReleaseNotifier implements ReleaseOutbox {
   private async escalate(message: ReleaseMessage, owner: string) {
     const { catalog, auth, config, delivery, logger, appBaseUrl } = this.deps;
     if (config.channels.size === 0) return;
+    const incidentOpen = message.kind === 'succeeded' ? await this.incidentOpen(message) : false;
     const group = await catalog.getEntityByRef(owner, { credentials: await auth.getOwnServiceCredentials() });
     const names = (group?.metadata.annotations?.[RELEASE_PILOT_CHANNELS_ANNOTATION] ?? '')
       .split(',')
@@ -118,9 +121,20 @@ export class ReleaseNotifier implements ReleaseOutbox {
         );
         continue;
       }
-      const request = channelRequest(channel, message, { appBaseUrl, owner });
+      const request = channelRequest(channel, message, { appBaseUrl, owner, incidentOpen });
       if (request) delivery.send(name, request);
     }
+  }
+
+  /** Whether the entity's last finished release before this success was rolled back (or failed): its incident is open. */
+  private async incidentOpen(message: ReleaseMessage): Promise<boolean> {
+    const { store } = this.deps;
+    if (!store || !message.releaseId) return true;
+    const { items } = await store.listReleases({ entityRef: message.entityRef, active: false, limit: 20, offset: 0 });
+    const index = items.findIndex(r => r.id === message.releaseId);
+    if (index < 0) return true;
+    const before = items[index + 1];
+    return before?.state === 'rolled_back' || before?.state === 'failed';
   }
 
   private async ownerOf(entityRef: string): Promise<string | undefined> {

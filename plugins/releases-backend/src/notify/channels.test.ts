@@ -63,12 +63,13 @@ describe('channel payloads', () => {
     expect(channelRequest({ ...slack, minSeverity: 'low' }, started, context)).toBeDefined();
   });
 
-  it('PagerDuty triggers on a rollback and resolves the same incident on the next success; ignores the rest', () => {
+  it('PagerDuty triggers on a rollback and resolves the same incident on the next success, only when one is open; ignores the rest', () => {
     const trigger = channelRequest(pager, rolledBack, context)!.body as any;
     expect(trigger).toMatchObject({ event_action: 'trigger', routing_key: 'KEY', dedup_key: 'release-pilot/component:default/checkout' });
     expect(trigger.payload).toMatchObject({ severity: 'critical', source: 'release-pilot', group: 'group:default/team-checkout' });
     expect(trigger.links[0].href).toBe('http://portal/catalog/default/component/checkout/releases');
-    expect(channelRequest(pager, succeeded, context)!.body).toEqual({
+    expect(channelRequest(pager, succeeded, context)).toBeUndefined();
+    expect(channelRequest(pager, succeeded, { ...context, incidentOpen: true })!.body).toEqual({
       routing_key: 'KEY',
       event_action: 'resolve',
       dedup_key: 'release-pilot/component:default/checkout',

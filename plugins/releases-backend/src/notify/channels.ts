@@ -84,12 +84,13 @@ export function pagerDutyDedupKey(entityRef: string): string {
 /**
  * The request a channel gets for a message, or undefined when the channel does not care:
  * Slack hears messages at or above its `minSeverity`; PagerDuty triggers on a rollback (or a
- * failed one) and resolves on the entity's next success.
+ * failed one) and resolves on the entity's next success, when the release before it had
+ * triggered (`incidentOpen`).
  */
 export function channelRequest(
   channel: ChannelConfig,
   message: ReleaseMessage,
-  context: { appBaseUrl: string; owner?: string },
+  context: { appBaseUrl: string; owner?: string; incidentOpen?: boolean },
 ): ChannelRequest | undefined {
   const href = `${context.appBaseUrl.replace(/\/$/, '')}${message.link}`;
   if (channel.type === 'slack') {
@@ -108,6 +109,7 @@ export function channelRequest(
   }
   const dedupKey = pagerDutyDedupKey(message.entityRef);
   if (message.kind === 'succeeded') {
+    if (!context.incidentOpen) return undefined;
     return { url: channel.url, body: { routing_key: channel.routingKey, event_action: 'resolve', dedup_key: dedupKey } };
   }
   if (message.kind !== 'rolled_back' && message.kind !== 'failed') return undefined;

@@ -8,6 +8,13 @@ import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
 import { createTestDatabases, perPluginDatabaseFactory } from '../__testUtils__/databases';
+import { ConfigReader } from '@backstage/config';
+import { Release } from '@release-pilot/plugin-releases-common';
+import { randomUUID } from 'node:crypto';
+import { makeRelease } from '../__testUtils__/fixtures';
+import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
+import { ChannelDelivery, readNotificationsConfig } from './channels';
+import { ReleaseNotifier } from './ReleaseNotifier';
 
 jest.setTimeout(60_000);
 
@@ -214,5 +221,55 @@ describe.each(databases.eachSupportedId())('notifications to the owning team on 
     expect(await inbox('bob')).toEqual([]);
     await until('Slack', () => receiver.to('/slack').find(r => r.body.text.includes('blocked')));
     expect(receiver.to('/pagerduty').length).toBe(pagerBefore);
+  });
+});
+
+describe('PagerDuty incidents', () => {
+  it('a success resolves the incident only when the release before it was rolled back', async () => {
+    const knex = await databases.init('SQLITE_3');
+    const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
+    const releases = [
+      makeRelease({ id: randomUUID(), version: '1.0.0', state: 'succeeded', createdAt: '2026-01-01T00:00:00.000Z' }),
+      makeRelease({ id: randomUUID(), version: '1.1.0', state: 'rolled_back', createdAt: '2026-01-01T01:00:00.000Z' }),
+      makeRelease({ id: randomUUID(), version: '1.2.0', state: 'succeeded', createdAt: '2026-01-01T02:00:00.000Z' }),
+      makeRelease({ id: randomUUID(), version: '1.3.0', state: 'succeeded', createdAt: '2026-01-01T03:00:00.000Z' }),
+    ];
+    for (const release of releases) {
+      await store.createRelease(release, { at: release.createdAt, actor: 'user:default/alice', type: 'created', message: 'requested' });
+    }
+    const sent: Array<{ url: string; body: any }> = [];
+    const logger = mockServices.logger.mock();
+    const notifier = new ReleaseNotifier({
+      catalog: catalogServiceMock({ entities }),
+      auth: mockServices.auth(),
+      logger,
+      config: readNotificationsConfig(new ConfigReader({
+        releases: { notifications: { enabled: false, channels: { 'checkout-pager': { type: 'pagerduty', routingKey: 'KEY', url: 'http://pager.test/enqueue' } } } },
+      })),
+      delivery: new ChannelDelivery({
+        logger,
+        retry: { attempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
+        fetch: async (url, init) => {
+          sent.push({ url: String(url), body: JSON.parse(String(init?.body)) });
+          return new Response('{"status":"success"}', { status: 202 });
+        },
+      }),
+      appBaseUrl: 'http://portal.example',
+      store,
+    });
+    const deliver = async (release: Release, type: 'succeeded' | 'rolled_back') => {
+      const [{ message }] = notifier.messagesFor(release, [{ type, actor: 'release-pilot', message: type }]);
+      await notifier.deliver([{ id: randomUUID(), message, owner: 'group:default/team-checkout' } as OutboxEntry]);
+      await notifier.idle();
+    };
+    await deliver(releases[0], 'succeeded');
+    expect(sent).toEqual([]);
+    await deliver(releases[1], 'rolled_back');
+    expect(sent.map(s => s.body.event_action)).toEqual(['trigger']);
+    await deliver(releases[2], 'succeeded');
+    expect(sent.map(s => s.body.event_action)).toEqual(['trigger', 'resolve']);
+    expect(sent[1].body).toEqual({ routing_key: 'KEY', event_action: 'resolve', dedup_key: 'release-pilot/component:default/checkout' });
+    await deliver(releases[3], 'succeeded');
+    expect(sent).toHaveLength(2);
   });
 });
