@@ -136,6 +136,16 @@ function toRow(release: Release): ReleaseRow {
   };
 }
 
+function toOutboxRow(entry: OutboxEntry) {
+  return {
+    id: entry.id,
+    release_id: entry.releaseId,
+    owner_ref: entry.owner ?? null,
+    message: JSON.stringify(entry.message),
+    attempt_after: entry.attemptAfter,
+  };
+}
+
 function fromRow(row: ReleaseRow): Release {
   return {
     id: row.id,
@@ -275,17 +285,7 @@ export class ReleasesStore {
       }
       await this.insertEvents(tx, next.id, events);
       await this.recordSteps(tx, previous, next);
-      if (options.outbox?.length) {
-        await tx('release_outbox').insert(
-          options.outbox.map(e => ({
-            id: e.id,
-            release_id: e.releaseId,
-            owner_ref: e.owner ?? null,
-            message: JSON.stringify(e.message),
-            attempt_after: e.attemptAfter,
-          })),
-        );
-      }
+      if (options.outbox?.length) await tx('release_outbox').insert(options.outbox.map(toOutboxRow));
     });
   }
 
@@ -310,6 +310,29 @@ export class ReleasesStore {
   /** Removes delivered outbox entries. */
   async deleteOutbox(ids: string[]): Promise<void> {
     if (ids.length) await this.db('release_outbox').whereIn('id', ids).delete();
+  }
+
+  /**
+   * What a delivery round decided, in one transaction: entries done are removed, entries to try
+   * again get their new message and time, and the entries they led to (one per escalation channel)
+   * are stored.
+   */
+  async settleOutbox(settled: {
+    done: string[];
+    retry: Array<{ id: string; message: unknown; attemptAfter: string }>;
+    next: OutboxEntry[];
+  }): Promise<void> {
+    const { done, retry, next } = settled;
+    if (!done.length && !retry.length && !next.length) return;
+    await this.db.transaction(async tx => {
+      if (next.length) {
+        await tx('release_outbox').insert(next.map(toOutboxRow));
+      }
+      for (const r of retry) {
+        await tx('release_outbox').where({ id: r.id }).update({ message: JSON.stringify(r.message), attempt_after: r.attemptAfter });
+      }
+      if (done.length) await tx('release_outbox').whereIn('id', done).delete();
+    });
   }
 
   /** The releases of these owners created since `since` (team overviews), newest first. */

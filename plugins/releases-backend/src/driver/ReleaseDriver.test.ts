@@ -20,6 +20,9 @@ import { ReleaseDriver, ReleaseDriverOptions, ReleaseOutbox } from './ReleaseDri
 import { TargetRegistry } from './TargetRegistry';
 import { ReleasesService } from '../service/ReleasesService';
 import { createTestDatabases } from '../__testUtils__/databases';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { ChannelDelivery } from '../notify/channels';
+import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 
 jest.setTimeout(60_000);
 
@@ -506,9 +509,9 @@ describe('Several replicas', () => {
         records.filter(r => r.type === 'rolled_back').map(r => ({ message: { text: `${release.version}: ${r.message}` }, owner: release.owner })),
       // Replica a dies right after its save: nothing of what it stored goes out.
       deliver: async entries => {
-        if (!alive) return [];
+        if (!alive) return { done: [], retry: [], next: [] };
         delivered.push(...entries.map(e => (e.message as { text: string }).text));
-        return entries.map(e => e.id);
+        return { done: entries.map(e => e.id), retry: [], next: [] };
       },
     });
     const a = makeDriver(fleet, fleet, 'replica-a', outbox(false));
@@ -530,6 +533,85 @@ describe('Several replicas', () => {
       await b.tick();
     }
     expect(delivered).toEqual([expect.stringMatching(/^3\.3\.0-faulty: Rolled back: canary weight 0%/)]);
+  });
+
+  it('each escalation channel call is stored on its own: a failing notifications backend posts nothing twice, and a call left by a dead replica is sent by another', async () => {
+    const { store, clock, fleet, makeDriver } = await setup();
+    const entities = [
+      {
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'Component',
+        metadata: { name: 'checkout', namespace: 'default' },
+        spec: { owner: 'team-checkout' },
+        relations: [{ type: 'ownedBy', targetRef: 'group:default/team-checkout' }],
+      },
+      {
+        apiVersion: 'backstage.io/v1alpha1',
+        kind: 'Group',
+        metadata: { name: 'team-checkout', namespace: 'default', annotations: { 'release-pilot.io/notify-channels': 'slack' } },
+        spec: { type: 'team', children: [] },
+      },
+    ];
+    const notified: string[] = [];
+    const slack: Array<{ replica: string; status: number }> = [];
+    const notifier = (replica: string, options: { notificationsDownFor: number; slackStatus: number }) => {
+      let calls = 0;
+      const logger = mockServices.logger.mock();
+      return new ReleaseNotifier({
+        notifications: {
+          send: async ({ payload }) => {
+            if (!payload.title.includes('rolled back')) return;
+            if (++calls <= options.notificationsDownFor) throw new Error('notifications backend unavailable');
+            notified.push(`${replica}: ${payload.title}`);
+          },
+        },
+        catalog: catalogServiceMock({ entities }),
+        auth: mockServices.auth(),
+        logger,
+        config: {
+          enabled: true,
+          channels: new Map([['slack', { name: 'slack', type: 'slack' as const, webhookUrl: 'http://hooks.test/slack', minSeverity: 'high' as const }]]),
+          retry: { attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 },
+        },
+        delivery: new ChannelDelivery({
+          logger,
+          retry: { attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 },
+          fetch: async () => {
+            slack.push({ replica, status: options.slackStatus });
+            return new Response('', { status: options.slackStatus });
+          },
+        }),
+        appBaseUrl: 'http://portal.test',
+      });
+    };
+    // Replica a: its first notification fails, and Slack never answers it (its network is broken).
+    const a = makeDriver(fleet, fleet, 'replica-a', notifier('a', { notificationsDownFor: 1, slackStatus: 503 }));
+    const b = makeDriver(fleet, fleet, 'replica-b', notifier('b', { notificationsDownFor: 0, slackStatus: 200 }));
+    const release = await createRelease(store, '3.4.0-faulty', clock.now().toISOString());
+    for (let i = 0; i < 30 && (await store.getRelease(release.id)).state !== 'rolled_back'; i++) {
+      clock.advance(1);
+      await a.tick();
+    }
+    await new Promise(resolve => setImmediate(resolve));
+    expect(notified).toEqual([]);
+    expect(slack).toEqual([]);
+    // a delivers its stored message again once its grace period is over: notified, and one Slack call, refused.
+    for (let i = 0; i < 32 && slack.length === 0; i++) {
+      clock.advance(1);
+      await a.tick();
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+    expect(notified).toEqual(['a: Release of checkout 3.4.0-faulty rolled back automatically']);
+    expect(slack).toEqual([{ replica: 'a', status: 503 }]);
+    // a dies; b sends the stored Slack call once its retry is due, and nothing is sent twice.
+    for (let i = 0; i < 70; i++) {
+      clock.advance(1);
+      await b.tick();
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
+    expect(slack).toEqual([{ replica: 'a', status: 503 }, { replica: 'b', status: 200 }]);
+    expect(notified).toHaveLength(1);
+    expect(await store.claimOutbox(new Date('2100-01-01T00:00:00.000Z'), 1)).toEqual([]);
   });
 
   describe('Provider outages', () => {

@@ -45,8 +45,19 @@ export interface ReleaseDriverOptions {
 export interface ReleaseOutbox {
   /** The messages these records of `release` produce (JSON). */
   messagesFor(release: Release, records: EngineResult['records']): Array<{ message: unknown; owner?: string }>;
-  /** Delivers entries; resolves with the ids of those delivered. Must not throw. */
-  deliver(entries: OutboxEntry[]): Promise<string[]>;
+  /** Delivers entries once each. Must not throw. */
+  deliver(entries: OutboxEntry[], now: Date): Promise<OutboxDelivery>;
+}
+
+/**
+ * What one delivery round of outbox entries decided: the ids done with (delivered, or given up),
+ * the entries to try again later (with their next message, e.g. an attempt count), and the new
+ * entries they led to (e.g. one per escalation channel), which are stored and delivered at once.
+ */
+export interface OutboxDelivery {
+  done: string[];
+  retry: Array<{ id: string; message: unknown; attemptAfter: string }>;
+  next: Array<{ releaseId: string; message: unknown; owner?: string }>;
 }
 
 /** How long the storing replica has to deliver an outbox entry before any replica may. */
@@ -449,14 +460,22 @@ export class ReleaseDriver {
       .map(({ message, owner }) => ({ id: randomUUID(), releaseId: release.id, owner, message, attemptAfter }));
   }
 
-  /** Delivers stored entries in the background and deletes those delivered. */
-  private deliver(entries: OutboxEntry[]): Promise<void> {
-    const { outbox, store, logger } = this.deps;
-    if (!entries.length || !outbox) return Promise.resolve();
-    return outbox
-      .deliver(entries)
-      .then(ids => store.deleteOutbox(ids))
-      .catch(error => logger.warn(`Delivering messages failed: ${errorText(error)}`));
+  /**
+   * Delivers stored entries in the background; settles what the round decided, and delivers the
+   * entries it led to (stored first, so a replica that dies meanwhile leaves them to another).
+   */
+  private async deliver(entries: OutboxEntry[]): Promise<void> {
+    const { outbox, store, logger, clock } = this.deps;
+    if (!entries.length || !outbox) return;
+    try {
+      const { done, retry, next } = await outbox.deliver(entries, clock.now());
+      const attemptAfter = new Date(clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
+      const stored = next.map(entry => ({ ...entry, id: randomUUID(), attemptAfter }));
+      await store.settleOutbox({ done, retry, next: stored });
+      await this.deliver(stored);
+    } catch (error) {
+      logger.warn(`Delivering messages failed: ${errorText(error)}`);
+    }
   }
 
   /** Messages another replica stored but did not deliver (it died, or delivery failed): delivered now. */

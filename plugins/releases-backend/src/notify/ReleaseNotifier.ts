@@ -7,17 +7,27 @@ import {
   RELEASE_PILOT_CHANNELS_ANNOTATION,
   TimelineEventType,
 } from '@release-pilot/plugin-releases-common';
-import { ChannelDelivery, channelRequest, NotificationsConfig } from './channels';
+import { ChannelDelivery, ChannelRequest, channelRequest, NotificationsConfig } from './channels';
 import { blockedMessage, messageFor, ReleaseMessage } from './messages';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
-import type { ReleaseOutbox } from '../driver/ReleaseDriver';
+import type { OutboxDelivery, ReleaseOutbox } from '../driver/ReleaseDriver';
+
+/** A stored call to one escalation channel, tried until it is sent or given up on. */
+interface ChannelEntry {
+  channel: string;
+  request: ChannelRequest;
+  /** The message's title, for the logs. */
+  title: string;
+  attempts: number;
+}
 
 /**
  * Tells a release's owners what happened: a Backstage notification to every member of the owning
  * team (one per event, grouped per release by its scope), and the escalation channels the team
  * names on its Group entity. Everything runs in the background: a slow or failing notification
  * backend or channel never delays or fails a release. As the driver's outbox, its messages are
- * stored with the release and deleted once the notifications backend took them.
+ * stored with the release and deleted once the notifications backend took them; each channel call
+ * they lead to is stored too, and deleted once sent or given up on.
  */
 export class ReleaseNotifier implements ReleaseOutbox {
   private readonly pending = new Set<Promise<void>>();
@@ -45,12 +55,41 @@ export class ReleaseNotifier implements ReleaseOutbox {
       .map(message => ({ message, owner: release.owner }));
   }
 
-  /** Sends stored messages; the ids of those the notifications backend took (channels retry on their own). */
-  async deliver(entries: OutboxEntry[]): Promise<string[]> {
-    const work = Promise.allSettled(entries.map(e => this.publish(e.message as ReleaseMessage, e.owner)));
-    this.track(work.then(() => undefined));
-    const results = await work;
-    return entries.filter((_, i) => results[i].status === 'fulfilled').map(e => e.id);
+  /**
+   * One delivery round of stored entries. A message goes to the notifications backend; once it took
+   * it, the message is done and leads to one new entry per escalation channel of the owning team,
+   * so that each channel is tried, retried and given up on its own: a failing notifications backend
+   * never posts to Slack twice, and a backend killed mid-retry leaves the channel call to another.
+   */
+  async deliver(entries: OutboxEntry[], now: Date): Promise<OutboxDelivery> {
+    const result: OutboxDelivery = { done: [], retry: [], next: [] };
+    await Promise.all(
+      entries.map(async entry => {
+        const stored = entry.message as ReleaseMessage | ChannelEntry;
+        if ('channel' in stored) {
+          const attempt = (stored.attempts ?? 0) + 1;
+          const outcome = await this.deps.delivery.attempt(stored.channel, stored.request, attempt);
+          const delay = outcome === 'failed' ? this.deps.delivery.delayAfter(attempt) : undefined;
+          if (delay === undefined) result.done.push(entry.id);
+          else result.retry.push({ id: entry.id, message: { ...stored, attempts: attempt }, attemptAfter: new Date(now.getTime() + delay).toISOString() });
+          return;
+        }
+        try {
+          await this.notify(stored);
+          const owner = entry.owner ?? (await this.ownerOf(stored.entityRef));
+          const channels = owner ? await this.channelsFor(stored, owner) : [];
+          result.done.push(entry.id);
+          for (const { channel, request } of channels) {
+            const message: ChannelEntry = { channel, request, title: stored.title, attempts: 0 };
+            result.next.push({ releaseId: entry.releaseId, owner, message });
+          }
+        } catch (error) {
+          // Stays stored: any replica tries it again after its claim runs out.
+          this.deps.logger.warn(`Notifying the owners of '${stored.title}' failed: ${(error as Error).message}`);
+        }
+      }),
+    );
+    return result;
   }
 
   /** A release the risk gate stopped. */
@@ -71,48 +110,46 @@ export class ReleaseNotifier implements ReleaseOutbox {
     this.pending.add(tracked);
   }
 
+  /** A message that is not stored (a blocked release): notified, and sent to the channels with in-memory retries. */
   private async publish(message: ReleaseMessage, knownOwner: string | undefined): Promise<void> {
-    const { notifications, config } = this.deps;
     const owner = knownOwner ?? (await this.ownerOf(message.entityRef));
-    const sends: Promise<unknown>[] = [];
-    if (notifications && config.enabled) {
-      // A failed send rejects: the message stays in the outbox and is sent again later.
-      sends.push(
-        notifications
-          .send({
-            // The notifications backend routes an entity to its owner, and a group to its members.
-            recipients: { type: 'entity', entityRef: message.entityRef },
-            payload: {
-              title: message.title,
-              description: message.description,
-              link: message.link,
-              severity: message.severity,
-              topic: 'releases',
-              scope: message.releaseId ? `release:${message.releaseId}` : `release-blocked:${message.entityRef}`,
-            },
-          })
-          .catch(error => {
-            this.deps.logger.warn(`Sending the notification '${message.title}' failed: ${(error as Error).message}`);
-            throw error;
-          }),
-      );
-    }
-    if (owner) {
-      sends.push(this.escalate(message, owner).catch(error => this.deps.logger.warn(`Escalating '${message.title}' failed: ${(error as Error).message}`)));
-    }
-    await Promise.all(sends);
+    await Promise.all([
+      this.notify(message),
+      owner
+        ? this.channelsFor(message, owner).then(channels => channels.forEach(c => this.deps.delivery.send(c.channel, c.request)))
+        : undefined,
+    ]);
   }
 
-  /** The channels the owning group names in its annotation. */
-  private async escalate(message: ReleaseMessage, owner: string) {
-    const { catalog, auth, config, delivery, logger, appBaseUrl } = this.deps;
-    if (config.channels.size === 0) return;
-    const incidentOpen = message.kind === 'succeeded' ? await this.incidentOpen(message) : false;
+  /** The Backstage notification to the owners; rejects when the notifications backend failed. */
+  private async notify(message: ReleaseMessage): Promise<void> {
+    const { notifications, config } = this.deps;
+    if (!notifications || !config.enabled) return;
+    await notifications.send({
+      // The notifications backend routes an entity to its owner, and a group to its members.
+      recipients: { type: 'entity', entityRef: message.entityRef },
+      payload: {
+        title: message.title,
+        description: message.description,
+        link: message.link,
+        severity: message.severity,
+        topic: 'releases',
+        scope: message.releaseId ? `release:${message.releaseId}` : `release-blocked:${message.entityRef}`,
+      },
+    });
+  }
+
+  /** The requests for the channels the owning group names in its annotation, for those that care about the message. */
+  private async channelsFor(message: ReleaseMessage, owner: string): Promise<Array<{ channel: string; request: ChannelRequest }>> {
+    const { catalog, auth, config, logger, appBaseUrl } = this.deps;
+    if (config.channels.size === 0) return [];
     const group = await catalog.getEntityByRef(owner, { credentials: await auth.getOwnServiceCredentials() });
     const names = (group?.metadata.annotations?.[RELEASE_PILOT_CHANNELS_ANNOTATION] ?? '')
       .split(',')
       .map(name => name.trim())
       .filter(Boolean);
+    const incidentOpen = message.kind === 'succeeded' && names.length ? await this.incidentOpen(message) : false;
+    const requests = [];
     for (const name of names) {
       const channel = config.channels.get(name);
       if (!channel) {
@@ -122,8 +159,9 @@ export class ReleaseNotifier implements ReleaseOutbox {
         continue;
       }
       const request = channelRequest(channel, message, { appBaseUrl, owner, incidentOpen });
-      if (request) delivery.send(name, request);
+      if (request) requests.push({ channel: name, request });
     }
+    return requests;
   }
 
   /** Whether the entity's last finished release before this success was rolled back (or failed): its incident is open. */

@@ -140,9 +140,14 @@ function retryable(status: number | undefined): boolean {
   return status === undefined || status === 408 || status === 429 || status >= 500;
 }
 
+/** The outcome of one attempt to deliver a channel request. */
+export type ChannelAttempt = 'sent' | 'rejected' | 'failed';
+
 /**
- * Delivers channel requests in the background with exponential backoff. A delivery never throws
- * into the release path: the release goes on whatever a channel does; failures are logged.
+ * Delivers channel requests with exponential backoff: `attempt` makes one try (the notifier's
+ * outbox schedules the next), `send` retries in the background on its own (messages that are not
+ * stored, e.g. a blocked release). A delivery never throws into the release path: the release goes
+ * on whatever a channel does; failures are logged.
  */
 export class ChannelDelivery {
   private readonly pending = new Set<Promise<void>>();
@@ -166,32 +171,50 @@ export class ChannelDelivery {
     while (this.pending.size) await Promise.all([...this.pending]);
   }
 
-  private async deliver(channel: string, request: ChannelRequest): Promise<void> {
-    const { logger, retry } = this.deps;
+  /** The wait before attempt `attempt + 1`, or undefined when `attempt` was the last one. */
+  delayAfter(attempt: number): number | undefined {
+    const { retry } = this.deps;
+    if (attempt >= retry.attempts) return undefined;
+    return Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
+  }
+
+  /**
+   * One try: `sent`, `rejected` (a 4xx other than 408 and 429, which no retry fixes) or `failed`
+   * (network errors, 408, 429 and 5xx, worth another try).
+   */
+  async attempt(channel: string, request: ChannelRequest, attempt = 1): Promise<ChannelAttempt> {
+    const { logger } = this.deps;
     const doFetch = this.deps.fetch ?? fetch;
+    let status: number | undefined;
+    let problem: string;
+    try {
+      const response = await doFetch(request.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request.body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (response.ok) return 'sent';
+      status = response.status;
+      problem = `HTTP ${status} ${(await response.text().catch(() => '')).slice(0, 200)}`;
+    } catch (error) {
+      problem = (error as Error).message;
+    }
+    const delay = retryable(status) ? this.delayAfter(attempt) : undefined;
+    if (delay === undefined) {
+      logger.warn(`Channel ${channel}: giving up after ${attempt} attempt(s): ${problem}`);
+      return retryable(status) ? 'failed' : 'rejected';
+    }
+    logger.info(`Channel ${channel}: attempt ${attempt} failed (${problem}); retrying in ${delay} ms`);
+    return 'failed';
+  }
+
+  private async deliver(channel: string, request: ChannelRequest): Promise<void> {
     const sleep = this.deps.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)));
     for (let attempt = 1; ; attempt++) {
-      let status: number | undefined;
-      let problem: string;
-      try {
-        const response = await doFetch(request.url, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(request.body),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (response.ok) return;
-        status = response.status;
-        problem = `HTTP ${status} ${(await response.text().catch(() => '')).slice(0, 200)}`;
-      } catch (error) {
-        problem = (error as Error).message;
-      }
-      if (!retryable(status) || attempt >= retry.attempts) {
-        logger.warn(`Channel ${channel}: giving up after ${attempt} attempt(s): ${problem}`);
-        return;
-      }
-      const delay = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** (attempt - 1));
-      logger.info(`Channel ${channel}: attempt ${attempt} failed (${problem}); retrying in ${delay} ms`);
+      if ((await this.attempt(channel, request, attempt)) !== 'failed') return;
+      const delay = this.delayAfter(attempt);
+      if (delay === undefined) return;
       await sleep(delay);
     }
   }

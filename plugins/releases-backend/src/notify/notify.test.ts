@@ -12,7 +12,7 @@ import { ConfigReader } from '@backstage/config';
 import { Release } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
 import { makeRelease } from '../__testUtils__/fixtures';
-import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
+import { ReleasesStore } from '../database/ReleasesStore';
 import { ChannelDelivery, readNotificationsConfig } from './channels';
 import { ReleaseNotifier } from './ReleaseNotifier';
 
@@ -62,6 +62,8 @@ const entities: Entity[] = [
 /** A local stand-in for Slack's and PagerDuty's endpoints: records every request, fails the first ones on demand. */
 class Receiver {
   readonly requests: Array<{ path: string; body: any }> = [];
+  /** Every request's path, the refused ones too. */
+  readonly hits: string[] = [];
   failuresLeft: Record<string, number> = {};
   private server!: Server;
 
@@ -70,6 +72,7 @@ class Receiver {
       let data = '';
       for await (const chunk of req) data += chunk;
       const path = req.url ?? '';
+      this.hits.push(path);
       if ((this.failuresLeft[path] ?? 0) > 0) {
         this.failuresLeft[path]--;
         res.writeHead(503).end('try later');
@@ -107,6 +110,16 @@ const databases = createTestDatabases();
 describe.each(databases.eachSupportedId())('notifications to the owning team on %s', databaseId => {
   const receiver = new Receiver();
   let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
+  // The driver's ticks run when the test says: they deliver what the outbox still holds.
+  const tasks = new Map<string, () => Promise<unknown>>();
+  const scheduleTask = async (task: { id: string; fn: (signal: AbortSignal) => unknown }) => {
+    tasks.set(task.id, async () => task.fn(new AbortController().signal));
+  };
+  const scheduler = mockServices.scheduler.mock({
+    scheduleTask,
+    createScheduledTaskRunner: () => ({ run: scheduleTask }),
+  });
+  const tick = () => tasks.get('releases-driver')!();
 
   beforeAll(async () => {
     const base = await receiver.start();
@@ -114,6 +127,7 @@ describe.each(databases.eachSupportedId())('notifications to the owning team on 
     ({ server } = await startTestBackend({
       features: [
         perPluginDatabaseFactory(databases, databaseId),
+        scheduler.factory,
         releasesPlugin,
         simulatorModule,
         notificationsPlugin,
@@ -174,9 +188,19 @@ describe.each(databases.eachSupportedId())('notifications to the owning team on 
     }
     expect(await inbox('bob')).toEqual([]);
 
-    // Slack failed twice (503) and got the message on the third attempt; PagerDuty triggered an incident.
-    const slack = await until('Slack', () => (receiver.to('/slack').length ? receiver.to('/slack') : undefined));
+    // Slack failed twice (503) and got the message on the third attempt, each retry a tick's
+    // delivery of the stored call; PagerDuty triggered an incident.
+    const slack = await until('Slack', async () => {
+      if (receiver.to('/slack').length) return receiver.to('/slack');
+      await new Promise(resolve => setTimeout(resolve, 100));
+      await tick();
+      return undefined;
+    });
     expect(slack).toHaveLength(1);
+    // Delivered calls leave the outbox: more ticks send nothing again.
+    for (let i = 0; i < 3; i++) await tick();
+    expect(receiver.hits.filter(path => path === '/slack')).toHaveLength(3);
+    expect(receiver.to('/slack')).toHaveLength(1);
     expect(slack[0].body.text).toBe(':rotating_light: Release of checkout 2.0.0 rolled back by user:default/alice');
     expect(slack[0].body.blocks[1].elements[0].text).toContain('<http://portal.example/catalog/default/component/checkout/releases|Open the Releases tab>');
     const pager = await until('PagerDuty', () => (receiver.to('/pagerduty').length ? receiver.to('/pagerduty') : undefined));
@@ -257,14 +281,20 @@ describe('PagerDuty incidents', () => {
       appBaseUrl: 'http://portal.example',
       store,
     });
+    const now = new Date('2026-01-02T00:00:00.000Z');
     const deliver = async (release: Release, type: 'succeeded' | 'rolled_back') => {
       const [{ message }] = notifier.messagesFor(release, [{ type, actor: 'release-pilot', message: type }]);
-      await notifier.deliver([{ id: randomUUID(), message, owner: 'group:default/team-checkout' } as OutboxEntry]);
-      await notifier.idle();
+      const entry = { id: randomUUID(), releaseId: release.id, message, owner: 'group:default/team-checkout', attemptAfter: now.toISOString() };
+      // The message is done and leads to one entry per channel that cares, each delivered on its own.
+      const { done, next } = await notifier.deliver([entry], now);
+      expect(done).toEqual([entry.id]);
+      const channels = await notifier.deliver(next.map(n => ({ ...n, id: randomUUID(), attemptAfter: now.toISOString() })), now);
+      expect(channels.retry).toEqual([]);
+      return next.length;
     };
-    await deliver(releases[0], 'succeeded');
+    expect(await deliver(releases[0], 'succeeded')).toBe(0);
     expect(sent).toEqual([]);
-    await deliver(releases[1], 'rolled_back');
+    expect(await deliver(releases[1], 'rolled_back')).toBe(1);
     expect(sent.map(s => s.body.event_action)).toEqual(['trigger']);
     await deliver(releases[2], 'succeeded');
     expect(sent.map(s => s.body.event_action)).toEqual(['trigger', 'resolve']);
