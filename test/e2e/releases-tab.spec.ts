@@ -81,6 +81,24 @@ test.describe.serial('Releases tab', () => {
     }
   });
 
+  test('a canary slow only in its first seconds passes a plan with a warm-up, which the tab shows', async ({ page }) => {
+    await openReleasesTab(page, 'payments');
+    const start = page.getByRole('button', { name: 'Start release' });
+    await expect(start).toBeEnabled({ timeout: 120_000 });
+    await start.click();
+    await page.getByRole('button', { name: /^Plan/ }).click();
+    await page.getByRole('option', { name: 'careful', exact: true }).click();
+    await expect(page.getByTestId('plan-preview')).toContainText('the first 8s are a warm-up, not judged');
+    await page.getByLabel('version').fill('2.6.0-cold');
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect(page.getByText('Current release: 2.6.0-cold')).toBeVisible();
+    await expect(page.getByText(/warming up: the new version's first 8s are not judged \(\d+s left\)/)).toBeVisible({ timeout: 15_000 });
+    await expect(page.getByTestId('verdict-summary')).toContainText("Warming up: the canary's first 8 s are not judged");
+    // Past the warm-up it is judged like any canary, and the cold start is over by then.
+    await expect(page.getByText(/Step [3-7] of 7: canary weight/)).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('release-state').first()).not.toHaveText('rolled back');
+  });
+
   test('a rollback the router refuses is shown as pending and retried until it succeeds', async ({ page }) => {
     // The demo's simulated router refuses any change of a -routerdown version for 20 s from its first rollback request.
     const version = `2.6.${Date.now() % 1_000_000}-routerdown`;

@@ -1,6 +1,7 @@
 import { ReleasesStore } from '@release-pilot/plugin-releases-backend';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { ChildProcess, spawn } from 'node:child_process';
+import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { connect, databaseService, RouterServer } from './shared';
@@ -47,6 +48,9 @@ async function dropDatabase(name: string) {
   await admin.destroy();
 }
 
+type PauseMode = 'random' | 'beforeRouterCall' | 'beforeFaultyRaise';
+const PAUSE_MODES: PauseMode[] = ['random', 'beforeRouterCall', 'beforeFaultyRaise'];
+
 class Replica {
   generation = 0;
   process?: ChildProcess;
@@ -89,17 +93,31 @@ class Replica {
   }
 
   /**
-   * Freezes the replica (as a long GC pause or a stalled VM would) and wakes it `ms` later, with
-   * everything it knew: at a random moment, or (`beforeRouterCall`) right after its lease check,
-   * before the router call it decided on goes out. False when it made no router call within 10 s.
+   * Freezes the replica (as a long GC pause or a stalled VM would) and wakes it later, with
+   * everything it knew:
+   * - `random`: at a random moment, woken `ms` later;
+   * - `beforeRouterCall`: right after its lease check, before the router call it decided on goes
+   *   out, woken `ms` later;
+   * - `beforeFaultyRaise`: right before it gives a faulty canary traffic, woken only once the other
+   *   replica has taken the release over and rolled it back. Its call is then the most harmful one
+   *   a stale replica can send: traffic to a version already rolled back, which nobody would take
+   *   away again. Only the router's fencing check stops it.
+   * False when it made no such router call in time.
    */
-  async pause(ms: number, router: RouterServer, beforeRouterCall: boolean): Promise<boolean> {
-    if (beforeRouterCall) {
-      if (!(await router.freezeBeforeNextCall(this.owner, 10_000))) return false;
-    } else {
+  async pause(ms: number, router: RouterServer, mode: PauseMode, knex: Knex): Promise<boolean> {
+    if (mode === 'random') {
       this.process?.kill('SIGSTOP');
+      await sleep(ms);
+    } else if (mode === 'beforeRouterCall') {
+      if (!(await router.freezeBeforeNextCall(this.owner, 10_000))) return false;
+      await sleep(ms);
+    } else {
+      const call = await router.freezeBeforeNextCall(this.owner, 20_000, c => c.version.endsWith('-faulty') && c.weight > 0);
+      if (!call) return false;
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && (await knex('releases').where({ id: call.releaseId }).first('state'))?.state !== 'rolled_back') await sleep(200);
+      await sleep(300);
     }
-    await sleep(ms);
     this.process?.kill('SIGCONT');
     return true;
   }
@@ -117,6 +135,8 @@ async function main() {
   let trials = 0;
   let pauses = 0;
   let pausesBeforeRouterCall = 0;
+  let pausesBeforeFaultyRaise = 0;
+  let pausesDone = 0;
   /** When each killed replica (by owner) got its SIGKILL. */
   const killedAt = new Map<string, number>();
   let outages = 0;
@@ -168,12 +188,15 @@ async function main() {
       const victim = replicas.find(r => r.owner === busiest) ?? replicas[Math.floor(seeded() * 2)];
       if (seeded() < PAUSES) {
         // Frozen past its lease: the other replica takes over; the woken one must be fenced off.
-        // Every other pause is at the worst moment, between the lease check and the router call.
-        const beforeRouterCall = pauses % 2 === 1;
-        if (await victim.pause(between(2500, 5000), router, beforeRouterCall)) {
-          pauses++;
-          if (beforeRouterCall) pausesBeforeRouterCall++;
+        // Two pauses in three are at the worst moment, between the lease check and the router call.
+        const mode = PAUSE_MODES[pauses % PAUSE_MODES.length];
+        if (await victim.pause(between(2500, 5000), router, mode, knex)) {
+          pausesDone++;
+          if (mode === 'beforeRouterCall') pausesBeforeRouterCall++;
+          if (mode === 'beforeFaultyRaise') pausesBeforeFaultyRaise++;
         }
+        // A pause that found no call to freeze before still moves on to the next mode.
+        pauses++;
         continue;
       }
       killedAt.set(victim.owner, Date.now());
@@ -252,8 +275,9 @@ async function main() {
   const stuck = releases.filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
   const figures = {
     trials,
-    pauses,
+    pauses: pausesDone,
     pausesBeforeRouterCall,
+    pausesBeforeFaultyRaise,
     releases: releases.length,
     succeeded: releases.filter(r => r.state === 'succeeded').length,
     rolledBack: releases.filter(r => r.state === 'rolled_back').length,
@@ -277,7 +301,7 @@ async function main() {
   router.stop();
   for (const problem of problems.slice(0, 20)) process.stdout.write(`problem: ${problem}\n`);
   process.stdout.write(
-    `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses (${figures.pausesBeforeRouterCall} right before a router call), ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
+    `reliability: ${figures.trials} kill trials, ${figures.pauses} pauses (${figures.pausesBeforeRouterCall} right before a router call, ${figures.pausesBeforeFaultyRaise} right before giving a faulty canary traffic, woken after its rollback), ${figures.releases} releases (${figures.succeeded} succeeded, ${figures.rolledBack} rolled back), ` +
       `${figures.takeovers} takeovers (longest ${figures.longestTakeoverSeconds.toFixed(1)} s, median ${figures.medianTakeoverSeconds.toFixed(1)} s after the dead replica's last tick; ` +
       `longest ${figures.longestTakeoverAfterKillSeconds.toFixed(1)} s after a SIGKILL, with 1 s ticks), ` +
       `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes ` +

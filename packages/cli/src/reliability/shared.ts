@@ -18,6 +18,14 @@ export interface WeightSet {
   refused?: boolean;
 }
 
+/** A router call a replica is about to send, as it asks whether to freeze first. */
+export interface FrozenCall {
+  entityRef: string;
+  releaseId: string;
+  version: string;
+  weight: number;
+}
+
 /**
  * The traffic router the replicas share, like a real load balancer or API server: it runs in the
  * reliability run's own process (never killed or frozen), applies each call atomically, keeps the
@@ -27,8 +35,8 @@ export interface WeightSet {
 export class RouterServer {
   readonly log: WeightSet[] = [];
   outage = false;
-  /** Replicas asked to freeze themselves right before their next router call, and what to call once they did. */
-  readonly #freeze = new Map<string, () => void>();
+  /** Replicas asked to freeze themselves right before their next router call (that matches), and what to call once they did. */
+  readonly #freeze = new Map<string, { match: (call: FrozenCall) => boolean; frozen: (call: FrozenCall) => void }>();
   readonly #weights = new Map<string, number>();
   readonly #fencing = new FencingTokens();
   #server?: http.Server;
@@ -44,10 +52,12 @@ export class RouterServer {
         };
         const entityRef = decodeURIComponent(req.url!.split('/').pop() ?? '');
         if (req.url!.startsWith('/freeze/')) {
-          const frozen = this.#freeze.get(entityRef);
+          const asked = this.#freeze.get(entityRef);
+          const call: FrozenCall = JSON.parse(raw);
+          if (!asked || !asked.match(call)) return send(204, {});
           this.#freeze.delete(entityRef);
-          frozen?.();
-          return send(frozen ? 200 : 204, {});
+          asked.frozen(call);
+          return send(200, {});
         }
         if (req.method === 'GET') return send(200, { weight: this.#weights.get(entityRef) ?? 0, outage: this.outage });
         const call: WeightSet = { ...JSON.parse(raw), entityRef, at: new Date().toISOString() };
@@ -68,16 +78,22 @@ export class RouterServer {
     return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
   }
 
-  /** Resolves true once `owner` froze itself right before a router call, false if it made none within `ms`. */
-  freezeBeforeNextCall(owner: string, ms: number): Promise<boolean> {
+  /**
+   * Resolves with the call once `owner` froze itself right before a router call that `match`es,
+   * undefined if it made none within `ms`.
+   */
+  freezeBeforeNextCall(owner: string, ms: number, match: (call: FrozenCall) => boolean = () => true): Promise<FrozenCall | undefined> {
     return new Promise(resolve => {
       const timer = setTimeout(() => {
         this.#freeze.delete(owner);
-        resolve(false);
+        resolve(undefined);
       }, ms);
-      this.#freeze.set(owner, () => {
-        clearTimeout(timer);
-        resolve(true);
+      this.#freeze.set(owner, {
+        match,
+        frozen: call => {
+          clearTimeout(timer);
+          resolve(call);
+        },
       });
     });
   }
@@ -100,7 +116,8 @@ export class SharedRouter implements TrafficRouter {
     const { releaseId, version, fencingToken } = context;
     // The worst moment to freeze: the lease was checked, the call not yet sent. When the run asks
     // for it, the replica stops itself here (SIGSTOP) and sends the call after the run wakes it.
-    if ((await fetch(`${this.url}/freeze/${encodeURIComponent(this.by)}`, { method: 'POST' })).status === 200) {
+    const call: FrozenCall = { entityRef: context.entityRef, releaseId, version, weight };
+    if ((await fetch(`${this.url}/freeze/${encodeURIComponent(this.by)}`, { method: 'POST', body: JSON.stringify(call) })).status === 200) {
       process.kill(process.pid, 'SIGSTOP');
     }
     const response = await fetch(`${this.url}/weights/${encodeURIComponent(context.entityRef)}`, {

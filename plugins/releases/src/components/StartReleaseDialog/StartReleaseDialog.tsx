@@ -155,6 +155,7 @@ export const StartReleaseDialog = ({
           select
           fullWidth
           margin="normal"
+          id="release-plan"
           label="Plan"
           value={chosen ?? ''}
           onChange={e => setPlanName(e.target.value)}
@@ -182,6 +183,7 @@ export const StartReleaseDialog = ({
             {plan.steps
               .map(s => `${s.approval ? 'gate, ' : ''}${s.weight}% (${s.minDurationSeconds}s, ${s.minCanaryRequests} req)`)
               .join(' → ')}
+            {plan.warmUpSeconds ? `; the first ${plan.warmUpSeconds}s are a warm-up, not judged` : ''}
           </Typography>
         )}
       </DialogContent>
