@@ -5,6 +5,7 @@
 // node's test runner; needs RELEASE_PILOT_IT_PG_HOST / _PORT.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +78,14 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const healthy = await cli('start', '--entity', 'component:default/payments', '--version', '5.2.0', '--plan', 'slow', '--wait', '--interval', '1');
     assert.equal(healthy.code, 0, healthy.out + healthy.err);
     assert.match(healthy.out, /succeeded step 5\/5 at 100%/);
+    // Run in this checkout, the CLI sends its HEAD commit: the team overview's lead time runs from its commit time.
+    const head = spawnSync('git', ['log', '-1', '--format=%H %cI'], { cwd: root, encoding: 'utf8' });
+    if (head.status === 0) {
+      const [commit, commitTime] = head.stdout.trim().split(' ');
+      const { metadata } = await release(healthy.out.match(/^Started release (\S+)/)[1]);
+      assert.equal(metadata.commit, commit);
+      assert.equal(metadata.commitTime, new Date(commitTime).toISOString());
+    }
     const faulty = await cli('start', '--entity', 'component:default/checkout', '--version', '5.2.1-faulty', '--wait', '--interval', '1');
     assert.equal(faulty.code, 1, faulty.out + faulty.err);
     assert.match(faulty.out, /rolled_back step \d\/6 at 0% \((P95 latency|Error rate)/);

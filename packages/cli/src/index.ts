@@ -13,6 +13,7 @@ import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
 import { CliError, Connection, ReleasesHttpClient } from './releases/client';
 import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
+import { gitMetadata } from './releases/gitMetadata';
 import { deploymentsFromCsv, evaluateCsv, readCsv, trainingSetFromCsv } from './risk/evaluate';
 
 function positiveInteger(name: string) {
@@ -163,10 +164,11 @@ waitOptions(
       .requiredOption('--version <version>', 'the version to release')
       .option('--plan <name>', 'a named plan instead of the entity\'s')
       .option('--metadata <file>', 'a JSON file of release metadata (commit, author, change size, ...)')
+      .option('--no-git', 'do not add the commit, commit time and author of the git checkout in the current directory')
       .option('--risk-override <reason>', 'start even if the predicted risk is above the limit (needs the releases.risk.override permission)')
       .option('--wait', 'follow the release to its end'),
   ),
-).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; riskOverride?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
+).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; git: boolean; riskOverride?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
   let metadata: Record<string, unknown> | undefined;
   if (options.metadata) {
     try {
@@ -175,6 +177,9 @@ waitOptions(
       throw new CliError(`--metadata ${options.metadata}: ${(error as Error).message}`);
     }
   }
+  // The checkout's commit (the lead time runs from its commit time); the metadata file wins.
+  const git = options.git ? gitMetadata() : undefined;
+  if (git) metadata = { ...git, ...metadata };
   const client = new ReleasesHttpClient(connectionOf(options));
   const release = await client.create({
     entityRef: options.entity,
