@@ -37,9 +37,11 @@ program
   .option('--seed <n>', 'seed of the first run (run i uses seed + i)', positiveInteger('seed'), 1)
   .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta, threshold, or a named analysis (with --config)')
   .option('--config <file...>', 'app-config files whose releases.judge and releases.analyses the scenario may use')
+  .option('--warm-up <seconds>', 'override the plan\'s warm-up: its first seconds are not judged', positiveInteger('warm-up'))
   .option('--json', 'print one JSON object')
-  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; json?: boolean }) => {
-    const scenario = parseScenario(readFileSync(options.scenario, 'utf8'));
+  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; warmUp?: number; json?: boolean }) => {
+    const parsed = parseScenario(readFileSync(options.scenario, 'utf8'));
+    const scenario = options.warmUp === undefined ? parsed : { ...parsed, plan: { ...parsed.plan, warmUpSeconds: options.warmUp } };
     const judges = options.config
       ? readReleasesConfig(
           ConfigReader.fromConfigs(options.config.map(file => ({ context: file, data: parseYaml(readFileSync(file, 'utf8')) ?? {} }))),

@@ -39,6 +39,19 @@ describe('runScenario', () => {
     expect(result.exposedRequests.max).toBe(0);
   });
 
+  it('a cold start is rolled back without a warm-up and promoted with one; a real fault is caught that much later', () => {
+    const cold = load('cold-start.yaml');
+    const warm = (scenario: typeof cold, warmUpSeconds: number) => ({ ...scenario, plan: { ...scenario.plan, warmUpSeconds } });
+    expect(runScenario(cold, { runs: 10, seed: 1 })).toMatchObject({ rolledBack: 10, promoted: 0 });
+    expect(runScenario(warm(cold, 8), { runs: 10, seed: 1 })).toMatchObject({ rolledBack: 0, promoted: 10 });
+    const faulty = { ...cold, canary: { fault: { errorRate: 0.0018, latencyMs: { p50: 900, p95: 2840 } } } };
+    expect(runScenario(faulty, { runs: 10, seed: 1 }).detectionSeconds.max).toBeLessThanOrEqual(3);
+    const late = runScenario(warm(faulty, 8), { runs: 10, seed: 1 });
+    expect(late).toMatchObject({ rolledBack: 10 });
+    expect(late.detectionSeconds.median).toBeGreaterThan(8);
+    expect(late.detectionSeconds.max).toBeLessThanOrEqual(11);
+  });
+
   it('runs the threshold judge on the same scenario', () => {
     const result = runScenario(load('black-friday.yaml'), { runs: 5, seed: 7, judge: 'threshold' });
     expect(result.judge).toBe('threshold');

@@ -3,12 +3,14 @@ import {
   DEFAULT_KAYENTA_OPTIONS,
   FixedRuleJudge,
   handleReleaseEvent,
+  isWarmingUp,
   Judge,
   JudgeCatalog,
   judgeTick,
   KayentaJudge,
   SequentialJudge,
   ThresholdJudge,
+  warmUpVerdict,
 } from '@release-pilot/plugin-releases-backend';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
@@ -102,7 +104,7 @@ export function runOnce(
   let release: Release = handleReleaseEvent(
     {
       id: `sim-${seed}`, entityRef: `component:default/${scenario.name}`, version: 'candidate', target: 'simulator',
-      state: 'pending', plan: { name: scenario.name, steps }, currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0,
+      state: 'pending', plan: { name: scenario.name, steps, warmUpSeconds: scenario.plan.warmUpSeconds }, currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0,
       consecutiveProviderErrors: 0, revision: 0, createdBy: 'simulation', createdAt: iso, updatedAt: iso, metadata: {},
     },
     { type: 'start' },
@@ -125,7 +127,8 @@ export function runOnce(
     const faultActive =
       fault !== undefined &&
       (fault.atWeight === undefined || release.canaryWeight >= fault.atWeight) &&
-      (fault.afterSeconds === undefined || elapsed >= fault.afterSeconds);
+      (fault.afterSeconds === undefined || elapsed >= fault.afterSeconds) &&
+      (fault.firstSeconds === undefined || elapsed < fault.firstSeconds);
     const context = { entityRef: release.entityRef, releaseId: release.id, version: faultActive ? 'faulty' : 'healthy', annotations: {} };
     const sample = fleet.simulate(context, { from, to: now }, release.canaryWeight);
     if (faultActive && sample.canary.requests > 0) {
@@ -136,7 +139,10 @@ export function runOnce(
     const since = analysisWindowStart(release, now, 30);
     const window = samples.filter(s => s.at > since);
     const judgeStarted = performance.now();
-    const { verdict, state } = judgeTick(judge, release, window, sample, now);
+    // The plan's warm-up: stored, not judged, as the driver does.
+    const { verdict, state } = isWarmingUp(release, now)
+      ? { verdict: warmUpVerdict(release, now), state: release.judgeState }
+      : judgeTick(judge, release, window, sample, now);
     judgeTimings?.push(performance.now() - judgeStarted);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
     release = handleReleaseEvent({ ...release, judgeState: state, latestVerdict: verdict }, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;

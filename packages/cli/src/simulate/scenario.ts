@@ -32,13 +32,15 @@ export const scenarioSchema = z.strictObject({
         .strictObject({
           atWeight: z.number().min(0).max(100).optional(),
           afterSeconds: z.number().min(0).optional(),
+          /** The fault shows only in the canary's first seconds (a cold start, which passes). */
+          firstSeconds: z.number().positive().optional(),
           errorRate: z.number().min(0).max(1).optional(),
           latencyMs: latencySchema.optional(),
         })
         .optional(),
     })
     .default({}),
-  plan: z.strictObject({ steps: z.array(stepSchema).min(1) }),
+  plan: z.strictObject({ steps: z.array(stepSchema).min(1), warmUpSeconds: z.number().int().min(0).max(3600).optional() }),
   judge: z.string().default('default'),
 });
 
