@@ -31,6 +31,13 @@ export interface Config {
       /** The simulated router refuses every weight change of a canary whose version matches, from its first
        *  rollback request until `seconds` later: what a rollback the router refuses looks like. */
       routerOutages?: Array<{ versionPattern: string; seconds: number }>;
+      /** The simulated deployer: seconds to roll a side out and until it is ready (default 2 and 1), and
+       *  versions whose deploy fails (`fails`) or that never become ready (`neverReady`). */
+      deployer?: {
+        deploySeconds?: number;
+        readySeconds?: number;
+        failures?: Array<{ versionPattern: string; kind: 'fails' | 'neverReady' }>;
+      };
     };
   };
 }

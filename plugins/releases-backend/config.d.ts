@@ -64,6 +64,13 @@ export interface Config {
         router?: { type: string; [option: string]: unknown };
         /** The metric provider: `type` names an installed provider type; the other keys are its module's options. */
         metrics?: { type: string; [option: string]: unknown };
+        /**
+         * The deployer: `none` (the pipeline deploys and confirms each side through `POST /releases/:id/deployed`),
+         * or an installed type (`kubernetes`, `command`) with its module's options. Without it Release Pilot only moves traffic.
+         */
+        deployer?: { type: string; [option: string]: unknown };
+        /** Seconds a deploy, promotion or scale-down may take. Default 600. */
+        deployTimeoutSeconds?: number;
         /** The analysis (a key of `releases.analyses`) judging entities without a `release-pilot.io/analysis` annotation. */
         analysis?: string;
         /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */

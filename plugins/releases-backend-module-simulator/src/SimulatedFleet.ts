@@ -12,7 +12,7 @@ import {
   ReleaseTargetContext,
   TrafficRouter,
 } from '@release-pilot/plugin-releases-node';
-
+import { SimulatedDeployer, SimulatedDeployerOptions } from './SimulatedDeployer';
 
 /** A fault profile applied to canary versions whose name matches `versionPattern`. */
 export interface FaultProfile extends BehaviourProfile {
@@ -47,6 +47,8 @@ export interface SimulatedFleetOptions {
   routerOutages?: RouterOutage[];
   /** The clock of router outages (virtual in tests). Default: the system clock. */
   now?: () => number;
+  /** The simulated deployer's timings and failures (the module builds it from these). */
+  deployer?: SimulatedDeployerOptions;
 }
 
 /** The healthy service of the demo: 2,000 requests/s, 0.02% errors, p50 90 ms, p95 145 ms. */
@@ -76,7 +78,11 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
   /** The first second each release's canary took traffic (for cold starts). */
   readonly #firstTraffic = new Map<string, number>();
 
-  constructor(private readonly options: SimulatedFleetOptions) {}
+  /** With a deployer, each side behaves like the version it really runs; without, the canary like the release's version. */
+  constructor(
+    private readonly options: SimulatedFleetOptions,
+    private readonly deployer?: SimulatedDeployer,
+  ) {}
 
   async setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void> {
     if (!(weight >= 0 && weight <= 100)) {
@@ -166,17 +172,25 @@ export class SimulatedFleet implements TrafficRouter, MetricProvider {
     const canary = emptyTrafficStats();
     const baseline = emptyTrafficStats();
     const firstTraffic = this.#firstTraffic.get(context.releaseId) ?? -Infinity;
+    const serving = this.deployer?.serving(context.entityRef);
+    const canaryVersion = serving ? serving.canary : context.version;
+    // Requests routed to a canary that does not run or is not ready fail (a 503 from the load balancer).
+    const unavailable: BehaviourProfile = { ...this.options.baseline, errorRate: 1 };
+    const stableProfile = serving?.stable ? this.profileOf(serving.stable) : this.options.baseline;
     const firstSecond = Math.ceil(interval.from.getTime() / 1000);
     const endSecond = Math.ceil(interval.to.getTime() / 1000);
     for (let second = firstSecond; second < endSecond; second++) {
-      const canaryProfile = this.profileOf(context.version, weight, second - firstTraffic);
+      const canaryProfile =
+        canaryVersion === undefined || (serving && !serving.canaryReady)
+          ? unavailable
+          : this.profileOf(canaryVersion, weight, second - firstTraffic);
       const random = SeededRandom.fromKey(
         `${this.options.seed}|${context.entityRef}|${context.version}|${second}`,
       );
       const total = random.poisson(this.rpsAt(second));
       const canaryRequests = random.binomial(total, weight / 100);
       drawTraffic(random, canary, canaryRequests, canaryProfile);
-      drawTraffic(random, baseline, total - canaryRequests, this.options.baseline);
+      drawTraffic(random, baseline, total - canaryRequests, stableProfile);
     }
     return {
       from: interval.from.toISOString(),

@@ -7,6 +7,7 @@ import {
   RouterOutage,
   SimulatedFleetOptions,
 } from './SimulatedFleet';
+import { DEFAULT_SIMULATED_DEPLOYER, DeployFailure, SimulatedDeployerOptions } from './SimulatedDeployer';
 
 function readProfile(
   config: Config,
@@ -93,5 +94,32 @@ export function readSimulatorConfig(root: Config): SimulatedFleetOptions {
     if (!(seconds > 0)) throw new Error(`Invalid config ${key}.seconds: ${seconds}; it must be positive`);
     return { versionPattern, seconds };
   });
-  return { seed, rps, dailyAmplitude, peakHourUtc, baseline, faults, routerOutages };
+  return { seed, rps, dailyAmplitude, peakHourUtc, baseline, faults, routerOutages, deployer: readDeployer(config) };
+}
+
+/** `releases.simulator.deployer`: how long a deploy takes, and which versions fail to deploy. */
+function readDeployer(config: Config | undefined): SimulatedDeployerOptions {
+  const block = config?.getOptionalConfig('deployer');
+  const seconds = (key: string, fallback: number) => {
+    const value = block?.getOptionalNumber(key) ?? fallback;
+    if (!(value >= 0 && value <= 3600)) throw new Error(`Invalid config releases.simulator.deployer.${key}: ${value}; it must be within 0 and 3600 seconds`);
+    return value;
+  };
+  const failures = (block?.getOptionalConfigArray('failures') ?? []).map((failure, i) => {
+    const key = `releases.simulator.deployer.failures[${i}]`;
+    let versionPattern: RegExp;
+    try {
+      versionPattern = new RegExp(failure.getString('versionPattern'));
+    } catch (error) {
+      throw new Error(`Invalid config ${key}.versionPattern: ${(error as Error).message}`);
+    }
+    const kind = failure.getString('kind');
+    if (kind !== 'fails' && kind !== 'neverReady') throw new Error(`Invalid config ${key}.kind: '${kind}'; use 'fails' or 'neverReady'`);
+    return { versionPattern, kind } as DeployFailure;
+  });
+  return {
+    deploySeconds: seconds('deploySeconds', DEFAULT_SIMULATED_DEPLOYER.deploySeconds),
+    readySeconds: seconds('readySeconds', DEFAULT_SIMULATED_DEPLOYER.readySeconds),
+    failures,
+  };
 }

@@ -5,8 +5,9 @@ import {
 import { releasesTargetsExtensionPoint } from '@release-pilot/plugin-releases-node';
 import { readSimulatorConfig } from './config';
 import { SimulatedFleet } from './SimulatedFleet';
+import { SimulatedDeployer } from './SimulatedDeployer';
 
-/** Registers the simulated fleet as the `simulator` target. */
+/** Registers the simulated fleet, with its simulated deployer, as the `simulator` target. */
 export const releasesModuleSimulator = createBackendModule({
   pluginId: 'releases',
   moduleId: 'simulator',
@@ -17,8 +18,10 @@ export const releasesModuleSimulator = createBackendModule({
         config: coreServices.rootConfig,
       },
       async init({ targets, config }) {
-        const fleet = new SimulatedFleet(readSimulatorConfig(config));
-        targets.addTarget({ name: 'simulator', trafficRouter: fleet, metricProvider: fleet });
+        const options = readSimulatorConfig(config);
+        const deployer = new SimulatedDeployer(options.deployer);
+        const fleet = new SimulatedFleet(options, deployer);
+        targets.addTarget({ name: 'simulator', trafficRouter: fleet, metricProvider: fleet, deployer });
       },
     });
   },

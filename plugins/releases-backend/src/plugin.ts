@@ -41,6 +41,9 @@ export const releasesPlugin = createBackendPlugin({
       addMetricProviderType(type, factory) {
         targets.addMetricProviderType(type, factory);
       },
+      addDeployerType(type, factory) {
+        targets.addDeployerType(type, factory);
+      },
     });
 
     env.registerInit({

@@ -61,6 +61,8 @@ export const createReleaseRequestSchema = z.strictObject({
     ])
     .optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  /** The pipeline has already deployed the version to the canary side (targets whose deployer is `none`). */
+  deployed: z.boolean().optional(),
   /** Start even though the predicted risk is above the limit (needs the releases.risk.override permission). */
   riskOverride: z.strictObject({ reason: z.string().trim().min(3, 'say why the risk is acceptable (at least 3 characters)').max(500) }).optional(),
 });
@@ -72,6 +74,17 @@ export type CreateReleaseRequest = z.infer<typeof createReleaseRequestSchema>;
 export const releaseActionRequestSchema = z.strictObject({
   reason: z.string().min(1).max(1000).optional(),
 });
+
+/** Body of `POST /releases/:id/deployed`: a pipeline confirms a side runs a version (the `none` deployer). */
+export const deployedRequestSchema = z.strictObject({
+  /** The side the release waits for; default the canary while deploying, the stable side while promoting or rolling back. */
+  side: z.enum(['canary', 'stable']).optional(),
+  /** The version the side runs now; default the version the release waits for, which must match. */
+  version: z.string().min(1).max(128).optional(),
+});
+
+/** Parsed body of `POST /releases/:id/deployed`. */
+export type DeployedRequest = z.infer<typeof deployedRequestSchema>;
 
 /** Parsed body of a release action. */
 export type ReleaseActionRequest = z.infer<typeof releaseActionRequestSchema>;
@@ -94,9 +107,11 @@ export const listReleasesQuerySchema = z.strictObject({
   state: z
     .enum([
       'pending',
+      'deploying',
       'running',
       'paused',
       'watching',
+      'promoting',
       'succeeded',
       'rolling_back',
       'rolled_back',

@@ -1,9 +1,11 @@
 /** The states of a release. Transitions between them are explicit; see `RELEASE_TRANSITIONS`. */
 export type ReleaseState =
   | 'pending'
+  | 'deploying'
   | 'running'
   | 'paused'
   | 'watching'
+  | 'promoting'
   | 'succeeded'
   | 'rolling_back'
   | 'rolled_back'
@@ -12,9 +14,11 @@ export type ReleaseState =
 /** Every release state, in lifecycle order. */
 export const RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
+  'deploying',
   'running',
   'paused',
   'watching',
+  'promoting',
   'rolling_back',
   'succeeded',
   'rolled_back',
@@ -25,10 +29,14 @@ export const RELEASE_STATES: readonly ReleaseState[] = [
 export const RELEASE_TRANSITIONS: Readonly<
   Record<ReleaseState, readonly ReleaseState[]>
 > = {
-  pending: ['running', 'rolling_back'],
-  running: ['paused', 'watching', 'succeeded', 'rolling_back'],
-  paused: ['running', 'succeeded', 'rolling_back'],
-  watching: ['succeeded', 'rolling_back'],
+  // Deploying the canary side at 0 % (targets with a deployer), or straight to the steps (unmanaged).
+  pending: ['deploying', 'running', 'rolling_back'],
+  deploying: ['running', 'rolling_back'],
+  // Promoting: the stable side gets the version, traffic goes back to it, the canary is scaled down.
+  running: ['paused', 'watching', 'promoting', 'succeeded', 'rolling_back'],
+  paused: ['running', 'promoting', 'succeeded', 'rolling_back'],
+  watching: ['promoting', 'succeeded', 'rolling_back'],
+  promoting: ['succeeded', 'rolling_back'],
   rolling_back: ['rolled_back', 'failed'],
   // A person may roll back the last release that succeeded: traffic goes back to the previous version.
   succeeded: ['rolling_back'],
@@ -39,9 +47,11 @@ export const RELEASE_TRANSITIONS: Readonly<
 /** States in which a release still holds its entity (at most one per entity). */
 export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
+  'deploying',
   'running',
   'paused',
   'watching',
+  'promoting',
   'rolling_back',
 ];
 
@@ -176,7 +186,17 @@ export type TimelineEventType =
   | 'provider_error'
   | 'watch_started'
   | 'watch_alert'
-  | 'risk_override';
+  | 'risk_override'
+  | 'deploy_started'
+  | 'canary_deployed'
+  | 'promotion_started'
+  | 'stable_deployed'
+  | 'canary_scaled_down'
+  | 'deploy_error'
+  | 'target_checked'
+  | 'traffic_restored'
+  | 'recovered'
+  | 'not_recovered';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {
@@ -216,6 +236,53 @@ export interface RiskAssessment {
   plan?: { name: string; reason: string };
   /** Who overrode the gate, and why (needs the releases.risk.override permission). */
   override?: { actor: string; reason: string };
+}
+
+/**
+ * How versions get onto a target's sides: `deployer` (Release Pilot deploys), `confirm` (the
+ * pipeline deploys and confirms each side through the API), `unmanaged` (no deployer: the canary
+ * is assumed to run the version at the start and serves 100 % after success).
+ */
+export type ReleaseDeployMode = 'deployer' | 'confirm' | 'unmanaged';
+
+/** What each side of the target runs, from the deployer's last read-back. */
+export interface ReleaseSides {
+  stable?: string;
+  canary?: string;
+  /** False once the canary side is scaled down. */
+  canaryUp?: boolean;
+  /** When it was read. */
+  at?: string;
+}
+
+/** A deployer operation the release waits on (the persisted intent: any replica carries it on after a crash). */
+export interface ReleaseOperation {
+  kind: 'deployCanary' | 'deployStable' | 'scaleDownCanary';
+  /** The version the side must run (deploys). */
+  version?: string;
+  startedAt: string;
+  /** The deployer's last word on it, e.g. "2 of 3 replicas updated". */
+  progress?: string;
+  /** Failed calls in a row, and the last one's error. */
+  errors: number;
+  lastError?: string;
+  /** Seconds after `startedAt` past which it counts as failed (deploying) or overdue (promoting, rolling back). */
+  timeoutSeconds: number;
+  /** The overdue notice was recorded. */
+  overdue?: boolean;
+}
+
+/** After a rollback: whether the service came back to its pre-release level, and how fast. */
+export interface ReleaseRecovery {
+  status: 'verifying' | 'recovered' | 'not_recovered' | 'not_needed';
+  /** When the rollback was decided; `seconds` counts from here. */
+  decidedAt: string;
+  /** When the canary's traffic went to 0 %. */
+  restoredAt?: string;
+  recoveredAt?: string;
+  seconds?: number;
+  /** E.g. "error rate 0.4 % (before the release 0.3 %), p95 41 ms (before 40 ms)". */
+  summary?: string;
 }
 
 /** A release: one attempt to move an entity to a new version, step by step. */
@@ -265,6 +332,16 @@ export interface Release {
   /** The entity's `release-pilot.io/*` annotations when the release was requested (its target's per-entity settings). */
   annotations?: Record<string, string>;
   latestVerdict?: Verdict;
+  /** How versions get onto the target's sides (from the target when the release was requested; absent: unmanaged). */
+  deployMode?: ReleaseDeployMode;
+  /** The deployer operation under way: deploy the canary, promote (deploy the stable side), scale the canary down. */
+  operation?: ReleaseOperation;
+  /** What each side runs, from the deployer's read-back ("stable 2.0.0 · canary 2.1.0"). */
+  sides?: ReleaseSides;
+  /** The version the stable side ran before this release: what a rollback of its success puts back. */
+  previousVersion?: string;
+  /** After a rollback: the service back at its pre-release level, measured. */
+  recovery?: ReleaseRecovery;
   /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
   judgeState?: unknown;
 }
@@ -314,7 +391,7 @@ export interface DoraFigures {
   deploymentsPerDay: number;
   /** Rolled-back or failed releases out of all finished ones (0-1), or undefined without any. */
   changeFailureRate?: number;
-  /** Median seconds from a bad release's first traffic to its canary at weight 0. */
+  /** Median seconds from a bad release's first traffic to the service back at its pre-release level (its canary at weight 0 where not measured). */
   medianTimeToRestoreSeconds?: number;
   /** Median seconds from the commit (release metadata `commitTime`) to the release's success. */
   medianLeadTimeSeconds?: number;

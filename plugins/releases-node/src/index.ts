@@ -78,12 +78,62 @@ export interface MetricProvider {
   ): Promise<HistoryBucket[]>;
 }
 
+/** The two sides of a target: `stable` serves the traffic the canary does not get. */
+export type DeploySide = 'canary' | 'stable';
+
+/** What each side of a target actually runs, as the deployer reads it back (undefined: it cannot tell). */
+export interface SideVersions {
+  stable?: string;
+  canary?: string;
+  /** False once the canary side is scaled down (no instance runs); undefined where the target cannot tell. */
+  canaryUp?: boolean;
+}
+
+/** Where one deployer operation stands: done, or still under way with a message saying how far. */
+export interface DeployStatus {
+  done: boolean;
+  /** E.g. "2 of 3 replicas updated, 1 available". */
+  progress: string;
+  /** The read-back after this call. */
+  sides: SideVersions;
+}
+
+/**
+ * Puts versions on a target's sides. Every operation is an idempotent "ensure": the first call
+ * starts the change, later calls (from the same replica or, after a crash, from another one) see it
+ * under way and report where it stands, until `done`. The driver calls it once per tick and bounds
+ * the whole operation by the target's deploy timeout; each call is bounded by the deployer's own.
+ * A call that throws counts as a deploy error (retried until the timeout).
+ */
+export interface Deployer {
+  /** Ensures `side` runs `version` and is ready (all its instances serve `version`). */
+  ensure(context: ReleaseTargetContext, side: DeploySide, version: string): Promise<DeployStatus>;
+  /** Ensures the canary side is scaled down, where the target can (done at once where it cannot). */
+  scaleDownCanary(context: ReleaseTargetContext): Promise<DeployStatus>;
+  /** What each side runs now. */
+  readSides(context: ReleaseTargetContext): Promise<SideVersions>;
+}
+
+/**
+ * How a target's versions get onto its sides: `deployer` (Release Pilot deploys through it),
+ * `confirm` (the pipeline deploys and confirms each side through the API, the `none` deployer),
+ * `unmanaged` (no deployer configured: the canary is assumed to run the version when the release
+ * starts, and success leaves it serving 100 %, as before deployers existed).
+ */
+export type DeployMode = 'deployer' | 'confirm' | 'unmanaged';
+
 /** A named target: the router and the metric provider that releases of annotated entities go through. */
 export interface ReleaseTarget {
   /** The value of the `release-pilot.io/target` annotation that selects this target. */
   name: string;
   trafficRouter: TrafficRouter;
   metricProvider: MetricProvider;
+  /** Puts versions on the sides; absent: see {@link DeployMode} (`confirm` when `confirmDeploys`, else `unmanaged`). */
+  deployer?: Deployer;
+  /** The `none` deployer: the pipeline deploys, and a release waits for its confirmation of each side. */
+  confirmDeploys?: boolean;
+  /** Seconds a deploy, promotion or scale-down may take before it counts as failed (default 600). */
+  deployTimeoutSeconds?: number;
   /** The named analysis that judges releases of entities without a `release-pilot.io/analysis` annotation. */
   analysis?: string;
 }
@@ -92,7 +142,7 @@ export interface ReleaseTarget {
 export interface TargetPartFactoryOptions {
   /** The target's name, the key under `releases.targets`. */
   targetName: string;
-  /** The part's own config block, `releases.targets.<name>.router` or `.metrics`. */
+  /** The part's own config block, `releases.targets.<name>.router`, `.metrics` or `.deployer`. */
   config: Config;
   logger: LoggerService;
 }
@@ -103,6 +153,9 @@ export type TrafficRouterFactory = (options: TargetPartFactoryOptions) => Traffi
 /** Builds a metric provider from its config block; throws an Error naming the bad key on invalid config. */
 export type MetricProviderFactory = (options: TargetPartFactoryOptions) => MetricProvider;
 
+/** Builds a deployer from its config block (`releases.targets.<name>.deployer`); throws naming the bad key. */
+export type DeployerFactory = (options: TargetPartFactoryOptions) => Deployer;
+
 /** Registers targets, or the router and metric provider types that configured targets are built from. */
 export interface ReleasesTargetsExtensionPoint {
   /** A complete target, registered under its own name (e.g. the simulated fleet). */
@@ -111,6 +164,8 @@ export interface ReleasesTargetsExtensionPoint {
   addTrafficRouterType(type: string, factory: TrafficRouterFactory): void;
   /** A metric provider type that `releases.targets.<name>.metrics.type` can name (e.g. `prometheus`). */
   addMetricProviderType(type: string, factory: MetricProviderFactory): void;
+  /** A deployer type that `releases.targets.<name>.deployer.type` can name (e.g. `kubernetes`, `command`). */
+  addDeployerType(type: string, factory: DeployerFactory): void;
 }
 
 /** The extension point through which backend modules add targets. */

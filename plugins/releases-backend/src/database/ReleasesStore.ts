@@ -94,6 +94,7 @@ type ReleaseRow = {
   approved_step: number | null;
   latest_verdict: string | null;
   judge_state: string | null;
+  lifecycle?: string | null;
   lease_owner?: string | null;
   lease_expires_at?: string | null;
   fencing_token?: number | string;
@@ -133,7 +134,15 @@ function toRow(release: Release): ReleaseRow {
     approved_step: release.approvedStep ?? null,
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
     judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
+    lifecycle: lifecycleColumn(release),
   };
+}
+
+/** The lifecycle fields, stored together (absent on releases of unmanaged targets from before deployers). */
+function lifecycleColumn(release: Release): string | null {
+  const { deployMode, operation, sides, previousVersion, recovery } = release;
+  const fields = { deployMode, operation, sides, previousVersion, recovery };
+  return Object.values(fields).some(v => v !== undefined) ? JSON.stringify(fields) : null;
 }
 
 function toOutboxRow(entry: OutboxEntry) {
@@ -178,6 +187,7 @@ function fromRow(row: ReleaseRow): Release {
     approvedStep: row.approved_step ?? undefined,
     latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
     judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
+    ...(row.lifecycle ? JSON.parse(row.lifecycle) : {}),
   };
 }
 
@@ -385,10 +395,11 @@ export class ReleasesStore {
   /** Samples of a release, oldest first, optionally only those taken after `since`. */
   async listSamples(
     releaseId: string,
-    options: { since?: string; limit?: number } = {},
+    options: { since?: string; until?: string; limit?: number } = {},
   ): Promise<StoredSample[]> {
     const q = this.db('release_samples').where({ release_id: releaseId });
     if (options.since) q.where('at', '>', options.since);
+    if (options.until) q.where('at', '<', options.until);
     const rows = await q.orderBy('at', 'desc').limit(options.limit ?? 5000);
     return rows.reverse().map(row => ({
       at: row.at,

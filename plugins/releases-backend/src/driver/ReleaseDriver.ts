@@ -25,6 +25,7 @@ import {
 } from '../engine/engine';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
+import { readTargetState, recoveryEvent, runOperation } from './operations';
 
 /** Tuning of the driver. */
 export interface ReleaseDriverOptions {
@@ -60,6 +61,9 @@ export interface OutboxDelivery {
   next: Array<{ releaseId: string; message: unknown; owner?: string }>;
 }
 
+/** The recovery check looks at this many seconds since the canary's traffic went to 0 %. */
+const RECOVERY_WINDOW_SECONDS = 15;
+
 /** How long the storing replica has to deliver an outbox entry before any replica may. */
 const OUTBOX_GRACE_SECONDS = 30;
 
@@ -72,6 +76,17 @@ function assertSomeData(sample: MetricSample) {
   if (sample.canary.requests + sample.baseline.requests === 0) {
     throw new Error('no data: the metric provider reported no requests for either side');
   }
+}
+
+/** A rollback's first move: weight 0 before anything is written. */
+function isFastRollback(result: EngineResult): boolean {
+  const release = result.release;
+  return (
+    release.state === 'rolling_back' &&
+    !release.operation &&
+    !release.recovery?.restoredAt &&
+    result.actions.some(a => a.type === 'setCanaryWeight' && a.weight === 0)
+  );
 }
 
 function errorText(error: unknown): string {
@@ -170,13 +185,17 @@ export class ReleaseDriver {
     actor: string,
     reason?: string,
   ): Promise<Release> {
+    return this.applyOutsideTick(id, { type: 'user', action, actor, reason });
+  }
+
+  /** A pipeline confirms that a side runs a version (targets with the `none` deployer). */
+  async confirmDeployed(id: string, side: 'canary' | 'stable', version: string, actor: string): Promise<Release> {
+    return this.applyOutsideTick(id, { type: 'deployConfirmed', side, version, actor });
+  }
+
+  private async applyOutsideTick(id: string, event: EngineEvent): Promise<Release> {
     const release = await this.deps.store.getRelease(id);
-    const result = handleReleaseEvent(
-      release,
-      { type: 'user', action, actor, reason },
-      this.deps.clock.now(),
-      this.engineOptions(release),
-    );
+    const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
     const target = this.deps.targets.find(release.target);
     // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
     const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
@@ -186,7 +205,12 @@ export class ReleaseDriver {
 
   /** The engine's limits for a release: the global ones, overridden by its target's policy. */
   private engineOptions(release: Release): EngineOptions {
-    return { ...this.deps.options.engine, ...this.deps.options.targets[release.target] };
+    const deployTimeoutSeconds = this.deps.targets.find(release.target)?.deployTimeoutSeconds;
+    return {
+      ...this.deps.options.engine,
+      ...(deployTimeoutSeconds === undefined ? {} : { deployTimeoutSeconds }),
+      ...this.deps.options.targets[release.target],
+    };
   }
 
   private context(release: Release, fencingToken?: number): ReleaseTargetContext {
@@ -210,9 +234,21 @@ export class ReleaseDriver {
     }
     switch (release.state) {
       case 'pending':
-        await this.handle(release, token, { type: 'start' }, target, now);
+        await this.start(release, token, target, now);
+        return;
+      case 'deploying':
+      case 'promoting':
+        await this.operateOnTick(release, token, target);
         return;
       case 'rolling_back': {
+        if (release.operation) {
+          await this.operateOnTick(release, token, target);
+          return;
+        }
+        if (release.recovery?.status === 'verifying' && release.recovery.restoredAt) {
+          await this.verifyRecovery(release, token, target, now);
+          return;
+        }
         // A router that refused the rollback is asked again with backoff (1, 2, 4 ... 60 s), forever.
         const attempts = release.consecutiveProviderErrors;
         const delayMs = release.routerErrorSince ? Math.min(60, 2 ** Math.min(Math.max(attempts - 1, 0), 6)) * 1000 : 0;
@@ -230,6 +266,70 @@ export class ReleaseDriver {
       default:
         return;
     }
+  }
+
+  /** A pending release starts from what the router and the deployer read back. */
+  private async start(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
+    let state;
+    try {
+      state = await readTargetState(release, target, this.context(release, token));
+    } catch (error) {
+      // Nothing moved yet: the release stays pending and says why, once per error.
+      this.deps.logger.warn(`Release ${release.id}: reading the target before the start failed: ${errorText(error)}`);
+      return;
+    }
+    await this.handle(release, token, { type: 'start', ...state }, target, now);
+  }
+
+  /** A tick of a deploy, promotion or scale-down: the deployer is asked again (or, with `none`, the timeout checked). */
+  private async operateOnTick(release: Release, token: number | undefined, target: ReleaseTarget) {
+    if (release.operation && release.state === 'promoting' && release.canaryWeight > 0) {
+      // Traffic stays on the canary while the stable side changes: the router is held there.
+      await this.reconcileWeight(release, token, target).catch(() => undefined);
+    }
+    if (release.deployMode !== 'deployer') {
+      await this.handle(release, token, { type: 'operation' }, target, this.deps.clock.now());
+      return;
+    }
+    await this.operate(release, token, target);
+  }
+
+  /** One call of the deployer for the release's operation, its outcome fed to the engine. */
+  private async operate(release: Release, token: number | undefined, target: ReleaseTarget, fenced = true): Promise<Release> {
+    if (!release.operation || release.deployMode !== 'deployer') return release;
+    if (!(await this.mayAct(release, fenced))) return release;
+    const event = await runOperation(release, target, this.context(release, token));
+    const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
+    return this.apply(release, result, target, token, fenced);
+  }
+
+  /** After a rollback: the whole service since its traffic was restored, against its level before the release. */
+  private async verifyRecovery(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
+    const { store } = this.deps;
+    let sample;
+    try {
+      const from = (await store.lastSampleAt(release.id)) ?? release.recovery!.restoredAt!;
+      const start = Math.max(Date.parse(from), Date.parse(release.recovery!.restoredAt!));
+      if (start >= now.getTime()) return;
+      sample = await target.metricProvider.getSample(this.context(release), { from: new Date(start), to: now });
+    } catch (error) {
+      this.deps.logger.warn(`Release ${release.id}: the recovery check could not read metrics: ${errorText(error)}`);
+      sample = undefined;
+    }
+    if (sample) {
+      await store.appendSample(release.id, {
+        at: now.toISOString(),
+        stepIndex: release.currentStep,
+        canaryWeight: 0,
+        canary: sample.canary,
+        baseline: sample.baseline,
+      });
+    }
+    const before = await store.listSamples(release.id, { until: release.recovery!.decidedAt });
+    // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
+    const since = Math.max(Date.parse(release.recovery!.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000) - 1;
+    const window = sample ? await store.listSamples(release.id, { since: new Date(since).toISOString() }) : [];
+    await this.handle(release, token, recoveryEvent(before, sample && window), target, now);
   }
 
   private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
@@ -405,7 +505,7 @@ export class ReleaseDriver {
     const stamp = (records: EngineResult['records'], at: Date) =>
       records.map(r => ({ ...r, at: at.toISOString() }));
 
-    if (result.release.state === 'rolling_back') {
+    if (isFastRollback(result)) {
       let outcome: EngineResult;
       const decidedAt = clock.now();
       if (!(await this.mayAct(previous, fenced))) return previous;
@@ -427,6 +527,7 @@ export class ReleaseDriver {
       );
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
       this.recorded(outcome.release, records, outbox);
+      if (target && outcome.actions.some(a => a.type === 'operate')) return this.operate(outcome.release, token, target, fenced);
       return outcome.release;
     }
 
@@ -435,12 +536,15 @@ export class ReleaseDriver {
       await store.saveRelease(previous, result.release, stamp(result.records, clock.now()), { ...lease, outbox });
     }
     if (result.actions.length && !(await this.mayAct(result.release, fenced))) return result.release;
+    let weightsApplied = true;
     for (const action of result.actions) {
+      if (action.type === 'operate') continue;
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
         await this.setWeight(result.release, target, token, action.weight, fenced);
       } catch (error) {
         // The intent is stored; the next tick reconciles the router with it.
+        weightsApplied = false;
         logger.warn(`Setting canary weight ${action.weight}% for release ${previous.id} failed: ${errorText(error)}`);
       }
     }
@@ -448,6 +552,10 @@ export class ReleaseDriver {
       logger.info(`Release ${previous.id} of ${previous.entityRef}: ${record.message}`);
     }
     this.recorded(result.release, result.records, outbox);
+    if (target && weightsApplied && result.actions.some(a => a.type === 'operate')) {
+      // The deployer's operation right away (its first call starts it); later ticks carry it on.
+      return this.operate(result.release, token, target, fenced);
+    }
     return result.release;
   }
 

@@ -2,6 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import {
+  DeployerFactory,
   MetricProviderFactory,
   ReleaseTarget,
   TrafficRouterFactory,
@@ -17,6 +18,7 @@ export class TargetRegistry {
   readonly #targets = new Map<string, ReleaseTarget>();
   readonly #routerTypes = new Map<string, TrafficRouterFactory>();
   readonly #metricTypes = new Map<string, MetricProviderFactory>();
+  readonly #deployerTypes = new Map<string, DeployerFactory>();
 
   add(target: ReleaseTarget): void {
     if (this.#targets.has(target.name)) {
@@ -33,6 +35,11 @@ export class TargetRegistry {
   addMetricProviderType(type: string, factory: MetricProviderFactory): void {
     if (this.#metricTypes.has(type)) throw new Error(`Metric provider type '${type}' is registered twice`);
     this.#metricTypes.set(type, factory);
+  }
+
+  addDeployerType(type: string, factory: DeployerFactory): void {
+    if (type === 'none' || this.#deployerTypes.has(type)) throw new Error(`Deployer type '${type}' is registered twice`);
+    this.#deployerTypes.set(type, factory);
   }
 
   /**
@@ -82,8 +89,31 @@ export class TargetRegistry {
         analysis,
         trafficRouter: routerFactory({ targetName: name, config: routerConfig, logger: child }),
         metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
+        ...this.deployerOf(block, at, name, child),
       });
     }
+  }
+
+  /**
+   * The target's `deployer` block: `none` (the pipeline deploys and confirms), a registered type, or
+   * absent (unmanaged: Release Pilot only moves traffic). `deployTimeoutSeconds` bounds each operation.
+   */
+  private deployerOf(block: Config, at: string, targetName: string, logger: LoggerService): Partial<ReleaseTarget> {
+    const timeoutKey = 'deployTimeoutSeconds';
+    const timeout = block.getOptionalNumber(timeoutKey);
+    if (timeout !== undefined && !(timeout > 0 && timeout <= 86_400)) {
+      throw new Error(`Invalid config ${at}.${timeoutKey}: must be a number of seconds between 1 and 86400`);
+    }
+    const deployTimeoutSeconds = timeout === undefined ? {} : { deployTimeoutSeconds: timeout };
+    const deployerConfig = block.getOptionalConfig('deployer');
+    if (!deployerConfig) return deployTimeoutSeconds;
+    const type = deployerConfig.getOptionalString('type');
+    if (type === 'none') return { ...deployTimeoutSeconds, confirmDeploys: true };
+    const factory = type === undefined ? undefined : this.#deployerTypes.get(type);
+    if (!factory) {
+      throw new Error(`Invalid config ${at}.deployer.type: '${type ?? ''}' is not an installed deployer type; known: ${known(['none', ...this.#deployerTypes.keys()])}`);
+    }
+    return { ...deployTimeoutSeconds, deployer: factory({ targetName, config: deployerConfig, logger }) };
   }
 
   names(): string[] {

@@ -83,7 +83,7 @@ function check(plan: ReleasePlan, steps: Step[], maxErrors: number) {
     expect(weights.has(next.canaryWeight)).toBe(true);
     expect(next.canaryWeight).toBeLessThanOrEqual(plan.steps[next.currentStep].weight);
     for (const action of result.actions) {
-      expect(action.weight).toBe(next.canaryWeight);
+      expect(action).toEqual({ type: 'setCanaryWeight', weight: next.canaryWeight });
     }
     if (next.state === 'rolling_back' || next.state === 'rolled_back') expect(next.canaryWeight).toBe(0);
     // Steps never go back, never repeat, and move one at a time unless a person promotes.

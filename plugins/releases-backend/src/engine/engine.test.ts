@@ -237,7 +237,7 @@ describe('handleReleaseEvent', () => {
       pause: ['running'],
       resume: ['paused'],
       promote: ['running', 'paused', 'watching'],
-      rollback: ['pending', 'running', 'paused', 'watching', 'succeeded'],
+      rollback: ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
       rollbackApplied: ['rolling_back'],
       rollbackFailed: ['rolling_back'],
       providerError: ['running', 'paused', 'watching'],

@@ -1,55 +1,29 @@
-import {
-  isActiveRelease,
-  ReleaseAction,
-  Release,
-  ReleaseState,
-  RELEASE_TRANSITIONS,
-  TimelineEventType,
-  Verdict,
-} from '@release-pilot/plugin-releases-common';
+import { ReleaseAction, Release, ReleaseState, Verdict } from '@release-pilot/plugin-releases-common';
 import { InvalidTransitionError } from './errors';
+import {
+  beginDeploy,
+  enterFirstStep,
+  finishRelease,
+  onDeployConfirmed,
+  onOperation,
+  onRecoveryCheck,
+  onRollbackApplied,
+  startRollback,
+} from './lifecycle';
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  ENGINE_ACTOR,
+  EngineEvent,
+  EngineOptions,
+  EngineRecord,
+  EngineResult,
+  enterStep,
+  formatWeight,
+  managesSides,
+  transition,
+} from './types';
 
-/** What can happen to a release. */
-export type EngineEvent =
-  | { type: 'start' }
-  | { type: 'tick'; verdict: Verdict; canaryRequests: number }
-  | { type: 'user'; action: ReleaseAction; actor: string; reason?: string }
-  | { type: 'providerError'; error: string }
-  | { type: 'rollbackApplied' }
-  | { type: 'rollbackFailed'; error: string };
-
-/** What the driver must do for the engine; the engine itself does no I/O. */
-export type EngineAction = { type: 'setCanaryWeight'; weight: number };
-
-/** A timeline entry the driver records. */
-export interface EngineRecord {
-  type: TimelineEventType;
-  actor: string;
-  message: string;
-  data?: Record<string, unknown>;
-}
-
-/** The outcome of one event: the next release state, the actions to perform and what to record. */
-export interface EngineResult {
-  release: Release;
-  actions: EngineAction[];
-  records: EngineRecord[];
-}
-
-/** Limits of the engine, with defaults in `DEFAULT_ENGINE_OPTIONS`. */
-export interface EngineOptions {
-  /** Provider errors in a row after which a running release rolls back (or a rollback is declared failed). */
-  maxConsecutiveProviderErrors: number;
-}
-
-/** Default engine limits. */
-export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
-  // At the default 5 s tick, five minutes of holding (and telling the owners) before a rollback;
-  // Flagger and Argo Rollouts abort within a minute of a provider outage.
-  maxConsecutiveProviderErrors: 60,
-};
-
-const ENGINE_ACTOR = 'release-pilot';
+export * from './types';
 
 /** Which user action is allowed from which state. */
 const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
@@ -58,55 +32,8 @@ const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
   // Promoting a watched release ends its watch early.
   promote: ['running', 'paused', 'watching'],
   // A succeeded release can be rolled back to the previous version (the service checks it is the entity's latest).
-  rollback: ['pending', 'running', 'paused', 'watching', 'succeeded'],
+  rollback: ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
 };
-
-function transition(
-  release: Release,
-  to: ReleaseState,
-  now: Date,
-  what: string,
-): Release {
-  if (!RELEASE_TRANSITIONS[release.state].includes(to)) {
-    throw new InvalidTransitionError(release.state, what);
-  }
-  const terminal = !isActiveRelease(to);
-  return {
-    ...release,
-    state: to,
-    updatedAt: now.toISOString(),
-    finishedAt: terminal ? now.toISOString() : release.finishedAt,
-  };
-}
-
-function formatWeight(weight: number): string {
-  return `${weight}%`;
-}
-
-function startRollback(
-  release: Release,
-  now: Date,
-  actor: string,
-  reason: string,
-): EngineResult {
-  const next = {
-    ...transition(release, 'rolling_back', now, 'roll back'),
-    canaryWeight: 0,
-    reason,
-  };
-  return {
-    release: next,
-    actions: [{ type: 'setCanaryWeight', weight: 0 }],
-    records: [
-      {
-        type: 'rollback_started',
-        actor,
-        message: `Rolling back: ${reason}`,
-        data: { fromWeight: release.canaryWeight },
-      },
-    ],
-  };
-}
 
 /**
  * Whether a tick at `now` is in the release's warm-up: its sample, which ends at `now`, holds the
@@ -114,34 +41,6 @@ function startRollback(
  */
 export function isWarmingUp(release: Release, now: Date): boolean {
   return release.warmUpUntil !== undefined && now.getTime() <= Date.parse(release.warmUpUntil);
-}
-
-function enterStep(
-  release: Release,
-  stepIndex: number,
-  now: Date,
-): Release {
-  return {
-    ...release,
-    currentStep: stepIndex,
-    stepStartedAt: now.toISOString(),
-    stepCanaryRequests: 0,
-    canaryWeight: release.plan.steps[stepIndex].weight,
-  };
-}
-
-function succeed(release: Release, now: Date, actor: string): EngineResult {
-  return {
-    release: { ...transition(release, 'succeeded', now, 'complete'), reason: undefined },
-    actions: [],
-    records: [
-      {
-        type: 'succeeded',
-        actor,
-        message: `Release of ${release.version} succeeded at canary weight ${formatWeight(release.canaryWeight)}`,
-      },
-    ],
-  };
 }
 
 function stepIsDone(release: Release, now: Date): boolean {
@@ -157,9 +56,9 @@ function stepIsDone(release: Release, now: Date): boolean {
 }
 
 /** After the last step: watch the service against its own history, or succeed when the plan has no watch. */
-function finishSteps(release: Release, now: Date): EngineResult {
+function finishSteps(release: Release, now: Date, options: EngineOptions): EngineResult {
   const watchSeconds = release.plan.watchSeconds ?? 0;
-  if (watchSeconds <= 0) return succeed(release, now, ENGINE_ACTOR);
+  if (watchSeconds <= 0) return finishRelease(release, now, ENGINE_ACTOR, options);
   return {
     release: {
       ...transition(release, 'watching', now, 'watch'),
@@ -180,9 +79,9 @@ function finishSteps(release: Release, now: Date): EngineResult {
 }
 
 /** A tick of the post-release watch: a fail rolls back, a warn alerts once, the end of the watch succeeds. */
-function onWatchTick(release: Release, verdict: Verdict, now: Date): EngineResult {
+function onWatchTick(release: Release, verdict: Verdict, now: Date, options: EngineOptions): EngineResult {
   if (verdict.outcome === 'fail') {
-    return startRollback(release, now, 'watch', `post-release watch: ${verdict.summary}`);
+    return startRollback(release, now, 'watch', `post-release watch: ${verdict.summary}`, options);
   }
   if (verdict.outcome === 'warn' && release.reason === undefined) {
     return {
@@ -193,15 +92,15 @@ function onWatchTick(release: Release, verdict: Verdict, now: Date): EngineResul
   }
   const startedAt = new Date(release.watchStartedAt ?? now.toISOString()).getTime();
   if ((now.getTime() - startedAt) / 1000 >= (release.plan.watchSeconds ?? 0)) {
-    return succeed(release, now, ENGINE_ACTOR);
+    return finishRelease(release, now, ENGINE_ACTOR, options);
   }
   return { release, actions: [], records: [] };
 }
 
-function advance(release: Release, now: Date): EngineResult {
+function advance(release: Release, now: Date, options: EngineOptions): EngineResult {
   const isLastStep = release.currentStep >= release.plan.steps.length - 1;
   if (isLastStep) {
-    return finishSteps(release, now);
+    return finishSteps(release, now, options);
   }
   const nextIndex = release.currentStep + 1;
   const gated = release.plan.steps[nextIndex];
@@ -234,6 +133,7 @@ function onTick(
   verdict: Verdict,
   canaryRequests: number,
   now: Date,
+  options: EngineOptions,
 ): EngineResult {
   const counted: Release = {
     ...release,
@@ -241,14 +141,14 @@ function onTick(
     consecutiveProviderErrors: 0,
   };
   if (release.state === 'watching') {
-    return onWatchTick(counted, verdict, now);
+    return onWatchTick(counted, verdict, now, options);
   }
   if (isWarmingUp(release, now)) {
     // A warming canary's requests count for nothing and its verdicts decide nothing.
     return { release: { ...counted, stepCanaryRequests: release.stepCanaryRequests }, actions: [], records: [] };
   }
   if (verdict.outcome === 'fail') {
-    return startRollback(counted, now, 'judge', verdict.summary);
+    return startRollback(counted, now, 'judge', verdict.summary, options);
   }
   if (release.state === 'paused') {
     // A paused canary keeps its traffic, so only a failure changes anything.
@@ -271,7 +171,7 @@ function onTick(
     };
   }
   if (stepIsDone(counted, now)) {
-    return advance(counted, now);
+    return advance(counted, now, options);
   }
   return { release: counted, actions: [], records: [] };
 }
@@ -282,6 +182,7 @@ function onUserAction(
   actor: string,
   reason: string | undefined,
   now: Date,
+  options: EngineOptions,
 ): EngineResult {
   if (!USER_ACTION_SOURCES[action].includes(release.state)) {
     throw new InvalidTransitionError(release.state, action);
@@ -303,7 +204,7 @@ function onUserAction(
       if (release.gateStep !== undefined) {
         // Resuming at a manual gate approves it: the release enters the gated step now.
         const approved = { ...resumed, approvedStep: release.gateStep, gateStep: undefined, reason: undefined };
-        const entered = advance(approved, now);
+        const entered = advance(approved, now, options);
         return {
           ...entered,
           records: [
@@ -323,7 +224,7 @@ function onUserAction(
     }
     case 'promote': {
       if (release.state === 'watching') {
-        const ended = succeed(release, now, actor);
+        const ended = finishRelease(release, now, actor, options);
         return {
           ...ended,
           records: [
@@ -361,6 +262,7 @@ function onUserAction(
         now,
         actor,
         release.state === 'succeeded' ? `back to the previous version, ${requested}` : requested,
+        options,
       );
     }
     default:
@@ -402,32 +304,15 @@ function dispatch(
   switch (event.type) {
     case 'start': {
       if (release.state !== 'pending') throw new InvalidTransitionError(release.state, 'start');
-      const warmUpSeconds = release.plan.warmUpSeconds ?? 0;
-      const started = {
-        ...enterStep(transition(release, 'running', now, 'start'), 0, now),
-        warmUpUntil: warmUpSeconds > 0 ? new Date(now.getTime() + warmUpSeconds * 1000).toISOString() : undefined,
-      };
-      const warmUp = warmUpSeconds > 0 ? `; its first ${warmUpSeconds} s are a warm-up, not judged` : '';
-      return {
-        release: started,
-        actions: [{ type: 'setCanaryWeight', weight: started.canaryWeight }],
-        records: [
-          {
-            type: 'started',
-            actor: ENGINE_ACTOR,
-            message: `Started release of ${release.version}: canary weight ${formatWeight(started.canaryWeight)} (step 1 of ${release.plan.steps.length})${warmUp}`,
-            data: { step: 0, weight: started.canaryWeight },
-          },
-        ],
-      };
+      return managesSides(release) ? beginDeploy(release, event, now, options) : enterFirstStep(release, now);
     }
     case 'tick':
       if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
         throw new InvalidTransitionError(release.state, 'analyse');
       }
-      return onTick(release, event.verdict, event.canaryRequests, now);
+      return onTick(release, event.verdict, event.canaryRequests, now, options);
     case 'user':
-      return onUserAction(release, event.action, event.actor, event.reason, now);
+      return onUserAction(release, event.action, event.actor, event.reason, now, options);
     case 'providerError': {
       if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
         throw new InvalidTransitionError(release.state, 'analyse');
@@ -445,28 +330,20 @@ function dispatch(
           now,
           ENGINE_ACTOR,
           `${errors} provider errors in a row, last: ${event.error}`,
+          options,
         );
         return { ...rollback, records: [record, ...rollback.records] };
       }
       return { release: counted, actions: [], records: [record] };
     }
     case 'rollbackApplied':
-      return {
-        release: {
-          ...transition(release, 'rolled_back', now, 'finish rolling back'),
-          consecutiveProviderErrors: 0,
-          routerErrorSince: undefined,
-          routerError: undefined,
-        },
-        actions: [],
-        records: [
-          {
-            type: 'rolled_back',
-            actor: ENGINE_ACTOR,
-            message: `Rolled back: canary weight 0%. Reason: ${release.reason ?? 'unknown'}`,
-          },
-        ],
-      };
+      return onRollbackApplied(release, now, options);
+    case 'operation':
+      return onOperation(release, event, now, options);
+    case 'deployConfirmed':
+      return onDeployConfirmed(release, event, now, options);
+    case 'recoveryCheck':
+      return onRecoveryCheck(release, event, now, options);
     case 'rollbackFailed': {
       if (release.state !== 'rolling_back') {
         throw new InvalidTransitionError(release.state, 'fail rolling back');

@@ -19,6 +19,7 @@ import {
   RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
+  DeployedRequest,
 } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
@@ -146,6 +147,11 @@ export class ReleasesService {
     const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
+    const deployMode = target.deployer ? 'deployer' : target.confirmDeploys ? 'confirm' : 'unmanaged';
+    if (request.deployed && deployMode !== 'confirm') {
+      throw new InputError(`deployed: the target '${targetName}' deploys by itself; 'deployed' is for targets whose deployer is 'none'`);
+    }
+    const previousVersion = await this.stableVersionOf(entityRef);
     const release: Release = {
       id: randomUUID(),
       entityRef,
@@ -166,6 +172,10 @@ export class ReleasesService {
       metadata,
       annotations: releaseAnnotations,
       risk: assessment,
+      deployMode,
+      previousVersion,
+      // The pipeline deployed the canary before it asked: the release starts its steps at once.
+      ...(request.deployed ? { sides: { canary: request.version, at: now } } : {}),
     };
     const events: NewTimelineEvent[] = [
       {
@@ -187,6 +197,19 @@ export class ReleasesService {
     }
     await this.deps.store.createRelease(release, events);
     return release;
+  }
+
+  /**
+   * The version the entity's stable side should run after its finished releases: the last success,
+   * or what a later rollback restored. The deployer's read-back at the start has the last word.
+   */
+  private async stableVersionOf(entityRef: string): Promise<string | undefined> {
+    const { items } = await this.deps.store.listReleases({ entityRef, limit: 20, offset: 0 });
+    for (const release of items) {
+      if (release.state === 'succeeded') return release.version;
+      if (release.state === 'rolled_back' && release.previousVersion) return release.previousVersion;
+    }
+    return undefined;
   }
 
   /** Which model predicts risks now, and how it did on held-out history. */
@@ -258,6 +281,24 @@ export class ReleasesService {
       }
     }
     return this.deps.driver.applyUserAction(id, action, actor, reason);
+  }
+
+  /** A pipeline confirms a side runs a version (targets whose deployer is `none`), after `authorize`. */
+  async confirmDeployed(
+    id: string,
+    request: DeployedRequest,
+    actor: string,
+    authorize: (entityRef: string) => Promise<void>,
+  ): Promise<Release> {
+    const release = await this.deps.store.getRelease(id);
+    await authorize(release.entityRef);
+    if (release.deployMode !== 'confirm') {
+      throw new ConflictError(`Release ${id} is deployed by its target '${release.target}' itself; only targets whose deployer is 'none' take a confirmation`);
+    }
+    const op = release.operation;
+    const waitingFor = op?.kind === 'deployCanary' ? 'canary' : op?.kind === 'deployStable' ? 'stable' : undefined;
+    if (!waitingFor) throw new ConflictError(`Release ${id} (${release.state.replace('_', ' ')}) is not waiting for a deploy`);
+    return this.deps.driver.confirmDeployed(id, request.side ?? waitingFor, request.version ?? op!.version!, actor);
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 } from '@backstage/plugin-permission-common';
 import {
   createReleaseRequestSchema,
+  deployedRequestSchema,
   RELEASE_ACTION_PERMISSIONS,
   releaseCreatePermission,
   releaseRiskOverridePermission,
@@ -140,6 +141,23 @@ export async function createRouter(options: {
         },
       });
       res.status(201).json(release);
+    } catch (error) {
+      await auditorEvent.fail({ error: error as Error });
+      throw error;
+    }
+  });
+
+  router.post('/releases/:id/deployed', async (req, res) => {
+    const auditorEvent = await auditor.createEvent({ eventId: 'release-deployed', severityLevel: 'medium', request: req });
+    try {
+      const id = releaseId(req.params.id);
+      const body = parse(deployedRequestSchema, req.body ?? {}, 'request body');
+      const { credentials, actor } = await actorOf(req);
+      const release = await service.confirmDeployed(id, body, actor, entityRef =>
+        authorize(credentials, releaseCreatePermission, entityRef),
+      );
+      await auditorEvent.success({ meta: { releaseId: id, entityRef: release.entityRef, side: body.side, version: body.version, outcome: release.state } });
+      res.json(release);
     } catch (error) {
       await auditorEvent.fail({ error: error as Error });
       throw error;

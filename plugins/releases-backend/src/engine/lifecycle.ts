@@ -1,0 +1,376 @@
+import { Release, ReleaseOperation } from '@release-pilot/plugin-releases-common';
+import { InvalidTransitionError } from './errors';
+import {
+  DEFAULT_ENGINE_OPTIONS,
+  ENGINE_ACTOR,
+  EngineAction,
+  EngineEvent,
+  EngineOptions,
+  EngineRecord,
+  EngineResult,
+  enterStep,
+  formatWeight,
+  managesSides,
+  OperationStatus,
+  transition,
+  unchanged,
+} from './types';
+
+/**
+ * The release's lifecycle around its steps: deploying the canary at 0 % before any traffic,
+ * promoting the stable side after the last step, and a rollback that restores the stable side,
+ * scales the canary down and verifies the service recovered. Each deployer operation is persisted
+ * on the release (`operation`) before the driver performs it, and its outcome comes back as an event.
+ */
+
+function operation(kind: ReleaseOperation['kind'], version: string | undefined, now: Date, options: EngineOptions): ReleaseOperation {
+  return {
+    kind,
+    version,
+    startedAt: now.toISOString(),
+    errors: 0,
+    timeoutSeconds: options.deployTimeoutSeconds ?? DEFAULT_ENGINE_OPTIONS.deployTimeoutSeconds,
+  };
+}
+
+function seconds(from: string | undefined, now: Date): number {
+  return from ? Math.max(0, (now.getTime() - Date.parse(from)) / 1000) : 0;
+}
+
+const operate: EngineAction = { type: 'operate' };
+
+/** Start of a release whose sides Release Pilot manages: the canary goes to 0 % and gets the version. */
+export function beginDeploy(release: Release, event: Extract<EngineEvent, { type: 'start' }>, now: Date, options: EngineOptions): EngineResult {
+  const sides = event.sides ? { ...event.sides, at: now.toISOString() } : release.sides;
+  const stable = event.sides?.stable;
+  const records: EngineRecord[] = [];
+  if ((event.canaryWeight ?? 0) > 0) {
+    records.push({
+      type: 'target_checked',
+      actor: ENGINE_ACTOR,
+      message: `The canary side had ${formatWeight(event.canaryWeight!)} of the traffic outside any release: set to 0% before deploying`,
+      data: { canaryWeight: event.canaryWeight },
+    });
+  }
+  if (stable && release.previousVersion && stable !== release.previousVersion) {
+    records.push({
+      type: 'target_checked',
+      actor: ENGINE_ACTOR,
+      message: `The stable side runs ${stable}, not ${release.previousVersion} that the entity's last succeeded release left; a rollback restores ${stable}`,
+      data: { stable, expected: release.previousVersion },
+    });
+  }
+  const confirm = release.deployMode === 'confirm';
+  const next: Release = {
+    ...transition(release, 'deploying', now, 'start'),
+    canaryWeight: 0,
+    currentStep: 0,
+    stepCanaryRequests: 0,
+    sides,
+    previousVersion: stable ?? release.previousVersion,
+    operation: operation('deployCanary', release.version, now, options),
+  };
+  records.push({
+    type: 'deploy_started',
+    actor: ENGINE_ACTOR,
+    message: `Deploying ${release.version} to the canary side at 0%${confirm ? '; waiting for the pipeline to confirm it runs there' : ''}${next.previousVersion ? ` (stable runs ${next.previousVersion})` : ''}`,
+    data: { side: 'canary', version: release.version },
+  });
+  if (confirm && release.sides?.canary === release.version) {
+    // The pipeline deployed the canary before it asked (`start --deployed`): the steps begin now.
+    const done = completeOperation(next, next.operation!, now, options);
+    return { ...done, records: [...records, ...done.records] };
+  }
+  return { release: next, actions: confirm ? [{ type: 'setCanaryWeight', weight: 0 }] : [{ type: 'setCanaryWeight', weight: 0 }, operate], records };
+}
+
+/** The canary is ready and runs the version: the first step gives it traffic (after a warm-up, if the plan has one). */
+export function enterFirstStep(release: Release, now: Date): EngineResult {
+  const warmUpSeconds = release.plan.warmUpSeconds ?? 0;
+  const started: Release = {
+    ...enterStep(transition(release, 'running', now, 'start'), 0, now),
+    operation: undefined,
+    warmUpUntil: warmUpSeconds > 0 ? new Date(now.getTime() + warmUpSeconds * 1000).toISOString() : undefined,
+  };
+  const warmUp = warmUpSeconds > 0 ? `; its first ${warmUpSeconds} s are a warm-up, not judged` : '';
+  return {
+    release: started,
+    actions: [{ type: 'setCanaryWeight', weight: started.canaryWeight }],
+    records: [
+      {
+        type: 'started',
+        actor: ENGINE_ACTOR,
+        message: `Started release of ${release.version}: canary weight ${formatWeight(started.canaryWeight)} (step 1 of ${release.plan.steps.length})${warmUp}`,
+        data: { step: 0, weight: started.canaryWeight },
+      },
+    ],
+  };
+}
+
+function succeed(release: Release, now: Date, actor: string, message: string): EngineResult {
+  return {
+    release: { ...transition(release, 'succeeded', now, 'complete'), reason: undefined, operation: undefined },
+    actions: [],
+    records: [{ type: 'succeeded', actor, message }],
+  };
+}
+
+/**
+ * All steps (and the watch) passed. Managed sides are promoted: the canary serves 100 % while the
+ * stable side gets the version, then traffic goes back to stable and the canary is scaled down.
+ * Unmanaged targets end with the canary serving the release's last weight.
+ */
+export function finishRelease(release: Release, now: Date, actor: string, options: EngineOptions): EngineResult {
+  if (!managesSides(release)) {
+    return succeed(release, now, actor, `Release of ${release.version} succeeded at canary weight ${formatWeight(release.canaryWeight)}`);
+  }
+  const next: Release = {
+    ...transition(release, 'promoting', now, 'promote'),
+    canaryWeight: 100,
+    reason: undefined,
+    operation: operation('deployStable', release.version, now, options),
+  };
+  const actions: EngineAction[] = release.canaryWeight === 100 ? [] : [{ type: 'setCanaryWeight', weight: 100 }];
+  if (release.deployMode === 'deployer') actions.push(operate);
+  return {
+    release: next,
+    actions,
+    records: [
+      {
+        type: 'promotion_started',
+        actor,
+        message: `Promoting ${release.version}: the stable side gets it while the canary serves 100%${release.deployMode === 'confirm' ? '; waiting for the pipeline to confirm the stable side runs it' : ''}`,
+        data: { side: 'stable', version: release.version },
+      },
+    ],
+  };
+}
+
+/** The canary's traffic is at 0 % and stable runs the right version: scale the canary down (where Release Pilot deploys). */
+function scaleDownOrFinish(release: Release, now: Date, options: EngineOptions, records: EngineRecord[], actions: EngineAction[]): EngineResult {
+  if (release.deployMode === 'deployer') {
+    return { release: { ...release, operation: operation('scaleDownCanary', undefined, now, options) }, actions: [...actions, operate], records };
+  }
+  const next = { ...release, operation: undefined };
+  const done = afterScaleDown(next, now);
+  return { ...done, actions: [...actions, ...done.actions], records: [...records, ...done.records] };
+}
+
+function afterScaleDown(release: Release, now: Date): EngineResult {
+  if (release.state === 'promoting') {
+    return succeed(release, now, ENGINE_ACTOR, `Release of ${release.version} succeeded: the stable side runs it at 100%`);
+  }
+  if (release.recovery?.status === 'verifying') return unchanged(release);
+  return rolledBack(release, now);
+}
+
+function rolledBack(release: Release, now: Date): EngineResult {
+  const restored = release.sides?.stable ?? release.previousVersion;
+  return {
+    release: {
+      ...transition(release, 'rolled_back', now, 'finish rolling back'),
+      operation: undefined,
+      consecutiveProviderErrors: 0,
+      routerErrorSince: undefined,
+      routerError: undefined,
+    },
+    actions: [],
+    records: [
+      {
+        type: 'rolled_back',
+        actor: ENGINE_ACTOR,
+        message: `Rolled back: canary weight 0%${managesSides(release) && restored ? `, stable runs ${restored}` : ''}. Reason: ${release.reason ?? 'unknown'}`,
+      },
+    ],
+  };
+}
+
+/** An operation finished: the next part of the lifecycle. */
+function completeOperation(release: Release, op: ReleaseOperation, now: Date, options: EngineOptions): EngineResult {
+  const took = seconds(op.startedAt, now);
+  const done = { ...release, operation: undefined };
+  switch (op.kind) {
+    case 'deployCanary': {
+      const entered = enterFirstStep(done, now);
+      const record: EngineRecord = {
+        type: 'canary_deployed',
+        actor: ENGINE_ACTOR,
+        message: `The canary side runs ${op.version} and is ready, ${took.toFixed(1)} s after the deploy started`,
+        data: { side: 'canary', version: op.version, seconds: took },
+      };
+      return { ...entered, records: [record, ...entered.records] };
+    }
+    case 'deployStable': {
+      const restoring = release.state === 'rolling_back';
+      const record: EngineRecord = {
+        type: 'stable_deployed',
+        actor: ENGINE_ACTOR,
+        message: `The stable side runs ${op.version} and is ready, ${took.toFixed(1)} s after ${restoring ? 'the restore' : 'the promotion'} started; traffic back to stable at 100%`,
+        data: { side: 'stable', version: op.version, seconds: took },
+      };
+      const records = [record];
+      let next: Release = { ...done, canaryWeight: 0 };
+      if (restoring && next.recovery && !next.recovery.restoredAt) {
+        next = { ...next, recovery: { ...next.recovery, restoredAt: now.toISOString() } };
+        records.push({ type: 'traffic_restored', actor: ENGINE_ACTOR, message: `All traffic on the stable side, which runs ${op.version} again` });
+      }
+      return scaleDownOrFinish(next, now, options, records, [{ type: 'setCanaryWeight', weight: 0 }]);
+    }
+    case 'scaleDownCanary': {
+      const record: EngineRecord = { type: 'canary_scaled_down', actor: ENGINE_ACTOR, message: `The canary side is scaled down (${took.toFixed(1)} s)`, data: { seconds: took } };
+      const after = afterScaleDown(done, now);
+      return { ...after, records: [record, ...after.records] };
+    }
+    default:
+      throw new Error(`Unknown operation ${(op as ReleaseOperation).kind}`);
+  }
+}
+
+/** What a side must run at the end of an operation, checked against the deployer's read-back. */
+function mismatch(op: ReleaseOperation, status: OperationStatus): string | undefined {
+  if (op.kind === 'scaleDownCanary') return status.sides.canaryUp === true ? 'the canary side still runs instances' : undefined;
+  const side = op.kind === 'deployCanary' ? 'canary' : 'stable';
+  const actual = status.sides[side];
+  return actual !== undefined && actual !== op.version ? `the ${side} side reports ${actual}, not ${op.version}` : undefined;
+}
+
+/** One deployer call's outcome, or a tick spent waiting for a pipeline's confirmation. */
+export function onOperation(release: Release, event: Extract<EngineEvent, { type: 'operation' }>, now: Date, options: EngineOptions): EngineResult {
+  const op = release.operation;
+  if (!op) throw new InvalidTransitionError(release.state, 'deploy for');
+  const sides = event.status ? { ...event.status.sides, at: now.toISOString() } : release.sides;
+  const wrong = event.status?.done ? mismatch(op, event.status) : undefined;
+  if (event.status?.done && !wrong) return completeOperation({ ...release, sides }, op, now, options);
+  const error = event.error ?? wrong;
+  const records: EngineRecord[] = [];
+  let next: Release = { ...release, sides };
+  if (error !== undefined) {
+    next = { ...next, operation: { ...op, errors: op.errors + 1, lastError: error } };
+    if (op.errors === 0) {
+      records.push({ type: 'deploy_error', actor: ENGINE_ACTOR, message: `${describe(op)} failed: ${error}; retrying`, data: { error } });
+    }
+  } else if (event.status && event.status.progress !== op.progress) {
+    next = { ...next, operation: { ...op, errors: 0, lastError: undefined, progress: event.status.progress } };
+  }
+  const elapsed = seconds(op.startedAt, now);
+  if (elapsed <= op.timeoutSeconds) {
+    return next === release && !event.status ? unchanged(release) : { release: next, actions: [], records };
+  }
+  const why = `${describe(op)} did not finish within ${op.timeoutSeconds} s${error ?? op.lastError ? `: ${error ?? op.lastError}` : op.progress ? ` (${op.progress})` : ''}`;
+  if (release.state === 'deploying') {
+    // The canary never had traffic: the release ends without it.
+    const rollback = startRollback(next, now, ENGINE_ACTOR, why, options);
+    return { ...rollback, records: [...records, ...rollback.records] };
+  }
+  // Promoting and rolling back are never given up (the canary or the restored stable side carries
+  // the traffic meanwhile): the owners hear once that it is overdue.
+  if (op.overdue) return { release: next, actions: [], records };
+  return {
+    release: { ...next, operation: { ...next.operation!, overdue: true } },
+    actions: [],
+    records: [...records, { type: 'deploy_error', actor: ENGINE_ACTOR, message: `${why}; still trying`, data: { overdue: true } }],
+  };
+}
+
+function describe(op: ReleaseOperation): string {
+  if (op.kind === 'deployCanary') return `Deploying ${op.version} to the canary side`;
+  if (op.kind === 'deployStable') return `Deploying ${op.version} to the stable side`;
+  return 'Scaling the canary side down';
+}
+
+/** A pipeline says a side runs a version (the `none` deployer). */
+export function onDeployConfirmed(release: Release, event: Extract<EngineEvent, { type: 'deployConfirmed' }>, now: Date, options: EngineOptions): EngineResult {
+  const op = release.operation;
+  const wanted = op?.kind === 'deployCanary' ? 'canary' : op?.kind === 'deployStable' ? 'stable' : undefined;
+  if (release.deployMode !== 'confirm' || !op || wanted !== event.side) {
+    throw new InvalidTransitionError(release.state, `confirm the ${event.side} side for`);
+  }
+  if (event.version !== op.version) {
+    throw new InvalidTransitionError(release.state, `confirm version ${event.version} (the ${event.side} side must run ${op.version}) for`);
+  }
+  const sides = { ...release.sides, [event.side]: event.version };
+  const result = completeOperation({ ...release, sides, operation: op }, op, now, options);
+  // The first record says the side is deployed: the pipeline said so.
+  const [first, ...rest] = result.records;
+  return { ...result, records: [{ ...first, actor: event.actor, message: `${first.message} (confirmed by ${event.actor})` }, ...rest] };
+}
+
+/**
+ * A rollback. Where the stable side may already run the version (promoting, or a succeeded
+ * release), the previous version goes back on it first, while the traffic stays where it is;
+ * otherwise the canary goes to 0 % at once (the fast path) and is scaled down after.
+ */
+export function startRollback(release: Release, now: Date, actor: string, reason: string, options: EngineOptions): EngineResult {
+  const managed = managesSides(release);
+  const record: EngineRecord = { type: 'rollback_started', actor, message: `Rolling back: ${reason}`, data: { fromWeight: release.canaryWeight } };
+  // A pending release touched nothing; a deploying one may have started the canary, which is scaled down.
+  const servedTraffic = release.state !== 'pending' && release.state !== 'deploying';
+  const recovery = managed && release.state !== 'pending'
+    ? { status: servedTraffic ? ('verifying' as const) : ('not_needed' as const), decidedAt: now.toISOString() }
+    : undefined;
+  const stableMayRunIt = managed && (release.state === 'succeeded' || release.state === 'promoting');
+  if (stableMayRunIt) {
+    if (!release.previousVersion) {
+      throw new InvalidTransitionError(release.state, `roll back (the version before ${release.version} is unknown, so nothing can be put back on the stable side)`);
+    }
+    const next: Release = {
+      ...transition(release, 'rolling_back', now, 'roll back'),
+      reason,
+      recovery,
+      operation: operation('deployStable', release.previousVersion, now, options),
+    };
+    record.message += `; putting ${release.previousVersion} back on the stable side`;
+    return { release: next, actions: release.deployMode === 'deployer' ? [operate] : [], records: [record] };
+  }
+  const next: Release = {
+    ...transition(release, 'rolling_back', now, 'roll back'),
+    canaryWeight: 0,
+    reason,
+    recovery,
+    operation: undefined,
+  };
+  return { release: next, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [record] };
+}
+
+/** The fast path's weight 0 is applied: unmanaged releases are rolled back; managed ones scale the canary down next. */
+export function onRollbackApplied(release: Release, now: Date, options: EngineOptions): EngineResult {
+  if (release.state !== 'rolling_back') throw new InvalidTransitionError(release.state, 'finish rolling back');
+  if (!managesSides(release) || !release.recovery) return rolledBack(release, now);
+  const next = { ...release, recovery: { ...release.recovery, restoredAt: now.toISOString() }, consecutiveProviderErrors: 0, routerErrorSince: undefined, routerError: undefined };
+  const restored = release.previousVersion ?? release.sides?.stable;
+  const records: EngineRecord[] = [
+    { type: 'traffic_restored', actor: ENGINE_ACTOR, message: `Canary weight 0%: all traffic on the stable side${restored ? `, which runs ${restored}` : ''}` },
+  ];
+  return scaleDownOrFinish(next, now, options, records, []);
+}
+
+/** After the rollback: the service at its pre-release level ends it; past the limit it ends unverified. */
+export function onRecoveryCheck(release: Release, event: Extract<EngineEvent, { type: 'recoveryCheck' }>, now: Date, options: EngineOptions): EngineResult {
+  const recovery = release.recovery;
+  if (release.state !== 'rolling_back' || recovery?.status !== 'verifying' || !recovery.restoredAt || release.operation) {
+    throw new InvalidTransitionError(release.state, 'verify the recovery of');
+  }
+  const took = seconds(recovery.decidedAt, now);
+  if (event.recovered) {
+    const next = { ...release, recovery: { ...recovery, status: 'recovered' as const, recoveredAt: now.toISOString(), seconds: took, summary: event.summary } };
+    const done = rolledBack(next, now);
+    return {
+      ...done,
+      records: [
+        { type: 'recovered', actor: ENGINE_ACTOR, message: `Recovered ${took.toFixed(1)} s after the rollback decision: ${event.summary}`, data: { seconds: took } },
+        ...done.records,
+      ],
+    };
+  }
+  const limit = options.recoverySeconds ?? DEFAULT_ENGINE_OPTIONS.recoverySeconds;
+  if (seconds(recovery.restoredAt, now) <= limit) return unchanged(release);
+  const next = { ...release, recovery: { ...recovery, status: 'not_recovered' as const, summary: event.summary } };
+  const done = rolledBack(next, now);
+  return {
+    ...done,
+    records: [
+      { type: 'not_recovered', actor: ENGINE_ACTOR, message: `Not back at the pre-release level ${limit} s after the rollback: ${event.summary}`, data: { seconds: took } },
+      ...done.records,
+    ],
+  };
+}
