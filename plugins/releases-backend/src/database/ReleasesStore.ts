@@ -395,11 +395,11 @@ export class ReleasesStore {
   /** Samples of a release, oldest first, optionally only those taken after `since`. */
   async listSamples(
     releaseId: string,
-    options: { since?: string; until?: string; limit?: number } = {},
+    options: { since?: string; /** Up to and including. */ until?: string; limit?: number } = {},
   ): Promise<StoredSample[]> {
     const q = this.db('release_samples').where({ release_id: releaseId });
     if (options.since) q.where('at', '>', options.since);
-    if (options.until) q.where('at', '<', options.until);
+    if (options.until) q.where('at', '<=', options.until);
     const rows = await q.orderBy('at', 'desc').limit(options.limit ?? 5000);
     return rows.reverse().map(row => ({
       at: row.at,

@@ -327,7 +327,7 @@ export class ReleaseDriver {
     }
     const before = await store.listSamples(release.id, { until: release.recovery!.decidedAt });
     // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
-    const since = Math.max(Date.parse(release.recovery!.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000) - 1;
+    const since = Math.max(Date.parse(release.recovery!.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000);
     const window = sample ? await store.listSamples(release.id, { since: new Date(since).toISOString() }) : [];
     await this.handle(release, token, recoveryEvent(before, sample && window), target, now);
   }

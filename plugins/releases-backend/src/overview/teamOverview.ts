@@ -11,7 +11,7 @@ import {
 export type ReleaseMoments = Partial<Record<TimelineEventType, string>>;
 
 /** The timeline types `teamOverview` reads. */
-export const OVERVIEW_EVENT_TYPES: TimelineEventType[] = ['started', 'rollback_started', 'rolled_back'];
+export const OVERVIEW_EVENT_TYPES: TimelineEventType[] = ['started', 'rollback_started', 'traffic_restored', 'recovered', 'rolled_back'];
 
 const DAY_MS = 86_400_000;
 
@@ -33,7 +33,7 @@ const defined = (values: Array<number | undefined>) => values.filter((v): v is n
 /**
  * DORA figures of a set of releases over `[from, to)`: deployment frequency (successes per day),
  * change failure rate (rolled back or failed out of finished), time to restore (first traffic to
- * the canary at weight 0), lead time (metadata `commitTime` to success), and the detection and
+ * the service back at its pre-release level, or the canary at weight 0 where that was not measured), lead time (metadata `commitTime` to success), and the detection and
  * rollback times that make up the time to restore.
  */
 export function doraFigures(releases: Release[], moments: Map<string, ReleaseMoments>, from: Date, to: Date): DoraFigures {
@@ -46,9 +46,10 @@ export function doraFigures(releases: Release[], moments: Map<string, ReleaseMom
   return {
     deploymentsPerDay: succeeded.length / days,
     changeFailureRate: finished.length ? bad.length / finished.length : undefined,
-    medianTimeToRestoreSeconds: median(defined(rolledBack.map(r => seconds(at(r).started, at(r).rolled_back)))),
+    // Restored: the service measured back at its pre-release level; where not measured, the canary at weight 0.
+    medianTimeToRestoreSeconds: median(defined(rolledBack.map(r => seconds(at(r).started, at(r).recovered ?? at(r).rolled_back)))),
     medianDetectionSeconds: median(defined(rolledBack.map(r => seconds(at(r).started, at(r).rollback_started)))),
-    medianRollbackSeconds: median(defined(rolledBack.map(r => seconds(at(r).rollback_started, at(r).rolled_back)))),
+    medianRollbackSeconds: median(defined(rolledBack.map(r => seconds(at(r).rollback_started, at(r).traffic_restored ?? at(r).rolled_back)))),
     medianLeadTimeSeconds: median(
       defined(succeeded.map(r => (typeof r.metadata.commitTime === 'string' ? seconds(r.metadata.commitTime, r.finishedAt) : undefined))),
     ),
