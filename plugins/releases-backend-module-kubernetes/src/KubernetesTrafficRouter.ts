@@ -1,12 +1,7 @@
-import {
-  AppsV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { ReleaseTargetContext, StaleFencingTokenError, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions, KubernetesRouterOptions } from './config';
+import { describeError, fill, kubeConfigFor, withTimeout } from './kube';
 
 /** Annotations an entity overrides the target's namespace and route with. */
 export const KUBERNETES_ANNOTATIONS = {
@@ -69,40 +64,6 @@ const ISTIO: RouteKind = {
   },
 };
 
-function fill(template: string, context: ReleaseTargetContext): string {
-  const name = /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
-  return template.replaceAll('${entityName}', name).replaceAll('${version}', context.version);
-}
-
-function describeError(error: unknown, what: string): Error {
-  const e = error as { code?: number; body?: unknown; message?: string };
-  if (typeof e.code === 'number') {
-    let message = '';
-    try {
-      message = typeof e.body === 'string' ? JSON.parse(e.body).message ?? e.body : (e.body as any)?.message ?? '';
-    } catch {
-      message = String(e.body);
-    }
-    let hint = '';
-    if (e.code === 404) hint = ' (does it exist in that namespace?)';
-    if (e.code === 401 || e.code === 403) hint = ' (check the service account token and its RBAC: get and patch on the route)';
-    return new Error(`Kubernetes API: ${what} failed with HTTP ${e.code}${hint}: ${message}`);
-  }
-  return new Error(`Kubernetes API: ${what} failed: ${e.message ?? String(error)}`);
-}
-
-async function withTimeout<T>(promise: Promise<T>, seconds: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Kubernetes API: ${what} got no answer within ${seconds}s`)), seconds * 1000);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /**
  * Shifts traffic by the weights of a Gateway API `HTTPRoute` (backendRefs) or an Istio
  * `VirtualService` (http routes). Each change is one JSON Patch that first tests the route's
@@ -111,34 +72,16 @@ async function withTimeout<T>(promise: Promise<T>, seconds: number, what: string
  * the same patch records it in the route's `release-pilot.io/fencing-token` annotation, and a call
  * with a lower token than the route's is refused: read, compare and the resourceVersion-tested
  * patch make a compare-and-set, so a replica frozen past its lease cannot move traffic after
- * another acted. Optionally the canary
- * Deployment's container image is set to the release's version (a strategic merge patch) before
- * its first traffic.
+ * another acted. Versions get onto the Deployments through the `kubernetes` deployer.
  */
 export class KubernetesTrafficRouter implements TrafficRouter {
   private readonly kind: RouteKind;
   private readonly objects: CustomObjectsApi;
-  private readonly apps: AppsV1Api;
 
   constructor(private readonly options: Options) {
     this.kind = options.type === 'istio' ? ISTIO : GATEWAY_API;
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [
-        {
-          name: options.cluster.name,
-          server: options.cluster.url,
-          skipTLSVerify: options.cluster.skipTLSVerify,
-          caData: options.cluster.caData,
-          caFile: options.cluster.caFile,
-        },
-      ],
-      users: [{ name: 'release-pilot', token: options.cluster.serviceAccountToken }],
-      contexts: [{ name: 'release-pilot', cluster: options.cluster.name, user: 'release-pilot' }],
-      currentContext: 'release-pilot',
-    });
+    const kc = kubeConfigFor(options.cluster);
     this.objects = kc.makeApiClient(CustomObjectsApi);
-    this.apps = kc.makeApiClient(AppsV1Api);
   }
 
   /** The route of a release's entity: namespace, name and which backend is which side. */
@@ -227,36 +170,10 @@ export class KubernetesTrafficRouter implements TrafficRouter {
     if (token !== undefined && Number.isFinite(current) && token < current) {
       throw new StaleFencingTokenError(context.entityRef, token, current);
     }
-    if (weight > 0 && this.options.canaryDeployment) await this.setCanaryImage(context);
     const fencing = token === undefined ? undefined : { token, hasAnnotations: !!annotations };
     const body = KubernetesTrafficRouter.weightPatch(route.metadata?.resourceVersion ?? '', slots, weight, fencing);
     await withTimeout(
       this.objects.patchNamespacedCustomObject({ ...request, body }, setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)),
-      this.options.timeoutSeconds,
-      `patching ${label}`,
-    ).catch(error => {
-      throw describeError(error, `patching ${label}`);
-    });
-  }
-
-  /** Sets the canary Deployment's container image to the release's version, once; waits for nothing. */
-  private async setCanaryImage(context: ReleaseTargetContext) {
-    const deployment = this.options.canaryDeployment!;
-    const { namespace } = this.where(context);
-    const name = fill(deployment.name, context);
-    const image = fill(deployment.image, context);
-    const label = `Deployment ${namespace}/${name}`;
-    const current = await withTimeout(this.apps.readNamespacedDeployment({ name, namespace }), this.options.timeoutSeconds, `reading ${label}`).catch(
-      error => {
-        throw describeError(error, `reading ${label}`);
-      },
-    );
-    const container = current.spec?.template?.spec?.containers?.find(c => c.name === deployment.container);
-    if (!container) throw new Error(`${label} has no container '${deployment.container}'`);
-    if (container.image === image) return;
-    const body = { spec: { template: { spec: { containers: [{ name: deployment.container, image }] } } } };
-    await withTimeout(
-      this.apps.patchNamespacedDeployment({ name, namespace, body }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
       this.options.timeoutSeconds,
       `patching ${label}`,
     ).catch(error => {

@@ -1,5 +1,5 @@
 /**
- * Release Pilot's Kubernetes traffic routers: Gateway API HTTPRoute and Istio VirtualService.
+ * Release Pilot's Kubernetes traffic routers (Gateway API HTTPRoute, Istio VirtualService) and deployer (a stable and a canary Deployment).
  *
  * @packageDocumentation
  */
@@ -8,3 +8,6 @@ export { KubernetesTrafficRouter, KUBERNETES_ANNOTATIONS } from './KubernetesTra
 export type { JsonPatchOp } from './KubernetesTrafficRouter';
 export { readKubernetesRouterOptions, kubernetesRouterSchema, clusterSchema } from './config';
 export type { KubernetesRouterOptions, ClusterOptions } from './config';
+export { KubernetesDeployer, rolloutStatus } from './KubernetesDeployer';
+export { readKubernetesDeployerOptions, kubernetesDeployerSchema } from './config';
+export type { KubernetesDeployerOptions } from './config';

@@ -1,9 +1,10 @@
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
 import { releasesTargetsExtensionPoint } from '@release-pilot/plugin-releases-node';
-import { readKubernetesRouterOptions } from './config';
+import { readKubernetesDeployerOptions, readKubernetesRouterOptions } from './config';
+import { KubernetesDeployer } from './KubernetesDeployer';
 import { KubernetesTrafficRouter } from './KubernetesTrafficRouter';
 
-/** Adds the `gateway-api` and `istio` traffic router types for `releases.targets.<name>.router`. */
+/** Adds the `gateway-api` and `istio` traffic router types, and the `kubernetes` deployer type (a stable and a canary Deployment). */
 export const releasesModuleKubernetes = createBackendModule({
   pluginId: 'releases',
   moduleId: 'kubernetes',
@@ -16,6 +17,9 @@ export const releasesModuleKubernetes = createBackendModule({
             new KubernetesTrafficRouter(readKubernetesRouterOptions(config, `releases.targets.${targetName}.router`, rootConfig)),
           );
         }
+        targets.addDeployerType('kubernetes', ({ targetName, config }) =>
+          new KubernetesDeployer(readKubernetesDeployerOptions(config, `releases.targets.${targetName}.deployer`, rootConfig)),
+        );
       },
     });
   },

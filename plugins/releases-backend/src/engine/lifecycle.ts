@@ -238,7 +238,8 @@ function mismatch(op: ReleaseOperation, status: OperationStatus): string | undef
 export function onOperation(release: Release, event: Extract<EngineEvent, { type: 'operation' }>, now: Date, options: EngineOptions): EngineResult {
   const op = release.operation;
   if (!op) throw new InvalidTransitionError(release.state, 'deploy for');
-  const sides = event.status ? { ...event.status.sides, at: now.toISOString() } : release.sides;
+  // A deployer may read back only the side it changed: what it says replaces what was known of that side.
+  const sides = event.status ? { ...release.sides, ...event.status.sides, at: now.toISOString() } : release.sides;
   const wrong = event.status?.done ? mismatch(op, event.status) : undefined;
   if (event.status?.done && !wrong) return completeOperation({ ...release, sides }, op, now, options);
   const error = event.error ?? wrong;
