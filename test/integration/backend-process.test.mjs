@@ -56,7 +56,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const r = await create('checkout', '5.1.0-faulty');
     const done = await waitForState(r.id, 'rolled_back', 60_000);
     const seconds = (eventAt(done, 'rolled_back') - eventAt(done, 'started')) / 1000;
-    console.log(`faulty release: canary weight 0 ${seconds}s after its fault first took traffic; reason: ${done.reason}`);
+    console.log(`faulty release: canary weight 0 ${seconds}s after its fault first took traffic, recovered ${done.recovery?.seconds}s after the decision; reason: ${done.reason}`);
     assert.ok(seconds <= 10, `rolled back after ${seconds}s`);
     assert.equal(done.canaryWeight, 0);
     assert.match(done.reason, /(P95 latency [\d,]+ ms vs [\d,]+ ms|Error rate [\d.]+% vs [\d.]+%) baseline/);
@@ -68,7 +68,9 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     }, 15_000);
     assert.equal(notes.length, 1);
     assert.equal(notes[0].payload.title, 'Release of checkout 5.1.0-faulty rolled back automatically');
-    assert.equal(notes[0].payload.description, `Reason: ${done.reason}`);
+    // The simulated deployer scaled the canary down and the recovery check measured the service back at its level.
+    assert.equal(done.recovery.status, 'recovered');
+    assert.equal(notes[0].payload.description, `Reason: ${done.reason} Recovered ${done.recovery.seconds.toFixed(1)} s after the rollback decision: ${done.recovery.summary}.`);
     assert.equal(notes[0].payload.link, '/catalog/default/component/checkout/releases');
     console.log(`faulty release: one critical notification for the owner team's guest: "${notes[0].payload.title}"`);
   });

@@ -25,12 +25,17 @@ import { auditDecisions } from './driver/auditDecisions';
 import { ChannelDelivery, readNotificationsConfig } from './notify/channels';
 import { ReleaseNotifier } from './notify/ReleaseNotifier';
 import { demoHistory } from './demo/demoHistory';
+import { CommandDeployer, readCommandDeployerOptions } from './deployers/CommandDeployer';
 
 /** Release Pilot's backend: the release engine, its driver and the `/api/releases` HTTP API. */
 export const releasesPlugin = createBackendPlugin({
   pluginId: 'releases',
   register(env) {
     const targets = new TargetRegistry();
+    // The team's own deploy step (a program or a webhook), built in; `none` is built into the registry.
+    targets.addDeployerType('command', ({ targetName, config }) =>
+      new CommandDeployer(readCommandDeployerOptions(config, `releases.targets.${targetName}.deployer`)),
+    );
     env.registerExtensionPoint(releasesTargetsExtensionPoint, {
       addTarget(target: ReleaseTarget) {
         targets.add(target);

@@ -342,6 +342,8 @@ export interface Release {
   previousVersion?: string;
   /** After a rollback: the service back at its pre-release level, measured. */
   recovery?: ReleaseRecovery;
+  /** Who decided the rollback (a person, `judge`, `watch` or `release-pilot`). */
+  rollbackActor?: string;
   /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
   judgeState?: unknown;
 }

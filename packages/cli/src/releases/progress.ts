@@ -7,10 +7,14 @@ export const EXIT = { succeeded: 0, rolledBack: 1, blocked: 2, error: 3 } as con
 /** One line of progress, e.g. "running step 2/6 at 5% (Canary healthy so far: ...)". */
 export function describe(release: ReleaseDetails): string {
   const steps = release.plan.steps.length;
-  const where =
-    release.state === 'watching'
-      ? `watching at ${release.canaryWeight}% against the service's history`
-      : `${release.state} step ${Math.min(release.currentStep + 1, steps)}/${steps} at ${release.canaryWeight}%`;
+  const step = `step ${Math.min(release.currentStep + 1, steps)}/${steps}`;
+  const managed = release.deployMode === 'deployer' || release.deployMode === 'confirm';
+  let where = `${release.state} ${step} at ${release.canaryWeight}%`;
+  if (release.state === 'watching') where = `watching at ${release.canaryWeight}% against the service's history`;
+  if (release.state === 'deploying') where = `deploying ${release.version} to the canary side at 0%${release.operation?.progress ? `: ${release.operation.progress}` : ''}`;
+  if (release.state === 'promoting') where = `promoting: the stable side gets ${release.version}${release.operation?.progress ? ` (${release.operation.progress})` : ''}`;
+  // A promoted release serves the version from the stable side.
+  if (release.state === 'succeeded' && managed) where = `succeeded ${step} at 100% on the stable side`;
   const why = release.latestVerdict?.summary ?? release.reason;
   return `${where}${why ? ` (${why})` : ''}`;
 }

@@ -140,8 +140,8 @@ function toRow(release: Release): ReleaseRow {
 
 /** The lifecycle fields, stored together (absent on releases of unmanaged targets from before deployers). */
 function lifecycleColumn(release: Release): string | null {
-  const { deployMode, operation, sides, previousVersion, recovery } = release;
-  const fields = { deployMode, operation, sides, previousVersion, recovery };
+  const { deployMode, operation, sides, previousVersion, recovery, rollbackActor } = release;
+  const fields = { deployMode, operation, sides, previousVersion, recovery, rollbackActor };
   return Object.values(fields).some(v => v !== undefined) ? JSON.stringify(fields) : null;
 }
 

@@ -318,6 +318,7 @@ export function startRollback(release: Release, now: Date, actor: string, reason
       ...transition(release, 'rolling_back', now, 'roll back'),
       reason,
       recovery,
+      rollbackActor: actor,
       operation: operation('deployStable', release.previousVersion, now, options),
     };
     record.message += `; putting ${release.previousVersion} back on the stable side`;
@@ -328,6 +329,7 @@ export function startRollback(release: Release, now: Date, actor: string, reason
     canaryWeight: 0,
     reason,
     recovery,
+    rollbackActor: actor,
     operation: undefined,
   };
   return { release: next, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [record] };

@@ -48,7 +48,7 @@ export class ReleaseNotifier implements ReleaseOutbox {
 
   /** The messages of timeline records a release is about to store: each one that matters becomes one. */
   messagesFor(release: Release, records: ReadonlyArray<{ type: TimelineEventType; actor: string; message: string }>) {
-    const rollbackBy = records.find(r => r.type === 'rollback_started')?.actor;
+    const rollbackBy = records.find(r => r.type === 'rollback_started')?.actor ?? release.rollbackActor;
     return records
       .map(record => messageFor(release, record, rollbackBy))
       .filter((message): message is ReleaseMessage => !!message)

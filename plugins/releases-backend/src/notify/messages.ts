@@ -76,7 +76,7 @@ export function messageFor(
         kind: 'rolled_back',
         severity: 'critical',
         title: `Release of ${what} rolled back ${by}`,
-        description: release.reason ? `Reason: ${release.reason}` : record.message,
+        description: `${release.reason ? `Reason: ${release.reason}` : record.message}${recoveryText(release)}`,
       };
     }
     case 'rollback_pending':
@@ -117,4 +117,12 @@ export function blockedMessage(entityRef: string, version: string, reason: strin
     entityRef,
     version,
   };
+}
+
+/** What the rollback's recovery check found, for the rollback's message ("" where nothing was measured). */
+function recoveryText(release: Release): string {
+  const recovery = release.recovery;
+  if (recovery?.status === 'recovered') return ` Recovered ${(recovery.seconds ?? 0).toFixed(1)} s after the rollback decision: ${recovery.summary}.`;
+  if (recovery?.status === 'not_recovered') return ` Not back at its pre-release level after the rollback: ${recovery.summary}.`;
+  return '';
 }
