@@ -84,11 +84,9 @@ export class SimulatedDeployer implements Deployer {
     }
     const elapsed = (this.now() - state.since) / 1000;
     const done = this.isReady(state);
-    const progress = done
-      ? `${version} ready`
-      : elapsed < this.options.deploySeconds
-        ? `rolling out ${version} (${elapsed.toFixed(0)} of ${this.options.deploySeconds} s)`
-        : `${version} running, waiting for its readiness check`;
+    let progress = `${version} running, waiting for its readiness check`;
+    if (elapsed < this.options.deploySeconds) progress = `rolling out ${version} (${elapsed.toFixed(0)} of ${this.options.deploySeconds} s)`;
+    if (done) progress = `${version} ready`;
     return { done, progress, sides: await this.readSides(context) };
   }
 

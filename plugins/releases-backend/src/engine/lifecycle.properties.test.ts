@@ -67,7 +67,8 @@ function perform(model: Model, actions: EngineAction[], why: string) {
 function operate(model: Model, release: Release, roll: number): EngineEvent {
   const op = release.operation!;
   if (roll < 15) return { type: 'operation', error: 'deployer unreachable' };
-  const side = op.kind === 'deployCanary' ? model.canary : op.kind === 'deployStable' ? model.stable : undefined;
+  const sides = { deployCanary: model.canary, deployStable: model.stable, scaleDownCanary: undefined };
+  const side = sides[op.kind];
   // A deploy takes the side out of service while it changes: it must carry no traffic then
   // (except the stable side of a rollback after a success, which gets back the version that served).
   const restoring = release.state === 'rolling_back' && op.kind === 'deployStable';

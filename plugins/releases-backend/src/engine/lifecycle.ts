@@ -257,7 +257,10 @@ export function onOperation(release: Release, event: Extract<EngineEvent, { type
   if (elapsed <= op.timeoutSeconds) {
     return next === release && !event.status ? unchanged(release) : { release: next, actions: [], records };
   }
-  const why = `${describe(op)} did not finish within ${op.timeoutSeconds} s${error ?? op.lastError ? `: ${error ?? op.lastError}` : op.progress ? ` (${op.progress})` : ''}`;
+  const lastWord = error ?? op.lastError;
+  let detail = op.progress ? ` (${op.progress})` : '';
+  if (lastWord) detail = `: ${lastWord}`;
+  const why = `${describe(op)} did not finish within ${op.timeoutSeconds} s${detail}`;
   if (release.state === 'deploying') {
     // The canary never had traffic: the release ends without it.
     const rollback = startRollback(next, now, ENGINE_ACTOR, why, options);
@@ -273,6 +276,13 @@ export function onOperation(release: Release, event: Extract<EngineEvent, { type
   };
 }
 
+/** The side a deploy operation changes (none for a scale-down). */
+export function operationSide(op: ReleaseOperation | undefined): 'canary' | 'stable' | undefined {
+  if (op?.kind === 'deployCanary') return 'canary';
+  if (op?.kind === 'deployStable') return 'stable';
+  return undefined;
+}
+
 function describe(op: ReleaseOperation): string {
   if (op.kind === 'deployCanary') return `Deploying ${op.version} to the canary side`;
   if (op.kind === 'deployStable') return `Deploying ${op.version} to the stable side`;
@@ -282,7 +292,7 @@ function describe(op: ReleaseOperation): string {
 /** A pipeline says a side runs a version (the `none` deployer). */
 export function onDeployConfirmed(release: Release, event: Extract<EngineEvent, { type: 'deployConfirmed' }>, now: Date, options: EngineOptions): EngineResult {
   const op = release.operation;
-  const wanted = op?.kind === 'deployCanary' ? 'canary' : op?.kind === 'deployStable' ? 'stable' : undefined;
+  const wanted = operationSide(op);
   if (release.deployMode !== 'confirm' || !op || wanted !== event.side) {
     throw new InvalidTransitionError(release.state, `confirm the ${event.side} side for`);
   }

@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
 import { PlanCatalog } from '../engine/plans';
+import { operationSide } from '../engine/lifecycle';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
@@ -147,7 +148,8 @@ export class ReleasesService {
     const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
-    const deployMode = target.deployer ? 'deployer' : target.confirmDeploys ? 'confirm' : 'unmanaged';
+    let deployMode: Release['deployMode'] = target.deployer ? 'deployer' : 'unmanaged';
+    if (!target.deployer && target.confirmDeploys) deployMode = 'confirm';
     if (request.deployed && deployMode !== 'confirm') {
       throw new InputError(`deployed: the target '${targetName}' deploys by itself; 'deployed' is for targets whose deployer is 'none'`);
     }
@@ -296,7 +298,7 @@ export class ReleasesService {
       throw new ConflictError(`Release ${id} is deployed by its target '${release.target}' itself; only targets whose deployer is 'none' take a confirmation`);
     }
     const op = release.operation;
-    const waitingFor = op?.kind === 'deployCanary' ? 'canary' : op?.kind === 'deployStable' ? 'stable' : undefined;
+    const waitingFor = operationSide(op);
     if (!waitingFor) throw new ConflictError(`Release ${id} (${release.state.replace('_', ' ')}) is not waiting for a deploy`);
     return this.deps.driver.confirmDeployed(id, request.side ?? waitingFor, request.version ?? op!.version!, actor);
   }

@@ -14,6 +14,7 @@ import { releasesApiRef } from '../../api';
 import { ReleaseCharts } from '../ReleaseCharts';
 import { ReleaseStateChip } from '../ReleaseStateChip';
 import { ReleaseStepper } from '../ReleaseStepper';
+import { ReleaseSides } from '../ReleaseSides';
 import { ReleaseTimeline } from '../ReleaseTimeline';
 import { RollbackDialog } from '../RollbackDialog';
 import { VerdictEvidence } from '../VerdictEvidence';
@@ -21,6 +22,7 @@ import { ReleaseActionButton } from '../ReleaseActionButton';
 import { deniedReason, ReleasePermissions } from '../../hooks/useReleasePermissions';
 
 const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
+  deploying: 'Deploying: ',
   paused: 'Paused: ',
   rolling_back: 'Rolling back: ',
   rolled_back: 'Rolled back: ',
@@ -128,6 +130,7 @@ export const CurrentRelease = ({
           <ReleaseRisk risk={release.risk} />
         </Box>
       )}
+      <ReleaseSides release={release} />
       <ReleaseStepper release={release} />
       {release.latestVerdict && (
         <Box mt={2}>

@@ -1,0 +1,1 @@
+export { ReleaseSides, phaseText, sidesText } from './ReleaseSides';
