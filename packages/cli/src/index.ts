@@ -168,9 +168,10 @@ waitOptions(
       .option('--metadata <file>', 'a JSON file of release metadata (commit, author, change size, ...)')
       .option('--no-git', 'do not add the commit, commit time and author of the git checkout in the current directory')
       .option('--risk-override <reason>', 'start even if the predicted risk is above the limit (needs the releases.risk.override permission)')
+      .option('--deployed', 'the pipeline has deployed the version to the canary side already (targets whose deployer is none)')
       .option('--wait', 'follow the release to its end'),
   ),
-).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; git: boolean; riskOverride?: string; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
+).action(async (options: { entity: string; version: string; plan?: string; metadata?: string; git: boolean; riskOverride?: string; deployed?: boolean; wait?: boolean; url?: string; token?: string; interval: number; timeout: number }) => {
   let metadata: Record<string, unknown> | undefined;
   if (options.metadata) {
     try {
@@ -188,6 +189,7 @@ waitOptions(
     version: options.version,
     plan: options.plan,
     metadata,
+    ...(options.deployed && { deployed: true }),
     ...(options.riskOverride !== undefined && { riskOverride: { reason: options.riskOverride } }),
   });
   const assessment = release.risk;
@@ -210,6 +212,20 @@ waitOptions(withConnection(program.command('wait <id>').description('Follow a re
     await waitAndExit(new ReleasesHttpClient(connectionOf(options)), id, options);
   },
 );
+
+withConnection(
+  program
+    .command('deployed <id>')
+    .description('Confirm that a side runs the version the release waits for (targets whose deployer is none)')
+    .option('--side <side>', 'canary or stable (default: the side the release waits for)')
+    .option('--version <version>', 'the version the side runs (default: the one the release waits for)'),
+).action(async (id: string, options: { side?: string; version?: string; url?: string; token?: string }) => {
+  if (options.side !== undefined && options.side !== 'canary' && options.side !== 'stable') {
+    throw new CliError(`--side ${options.side}: use canary or stable`);
+  }
+  const release = await new ReleasesHttpClient(connectionOf(options)).deployed(id, { side: options.side as 'canary' | 'stable' | undefined, version: options.version });
+  print(`deployed: ${describe(release)}`);
+});
 
 for (const action of RELEASE_ACTIONS) {
   withConnection(program.command(`${action} <id>`).description(`${action[0].toUpperCase()}${action.slice(1)} a release`))

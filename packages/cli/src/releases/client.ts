@@ -66,7 +66,7 @@ export class ReleasesHttpClient {
     return parsed as T;
   }
 
-  create(body: { entityRef: string; version: string; plan?: string; metadata?: Record<string, unknown>; riskOverride?: { reason: string } }): Promise<ReleaseDetails> {
+  create(body: { entityRef: string; version: string; plan?: string; metadata?: Record<string, unknown>; deployed?: boolean; riskOverride?: { reason: string } }): Promise<ReleaseDetails> {
     return this.request('POST', '/releases', body);
   }
 
@@ -80,6 +80,11 @@ export class ReleasesHttpClient {
 
   get(id: string): Promise<ReleaseDetails> {
     return this.request('GET', `/releases/${encodeURIComponent(id)}`);
+  }
+
+  /** A pipeline confirms that a side runs a version (targets whose deployer is `none`). */
+  deployed(id: string, body: { side?: 'canary' | 'stable'; version?: string }): Promise<ReleaseDetails> {
+    return this.request('POST', `/releases/${encodeURIComponent(id)}/deployed`, body);
   }
 
   act(id: string, action: ReleaseAction, reason?: string): Promise<ReleaseDetails> {
