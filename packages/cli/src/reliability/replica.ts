@@ -9,12 +9,12 @@ import {
   DEFAULT_WATCH_OPTIONS,
 } from '@release-pilot/plugin-releases-backend';
 import { DEFAULT_BASELINE, SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { connect, consoleLogger, databaseService, SharedFleetMetrics, SharedRouter } from './shared';
+import { connect, consoleLogger, databaseService, SharedDeployer, SharedFleetMetrics, SharedRouter } from './shared';
 
 /**
  * One replica of the reliability run: the releases plugin's driver (store, leases, judge, engine)
  * on PostgreSQL, ticking every second as the backend's scheduler does, against the shared router
- * and the simulated fleet's metrics. Killed with SIGKILL by the run at random moments.
+ * and deployer and the simulated fleet's metrics. Killed with SIGKILL by the run at random moments.
  */
 async function main() {
   const [database, routerUrl, owner] = process.argv.slice(2);
@@ -28,7 +28,7 @@ async function main() {
     faults: [{ versionPattern: /-faulty$/, errorRate: 0.02, latencyMs: { p50: 400, p95: 1500 } }],
   });
   const targets = new TargetRegistry();
-  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router) });
+  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router), deployer: new SharedDeployer(routerUrl, owner) });
   const driver = new ReleaseDriver({
     store,
     targets,

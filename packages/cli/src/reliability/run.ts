@@ -141,23 +141,30 @@ async function main() {
   const killedAt = new Map<string, number>();
   let outages = 0;
   let outageSeconds = 0;
+  let killsWhileDeploying = 0;
+  let killsWhilePromoting = 0;
   let creating = true;
   let count = 0;
   try {
     await Promise.all(replicas.map(r => r.start()));
 
     // A stream of releases: each service gets a new one as soon as its last has finished; every fourth is faulty.
+    const stableOf = new Map<string, string>();
     const feeder = (async () => {
       while (creating) {
         for (const entityRef of ENTITIES) {
           const active = await knex('releases').where({ active_entity_ref: entityRef }).first('id');
           if (active || !creating) continue;
+          const stable = router.sides.get(entityRef)?.stable;
+          if (stable) stableOf.set(entityRef, stable);
           count++;
           const now = new Date().toISOString();
           const release: Release = {
             id: randomUUID(), entityRef, version: `1.${count}.0${count % 4 === 0 ? '-faulty' : ''}`, target: 'simulator', state: 'pending', plan: PLAN,
             currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0, consecutiveProviderErrors: 0, revision: 0,
             createdBy: 'reliability', createdAt: now, updatedAt: now, metadata: {},
+            // The shared deployer puts each version on the canary and, after the steps, on the stable side.
+            deployMode: 'deployer', previousVersion: stableOf.get(entityRef),
           };
           await store.createRelease(release, { at: now, actor: 'reliability', type: 'created', message: 'requested by the reliability run' });
         }
@@ -200,6 +207,10 @@ async function main() {
         continue;
       }
       killedAt.set(victim.owner, Date.now());
+      // Where the kill lands: the lifecycle phases of the releases the victim holds.
+      const held: Array<{ state: string }> = await knex('releases').where({ lease_owner: victim.owner }).whereNotNull('active_entity_ref').select('state');
+      if (held.some(r => r.state === 'deploying')) killsWhileDeploying++;
+      if (held.some(r => r.state === 'promoting')) killsWhilePromoting++;
       victim.kill();
       trials++;
       setTimeout(() => victim.start().catch(error => process.stderr.write(`${error}\n`)), between(1000, 4000));
@@ -272,6 +283,28 @@ async function main() {
       }
     }
   }
+  // The lifecycle: a success put its version on the stable side before it ended; a rollback left the
+  // previous one there; each service ends on its last success, served from the stable side at 100 %.
+  let wrongSides = 0;
+  for (const release of releases) {
+    const stableDeploy = router.changes.find(c => c.entityRef === release.entityRef && c.side === 'stable' && c.version === release.version);
+    if (release.state === 'succeeded' && (!stableDeploy || (release.finishedAt && Date.parse(stableDeploy.at) > Date.parse(release.finishedAt)))) {
+      wrongSides++;
+      problems.push(`${release.id}: succeeded without ${release.version} on the stable side`);
+    }
+    if (release.state === 'rolled_back' && stableDeploy) {
+      wrongSides++;
+      problems.push(`${release.id}: rolled back but its version went to the stable side`);
+    }
+  }
+  for (const entityRef of ENTITIES) {
+    const last = releases.filter(r => r.entityRef === entityRef && r.state === 'succeeded').sort((x, y) => Date.parse(y.createdAt) - Date.parse(x.createdAt))[0];
+    const sides = router.sides.get(entityRef);
+    if (last && (sides?.stable !== last.version || router.weightOf(entityRef) !== 0 || sides?.canaryUp)) {
+      wrongSides++;
+      problems.push(`${entityRef}: ends with stable ${sides?.stable}, canary ${sides?.canaryUp ? 'up' : 'down'} at ${router.weightOf(entityRef)}%, not ${last.version} at 100%`);
+    }
+  }
   const stuck = releases.filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
   const figures = {
     trials,
@@ -294,6 +327,13 @@ async function main() {
     timelineEventsLost: eventsLost,
     releasesStuck: stuck,
     promotionsOnMissingData: missingData,
+    killsWhileDeploying,
+    killsWhilePromoting,
+    canaryDeploys: router.changes.filter(c => c.side === 'canary').length,
+    stableDeploys: router.changes.filter(c => c.side === 'stable').length,
+    trafficBeforeReady: router.unreadyTraffic.length,
+    deploysUnderTraffic: router.deploysUnderTraffic.length,
+    wrongSidesAtTheEnd: wrongSides,
     minutes: Math.round((Date.now() - started) / 6000) / 10,
   };
   await knex.destroy();
@@ -307,10 +347,14 @@ async function main() {
       `${figures.metricOutages} metric outages (${figures.metricOutageSeconds} s), ${figures.routerWeightChanges} router weight changes ` +
       `(${figures.staleRouterCallsRefused} stale calls refused by the fencing token); ` +
       `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +
-      `releases stuck ${figures.releasesStuck}, promotions on missing data ${figures.promotionsOnMissingData}; ${figures.minutes} min\n`,
+      `releases stuck ${figures.releasesStuck}, promotions on missing data ${figures.promotionsOnMissingData}; ` +
+      `lifecycle: ${figures.killsWhileDeploying} kills while deploying, ${figures.killsWhilePromoting} while promoting, ${figures.canaryDeploys} canary and ${figures.stableDeploys} stable deploys; ` +
+      `traffic before ready ${figures.trafficBeforeReady}, deploys under traffic ${figures.deploysUnderTraffic}, wrong sides ${figures.wrongSidesAtTheEnd}; ${figures.minutes} min\n`,
   );
   process.stdout.write(`${JSON.stringify(figures)}\n`);
-  const bad = figures.stepsRunTwice + figures.weightsAbovePlan + figures.timelineEventsLost + figures.releasesStuck + figures.promotionsOnMissingData;
+  const bad =
+    figures.stepsRunTwice + figures.weightsAbovePlan + figures.timelineEventsLost + figures.releasesStuck + figures.promotionsOnMissingData +
+    figures.trafficBeforeReady + figures.deploysUnderTraffic + figures.wrongSidesAtTheEnd;
   process.exit(bad > 0 || figures.trials < TRIALS ? 1 : 0);
 }
 

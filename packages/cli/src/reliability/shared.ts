@@ -1,6 +1,6 @@
 import { DatabaseService, LoggerService } from '@backstage/backend-plugin-api';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { FencingTokens, MetricProvider, ReleaseTargetContext, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { Deployer, DeploySide, DeployStatus, FencingTokens, MetricProvider, ReleaseTargetContext, SideVersions, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import knexFactory, { Knex } from 'knex';
@@ -17,6 +17,28 @@ export interface WeightSet {
   /** Refused: its fencing token was older than one the router had applied (a replica woken past its lease). */
   refused?: boolean;
 }
+
+/** One deployer call that changed a side: what it put there, while the canary had which weight. */
+export interface SideChange {
+  at: string;
+  entityRef: string;
+  side: DeploySide | 'scale-down';
+  version?: string;
+  by: string;
+  weight: number;
+}
+
+/** What the shared deployer holds per entity: each side's version, and when the canary's becomes ready. */
+interface Sides {
+  stable?: string;
+  canary?: string;
+  canaryUp: boolean;
+  canaryReadyAt: number;
+  stableReadyAt: number;
+}
+
+/** Seconds the shared deployer takes to make a side ready. */
+const DEPLOY_MS = 1500;
 
 /** A router call a replica is about to send, as it asks whether to freeze first. */
 export interface FrozenCall {
@@ -39,6 +61,13 @@ export class RouterServer {
   readonly #freeze = new Map<string, { match: (call: FrozenCall) => boolean; frozen: (call: FrozenCall) => void }>();
   readonly #weights = new Map<string, number>();
   readonly #fencing = new FencingTokens();
+  /** The deployer's side of the server: each entity's sides, every change, and every breach of "no traffic before ready". */
+  readonly sides = new Map<string, Sides>();
+  readonly changes: SideChange[] = [];
+  /** Weights given to a canary that did not run the release's version or was not ready yet. */
+  readonly unreadyTraffic: WeightSet[] = [];
+  /** Deploys to a side while it carried traffic (the canary above 0 %, the stable side below 100 %). */
+  readonly deploysUnderTraffic: SideChange[] = [];
   #server?: http.Server;
 
   async start(): Promise<string> {
@@ -51,6 +80,7 @@ export class RouterServer {
           res.end(JSON.stringify(body));
         };
         const entityRef = decodeURIComponent(req.url!.split('/').pop() ?? '');
+        if (req.url!.startsWith('/deployer/')) return send(200, this.deploy(entityRef, req.method === 'GET' ? undefined : JSON.parse(raw)));
         if (req.url!.startsWith('/freeze/')) {
           const asked = this.#freeze.get(entityRef);
           const call: FrozenCall = JSON.parse(raw);
@@ -69,6 +99,8 @@ export class RouterServer {
           this.log.push({ ...call, refused: true });
           return send(409, { message: (error as Error).message });
         }
+        const sides = this.sides.get(entityRef);
+        if (call.weight > 0 && (!sides || sides.canary !== call.version || !sides.canaryUp || Date.now() < sides.canaryReadyAt)) this.unreadyTraffic.push(call);
         this.#weights.set(entityRef, call.weight);
         this.log.push(call);
         return send(200, {});
@@ -76,6 +108,40 @@ export class RouterServer {
     });
     await new Promise<void>(resolve => this.#server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.#server!.address() as AddressInfo).port}`;
+  }
+
+  /** A deployer call: put a version on a side (or scale the canary down), and say whether it is ready. */
+  private deploy(entityRef: string, call?: { side: DeploySide | 'scale-down'; version?: string; by: string }): DeployStatus | SideVersions {
+    const sides = this.sides.get(entityRef) ?? { canaryUp: false, canaryReadyAt: 0, stableReadyAt: 0 };
+    this.sides.set(entityRef, sides);
+    const view = { stable: sides.stable, canary: sides.canaryUp ? sides.canary : undefined, canaryUp: sides.canaryUp };
+    if (!call) return view;
+    const weight = this.#weights.get(entityRef) ?? 0;
+    const now = Date.now();
+    if (call.side === 'scale-down') {
+      if (sides.canaryUp) {
+        const change = { at: new Date().toISOString(), entityRef, side: call.side, by: call.by, weight };
+        this.changes.push(change);
+        if (weight > 0) this.deploysUnderTraffic.push(change);
+      }
+      sides.canaryUp = false;
+      return { done: true, progress: 'scaled down', sides: { canaryUp: false } };
+    }
+    const changed = call.side === 'canary' ? sides.canary !== call.version || !sides.canaryUp : sides.stable !== call.version;
+    if (changed) {
+      const change = { at: new Date().toISOString(), entityRef, side: call.side, version: call.version, by: call.by, weight };
+      this.changes.push(change);
+      if ((call.side === 'canary' && weight > 0) || (call.side === 'stable' && weight < 100)) this.deploysUnderTraffic.push(change);
+      if (call.side === 'canary') Object.assign(sides, { canary: call.version, canaryUp: true, canaryReadyAt: now + DEPLOY_MS });
+      else Object.assign(sides, { stable: call.version, stableReadyAt: now + DEPLOY_MS });
+    }
+    const readyAt = call.side === 'canary' ? sides.canaryReadyAt : sides.stableReadyAt;
+    return { done: now >= readyAt, progress: now >= readyAt ? 'ready' : 'rolling out', sides: { [call.side]: call.version } };
+  }
+
+  /** The canary weight the router holds for an entity. */
+  weightOf(entityRef: string): number {
+    return this.#weights.get(entityRef) ?? 0;
   }
 
   /**
@@ -130,6 +196,30 @@ export class SharedRouter implements TrafficRouter {
 
   async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
     return (await this.read(context.entityRef)).weight;
+  }
+}
+
+/** A replica's view of the shared deployer, over HTTP: both sides of each entity live in the run's process. */
+export class SharedDeployer implements Deployer {
+  constructor(private readonly url: string, private readonly by: string) {}
+
+  private async call<T>(entityRef: string, body?: object): Promise<T> {
+    const response = await fetch(`${this.url}/deployer/${encodeURIComponent(entityRef)}`, body ? { method: 'POST', body: JSON.stringify({ ...body, by: this.by }) } : {});
+    return response.json();
+  }
+
+  async ensure(context: ReleaseTargetContext, side: DeploySide, version: string): Promise<DeployStatus> {
+    const status = await this.call<DeployStatus>(context.entityRef, { side, version });
+    // RELEASE_PILOT_RELIABILITY_BROKEN_DEPLOYER=1 shows what the run catches: a deployer that says "ready" at once.
+    return process.env.RELEASE_PILOT_RELIABILITY_BROKEN_DEPLOYER ? { ...status, done: true } : status;
+  }
+
+  scaleDownCanary(context: ReleaseTargetContext): Promise<DeployStatus> {
+    return this.call(context.entityRef, { side: 'scale-down' });
+  }
+
+  readSides(context: ReleaseTargetContext): Promise<SideVersions> {
+    return this.call(context.entityRef);
   }
 }
 
