@@ -89,4 +89,9 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 30_000;
 server.listen(Number(args.port), '127.0.0.1', () => console.log(`demo-service ${args.version} (${args.fault}) on ${args.port}`));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// Graceful stop: no new connections, in-flight requests answered, idle keep-alive connections closed as they go idle.
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setInterval(() => server.closeIdleConnections(), 50).unref();
+});

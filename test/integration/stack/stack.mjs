@@ -163,7 +163,7 @@ backend checkout-preview
   try {
     const prometheusReady = stack.startPrometheus();
     started(startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]), 'haproxy');
-    service(ports.stable, '1.4.1', 'none');
+    stack.stable = service(ports.stable, '1.4.1', 'none');
     await listening(ports.stable, 'stable service');
     await listening(ports.haproxyApi, 'HAProxy runtime API');
     await prometheusReady;
@@ -179,7 +179,7 @@ backend checkout-preview
  * most `concurrency` in flight. Counts answers by status and, separately, failures that are not the
  * service's own answers: connection errors and HAProxy's 502/503/504 (what a weight change could cause).
  */
-export function startLoad(port, { rps, concurrency = 64, headers = {} }) {
+export function startLoad(port, { rps, concurrency = 64, headers = {}, onAnswer }) {
   const counts = { sent: 0, ok: 0, serviceErrors: 0, connectionErrors: 0, routerErrors: 0, skipped: 0 };
   const failures = [];
   let inFlight = 0;
@@ -190,6 +190,7 @@ export function startLoad(port, { rps, concurrency = 64, headers = {} }) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/checkout`, { headers });
       const body = await res.text();
+      onAnswer?.({ at: Date.now(), status: res.status, body });
       if (res.status === 200) counts.ok++;
       else if (res.status === 500 && body.startsWith('injected fault')) counts.serviceErrors++;
       else {

@@ -40,18 +40,17 @@ export async function readTargetState(
 }
 
 /**
- * The traffic a side may carry while the deployer changes it: none. The canary is deployed at 0 %,
- * the stable side is promoted while the canary serves 100 %, the canary is scaled down at 0 %.
- * Restoring the stable side in a rollback of a success is the exception: stable serves, and the
- * version it gets back is the one that served before.
+ * The traffic a side may carry while the deployer changes it: none. The canary is deployed (and
+ * scaled down) at 0 %; the stable side changes (promoted, or restored in a rollback) while the
+ * canary serves 100 %.
  */
 function trafficGuard(release: Release, weight: number): string | undefined {
   const op = release.operation!;
   if ((op.kind === 'deployCanary' || op.kind === 'scaleDownCanary') && weight !== 0) {
     return `the router still gives the canary ${weight}%; it must carry no traffic first`;
   }
-  if (op.kind === 'deployStable' && release.state === 'promoting' && weight !== 100) {
-    return `the router gives the stable side ${100 - weight}%; it must carry no traffic while it is promoted`;
+  if (op.kind === 'deployStable' && weight !== 100) {
+    return `the router gives the stable side ${100 - weight}%; it must carry no traffic while it changes`;
   }
   return undefined;
 }

@@ -69,10 +69,8 @@ function operate(model: Model, release: Release, roll: number): EngineEvent {
   if (roll < 15) return { type: 'operation', error: 'deployer unreachable' };
   const sides = { deployCanary: model.canary, deployStable: model.stable, scaleDownCanary: undefined };
   const side = sides[op.kind];
-  // A deploy takes the side out of service while it changes: it must carry no traffic then
-  // (except the stable side of a rollback after a success, which gets back the version that served).
-  const restoring = release.state === 'rolling_back' && op.kind === 'deployStable';
-  if (side && !restoring) {
+  // A deploy takes the side out of service while it changes: it must carry no traffic then.
+  if (side) {
     side.ready = false;
     const traffic = op.kind === 'deployCanary' ? model.weight : 100 - model.weight;
     if (traffic > 0) throw new Error(`${op.kind} while that side carries ${traffic}% of the traffic`);
@@ -82,7 +80,7 @@ function operate(model: Model, release: Release, roll: number): EngineEvent {
   if (side) {
     side.version = op.version!;
     side.up = true;
-    side.ready = done || restoring;
+    side.ready = done;
   } else if (done) model.canary.up = false;
   return {
     type: 'operation',

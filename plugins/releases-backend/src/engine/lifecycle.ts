@@ -191,6 +191,17 @@ function completeOperation(release: Release, op: ReleaseOperation, now: Date, op
   const done = { ...release, operation: undefined };
   switch (op.kind) {
     case 'deployCanary': {
+      if (release.state === 'rolling_back') {
+        // Restoring after a success: the canary, deployed with the previous version at 0 %, takes
+        // the traffic while the stable side gets that version back, so nobody is served by a side that changes.
+        return {
+          release: { ...done, canaryWeight: 100, operation: operation('deployStable', op.version, now, options) },
+          actions: release.deployMode === 'deployer' ? [{ type: 'setCanaryWeight', weight: 100 }, operate] : [{ type: 'setCanaryWeight', weight: 100 }],
+          records: [
+            { type: 'canary_deployed', actor: ENGINE_ACTOR, message: `The canary side runs ${op.version} again and is ready (${took.toFixed(1)} s); it serves 100% while the stable side gets ${op.version} back`, data: { side: 'canary', version: op.version, seconds: took } },
+          ],
+        };
+      }
       const entered = enterFirstStep(done, now);
       const record: EngineRecord = {
         type: 'canary_deployed',
@@ -324,15 +335,21 @@ export function startRollback(release: Release, now: Date, actor: string, reason
     if (!release.previousVersion) {
       throw new InvalidTransitionError(release.state, `roll back (the version before ${release.version} is unknown, so nothing can be put back on the stable side)`);
     }
+    // While the canary serves 100 % (promoting), the stable side gets the previous version back at
+    // once. Where the stable side serves (succeeded, or a promotion past its switch back), the
+    // previous version goes onto the canary at 0 % first and takes the traffic meanwhile.
+    const kind = release.canaryWeight === 100 ? 'deployStable' : 'deployCanary';
     const next: Release = {
       ...transition(release, 'rolling_back', now, 'roll back'),
       reason,
       recovery,
       rollbackActor: actor,
-      operation: operation('deployStable', release.previousVersion, now, options),
+      operation: operation(kind, release.previousVersion, now, options),
     };
     record.message += `; putting ${release.previousVersion} back on the stable side`;
-    return { release: next, actions: release.deployMode === 'deployer' ? [operate] : [], records: [record] };
+    const actions: EngineAction[] = kind === 'deployCanary' ? [{ type: 'setCanaryWeight', weight: 0 }] : [];
+    if (release.deployMode === 'deployer') actions.push(operate);
+    return { release: { ...next, canaryWeight: kind === 'deployCanary' ? 0 : next.canaryWeight }, actions, records: [record] };
   }
   const next: Release = {
     ...transition(release, 'rolling_back', now, 'roll back'),

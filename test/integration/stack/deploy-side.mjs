@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// The integration stack's deploy step, run by the `command` deployer: it replaces the demo service
+// process of one side with the version it is given, as an Ansible play or an SSH script would on a
+// VM. Environment (from Release Pilot): RELEASE_PILOT_ACTION (deploy | scale-down), _SIDE, _VERSION;
+// (from the test) RELEASE_PILOT_STACK_DIR (pid files), RELEASE_PILOT_STACK_STABLE_PORT, _CANARY_PORT.
+// A version ending in -faulty runs with --fault errors. It stops the old process gracefully
+// (SIGTERM: in-flight requests finish, then it exits), starts the new one and exits; Release
+// Pilot's readiness check (GET /stats answers the version) says when the side is ready.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const { RELEASE_PILOT_ACTION: action, RELEASE_PILOT_SIDE: side, RELEASE_PILOT_VERSION: version, RELEASE_PILOT_STACK_DIR: dir } = process.env;
+if (!['canary', 'stable'].includes(side) || !dir) {
+  console.error(`deploy-side: unexpected side '${side}' or no RELEASE_PILOT_STACK_DIR`);
+  process.exit(2);
+}
+const port = Number(side === 'canary' ? process.env.RELEASE_PILOT_STACK_CANARY_PORT : process.env.RELEASE_PILOT_STACK_STABLE_PORT);
+const pidFile = path.join(dir, `${side}.pid`);
+const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+const alive = pid => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const old = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8')) : undefined;
+if (old) {
+  // Graceful: the process stops listening at once and exits once its in-flight requests are answered.
+  try { process.kill(old, 'SIGTERM'); } catch { /* gone */ }
+  for (let i = 0; i < 100 && alive(old); i++) await sleep(100);
+  if (alive(old)) process.kill(old, 'SIGKILL');
+  fs.rmSync(pidFile, { force: true });
+}
+fs.appendFileSync(path.join(dir, 'deploys.log'), `${new Date().toISOString()} ${action} ${side} ${version}\n`);
+if (action === 'scale-down') process.exit(0);
+
+const service = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-service.mjs');
+const child = spawn(process.execPath, [service, '--port', String(port), '--version', version, '--fault', version.endsWith('-faulty') ? 'errors' : 'none'], {
+  detached: true,
+  stdio: 'ignore',
+});
+fs.writeFileSync(pidFile, String(child.pid));
+if (process.env.RELEASE_PILOT_IT_PIDFILE) fs.appendFileSync(process.env.RELEASE_PILOT_IT_PIDFILE, `${child.pid}\n`);
+child.unref();
