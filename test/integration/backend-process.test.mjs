@@ -197,6 +197,8 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.equal((await api('POST', '/risk/assess', { entityRef: 'component:default/checkout', version: '6.1.1' })).status, 200);
     assert.equal((await pipeline('POST', `/releases/${theirs.id}/rollback`, { reason: 'clean up' })).status, 200);
     await waitForState(theirs.id, 'rolled_back', 30_000);
+    // The owner's rollback ends once the canary is scaled down and the recovery is measured.
+    await waitForState(mine.body.id, 'rolled_back', 30_000);
 
     // The auditor's records of the guest's actions, in the backend's log: each denial and each action.
     const plain = () => logOf().join('').replace(/\x1b\[[0-9;]*m/g, '').split('\n');

@@ -55,9 +55,14 @@ export class SimulatedDeployer implements Deployer {
     return sides;
   }
 
-  /** The versions the sides of an entity run and whether they are ready (the fleet's view). */
-  serving(entityRef: string): { stable?: string; canary?: string; canaryReady: boolean } {
-    const sides = this.of(entityRef);
+  /**
+   * The versions the sides of an entity run and whether they are ready (the fleet's view), or
+   * undefined for an entity this process never deployed: a restarted backend's simulation forgets
+   * its sides, and the fleet then lets the canary behave like the release's version, as before.
+   */
+  serving(entityRef: string): { stable?: string; canary?: string; canaryReady: boolean } | undefined {
+    const sides = this.#sides.get(entityRef);
+    if (!sides) return undefined;
     return { stable: sides.stable.version, canary: sides.canary.up ? sides.canary.version : undefined, canaryReady: this.isReady(sides.canary) };
   }
 

@@ -75,7 +75,7 @@ async function run(s: Setup, version: string, options: { previousVersion?: strin
     s.clock.advance(1);
     await s.driver.tick();
     const now = await s.store.getRelease(release.id);
-    const serving = s.deployer.serving(release.entityRef);
+    const serving = s.deployer.serving(release.entityRef) ?? { stable: undefined, canary: undefined, canaryReady: false };
     seen.push({ state: now.state, weight: await s.fleet.getCanaryWeight(context), canary: serving.canary, canaryReady: serving.canaryReady, stable: serving.stable });
     if (options.until?.(now) || ['succeeded', 'rolled_back', 'failed'].includes(now.state)) break;
   }
@@ -123,7 +123,7 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     await run(s, '2.0.0');
     const { release: second } = await run(s, '2.1.0', { previousVersion: '2.0.0' });
     expect(second.state).toBe('succeeded');
-    expect(s.deployer.serving(second.entityRef).stable).toBe('2.1.0');
+    expect(s.deployer.serving(second.entityRef)!.stable).toBe('2.1.0');
     await s.driver.applyUserAction(second.id, 'rollback', 'user:default/alice', 'customers complain');
     for (let i = 0; i < 60 && (await s.store.getRelease(second.id)).state !== 'rolled_back'; i++) {
       s.clock.advance(1);
@@ -131,7 +131,7 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     }
     const done = await s.store.getRelease(second.id);
     expect(done.state).toBe('rolled_back');
-    expect(s.deployer.serving(second.entityRef).stable).toBe('2.0.0');
+    expect(s.deployer.serving(second.entityRef)!.stable).toBe('2.0.0');
     // The previous version goes onto the canary at 0 %, serves 100 % while the stable side gets it back, then stable serves again.
     expect((await s.store.listEvents(second.id)).map(e => e.type).slice(-7)).toEqual([
       'rollback_started', 'canary_deployed', 'stable_deployed', 'traffic_restored', 'canary_scaled_down', 'recovered', 'rolled_back',
@@ -168,6 +168,6 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     const done = await s.store.getRelease(release.id);
     expect(done.state).toBe('succeeded');
     expect((await s.store.listEvents(release.id)).map(e => e.type)).toContain('taken_over');
-    expect(s.deployer.serving(release.entityRef).stable).toBe('2.0.0');
+    expect(s.deployer.serving(release.entityRef)!.stable).toBe('2.0.0');
   });
 });
