@@ -196,7 +196,8 @@ export type TimelineEventType =
   | 'target_checked'
   | 'traffic_restored'
   | 'recovered'
-  | 'not_recovered';
+  | 'not_recovered'
+  | 'recovery_unverified';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {
@@ -274,7 +275,8 @@ export interface ReleaseOperation {
 
 /** After a rollback: whether the service came back to its pre-release level, and how fast. */
 export interface ReleaseRecovery {
-  status: 'verifying' | 'recovered' | 'not_recovered' | 'not_needed';
+  /** `unverified`: nothing measured before the rollback to compare with (e.g. rolled back before any sample). */
+  status: 'verifying' | 'recovered' | 'not_recovered' | 'unverified' | 'not_needed';
   /** When the rollback was decided; `seconds` counts from here. */
   decidedAt: string;
   /** When the canary's traffic went to 0 %. */

@@ -80,6 +80,7 @@ export async function runOperation(
 /** The recovery check's event: the window since the traffic was restored against the level before the rollback. */
 export function recoveryEvent(before: StoredSample[], window: StoredSample[] | undefined): EngineEvent {
   if (!window) return { type: 'recoveryCheck', recovered: false, summary: 'the metric provider did not answer' };
-  const verdict = judgeRecovery(mergeTrafficStats(window.flatMap(s => [s.canary, s.baseline])), preReleaseLevel(before));
-  return { type: 'recoveryCheck', ...verdict };
+  const level = preReleaseLevel(before);
+  const verdict = judgeRecovery(mergeTrafficStats(window.flatMap(s => [s.canary, s.baseline])), level);
+  return { type: 'recoveryCheck', ...verdict, ...(level ? {} : { unverifiable: true }) };
 }

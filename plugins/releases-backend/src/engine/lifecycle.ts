@@ -392,6 +392,14 @@ export function onRecoveryCheck(release: Release, event: Extract<EngineEvent, { 
       ],
     };
   }
+  if (event.unverifiable) {
+    const next = { ...release, recovery: { ...recovery, status: 'unverified' as const, summary: event.summary } };
+    const done = rolledBack(next, now);
+    return {
+      ...done,
+      records: [{ type: 'recovery_unverified', actor: ENGINE_ACTOR, message: `Recovery not verified: ${event.summary}` }, ...done.records],
+    };
+  }
   const limit = options.recoverySeconds ?? DEFAULT_ENGINE_OPTIONS.recoverySeconds;
   if (seconds(recovery.restoredAt, now) <= limit) return unchanged(release);
   const next = { ...release, recovery: { ...recovery, status: 'not_recovered' as const, summary: event.summary } };

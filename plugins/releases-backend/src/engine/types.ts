@@ -35,7 +35,7 @@ export type EngineEvent =
   /** A pipeline confirms a side runs a version (the `none` deployer; `POST /releases/:id/deployed`). */
   | { type: 'deployConfirmed'; side: 'canary' | 'stable'; version: string; actor: string }
   /** After a rollback: is the service back at its pre-release level? */
-  | { type: 'recoveryCheck'; recovered: boolean; summary: string };
+  | { type: 'recoveryCheck'; recovered: boolean; summary: string; /** Nothing to compare with: the check ends unverified at once. */ unverifiable?: boolean };
 
 /**
  * What the driver must do for the engine; the engine itself does no I/O. `operate` runs the

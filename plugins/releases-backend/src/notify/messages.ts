@@ -124,5 +124,6 @@ function recoveryText(release: Release): string {
   const recovery = release.recovery;
   if (recovery?.status === 'recovered') return ` Recovered ${(recovery.seconds ?? 0).toFixed(1)} s after the rollback decision: ${recovery.summary}.`;
   if (recovery?.status === 'not_recovered') return ` Not back at its pre-release level after the rollback: ${recovery.summary}.`;
+  if (recovery?.status === 'unverified') return ` Recovery not verified: ${recovery.summary}.`;
   return '';
 }

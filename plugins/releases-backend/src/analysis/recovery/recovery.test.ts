@@ -21,3 +21,12 @@ describe('judgeRecovery', () => {
     expect(judgeRecovery(makeStats(2_000, 0, 120), undefined).summary).toBe('no measurement of the stable side before the rollback to compare with');
   });
 });
+
+describe('recoveryEvent', () => {
+  it('ends the check unverified when nothing was measured before the rollback', () => {
+    const { recoveryEvent } = jest.requireActual('../../driver/operations');
+    const window = [{ at: '', stepIndex: 0, canaryWeight: 0, canary: makeStats(0, 0, 10), baseline: makeStats(500, 0, 120) }];
+    expect(recoveryEvent([], window)).toEqual({ type: 'recoveryCheck', recovered: false, unverifiable: true, summary: 'no measurement of the stable side before the rollback to compare with' });
+    expect(recoveryEvent(window.map(s => ({ ...s, canaryWeight: 10 })), window)).toMatchObject({ recovered: true });
+  });
+});

@@ -55,6 +55,11 @@ export const ReleaseSides = ({ release }: { release: Release }) => {
           Recovered in {(recovery.seconds ?? 0).toFixed(1)} s after the rollback decision: {recovery.summary}
         </Alert>
       )}
+      {recovery?.status === 'unverified' && (
+        <Alert severity="info" data-testid="release-recovery">
+          Recovery not verified: {recovery.summary}
+        </Alert>
+      )}
       {recovery?.status === 'not_recovered' && (
         <Alert severity="error" data-testid="release-recovery">
           Not back at its pre-release level after the rollback: {recovery.summary}
