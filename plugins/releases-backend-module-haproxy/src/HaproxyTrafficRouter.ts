@@ -1,4 +1,4 @@
-import { TrafficRouter, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { entityNameOf, TrafficRouter, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 import { HaproxyOptions } from './config';
 import { HaproxyError, RuntimeApi } from './RuntimeApi';
 
@@ -38,7 +38,7 @@ export class HaproxyTrafficRouter implements TrafficRouter {
   /** The backend and server names of a release's entity. */
   servers(context: ReleaseTargetContext) {
     const a = context.annotations;
-    const name = /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
+    const name = entityNameOf(context);
     return {
       backend: (a[HAPROXY_ANNOTATIONS.backend] ?? this.options.backend).replace('${entityName}', name),
       stable: a[HAPROXY_ANNOTATIONS.stableServers] ? list(a[HAPROXY_ANNOTATIONS.stableServers]) : this.options.stableServers,

@@ -1,10 +1,10 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { entityNameOf, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions } from './config';
 
 /** Fills `${entityName}` (the entity ref's name) and `${version}` into a name or image template. */
 export function fill(template: string, context: ReleaseTargetContext): string {
-  const name = /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
+  const name = entityNameOf(context);
   return template.replaceAll('${entityName}', name).replaceAll('${version}', context.version);
 }
 

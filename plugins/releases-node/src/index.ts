@@ -28,6 +28,11 @@ export interface ReleaseTargetContext {
   fencingToken?: number;
 }
 
+/** The entity's name in its ref (`checkout` of `component:default/checkout`): what `${entityName}` templates fill in. */
+export function entityNameOf(context: Pick<ReleaseTargetContext, 'entityRef'>): string {
+  return /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
+}
+
 /** A router refused a call whose fencing token is older than one it has already applied. */
 export class StaleFencingTokenError extends Error {
   readonly name = 'StaleFencingTokenError';

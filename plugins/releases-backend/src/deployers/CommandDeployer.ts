@@ -4,6 +4,7 @@ import {
   Deployer,
   DeploySide,
   DeployStatus,
+  entityNameOf,
   parseConfigBlock,
   ReleaseTargetContext,
   SideVersions,
@@ -47,10 +48,6 @@ interface Run {
   startedAt: number;
 }
 
-function entityName(context: ReleaseTargetContext): string {
-  return /\/(.+)$/.exec(context.entityRef)?.[1] ?? context.entityRef;
-}
-
 /**
  * The `command` deployer, for VM fleets behind HAProxy and teams with their own deploy step
  * (Ansible, SSH, a pipeline trigger): it runs the configured program (no shell: the release's
@@ -65,7 +62,7 @@ export class CommandDeployer implements Deployer {
   constructor(private readonly options: CommandDeployerOptions) {}
 
   private async versionAt(context: ReleaseTargetContext, side: DeploySide): Promise<string | undefined> {
-    const url = this.options.readiness[side].replaceAll('${entityName}', encodeURIComponent(entityName(context)));
+    const url = this.options.readiness[side].replaceAll('${entityName}', encodeURIComponent(entityNameOf(context)));
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutSeconds * 1000) });
       if (!res.ok) return undefined;
@@ -91,7 +88,7 @@ export class CommandDeployer implements Deployer {
       run.output = output.slice(-500);
     };
     if (this.options.url) {
-      const url = this.options.url.replaceAll('${entityName}', encodeURIComponent(entityName(context)));
+      const url = this.options.url.replaceAll('${entityName}', encodeURIComponent(entityNameOf(context)));
       fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -112,7 +109,7 @@ export class CommandDeployer implements Deployer {
         RELEASE_PILOT_SIDE: side,
         RELEASE_PILOT_VERSION: version,
         RELEASE_PILOT_ENTITY: context.entityRef,
-        RELEASE_PILOT_ENTITY_NAME: entityName(context),
+        RELEASE_PILOT_ENTITY_NAME: entityNameOf(context),
         RELEASE_PILOT_RELEASE_ID: context.releaseId,
       },
     });
