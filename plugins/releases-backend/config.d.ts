@@ -146,16 +146,18 @@ export interface Config {
         /** Score thresholds: pass at or above `pass`, marginal at or above `marginal`. Default 95 and 75. */
         thresholds?: { pass?: number; marginal?: number };
       };
-      /** Threshold judge: bounds on the canary's own values per tick, with Argo-style limits. */
+      /** Threshold judge: bounds on the canary's own values per tick. */
       threshold?: {
         metrics: Array<{ metric: 'errorRate' | 'p95LatencyMs'; min?: number; max?: number }>;
-        /** Failed measurements tolerated; default 3. */
-        failureLimit?: number;
-        /** Inconclusive measurements tolerated before pausing; default 30. */
-        inconclusiveLimit?: number;
         /** Canary requests a tick needs to count; default 10. */
         minRequests?: number;
       };
+      /** Failed measurements tolerated over the steps (and over the watch); one more rolls back. Any judge; default 0. */
+      failureLimit?: number;
+      /** Inconclusive measurements tolerated; one more pauses (alerts during the watch). Any judge; default none. */
+      inconclusiveLimit?: number;
+      /** Provider errors in a row tolerated; one more rolls back. Default the target's or the engine's maxConsecutiveProviderErrors. */
+      consecutiveErrorLimit?: number;
       /** Sequential: the false-rollback probability per metric over a whole release. Default 0.01. */
       alpha?: number;
       /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable), whether it rolls back or pauses, and which way is worse (default higher). */

@@ -25,9 +25,28 @@ describe('readReleasesConfig', () => {
 
   it('builds the threshold judge from config', () => {
     const config = readReleasesConfig(
-      new ConfigReader({ releases: { judge: { type: 'threshold', threshold: { metrics: [{ metric: 'errorRate', max: 0.01 }], failureLimit: 1 } } } }),
+      new ConfigReader({ releases: { judge: { type: 'threshold', threshold: { metrics: [{ metric: 'errorRate', max: 0.01 }] }, failureLimit: 1 } } }),
     );
     expect(config.judges.defaultJudge).toBeInstanceOf(ThresholdJudge);
+    expect(config.judges.limitsFor(undefined)).toEqual({ failureLimit: 1, inconclusiveLimit: undefined, consecutiveErrorLimit: undefined });
+    // The limits moved out of `threshold`: config that still has them there says where they go.
+    expect(() =>
+      readReleasesConfig(new ConfigReader({ releases: { judge: { type: 'threshold', threshold: { metrics: [{ metric: 'errorRate', max: 0.01 }], failureLimit: 3 } } } })),
+    ).toThrow('Invalid config releases.judge.threshold.failureLimit: the limits apply to every judge now; move it to releases.judge.failureLimit');
+  });
+
+  it('reads the analysis limits of any judge, with no failure tolerated and no inconclusive limit by default', () => {
+    const config = readReleasesConfig(
+      new ConfigReader({ releases: { judge: { type: 'fixed' }, analyses: { lenient: { type: 'kayenta', failureLimit: 2, inconclusiveLimit: 10, consecutiveErrorLimit: 4 } } } }),
+    );
+    expect(config.judges.limitsFor(undefined)).toEqual({ failureLimit: 0, inconclusiveLimit: undefined, consecutiveErrorLimit: undefined });
+    expect(config.judges.limitsFor('lenient')).toEqual({ failureLimit: 2, inconclusiveLimit: 10, consecutiveErrorLimit: 4 });
+    expect(() => readReleasesConfig(new ConfigReader({ releases: { judge: { failureLimit: -1 } } }))).toThrow(
+      'Invalid config releases.judge.failureLimit: -1; it must be a number of at least 0',
+    );
+    expect(() => readReleasesConfig(new ConfigReader({ releases: { judge: { consecutiveErrorLimit: 0 } } }))).toThrow(
+      'Invalid config releases.judge.consecutiveErrorLimit: 0; it must be a number of at least 1',
+    );
   });
 
   it('reads named analyses for entities to pick, and validates their names', () => {

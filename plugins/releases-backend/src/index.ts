@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 export { releasesPlugin as default } from './plugin';
-export { handleReleaseEvent, isWarmingUp } from './engine/engine';
-export type { EngineEvent, EngineResult, EngineAction } from './engine/engine';
+export { handleReleaseEvent, analysisWindowStart, DEFAULT_ENGINE_OPTIONS } from './engine/engine';
+export type { EngineEvent, EngineResult, EngineAction, EngineOptions, AnalysisLimits, ReleaseAnalysis } from './engine/engine';
 export { VirtualClock, systemClock } from './engine/clock';
 export type { Clock } from './engine/clock';
 export { FixedRuleJudge, DEFAULT_FIXED_RULE_OPTIONS } from './analysis/FixedRuleJudge';
@@ -16,7 +16,6 @@ export type { SequentialJudgeOptions } from './analysis/sequential/SequentialJud
 export { KayentaJudge, DEFAULT_KAYENTA_OPTIONS } from './analysis/kayenta/KayentaJudge';
 export { classifyMetric } from './analysis/kayenta/classifier';
 export { scoreCanaryRun } from './analysis/kayenta/scoring';
-export { judgeTick, analysisWindowStart, warmUpVerdict } from './analysis/judgeTick';
 export type { JudgeResult } from './analysis/judge';
 export { ThresholdJudge } from './analysis/ThresholdJudge';
 export type { ThresholdJudgeOptions, ThresholdMetric } from './analysis/ThresholdJudge';

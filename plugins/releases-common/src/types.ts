@@ -186,6 +186,7 @@ export type TimelineEventType =
   | 'provider_error'
   | 'watch_started'
   | 'watch_alert'
+  | 'measurement_failed'
   | 'risk_override'
   | 'deploy_started'
   | 'canary_deployed'
@@ -348,6 +349,14 @@ export interface Release {
   rollbackActor?: string;
   /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
   judgeState?: unknown;
+  /** Failed and inconclusive measurements so far, counted against the analysis limits (afresh for the watch). */
+  measurements?: ReleaseMeasurements;
+}
+
+/** Measurements counted against an analysis's `failureLimit` and `inconclusiveLimit`. */
+export interface ReleaseMeasurements {
+  failed: number;
+  inconclusive: number;
 }
 
 /** When a step started and ended, for the charts' step boundaries. */

@@ -8,10 +8,9 @@ import {
   DEFAULT_FIXED_RULE_OPTIONS,
   DEFAULT_PLAN,
   FixedRuleJudge,
-  Judge,
 } from '@release-pilot/plugin-releases-backend';
 import { PlanStep } from '@release-pilot/plugin-releases-common';
-import { JUDGES, runOnce } from '../simulate/runScenario';
+import { JUDGES, runOnce, SimulatedAnalysis } from '../simulate/runScenario';
 import { Scenario } from '../simulate/scenario';
 
 const PLANS: Record<string, PlanStep[]> = {
@@ -38,8 +37,10 @@ if (!steps || !JUDGES[judgeName] || !(runs > 0) || !(minCanaryErrors >= 0)) {
   );
   process.exit(2);
 }
-const makeJudge = (): Judge =>
-  judgeName === 'fixed' ? new FixedRuleJudge({ ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors }) : JUDGES[judgeName]();
+const makeJudge = (): SimulatedAnalysis =>
+  judgeName === 'fixed'
+    ? { judge: new FixedRuleJudge({ ...DEFAULT_FIXED_RULE_OPTIONS, minCanaryErrors }), limits: { failureLimit: 0 } }
+    : JUDGES[judgeName]();
 
 const scenario: Scenario = {
   name: `healthy-${planName}`,

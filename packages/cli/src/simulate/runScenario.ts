@@ -1,38 +1,46 @@
 import {
+  AnalysisLimits,
   analysisWindowStart,
   DEFAULT_KAYENTA_OPTIONS,
+  EngineOptions,
   FixedRuleJudge,
   handleReleaseEvent,
-  isWarmingUp,
   Judge,
   JudgeCatalog,
-  judgeTick,
   KayentaJudge,
   SequentialJudge,
   ThresholdJudge,
-  warmUpVerdict,
+  WatchJudge,
 } from '@release-pilot/plugin-releases-backend';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
 import { Scenario } from './scenario';
 
+/** A judge and the limits the engine counts its measurements against. */
+export interface SimulatedAnalysis {
+  judge: Judge;
+  limits: AnalysisLimits;
+}
+
+const NO_TOLERANCE: AnalysisLimits = { failureLimit: 0 };
+
 /** The judges a scenario can name. */
-export const JUDGES: Record<string, () => Judge> = {
-  default: () => new SequentialJudge(),
-  sequential: () => new SequentialJudge(),
-  fixed: () => new FixedRuleJudge(),
-  kayenta: () => new KayentaJudge(DEFAULT_KAYENTA_OPTIONS),
+export const JUDGES: Record<string, () => SimulatedAnalysis> = {
+  default: () => ({ judge: new SequentialJudge(), limits: NO_TOLERANCE }),
+  sequential: () => ({ judge: new SequentialJudge(), limits: NO_TOLERANCE }),
+  fixed: () => ({ judge: new FixedRuleJudge(), limits: NO_TOLERANCE }),
+  kayenta: () => ({ judge: new KayentaJudge(DEFAULT_KAYENTA_OPTIONS), limits: NO_TOLERANCE }),
   // Argo/Flagger-style bounds: errors at most 1 %, p95 at most 500 ms, 3 failed measurements tolerated.
-  threshold: () =>
-    new ThresholdJudge({
+  threshold: () => ({
+    judge: new ThresholdJudge({
       metrics: [
         { metric: 'errorRate', max: 0.01 },
         { metric: 'p95LatencyMs', max: 500 },
       ],
-      failureLimit: 3,
-      inconclusiveLimit: 30,
       minRequests: 10,
     }),
+    limits: { failureLimit: 3, inconclusiveLimit: 30 },
+  }),
 };
 
 /** How one simulated release ended. */
@@ -84,12 +92,16 @@ export function distribution(values: number[]): Distribution {
 /** Runs one release of a scenario in virtual time through the real engine and judge. */
 export function runOnce(
   scenario: Scenario,
-  judge: Judge,
+  analysis: SimulatedAnalysis,
   seed: number,
   /** When given, receives the milliseconds of every judge evaluation. */
   judgeTimings?: number[],
 ): RunOutcome {
   const { fault } = scenario.canary;
+  const engine: EngineOptions = {
+    maxConsecutiveProviderErrors: 60,
+    analysis: { ...analysis, watch: new WatchJudge(), windowSeconds: 30 },
+  };
   const fleet = new SimulatedFleet({
     seed,
     rps: scenario.traffic.rps,
@@ -136,20 +148,18 @@ export function runOnce(
       exposedRequests += sample.canary.requests;
       exposedErrors += sample.canary.errors;
     }
-    const since = analysisWindowStart(release, now, 30);
-    const window = samples.filter(s => s.at > since);
+    const since = analysisWindowStart(release, now, engine.analysis!);
+    const earlier = samples.filter(s => s.at > since);
     const judgeStarted = performance.now();
-    // The plan's warm-up: stored, not judged, as the driver does.
-    const { verdict, state } = isWarmingUp(release, now)
-      ? { verdict: warmUpVerdict(release, now), state: release.judgeState }
-      : judgeTick(judge, release, window, sample, now);
+    // The engine measures the sample (not while the canary warms up) and applies the analysis limits.
+    const result = handleReleaseEvent(release, { type: 'tick', sample, earlier }, now, engine);
     judgeTimings?.push(performance.now() - judgeStarted);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
-    release = handleReleaseEvent({ ...release, judgeState: state, latestVerdict: verdict }, { type: 'tick', verdict, canaryRequests: sample.canary.requests }, now).release;
+    release = result.release;
     if (release.state === 'rolling_back') {
       decidedAt = t;
-      // The driver sets weight 0 in the same tick as the decision (the fast path).
-      release = handleReleaseEvent(release, { type: 'rollbackApplied' }, now).release;
+      // The driver sets weight 0 in the same tick as the decision (the fast path) and reports it.
+      release = handleReleaseEvent(release, { type: 'weightApplied', weight: 0 }, now, engine).release;
     }
   }
   const sinceFault = (at: number | undefined) =>
@@ -176,8 +186,8 @@ export function runScenario(
   const judgeName = options.judge ?? scenario.judge;
   const { judges } = options;
   let makeJudge = JUDGES[judgeName];
-  if (judges && judgeName === 'default') makeJudge = () => judges.defaultJudge;
-  else if (judges?.names().includes(judgeName)) makeJudge = () => judges.judgeFor(judgeName);
+  if (judges && judgeName === 'default') makeJudge = () => ({ judge: judges.defaultJudge, limits: judges.limitsFor(undefined) });
+  else if (judges?.names().includes(judgeName)) makeJudge = () => ({ judge: judges.judgeFor(judgeName), limits: judges.limitsFor(judgeName) });
   if (!makeJudge) {
     const known = [...Object.keys(JUDGES), ...(judges?.names() ?? [])];
     throw new Error(`Unknown judge '${judgeName}'; use one of ${known.join(', ')}${judges ? '' : ' (or a named analysis, with --config)'}`);

@@ -6,6 +6,10 @@ import {
   Verdict,
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
+import { Judge } from '../analysis/judge';
+import { DEFAULT_WATCH_OPTIONS } from '../analysis/watch/WatchJudge';
+import { DEFAULT_ANALYSIS, ReleaseAnalysis } from '../engine/analysis';
+import { DEFAULT_ENGINE_OPTIONS, EngineEvent, EngineOptions } from '../engine/types';
 
 export const THREE_STEP_PLAN: ReleasePlan = {
   name: 'test',
@@ -49,4 +53,51 @@ export function makeStats(requests: number, errors: number, latencyMs: number): 
   const bucket = stats.latency.boundsMs.findIndex(b => latencyMs <= b);
   stats.latency.counts[bucket === -1 ? stats.latency.counts.length - 1 : bucket] = requests;
   return stats;
+}
+
+/**
+ * Scripted measurements for engine tests: a tick's outcome is written into its sample as the
+ * canary's error count (pass 0, warn 1, fail 2, inconclusive 3), and the scripted judge and watch
+ * read it back, so a test says what the judge finds without building real statistics.
+ */
+const SCRIPT: VerdictOutcome[] = ['pass', 'warn', 'fail', 'inconclusive'];
+
+/** A tick whose measurement the scripted analysis says is `outcome`, with `canaryRequests` canary requests. */
+export function scriptedTick(outcome: VerdictOutcome, canaryRequests = 0): EngineEvent {
+  const canary = emptyTrafficStats();
+  canary.requests = canaryRequests;
+  canary.errors = SCRIPT.indexOf(outcome);
+  return { type: 'tick', sample: { canary, baseline: emptyTrafficStats() }, earlier: [] };
+}
+
+/** The outcome a scripted tick carries (none for other events). */
+export function scriptedOutcome(event: EngineEvent): VerdictOutcome | undefined {
+  return event.type === 'tick' ? SCRIPT[event.sample.canary.errors] : undefined;
+}
+
+function scripted(errors: number, kind: Verdict['kind']): Verdict {
+  const outcome = SCRIPT[errors];
+  if (!outcome) throw new Error(`not a scripted sample (${errors} canary errors)`);
+  return { ...makeVerdict(outcome, `judge said ${outcome}`), kind };
+}
+
+export const SCRIPTED_JUDGE: Judge = { judge: ({ sample }) => ({ verdict: scripted(sample.canary.errors, 'canary') }) };
+
+/** The scripted analysis: the scripted judge and watch, with `limits`. */
+export function scriptedAnalysis(limits: ReleaseAnalysis['limits'] = DEFAULT_ANALYSIS.limits): ReleaseAnalysis {
+  return {
+    judge: SCRIPTED_JUDGE,
+    limits,
+    watch: {
+      options: DEFAULT_WATCH_OPTIONS,
+      needsHistory: () => false,
+      judge: ({ window }) => ({ verdict: scripted(window.errors, 'watch'), state: undefined }),
+    },
+    windowSeconds: 30,
+  };
+}
+
+/** Engine options with the scripted analysis. */
+export function scriptedOptions(overrides: Partial<EngineOptions> = {}, limits?: ReleaseAnalysis['limits']): EngineOptions {
+  return { ...DEFAULT_ENGINE_OPTIONS, analysis: scriptedAnalysis(limits), ...overrides };
 }

@@ -1,6 +1,7 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { DEFAULT_FIXED_RULE_OPTIONS, FixedRuleJudge } from './FixedRuleJudge';
+import { AnalysisLimits, DEFAULT_ANALYSIS_LIMITS } from '../engine/analysis';
 import { Judge } from './judge';
 import { DEFAULT_KAYENTA_METRIC, KayentaMetricSettings } from './kayenta/classifier';
 import { DEFAULT_KAYENTA_OPTIONS, KayentaJudge } from './kayenta/KayentaJudge';
@@ -10,9 +11,14 @@ import { ThresholdJudge, ThresholdJudgeOptions, ThresholdMetric } from './Thresh
 /** Reads a number at `key`, falling back and enforcing a minimum; throws naming the key. */
 type NumberReader = (key: string, fallback: number, min: number) => number;
 
-/** Reads `${key}.threshold`: bounds per metric and the failure and inconclusive limits. */
+/** Reads `${key}.threshold`: bounds per metric. */
 function readThresholds(config: Config, key: string, num: NumberReader): ThresholdJudgeOptions {
   const at = `${key}.threshold`;
+  for (const moved of ['failureLimit', 'inconclusiveLimit']) {
+    if (config.has(`${at}.${moved}`)) {
+      throw new Error(`Invalid config ${at}.${moved}: the limits apply to every judge now; move it to ${key}.${moved}`);
+    }
+  }
   const metrics = (config.getOptionalConfigArray(`${at}.metrics`) ?? []).map((m, i) => {
     const metric = m.getString('metric');
     if (metric !== 'errorRate' && metric !== 'p95LatencyMs') {
@@ -30,8 +36,6 @@ function readThresholds(config: Config, key: string, num: NumberReader): Thresho
   }
   return {
     metrics,
-    failureLimit: num(`${at}.failureLimit`, 3, 0),
-    inconclusiveLimit: num(`${at}.inconclusiveLimit`, 30, 0),
     minRequests: num(`${at}.minRequests`, 10, 1),
   };
 }
@@ -149,27 +153,54 @@ function readJudge(config: Config, key: string, num: NumberReader): Judge {
 }
 
 /**
+ * Reads an analysis's limits at `key`: Argo Rollouts' `failureLimit`, `inconclusiveLimit` and
+ * `consecutiveErrorLimit`, the same for every judge (the engine applies them).
+ */
+function readLimits(config: Config, key: string, num: NumberReader): AnalysisLimits {
+  const optional = (name: string) => (config.has(`${key}.${name}`) ? num(`${key}.${name}`, 0, name === 'consecutiveErrorLimit' ? 1 : 0) : undefined);
+  return {
+    failureLimit: optional('failureLimit') ?? DEFAULT_ANALYSIS_LIMITS.failureLimit,
+    inconclusiveLimit: optional('inconclusiveLimit'),
+    consecutiveErrorLimit: optional('consecutiveErrorLimit'),
+  };
+}
+
+/** A judge and the limits its measurements are counted against. */
+interface Analysis {
+  judge: Judge;
+  limits: AnalysisLimits;
+}
+
+function readAnalysis(config: Config, key: string, num: NumberReader): Analysis {
+  return { judge: readJudge(config, key, num), limits: readLimits(config, key, num) };
+}
+
+/**
  * The judges a release can use: the default from `releases.judge`, and named analyses from
  * `releases.analyses` that an entity picks with the `release-pilot.io/analysis` annotation.
  */
 export class JudgeCatalog {
   private constructor(
-    readonly defaultJudge: Judge,
-    private readonly named: Map<string, Judge>,
+    private readonly defaultAnalysis: Analysis,
+    private readonly named: Map<string, Analysis>,
   ) {}
 
   /** One judge for everything (tests, simulations). */
-  static of(judge: Judge): JudgeCatalog {
-    return new JudgeCatalog(judge, new Map());
+  static of(judge: Judge, limits: AnalysisLimits = DEFAULT_ANALYSIS_LIMITS): JudgeCatalog {
+    return new JudgeCatalog({ judge, limits }, new Map());
   }
 
   /** Reads and validates `releases.judge` and `releases.analyses`; throws naming the bad key. */
   static fromConfig(config: Config, num: NumberReader): JudgeCatalog {
-    const named = new Map<string, Judge>();
+    const named = new Map<string, Analysis>();
     for (const name of config.getOptionalConfig('releases.analyses')?.keys() ?? []) {
-      named.set(name, readJudge(config, `releases.analyses.${name}`, num));
+      named.set(name, readAnalysis(config, `releases.analyses.${name}`, num));
     }
-    return new JudgeCatalog(readJudge(config, 'releases.judge', num), named);
+    return new JudgeCatalog(readAnalysis(config, 'releases.judge', num), named);
+  }
+
+  get defaultJudge(): Judge {
+    return this.defaultAnalysis.judge;
   }
 
   names(): string[] {
@@ -185,8 +216,17 @@ export class JudgeCatalog {
     }
   }
 
+  private analysisFor(name: string | undefined): Analysis {
+    return (name !== undefined && this.named.get(name)) || this.defaultAnalysis;
+  }
+
   /** The judge of a release: its named analysis, else the default (also when config dropped the name). */
   judgeFor(name: string | undefined): Judge {
-    return (name !== undefined && this.named.get(name)) || this.defaultJudge;
+    return this.analysisFor(name).judge;
+  }
+
+  /** The limits the engine counts the release's measurements against. */
+  limitsFor(name: string | undefined): AnalysisLimits {
+    return this.analysisFor(name).limits;
   }
 }

@@ -28,37 +28,32 @@ describe('ThresholdJudge', () => {
       { metric: 'errorRate' as const, max: 0.01 },
       { metric: 'p95LatencyMs' as const, max: 500 },
     ],
-    failureLimit: 2,
-    inconclusiveLimit: 3,
     minRequests: 20,
   };
 
-  it('rolls back only after more failed measurements than the limit', () => {
+  it('fails each measurement that breaks a bound, and only that one (the engine counts them against the limits)', () => {
     const verdicts = run(new ThresholdJudge(options), [
       [100, 5, 140],
       [100, 0, 140],
       [100, 5, 140],
-      [100, 5, 140],
     ]);
-    expect(verdicts.map(v => v.outcome)).toEqual(['pass', 'pass', 'pass', 'fail']);
-    expect(verdicts[3].summary).toBe(
-      'Threshold broken too often: errorRate <= 0.01: 3 failed measurements (limit 2), 0 inconclusive (limit 3)',
-    );
+    expect(verdicts.map(v => v.outcome)).toEqual(['fail', 'pass', 'fail']);
+    expect(verdicts[0].summary).toBe('Threshold broken: errorRate <= 0.01 (canary 5.00%)');
   });
 
   it('measures latency against its bound', () => {
-    const verdicts = run(new ThresholdJudge({ ...options, failureLimit: 0 }), [[100, 0, 900]]);
+    const verdicts = run(new ThresholdJudge(options), [[100, 0, 900]]);
     expect(verdicts[0].outcome).toBe('fail');
     expect(verdicts[0].evidence[1]).toMatchObject({ metric: 'p95LatencyMs', outcome: 'fail' });
   });
 
-  it('pauses after more inconclusive measurements than the limit', () => {
-    const verdicts = run(new ThresholdJudge(options), [[5, 0, 140], [5, 0, 140], [5, 0, 140], [5, 0, 140]]);
-    expect(verdicts.map(v => v.outcome)).toEqual(['inconclusive', 'inconclusive', 'inconclusive', 'warn']);
+  it('is inconclusive with fewer canary requests than its minimum', () => {
+    const verdicts = run(new ThresholdJudge(options), [[5, 5, 900]]);
+    expect(verdicts.map(v => v.outcome)).toEqual(['inconclusive']);
   });
 
   it('supports lower bounds and refuses a metric without bounds', () => {
-    const low = run(new ThresholdJudge({ ...options, metrics: [{ metric: 'p95LatencyMs', min: 200 }], failureLimit: 0 }), [[100, 0, 140]]);
+    const low = run(new ThresholdJudge({ ...options, metrics: [{ metric: 'p95LatencyMs', min: 200 }] }), [[100, 0, 140]]);
     expect(low[0].outcome).toBe('fail');
     expect(() => new ThresholdJudge({ ...options, metrics: [{ metric: 'errorRate' }] })).toThrow('Threshold for errorRate needs a min or a max');
     expect(() => new ThresholdJudge({ ...options, metrics: [] })).toThrow(/at least one metric/);

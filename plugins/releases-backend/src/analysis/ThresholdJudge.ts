@@ -20,19 +20,8 @@ export interface ThresholdMetric {
 /** Settings of the threshold judge, as Argo Rollouts and Flagger users know them. */
 export interface ThresholdJudgeOptions {
   metrics: ThresholdMetric[];
-  /** Failed measurements tolerated over the release; one more rolls back (Argo's failureLimit). */
-  failureLimit: number;
-  /** Inconclusive measurements tolerated; one more pauses for a person (Argo's inconclusiveLimit). */
-  inconclusiveLimit: number;
   /** A tick with fewer canary requests is an inconclusive measurement. */
   minRequests: number;
-}
-
-interface ThresholdState {
-  version: 1;
-  failed: Record<string, number>;
-  inconclusive: Record<string, number>;
-  measurements: number;
 }
 
 function measure(metric: MetricName, stats: TrafficStats): number {
@@ -48,8 +37,9 @@ function describeBound(m: ThresholdMetric): string {
 
 /**
  * The threshold judge: each tick measures the canary's own error rate and p95 latency against fixed
- * bounds; more failed measurements than `failureLimit` roll back, more inconclusive ones than
- * `inconclusiveLimit` pause. Simple and familiar, with no statistics and no baseline comparison.
+ * bounds, like an Argo Rollouts AnalysisTemplate's `successCondition`. A broken bound is a failed
+ * measurement; the analysis's `failureLimit` and `inconclusiveLimit` (applied by the engine, as for
+ * every judge) decide what the count of them does. No statistics and no baseline comparison.
  */
 export class ThresholdJudge implements Judge {
   constructor(private readonly options: ThresholdJudgeOptions) {
@@ -61,24 +51,13 @@ export class ThresholdJudge implements Judge {
     }
   }
 
-  judge({ sample, state, now }: JudgeInput): JudgeResult {
-    const previous = (state as ThresholdState | undefined)?.version === 1 ? (state as ThresholdState) : undefined;
-    const failed = { ...previous?.failed };
-    const inconclusive = { ...previous?.inconclusive };
+  judge({ sample, now }: JudgeInput): JudgeResult {
     const enough = sample.canary.requests >= this.options.minRequests;
-
     const evidence: MetricEvidence[] = this.options.metrics.map(m => {
       const value = measure(m.metric, sample.canary);
-      const key = `${m.metric}`;
-      if (!enough || !Number.isFinite(value)) {
-        inconclusive[key] = (inconclusive[key] ?? 0) + 1;
-      } else if ((m.max !== undefined && value > m.max) || (m.min !== undefined && value < m.min)) {
-        failed[key] = (failed[key] ?? 0) + 1;
-      }
       let outcome: VerdictOutcome = 'pass';
-      if ((failed[key] ?? 0) > this.options.failureLimit) outcome = 'fail';
-      else if ((inconclusive[key] ?? 0) > this.options.inconclusiveLimit) outcome = 'warn';
-      else if (!enough) outcome = 'inconclusive';
+      if (!enough || !Number.isFinite(value)) outcome = 'inconclusive';
+      else if ((m.max !== undefined && value > m.max) || (m.min !== undefined && value < m.min)) outcome = 'fail';
       return {
         metric: m.metric,
         outcome,
@@ -86,18 +65,18 @@ export class ThresholdJudge implements Judge {
         baseline: measure(m.metric, sample.baseline),
         canaryRequests: sample.canary.requests,
         baselineRequests: sample.baseline.requests,
-        rule: `${describeBound(m)}: ${failed[key] ?? 0} failed measurements (limit ${this.options.failureLimit}), ${inconclusive[key] ?? 0} inconclusive (limit ${this.options.inconclusiveLimit})`,
+        rule: describeBound(m),
       };
     });
     const severity: Record<VerdictOutcome, number> = { pass: 0, inconclusive: 1, warn: 2, fail: 3 };
     const worst = evidence.reduce((a, b) => (severity[b.outcome] > severity[a.outcome] ? b : a));
     let summary = `All ${evidence.length} thresholds held`;
-    if (worst.outcome === 'fail') summary = `Threshold broken too often: ${worst.rule}`;
-    else if (worst.outcome === 'warn') summary = `Too many inconclusive measurements: ${worst.rule}`;
+    if (worst.outcome === 'fail') summary = `Threshold broken: ${worst.rule} (canary ${formatValue(worst.metric, worst.canary)})`;
     else if (worst.outcome === 'inconclusive') summary = `Not enough traffic yet (${sample.canary.requests} canary requests this tick)`;
-    return {
-      verdict: { at: now.toISOString(), outcome: worst.outcome, summary, evidence },
-      state: { version: 1, failed, inconclusive, measurements: (previous?.measurements ?? 0) + 1 } satisfies ThresholdState,
-    };
+    return { verdict: { at: now.toISOString(), outcome: worst.outcome, summary, evidence } };
   }
+}
+
+function formatValue(metric: MetricName, value: number): string {
+  return metric === 'errorRate' ? `${(value * 100).toFixed(2)}%` : `${Math.round(value)} ms`;
 }

@@ -138,10 +138,10 @@ function toRow(release: Release): ReleaseRow {
   };
 }
 
-/** The lifecycle fields, stored together (absent on releases of unmanaged targets from before deployers). */
+/** The lifecycle fields and the analysis limits' counts, stored together (absent on releases of unmanaged targets from before deployers). */
 function lifecycleColumn(release: Release): string | null {
-  const { deployMode, operation, sides, previousVersion, recovery, rollbackActor } = release;
-  const fields = { deployMode, operation, sides, previousVersion, recovery, rollbackActor };
+  const { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements } = release;
+  const fields = { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements };
   return Object.values(fields).some(v => v !== undefined) ? JSON.stringify(fields) : null;
 }
 

@@ -15,6 +15,7 @@ import { SequentialJudge } from '../analysis/sequential/SequentialJudge';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { VirtualClock } from '../engine/clock';
+import { AnalysisLimits } from '../engine/analysis';
 import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
 import { ReleaseDriver, ReleaseDriverOptions, ReleaseOutbox } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
@@ -42,6 +43,7 @@ async function setup(
     fleet?: Partial<SimulatedFleetOptions>;
     targets?: ReleaseDriverOptions['targets'];
     judge?: Judge;
+    limits?: AnalysisLimits;
   } = {},
 ) {
   const knex = await databases.init(databaseId);
@@ -66,7 +68,7 @@ async function setup(
     return new ReleaseDriver({
       store,
       targets,
-      judges: JudgeCatalog.of(options.judge ?? new FixedRuleJudge()),
+      judges: JudgeCatalog.of(options.judge ?? new FixedRuleJudge(), options.limits),
       watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
       clock,
       logger: mockServices.logger.mock(),
@@ -134,6 +136,21 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(secondsToRollback).toBeLessThanOrEqual(10);
     expect(done.reason).toMatch(/^P95 latency [\d,]+ ms vs \d+ ms baseline/);
     expect(done.latestVerdict?.evidence.find(e => e.metric === 'p95LatencyMs')?.outcome).toBe('fail');
+  });
+
+  it('counts the judge\'s failed measurements against the analysis\'s failureLimit: tolerated ones hold the step, one more rolls back', async () => {
+    const { store, clock, driver } = await setup({ limits: { failureLimit: 2 } });
+    const release = await createRelease(store, '2.1.0-faulty', clock.now().toISOString());
+    for (let i = 0; i < 30 && (await store.getRelease(release.id)).state !== 'rolled_back'; i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    const done = await store.getRelease(release.id);
+    expect(done).toMatchObject({ state: 'rolled_back', currentStep: 0, measurements: { failed: 3 } });
+    expect(done.reason).toMatch(/\(failed measurement 3, limit 2\)$/);
+    const types = (await store.listEvents(release.id)).map(e => e.type);
+    expect(types.filter(t => t === 'measurement_failed')).toHaveLength(2);
+    expect(types.indexOf('measurement_failed')).toBeLessThan(types.indexOf('rollback_started'));
   });
 
   it('does not judge a new canary during the plan\'s warm-up, and judges without its samples after it', async () => {

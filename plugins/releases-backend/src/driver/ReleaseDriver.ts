@@ -2,26 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
   MetricSample,
-  mergeTrafficStats,
   Release,
   ReleaseAction,
-  StoredSample,
-  Verdict,
 } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
   ReleaseTargetContext,
 } from '@release-pilot/plugin-releases-node';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { analysisWindowStart, judgeTick, warmUpVerdict } from '../analysis/judgeTick';
 import { WatchJudge } from '../analysis/watch/WatchJudge';
 import { Clock } from '../engine/clock';
 import {
+  analysisWindowStart,
+  EngineAction,
   EngineEvent,
   EngineOptions,
   EngineResult,
   handleReleaseEvent,
-  isWarmingUp,
+  watchNeedsHistory,
 } from '../engine/engine';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
@@ -78,15 +76,9 @@ function assertSomeData(sample: MetricSample) {
   }
 }
 
-/** A rollback's first move: weight 0 before anything is written. */
-function isFastRollback(result: EngineResult): boolean {
-  const release = result.release;
-  return (
-    release.state === 'rolling_back' &&
-    !release.operation &&
-    !release.recovery?.restoredAt &&
-    result.actions.some(a => a.type === 'setCanaryWeight' && a.weight === 0)
-  );
+/** A weight the engine wants set before the new state is saved, its outcome reported back. */
+function isReported(action: EngineAction): boolean {
+  return action.type === 'setCanaryWeight' && action.report === true;
 }
 
 function errorText(error: unknown): string {
@@ -203,13 +195,20 @@ export class ReleaseDriver {
     return this.apply(release, result, target, token);
   }
 
-  /** The engine's limits for a release: the global ones, overridden by its target's policy. */
+  /** The engine's limits for a release (the global ones, overridden by its target's policy) and its analysis. */
   private engineOptions(release: Release): EngineOptions {
+    const { judges, watch, options } = this.deps;
     const deployTimeoutSeconds = this.deps.targets.find(release.target)?.deployTimeoutSeconds;
     return {
-      ...this.deps.options.engine,
+      ...options.engine,
       ...(deployTimeoutSeconds === undefined ? {} : { deployTimeoutSeconds }),
-      ...this.deps.options.targets[release.target],
+      ...options.targets[release.target],
+      analysis: {
+        judge: judges.judgeFor(release.analysis),
+        limits: judges.limitsFor(release.analysis),
+        watch,
+        windowSeconds: options.analysisWindowSeconds,
+      },
     };
   }
 
@@ -249,19 +248,14 @@ export class ReleaseDriver {
           await this.verifyRecovery(release, token, target, now);
           return;
         }
-        // A router that refused the rollback is asked again with backoff (1, 2, 4 ... 60 s), forever.
-        const attempts = release.consecutiveProviderErrors;
-        const delayMs = release.routerErrorSince ? Math.min(60, 2 ** Math.min(Math.max(attempts - 1, 0), 6)) * 1000 : 0;
-        if (now.getTime() < new Date(release.updatedAt).getTime() + delayMs) return;
-        await this.apply(release, { release, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [] }, target, token, true);
+        // A rollback the router refused: the engine says when to ask again.
+        await this.handle(release, token, { type: 'timer' }, target, now);
         return;
       }
       case 'running':
       case 'paused':
-        await this.analyse(release, token, target, now);
-        return;
       case 'watching':
-        await this.watch(release, token, target, now);
+        await this.analyse(release, token, target, now);
         return;
       default:
         return;
@@ -332,102 +326,45 @@ export class ReleaseDriver {
     await this.handle(release, token, recoveryEvent(before, sample && window), target, now);
   }
 
-  private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
-    const { store, judges, options } = this.deps;
-    const judge = judges.judgeFor(release.analysis);
-    const context = this.context(release);
-    let sample;
-    try {
-      await this.reconcileWeight(release, token, target);
-      const from = (await store.lastSampleAt(release.id)) ?? release.stepStartedAt ?? release.createdAt;
-      if (new Date(from).getTime() >= now.getTime()) return;
-      sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
-      assertSomeData(sample);
-    } catch (error) {
-      await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
-      return;
-    }
-    if (isWarmingUp(release, now)) {
-      await this.record(release, token, target, now, sample, warmUpVerdict(release, now), release.judgeState);
-      return;
-    }
-    const since = analysisWindowStart(release, now, options.analysisWindowSeconds);
-    const earlier = await store.listSamples(release.id, { since });
-    const { verdict, state: judgeState } = judgeTick(judge, release, earlier, sample, now);
-    await this.record(release, token, target, now, sample, verdict, judgeState);
-  }
-
-  /** Stores the tick's sample with its verdict and feeds the verdict to the engine. */
-  private async record(
-    release: Release,
-    token: number | undefined,
-    target: ReleaseTarget,
-    now: Date,
-    sample: MetricSample,
-    verdict: Verdict,
-    judgeState: unknown,
-  ) {
-    const stored: StoredSample = {
-      at: now.toISOString(),
-      stepIndex: release.currentStep,
-      canaryWeight: release.canaryWeight,
-      canary: sample.canary,
-      baseline: sample.baseline,
-      verdict,
-    };
-    await this.deps.store.appendSample(release.id, stored);
-    const withVerdict = { ...release, latestVerdict: verdict, judgeState };
-    await this.handle(
-      withVerdict,
-      token,
-      { type: 'tick', verdict, canaryRequests: sample.canary.requests },
-      target,
-      now,
-      release,
-    );
-  }
-
   /**
-   * A tick of the post-release watch: the whole service over the last bucket against its own
-   * history before the release, which is read from the provider once, on the watch's first tick.
+   * A tick of analysis: the sample since the last one, the samples of the analysis window and, on
+   * the post-release watch's first tick, the service's history before the release. The engine
+   * measures them; the sample is stored with the measurement.
    */
-  private async watch(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
-    const { store, watch } = this.deps;
+  private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
+    const { store } = this.deps;
+    const options = this.engineOptions(release);
+    const analysis = options.analysis!;
     const context = this.context(release);
-    const watchStartedAt = new Date(release.watchStartedAt ?? now.toISOString());
     let sample;
     let history;
     try {
       await this.reconcileWeight(release, token, target);
-      const from = (await store.lastSampleAt(release.id)) ?? watchStartedAt.toISOString();
+      const start = release.state === 'watching' ? release.watchStartedAt : release.stepStartedAt;
+      const from = (await store.lastSampleAt(release.id)) ?? start ?? release.createdAt;
       if (new Date(from).getTime() >= now.getTime()) return;
       sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
       assertSomeData(sample);
-      if (watch.needsHistory(release.judgeState) && target.metricProvider.getHistory) {
+      if (watchNeedsHistory(release, analysis) && target.metricProvider.getHistory) {
         const end = new Date(release.createdAt);
-        const days = watch.options.historyDays;
-        history = await target.metricProvider.getHistory(context, {
-          from: new Date(end.getTime() - days * 86_400_000),
-          to: end,
-          bucketSeconds: watch.options.bucketSeconds,
-        });
+        const { historyDays, bucketSeconds } = analysis.watch.options;
+        history = await target.metricProvider.getHistory(context, { from: new Date(end.getTime() - historyDays * 86_400_000), to: end, bucketSeconds });
       }
     } catch (error) {
       await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
-    const windowStart = Math.max(watchStartedAt.getTime(), now.getTime() - watch.options.bucketSeconds * 1000);
-    const earlier = await store.listSamples(release.id, { since: new Date(windowStart).toISOString() });
-    const parts = [...earlier, sample];
-    const { verdict, state } = watch.judge({
-      window: mergeTrafficStats(parts.flatMap(s => [s.canary, s.baseline])),
-      windowSeconds: (now.getTime() - windowStart) / 1000,
-      history,
-      state: release.judgeState,
-      watch: { startedAt: watchStartedAt, seconds: release.plan.watchSeconds ?? 0 },
-      now,
+    const earlier = await store.listSamples(release.id, { since: analysisWindowStart(release, now, analysis) });
+    const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
+    await store.appendSample(release.id, {
+      at: now.toISOString(),
+      stepIndex: release.currentStep,
+      canaryWeight: release.canaryWeight,
+      canary: sample.canary,
+      baseline: sample.baseline,
+      verdict: result.release.latestVerdict,
     });
-    await this.record(release, token, target, now, sample, verdict, state);
+    await this.apply(release, result, target, token, true);
   }
 
   /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
@@ -488,8 +425,9 @@ export class ReleaseDriver {
 
   /**
    * Persists and performs an engine result. `previous` is the release as stored (for the
-   * concurrency check). Rollback sets weight 0 before anything is written; every other weight
-   * change is written first and then applied, so a crash in between is reconciled on restart.
+   * concurrency check). A weight the engine wants reported (a rollback's weight 0) is set before
+   * anything is written; every other weight change is written first and then applied, so a crash
+   * in between is reconciled on restart.
    */
   private async apply(
     previous: Release,
@@ -500,40 +438,47 @@ export class ReleaseDriver {
     /** A tick's work (fenced by the lease), not a person's action (which any replica may apply). */
     fenced = false,
   ): Promise<Release> {
-    const { store, clock, logger } = this.deps;
-    const lease = fenced ? { leaseOwner: this.deps.owner } : {};
-    const stamp = (records: EngineResult['records'], at: Date) =>
-      records.map(r => ({ ...r, at: at.toISOString() }));
-
-    if (isFastRollback(result)) {
-      let outcome: EngineResult;
-      const decidedAt = clock.now();
+    const { clock } = this.deps;
+    const stamp = (records: EngineResult['records'], at: Date) => records.map(r => ({ ...r, at: at.toISOString() }));
+    let done = result;
+    let records = stamp(result.records, clock.now());
+    if (result.actions.some(isReported)) {
+      // Weights the engine wants before anything is written (a rollback's weight 0: the fast path);
+      // each one's outcome goes back to the engine, and what it then decides is saved with the rest.
       if (!(await this.mayAct(previous, fenced))) return previous;
-      try {
-        if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await this.setWeight(result.release, target, token, 0, fenced);
-        outcome = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now(), this.engineOptions(previous));
-      } catch (error) {
-        outcome = handleReleaseEvent(result.release, { type: 'rollbackFailed', error: errorText(error) }, clock.now(), this.engineOptions(previous));
+      done = { ...result, actions: result.actions.filter(a => !isReported(a)) };
+      for (const action of result.actions.filter(isReported)) {
+        if (action.type !== 'setCanaryWeight') continue;
+        const weight = action.weight;
+        let error: string | undefined;
+        try {
+          if (!target) throw new Error(`target '${previous.target}' is not registered`);
+          await this.setWeight(done.release, target, token, weight, fenced);
+        } catch (e) {
+          error = errorText(e);
+        }
+        const outcome = handleReleaseEvent(done.release, { type: 'weightApplied', weight, error }, clock.now(), this.engineOptions(previous));
+        done = { release: outcome.release, actions: [...done.actions, ...outcome.actions], records: [...done.records, ...outcome.records] };
+        records = [...records, ...stamp(outcome.records, clock.now())];
       }
-      const at = clock.now();
-      const records = [...result.records, ...outcome.records];
-      const outbox = this.outboxFor(outcome.release, records);
-      await store.saveRelease(
-        previous,
-        outcome.release,
-        [...stamp(result.records, decidedAt), ...stamp(outcome.records, at)],
-        { ...lease, outbox },
-      );
-      logger.info(`Release ${previous.id} of ${previous.entityRef}: ${outcome.release.state}: ${outcome.release.reason}`);
-      this.recorded(outcome.release, records, outbox);
-      if (target && outcome.actions.some(a => a.type === 'operate')) return this.operate(outcome.release, token, target, fenced);
-      return outcome.release;
     }
+    return this.save(previous, done, records, target, token, fenced);
+  }
 
+  /** Saves an engine result with its stamped records and messages, then performs its remaining actions. */
+  private async save(
+    previous: Release,
+    result: EngineResult,
+    stamped: Array<EngineResult['records'][number] & { at: string }>,
+    target: ReleaseTarget | undefined,
+    token: number | undefined,
+    fenced: boolean,
+  ): Promise<Release> {
+    const { store, logger } = this.deps;
+    const lease = fenced ? { leaseOwner: this.deps.owner } : {};
     const outbox = this.outboxFor(result.release, result.records);
     if (result.release !== previous || result.records.length > 0) {
-      await store.saveRelease(previous, result.release, stamp(result.records, clock.now()), { ...lease, outbox });
+      await store.saveRelease(previous, result.release, stamped, { ...lease, outbox });
     }
     if (result.actions.length && !(await this.mayAct(result.release, fenced))) return result.release;
     let weightsApplied = true;

@@ -4,9 +4,9 @@ import {
   RELEASE_STATES,
   RELEASE_TRANSITIONS,
 } from '@release-pilot/plugin-releases-common';
-import { makeRelease, makeVerdict, THREE_STEP_PLAN } from '../__testUtils__/fixtures';
+import { makeRelease, scriptedOptions, scriptedTick, THREE_STEP_PLAN } from '../__testUtils__/fixtures';
 import { VirtualClock } from './clock';
-import { EngineEvent, handleReleaseEvent } from './engine';
+import { EngineEvent, EngineOptions, handleReleaseEvent as engine } from './engine';
 import { InvalidTransitionError } from './errors';
 
 const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
@@ -20,9 +20,14 @@ function running(overrides = {}) {
   });
 }
 
-function tick(outcome: 'pass' | 'warn' | 'fail' | 'inconclusive', canaryRequests = 0): EngineEvent {
-  return { type: 'tick', verdict: makeVerdict(outcome, `judge said ${outcome}`), canaryRequests };
+const tick = scriptedTick;
+
+/** The engine with the scripted analysis: a tick's outcome is what the test says. */
+function handleReleaseEvent(release: Parameters<typeof engine>[0], event: EngineEvent, now: Date, options: Partial<EngineOptions> = {}) {
+  return engine(release, event, now, scriptedOptions(options));
 }
+
+const ROLLBACK_WEIGHT = { type: 'setCanaryWeight', weight: 0, report: true };
 
 const user = (action: ReleaseAction, reason?: string): EngineEvent => ({
   type: 'user',
@@ -128,7 +133,7 @@ describe('handleReleaseEvent', () => {
 
       const failed = handleReleaseEvent(watching, tick('fail', 10), after(30));
       expect(failed.release).toMatchObject({ state: 'rolling_back', canaryWeight: 0, reason: 'post-release watch: judge said fail' });
-      expect(failed.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+      expect(failed.actions).toEqual([ROLLBACK_WEIGHT]);
 
       const alerted = handleReleaseEvent(watching, tick('warn', 10), after(30));
       expect(alerted.release).toMatchObject({ state: 'watching', reason: 'Watch alert: judge said warn' });
@@ -159,8 +164,8 @@ describe('handleReleaseEvent', () => {
     expect(result.release.state).toBe('rolling_back');
     expect(result.release.canaryWeight).toBe(0);
     expect(result.release.reason).toBe('judge said fail');
-    expect(result.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
-    const done = handleReleaseEvent(result.release, { type: 'rollbackApplied' }, clock.now());
+    expect(result.actions).toEqual([ROLLBACK_WEIGHT]);
+    const done = handleReleaseEvent(result.release, { type: 'weightApplied', weight: 0 }, clock.now());
     expect(done.release.state).toBe('rolled_back');
     expect(done.records[0].message).toContain('judge said fail');
   });
@@ -215,19 +220,87 @@ describe('handleReleaseEvent', () => {
     let release = running({ state: 'rolling_back', canaryWeight: 0, reason: 'bad' });
     const options = { maxConsecutiveProviderErrors: 2 };
     const firstAt = clock.now();
-    const first = handleReleaseEvent(release, { type: 'rollbackFailed', error: 'router down' }, firstAt, options);
+    const first = handleReleaseEvent(release, { type: 'weightApplied', weight: 0, error: 'router down' }, firstAt, options);
     expect(first.release).toMatchObject({ state: 'rolling_back', routerErrorSince: firstAt.toISOString(), routerError: 'router down', reason: 'bad' });
-    expect(first.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    // Asked again by the timer, with backoff: not before a second has passed, then at once.
+    expect(first.actions).toEqual([]);
     expect(first.records.map(r => r.type)).toEqual(['rollback_pending']);
     release = first.release;
     for (let i = 2; i <= 20; i++) {
-      const next = handleReleaseEvent(release, { type: 'rollbackFailed', error: `still down ${i}` }, clock.advance(5), options);
+      const next = handleReleaseEvent(release, { type: 'weightApplied', weight: 0, error: `still down ${i}` }, clock.advance(5), options);
       expect(next.release).toMatchObject({ state: 'rolling_back', routerErrorSince: firstAt.toISOString(), routerError: `still down ${i}`, consecutiveProviderErrors: i });
       expect(next.records[0].type).toBe('provider_error');
       release = next.release;
     }
-    const applied = handleReleaseEvent(release, { type: 'rollbackApplied' }, clock.advance(5), options);
+    const applied = handleReleaseEvent(release, { type: 'weightApplied', weight: 0 }, clock.advance(5), options);
     expect(applied.release).toMatchObject({ state: 'rolled_back', consecutiveProviderErrors: 0, routerErrorSince: undefined, routerError: undefined });
+  });
+
+  it('asks the router again for a refused rollback with backoff: 1, 2, 4 ... 60 s after the last refusal', () => {
+    const refusedAt = new Date('2026-01-01T00:00:00.000Z');
+    let release = handleReleaseEvent(running({ state: 'rolling_back', canaryWeight: 0 }), { type: 'weightApplied', weight: 0, error: 'down' }, refusedAt).release;
+    const after = (ms: number) => new Date(Date.parse(release.updatedAt) + ms);
+    for (const seconds of [1, 2, 4, 8, 16, 32, 60, 60]) {
+      expect(handleReleaseEvent(release, { type: 'timer' }, after(seconds * 1000 - 1))).toMatchObject({ release, actions: [], records: [] });
+      expect(handleReleaseEvent(release, { type: 'timer' }, after(seconds * 1000)).actions).toEqual([ROLLBACK_WEIGHT]);
+      release = handleReleaseEvent(release, { type: 'weightApplied', weight: 0, error: 'down' }, after(seconds * 1000)).release;
+    }
+  });
+
+  describe('the analysis limits, the same for every judge (Argo Rollouts\' failureLimit, inconclusiveLimit, consecutiveErrorLimit)', () => {
+    const later = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000);
+
+    it('rolls back on the first failed measurement by default', () => {
+      expect(handleReleaseEvent(running(), tick('fail', 500), later(1)).release.state).toBe('rolling_back');
+    });
+
+    it('tolerates failureLimit failed measurements, holding the step on each, and rolls back on the next', () => {
+      const limits = { failureLimit: 2 };
+      let release = running({ stepCanaryRequests: 1000 });
+      for (const n of [1, 2]) {
+        const result = engine(release, tick('fail', 500), later(20 + n), scriptedOptions({}, limits));
+        expect(result.release).toMatchObject({ state: 'running', currentStep: 0, measurements: { failed: n, inconclusive: 0 } });
+        expect(result.records).toEqual([expect.objectContaining({ type: 'measurement_failed', message: `Failed measurement tolerated (failed measurement ${n} of 2 tolerated): judge said fail` })]);
+        release = result.release;
+      }
+      // A pass in between does not reset the count: the limit is over the release, as in Argo Rollouts.
+      release = { ...engine(release, tick('pass', 0), later(23), scriptedOptions({}, limits)).release, currentStep: 0 };
+      const third = engine(release, tick('fail', 500), later(24), scriptedOptions({}, limits));
+      expect(third.release.state).toBe('rolling_back');
+      expect(third.release.reason).toBe('judge said fail (failed measurement 3, limit 2)');
+    });
+
+    it('pauses for a person past inconclusiveLimit, and a resume counts afresh', () => {
+      const options = scriptedOptions({}, { failureLimit: 0, inconclusiveLimit: 1 });
+      const first = engine(running(), tick('inconclusive', 5), later(1), options).release;
+      expect(first.state).toBe('running');
+      const second = engine(first, tick('inconclusive', 5), later(2), options);
+      expect(second.release).toMatchObject({ state: 'paused', reason: '2 inconclusive measurements, limit 1: judge said inconclusive' });
+      const resumed = engine(second.release, user('resume'), later(3), options).release;
+      expect(resumed.measurements).toEqual({ failed: 0, inconclusive: 0 });
+      expect(engine(resumed, tick('inconclusive', 5), later(4), options).release.state).toBe('running');
+    });
+
+    it('applies the same limits to the post-release watch, counted afresh from its start', () => {
+      const watching = running({ state: 'watching', plan: { ...THREE_STEP_PLAN, watchSeconds: 60 }, currentStep: 2, canaryWeight: 100, watchStartedAt: clock.now().toISOString() });
+      const options = scriptedOptions({}, { failureLimit: 1, inconclusiveLimit: 0 });
+      const tolerated = engine(watching, tick('fail', 500), later(5), options);
+      expect(tolerated.release.state).toBe('watching');
+      expect(tolerated.records[0].type).toBe('measurement_failed');
+      expect(engine(tolerated.release, tick('fail', 500), later(6), options).release.state).toBe('rolling_back');
+      const alerted = engine(watching, tick('inconclusive', 5), later(5), options);
+      expect(alerted.release).toMatchObject({ state: 'watching', reason: 'Watch alert: 1 inconclusive measurements, limit 0: judge said inconclusive' });
+      // The watch starts its count afresh: the steps' failures do not carry over.
+      const lastStep = running({ plan: { ...THREE_STEP_PLAN, watchSeconds: 60 }, currentStep: 2, canaryWeight: 100, stepCanaryRequests: 100, measurements: { failed: 1, inconclusive: 7 } });
+      expect(engine(lastStep, tick('pass', 10), later(11), options).release).toMatchObject({ state: 'watching', measurements: undefined });
+    });
+
+    it('rolls back after consecutiveErrorLimit provider errors when the analysis sets one, whatever the engine default', () => {
+      const options = scriptedOptions({ maxConsecutiveProviderErrors: 60 }, { failureLimit: 0, consecutiveErrorLimit: 2 });
+      const once = engine(running(), { type: 'providerError', error: 'timeout' }, later(1), options).release;
+      expect(once.state).toBe('running');
+      expect(engine(once, { type: 'providerError', error: 'timeout' }, later(2), options).release.state).toBe('rolling_back');
+    });
   });
 
   describe('refused transitions', () => {
@@ -238,8 +311,9 @@ describe('handleReleaseEvent', () => {
       resume: ['paused'],
       promote: ['running', 'paused', 'watching'],
       rollback: ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
-      rollbackApplied: ['rolling_back'],
-      rollbackFailed: ['rolling_back'],
+      weightApplied: ['rolling_back'],
+      weightRefused: ['rolling_back'],
+      timer: ['rolling_back'],
       providerError: ['running', 'paused', 'watching'],
     };
     const events: Record<string, EngineEvent> = {
@@ -249,8 +323,9 @@ describe('handleReleaseEvent', () => {
       resume: user('resume'),
       promote: user('promote'),
       rollback: user('rollback'),
-      rollbackApplied: { type: 'rollbackApplied' },
-      rollbackFailed: { type: 'rollbackFailed', error: 'x' },
+      weightApplied: { type: 'weightApplied', weight: 0 },
+      weightRefused: { type: 'weightApplied', weight: 0, error: 'x' },
+      timer: { type: 'timer' },
       providerError: { type: 'providerError', error: 'x' },
     };
     const cases = Object.keys(events).flatMap(name =>
@@ -279,9 +354,9 @@ describe('handleReleaseEvent', () => {
     const started = handleReleaseEvent(done, user('rollback'), clock.now());
     expect(started.release.state).toBe('rolling_back');
     expect(started.release.finishedAt).toBe(done.finishedAt);
-    expect(started.actions).toEqual([{ type: 'setCanaryWeight', weight: 0 }]);
+    expect(started.actions).toEqual([ROLLBACK_WEIGHT]);
     expect(started.release.reason).toMatch(/^back to the previous version, requested by /);
-    const finished = handleReleaseEvent(started.release, { type: 'rollbackApplied' }, new Date(clock.now().getTime() + 1000));
+    const finished = handleReleaseEvent(started.release, { type: 'weightApplied', weight: 0 }, new Date(clock.now().getTime() + 1000));
     expect(finished.release.state).toBe('rolled_back');
     expect(finished.release.finishedAt).toBe(new Date(clock.now().getTime() + 1000).toISOString());
   });

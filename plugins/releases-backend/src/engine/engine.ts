@@ -1,4 +1,5 @@
 import { ReleaseAction, Release, ReleaseState, Verdict } from '@release-pilot/plugin-releases-common';
+import { countMeasurement, DEFAULT_ANALYSIS, LimitDecision, measure, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
 import {
   beginDeploy,
@@ -8,6 +9,8 @@ import {
   onOperation,
   onRecoveryCheck,
   onRollbackApplied,
+  onRollbackRefused,
+  retryRollback,
   startRollback,
 } from './lifecycle';
 import {
@@ -24,6 +27,8 @@ import {
 } from './types';
 
 export * from './types';
+export { analysisWindowStart, isWarmingUp, watchNeedsHistory } from './analysis';
+export type { AnalysisLimits, ReleaseAnalysis, TickInput } from './analysis';
 
 /** Which user action is allowed from which state. */
 const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
@@ -34,14 +39,6 @@ const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
   // A succeeded release can be rolled back to the previous version (the service checks it is the entity's latest).
   rollback: ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
 };
-
-/**
- * Whether a tick at `now` is in the release's warm-up: its sample, which ends at `now`, holds the
- * canary's first requests, so it is not judged and no step advances.
- */
-export function isWarmingUp(release: Release, now: Date): boolean {
-  return release.warmUpUntil !== undefined && now.getTime() <= Date.parse(release.warmUpUntil);
-}
 
 function stepIsDone(release: Release, now: Date): boolean {
   const step = release.plan.steps[release.currentStep];
@@ -63,8 +60,10 @@ function finishSteps(release: Release, now: Date, options: EngineOptions): Engin
     release: {
       ...transition(release, 'watching', now, 'watch'),
       watchStartedAt: now.toISOString(),
-      // The watch judges the service against its history, not the canary judge's statistics.
+      // The watch judges the service against its history, not the canary judge's statistics, and
+      // its measurements count afresh against the limits.
       judgeState: undefined,
+      measurements: undefined,
     },
     actions: [],
     records: [
@@ -78,16 +77,27 @@ function finishSteps(release: Release, now: Date, options: EngineOptions): Engin
   };
 }
 
+/** A tolerated failed measurement: recorded, and nothing advances on it. */
+function tolerated(release: Release, verdict: Verdict, actor: string, note: string): EngineResult {
+  return {
+    release,
+    actions: [],
+    records: [{ type: 'measurement_failed', actor, message: `Failed measurement tolerated (${note}): ${verdict.summary}` }],
+  };
+}
+
 /** A tick of the post-release watch: a fail rolls back, a warn alerts once, the end of the watch succeeds. */
-function onWatchTick(release: Release, verdict: Verdict, now: Date, options: EngineOptions): EngineResult {
-  if (verdict.outcome === 'fail') {
-    return startRollback(release, now, 'watch', `post-release watch: ${verdict.summary}`, options);
+function onWatchTick(release: Release, verdict: Verdict, limit: { decision: LimitDecision; note?: string }, now: Date, options: EngineOptions): EngineResult {
+  if (limit.decision === 'rollback') {
+    return startRollback(release, now, 'watch', `post-release watch: ${verdict.summary}${limit.note ?? ''}`, options);
   }
-  if (verdict.outcome === 'warn' && release.reason === undefined) {
+  if (limit.decision === 'tolerated') return tolerated(release, verdict, 'watch', limit.note!);
+  const alert = verdict.outcome === 'warn' ? verdict.summary : limit.decision === 'inconclusiveLimit' && `${limit.note}: ${verdict.summary}`;
+  if (alert && release.reason === undefined) {
     return {
-      release: { ...release, reason: `Watch alert: ${verdict.summary}` },
+      release: { ...release, reason: `Watch alert: ${alert}` },
       actions: [],
-      records: [{ type: 'watch_alert', actor: 'watch', message: `Alerting the owners: ${verdict.summary}` }],
+      records: [{ type: 'watch_alert', actor: 'watch', message: `Alerting the owners: ${alert}` }],
     };
   }
   const startedAt = new Date(release.watchStartedAt ?? now.toISOString()).getTime();
@@ -95,6 +105,44 @@ function onWatchTick(release: Release, verdict: Verdict, now: Date, options: Eng
     return finishRelease(release, now, ENGINE_ACTOR, options);
   }
   return { release, actions: [], records: [] };
+}
+
+/**
+ * A tick: the sample is measured with the release's analysis (not while the canary warms up), the
+ * measurement is counted against the analysis limits, and the outcome decides: roll back, hold,
+ * pause for a person, or advance once the step has its duration and its requests.
+ */
+function onTick(release: Release, input: TickInput, now: Date, options: EngineOptions): EngineResult {
+  const analysis = options.analysis ?? DEFAULT_ANALYSIS;
+  const { verdict, state, judged } = measure(release, input, now, analysis);
+  const measured: Release = { ...release, latestVerdict: verdict, judgeState: state, consecutiveProviderErrors: 0 };
+  // A warming canary's requests count for nothing and its metrics decide nothing.
+  if (!judged) return { release: measured, actions: [], records: [] };
+  const limit = countMeasurement(release.measurements, verdict, analysis.limits);
+  const counted: Release = {
+    ...measured,
+    stepCanaryRequests: release.stepCanaryRequests + input.sample.canary.requests,
+    measurements: limit.counts,
+  };
+  if (release.state === 'watching') return onWatchTick(counted, verdict, limit, now, options);
+  if (limit.decision === 'rollback') return startRollback(counted, now, 'judge', `${verdict.summary}${limit.note ?? ''}`, options);
+  if (limit.decision === 'tolerated') return tolerated(counted, verdict, 'judge', limit.note!);
+  if (release.state === 'paused') {
+    // A paused canary keeps its traffic, so only a failure changes anything.
+    return { release: counted, actions: [], records: [] };
+  }
+  const pauseFor = verdict.outcome === 'warn' ? verdict.summary : limit.decision === 'inconclusiveLimit' && `${limit.note}: ${verdict.summary}`;
+  if (pauseFor) {
+    return {
+      release: { ...transition(counted, 'paused', now, 'pause'), reason: pauseFor },
+      actions: [],
+      records: [{ type: 'paused', actor: 'judge', message: `Paused for a person to decide: ${pauseFor}` }],
+    };
+  }
+  if (stepIsDone(counted, now)) {
+    return advance(counted, now, options);
+  }
+  return { release: counted, actions: [], records: [] };
 }
 
 function advance(release: Release, now: Date, options: EngineOptions): EngineResult {
@@ -128,54 +176,6 @@ function advance(release: Release, now: Date, options: EngineOptions): EngineRes
   };
 }
 
-function onTick(
-  release: Release,
-  verdict: Verdict,
-  canaryRequests: number,
-  now: Date,
-  options: EngineOptions,
-): EngineResult {
-  const counted: Release = {
-    ...release,
-    stepCanaryRequests: release.stepCanaryRequests + canaryRequests,
-    consecutiveProviderErrors: 0,
-  };
-  if (release.state === 'watching') {
-    return onWatchTick(counted, verdict, now, options);
-  }
-  if (isWarmingUp(release, now)) {
-    // A warming canary's requests count for nothing and its verdicts decide nothing.
-    return { release: { ...counted, stepCanaryRequests: release.stepCanaryRequests }, actions: [], records: [] };
-  }
-  if (verdict.outcome === 'fail') {
-    return startRollback(counted, now, 'judge', verdict.summary, options);
-  }
-  if (release.state === 'paused') {
-    // A paused canary keeps its traffic, so only a failure changes anything.
-    return { release: counted, actions: [], records: [] };
-  }
-  if (verdict.outcome === 'warn') {
-    return {
-      release: {
-        ...transition(counted, 'paused', now, 'pause'),
-        reason: verdict.summary,
-      },
-      actions: [],
-      records: [
-        {
-          type: 'paused',
-          actor: 'judge',
-          message: `Paused for a person to decide: ${verdict.summary}`,
-        },
-      ],
-    };
-  }
-  if (stepIsDone(counted, now)) {
-    return advance(counted, now, options);
-  }
-  return { release: counted, actions: [], records: [] };
-}
-
 function onUserAction(
   release: Release,
   action: ReleaseAction,
@@ -200,7 +200,11 @@ function onUserAction(
         ],
       };
     case 'resume': {
-      const resumed = transition(release, 'running', now, 'resume');
+      // A person who resumes starts the inconclusive count afresh (Argo Rollouts starts a new analysis run).
+      const resumed = {
+        ...transition(release, 'running', now, 'resume'),
+        measurements: release.measurements && { ...release.measurements, inconclusive: 0 },
+      };
       if (release.gateStep !== undefined) {
         // Resuming at a manual gate approves it: the release enters the gated step now.
         const approved = { ...resumed, approvedStep: release.gateStep, gateStep: undefined, reason: undefined };
@@ -310,7 +314,7 @@ function dispatch(
       if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
         throw new InvalidTransitionError(release.state, 'analyse');
       }
-      return onTick(release, event.verdict, event.canaryRequests, now, options);
+      return onTick(release, event, now, options);
     case 'user':
       return onUserAction(release, event.action, event.actor, event.reason, now, options);
     case 'providerError': {
@@ -319,12 +323,13 @@ function dispatch(
       }
       const errors = release.consecutiveProviderErrors + 1;
       const counted = { ...release, consecutiveProviderErrors: errors };
+      const limit = (options.analysis ?? DEFAULT_ANALYSIS).limits.consecutiveErrorLimit ?? options.maxConsecutiveProviderErrors;
       const record: EngineRecord = {
         type: 'provider_error',
         actor: ENGINE_ACTOR,
-        message: `Provider error ${errors} of ${options.maxConsecutiveProviderErrors}: ${event.error}`,
+        message: `Provider error ${errors} of ${limit}: ${event.error}`,
       };
-      if (errors >= options.maxConsecutiveProviderErrors) {
+      if (errors >= limit) {
         const rollback = startRollback(
           counted,
           now,
@@ -336,41 +341,16 @@ function dispatch(
       }
       return { release: counted, actions: [], records: [record] };
     }
-    case 'rollbackApplied':
-      return onRollbackApplied(release, now, options);
+    case 'weightApplied':
+      return event.error === undefined ? onRollbackApplied(release, event.weight, now, options) : onRollbackRefused(release, event.weight, event.error, now);
+    case 'timer':
+      return retryRollback(release, now);
     case 'operation':
       return onOperation(release, event, now, options);
     case 'deployConfirmed':
       return onDeployConfirmed(release, event, now, options);
     case 'recoveryCheck':
       return onRecoveryCheck(release, event, now, options);
-    case 'rollbackFailed': {
-      if (release.state !== 'rolling_back') {
-        throw new InvalidTransitionError(release.state, 'fail rolling back');
-      }
-      // A rollback is never given up: the driver retries with backoff until the router takes it,
-      // and the release says plainly since when it has been waiting.
-      const errors = release.consecutiveProviderErrors + 1;
-      const since = release.routerErrorSince ?? now.toISOString();
-      return {
-        release: { ...release, consecutiveProviderErrors: errors, routerErrorSince: since, routerError: event.error },
-        actions: [{ type: 'setCanaryWeight', weight: 0 }],
-        records: [
-          errors === 1
-            ? {
-                type: 'rollback_pending',
-                actor: ENGINE_ACTOR,
-                message: `Rollback pending: the traffic router refused weight 0 (${event.error}); retrying until it succeeds`,
-                data: { since },
-              }
-            : {
-                type: 'provider_error',
-                actor: ENGINE_ACTOR,
-                message: `Setting canary weight 0 failed (attempt ${errors}, router unreachable since ${since}): ${event.error}`,
-              },
-        ],
-      };
-    }
     default:
       throw new Error(`Unknown engine event ${(event as EngineEvent).type}`);
   }

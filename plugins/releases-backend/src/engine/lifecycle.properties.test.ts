@@ -1,6 +1,6 @@
 import { Release, ReleasePlan, VerdictOutcome } from '@release-pilot/plugin-releases-common';
 import fc from 'fast-check';
-import { makeRelease, makeVerdict } from '../__testUtils__/fixtures';
+import { makeRelease, scriptedOptions, scriptedTick } from '../__testUtils__/fixtures';
 import { EngineAction, EngineEvent, handleReleaseEvent } from './engine';
 import { InvalidTransitionError } from './errors';
 
@@ -102,15 +102,16 @@ function nextEvent(model: Model, release: Release, choice: Choice): EngineEvent 
     case 'rolling_back':
       if (release.operation) return operate(model, release, choice.roll);
       if (release.recovery?.restoredAt) return { type: 'recoveryCheck', recovered: choice.roll >= 30, summary: 'error rate 0.1%' };
-      if (choice.roll < 20) return { type: 'rollbackFailed', error: 'router unreachable' };
+      if (choice.roll < 10) return { type: 'timer' };
+      if (choice.roll < 20) return { type: 'weightApplied', weight: 0, error: 'router unreachable' };
       model.weight = 0;
-      return { type: 'rollbackApplied' };
+      return { type: 'weightApplied', weight: 0 };
     default:
-      return { type: 'tick', verdict: makeVerdict(choice.outcome), canaryRequests: 50 };
+      return scriptedTick(choice.outcome, 50);
   }
 }
 
-function run(plan: ReleasePlan, choices: Choice[], initialWeight: number) {
+function run(plan: ReleasePlan, choices: Choice[], initialWeight: number, failureLimit = 0) {
   const model: Model = {
     weight: initialWeight,
     stable: { version: PREVIOUS, ready: true, up: true },
@@ -126,7 +127,7 @@ function run(plan: ReleasePlan, choices: Choice[], initialWeight: number) {
     const event = nextEvent(model, release, choice);
     let result;
     try {
-      result = handleReleaseEvent(release, event, new Date(now), { maxConsecutiveProviderErrors: 5 });
+      result = handleReleaseEvent(release, event, new Date(now), scriptedOptions({ maxConsecutiveProviderErrors: 5 }, { failureLimit }));
     } catch (error) {
       if (error instanceof InvalidTransitionError) continue;
       throw error;
@@ -157,8 +158,8 @@ function run(plan: ReleasePlan, choices: Choice[], initialWeight: number) {
 describe('the lifecycle against a model of the target, for any plan and any sequence of outcomes (fast-check)', () => {
   it('never lets a version serve before it is ready; a success leaves stable on V at 100 %, a rollback the previous version', () => {
     fc.assert(
-      fc.property(planArb, choicesArb, fc.constantFrom(0, 0, 30), (plan, choices, weight) => {
-        run(plan, choices, weight);
+      fc.property(planArb, choicesArb, fc.constantFrom(0, 0, 30), fc.constantFrom(0, 1), (plan, choices, weight, failureLimit) => {
+        run(plan, choices, weight, failureLimit);
       }),
       { numRuns: 2000, seed: 20261204 },
     );

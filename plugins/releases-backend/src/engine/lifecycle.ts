@@ -39,6 +39,9 @@ function seconds(from: string | undefined, now: Date): number {
 
 const operate: EngineAction = { type: 'operate' };
 
+/** The rollback's fast path: weight 0 before anything is written, its outcome reported back. */
+const ROLLBACK_WEIGHT: EngineAction = { type: 'setCanaryWeight', weight: 0, report: true };
+
 /** Start of a release whose sides Release Pilot manages: the canary goes to 0 % and gets the version. */
 export function beginDeploy(release: Release, event: Extract<EngineEvent, { type: 'start' }>, now: Date, options: EngineOptions): EngineResult {
   const sides = event.sides ? { ...event.sides, at: now.toISOString() } : release.sides;
@@ -81,7 +84,9 @@ export function beginDeploy(release: Release, event: Extract<EngineEvent, { type
     const done = completeOperation(next, next.operation!, now, options);
     return { ...done, records: [...records, ...done.records] };
   }
-  return { release: next, actions: confirm ? [{ type: 'setCanaryWeight', weight: 0 }] : [{ type: 'setCanaryWeight', weight: 0 }, operate], records };
+  const actions: EngineAction[] = [{ type: 'setCanaryWeight', weight: 0 }];
+  if (!confirm) actions.push(operate);
+  return { release: next, actions, records };
 }
 
 /** The canary is ready and runs the version: the first step gives it traffic (after a warm-up, if the plan has one). */
@@ -359,12 +364,17 @@ export function startRollback(release: Release, now: Date, actor: string, reason
     rollbackActor: actor,
     operation: undefined,
   };
-  return { release: next, actions: [{ type: 'setCanaryWeight', weight: 0 }], records: [record] };
+  return { release: next, actions: [ROLLBACK_WEIGHT], records: [record] };
+}
+
+/** Whether the release waits for the router to take the rollback's weight 0. */
+function awaitsRollbackWeight(release: Release): boolean {
+  return release.state === 'rolling_back' && !release.operation && !release.recovery?.restoredAt;
 }
 
 /** The fast path's weight 0 is applied: unmanaged releases are rolled back; managed ones scale the canary down next. */
-export function onRollbackApplied(release: Release, now: Date, options: EngineOptions): EngineResult {
-  if (release.state !== 'rolling_back') throw new InvalidTransitionError(release.state, 'finish rolling back');
+export function onRollbackApplied(release: Release, weight: number, now: Date, options: EngineOptions): EngineResult {
+  if (!awaitsRollbackWeight(release) || weight !== 0) throw new InvalidTransitionError(release.state, 'finish rolling back');
   if (!managesSides(release) || !release.recovery) return rolledBack(release, now);
   const next = { ...release, recovery: { ...release.recovery, restoredAt: now.toISOString() }, consecutiveProviderErrors: 0, routerErrorSince: undefined, routerError: undefined };
   const restored = release.previousVersion ?? release.sides?.stable;
@@ -411,4 +421,45 @@ export function onRecoveryCheck(release: Release, event: Extract<EngineEvent, { 
       ...done.records,
     ],
   };
+}
+
+/**
+ * The router refused the rollback's weight 0. A rollback is never given up: it is asked again with
+ * backoff (`retryRollback`) until the router takes it, and the release says since when it waits.
+ */
+export function onRollbackRefused(release: Release, weight: number, error: string, now: Date): EngineResult {
+  if (!awaitsRollbackWeight(release) || weight !== 0) throw new InvalidTransitionError(release.state, 'fail rolling back');
+  const errors = release.consecutiveProviderErrors + 1;
+  const since = release.routerErrorSince ?? now.toISOString();
+  return {
+    release: { ...release, consecutiveProviderErrors: errors, routerErrorSince: since, routerError: error },
+    actions: [],
+    records: [
+      errors === 1
+        ? {
+            type: 'rollback_pending',
+            actor: ENGINE_ACTOR,
+            message: `Rollback pending: the traffic router refused weight 0 (${error}); retrying until it succeeds`,
+            data: { since },
+          }
+        : {
+            type: 'provider_error',
+            actor: ENGINE_ACTOR,
+            message: `Setting canary weight 0 failed (attempt ${errors}, router unreachable since ${since}): ${error}`,
+          },
+    ],
+  };
+}
+
+/** Seconds before a refused rollback is asked again: 1, 2, 4 ... 60. */
+export function rollbackBackoffSeconds(release: Release): number {
+  if (!release.routerErrorSince) return 0;
+  return Math.min(60, 2 ** Math.min(Math.max(release.consecutiveProviderErrors - 1, 0), 6));
+}
+
+/** A tick of a rollback that waits for its weight 0: asked again once its backoff has passed. */
+export function retryRollback(release: Release, now: Date): EngineResult {
+  if (!awaitsRollbackWeight(release)) throw new InvalidTransitionError(release.state, 'retry the rollback of');
+  const due = Date.parse(release.updatedAt) + rollbackBackoffSeconds(release) * 1000;
+  return now.getTime() < due ? unchanged(release) : { release, actions: [ROLLBACK_WEIGHT], records: [] };
 }

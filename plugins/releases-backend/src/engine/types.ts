@@ -6,8 +6,8 @@ import {
   ReleaseState,
   RELEASE_TRANSITIONS,
   TimelineEventType,
-  Verdict,
 } from '@release-pilot/plugin-releases-common';
+import { ReleaseAnalysis, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
 
 /** What a deployer call reported, as the engine hears it. */
@@ -21,12 +21,18 @@ export interface OperationStatus {
 export type EngineEvent =
   /** The driver starts a pending release, with what the router and the deployer read back first. */
   | { type: 'start'; canaryWeight?: number; sides?: Omit<ReleaseSides, 'at'> }
-  | { type: 'tick'; verdict: Verdict; canaryRequests: number }
+  /**
+   * A tick's sample of a running, paused or watched release, with the samples stored since
+   * `analysisWindowStart` (and, on the watch's first tick, the service's history): the engine
+   * measures it with the release's analysis and applies the analysis limits.
+   */
+  | ({ type: 'tick' } & TickInput)
   | { type: 'user'; action: ReleaseAction; actor: string; reason?: string }
   | { type: 'providerError'; error: string }
-  /** Weight 0 is applied (the rollback's fast path). */
-  | { type: 'rollbackApplied' }
-  | { type: 'rollbackFailed'; error: string }
+  /** A weight the engine asked for with `report` was set on the router, or the router refused it. */
+  | { type: 'weightApplied'; weight: number; error?: string }
+  /** Time passed without anything else to report (a rollback the router refused is retried with backoff). */
+  | { type: 'timer' }
   /**
    * One call of the deployer for the release's operation: its status, or its error. Neither: the
    * operation waits for a pipeline's confirmation (the `none` deployer) and only its timeout counts.
@@ -38,10 +44,12 @@ export type EngineEvent =
   | { type: 'recoveryCheck'; recovered: boolean; summary: string; /** Nothing to compare with: the check ends unverified at once. */ unverifiable?: boolean };
 
 /**
- * What the driver must do for the engine; the engine itself does no I/O. `operate` runs the
- * release's persisted `operation` through the deployer now (the driver also runs it on every tick).
+ * What the driver must do for the engine; the engine itself does no I/O. A weight with `report`
+ * is set before the new state is saved (a rollback's weight 0: the fast path), and its outcome comes
+ * back as a `weightApplied` event. `operate` runs the release's persisted `operation` through the
+ * deployer now (the driver also runs it on every tick); its outcome comes back as an `operation` event.
  */
-export type EngineAction = { type: 'setCanaryWeight'; weight: number } | { type: 'operate' };
+export type EngineAction = { type: 'setCanaryWeight'; weight: number; report?: true } | { type: 'operate' };
 
 /** A timeline entry the driver records. */
 export interface EngineRecord {
@@ -58,18 +66,20 @@ export interface EngineResult {
   records: EngineRecord[];
 }
 
-/** Limits of the engine, with defaults in `DEFAULT_ENGINE_OPTIONS`. */
+/** Limits of the engine and the release's analysis, with defaults in `DEFAULT_ENGINE_OPTIONS`. */
 export interface EngineOptions {
-  /** Provider errors in a row after which a running release rolls back (or a rollback is declared failed). */
+  /** Provider errors in a row after which a running release rolls back, unless the analysis sets `consecutiveErrorLimit`. */
   maxConsecutiveProviderErrors: number;
   /** Seconds a deploy, promotion or scale-down may take (default 600, the target may set its own). */
   deployTimeoutSeconds?: number;
   /** Seconds after the canary's traffic went to 0 % within which the service must be back at its pre-release level (default 120). */
   recoverySeconds?: number;
+  /** What judges the release's ticks (default: the sequential judge, the watch, no failure tolerated). */
+  analysis?: ReleaseAnalysis;
 }
 
 /** Default engine limits. */
-export const DEFAULT_ENGINE_OPTIONS: Required<EngineOptions> = {
+export const DEFAULT_ENGINE_OPTIONS: Required<Omit<EngineOptions, 'analysis'>> = {
   // At the default 5 s tick, five minutes of holding (and telling the owners) before a rollback;
   // Flagger and Argo Rollouts abort within a minute of a provider outage.
   maxConsecutiveProviderErrors: 60,

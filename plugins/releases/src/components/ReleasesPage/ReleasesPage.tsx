@@ -2,7 +2,7 @@ import { Content, Header, Page, Progress, ResponseErrorPanel } from '@backstage/
 import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { Grid, MenuItem, TextField } from '@material-ui/core';
-import { Release, RELEASE_STATES, ReleaseState } from '@release-pilot/plugin-releases-common';
+import { ACTIVE_RELEASE_STATES, Release, ReleaseState } from '@release-pilot/plugin-releases-common';
 import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
@@ -12,7 +12,6 @@ import { ReleaseActionButton } from '../ReleaseActionButton';
 import { ReleasesTable } from '../ReleasesTable';
 import { RollbackDialog } from '../RollbackDialog';
 
-const ACTIVE_STATES: ReleaseState[] = RELEASE_STATES.filter(s => ['pending', 'running', 'paused', 'watching', 'rolling_back'].includes(s));
 const RISKS = [
   { label: 'Any risk', value: 0 },
   { label: 'Risk 10% or more', value: 0.1 },
@@ -102,7 +101,7 @@ export const ReleasesPage = () => {
           <Grid item>
             <TextField select label="State" value={state} onChange={e => setState(e.target.value as ReleaseState | '')} style={{ minWidth: 180 }} InputLabelProps={{ shrink: true }} SelectProps={{ displayEmpty: true }} inputProps={{ 'aria-label': 'state' }}>
               <MenuItem value="">Any active state</MenuItem>
-              {ACTIVE_STATES.map(s => (
+              {ACTIVE_RELEASE_STATES.map(s => (
                 <MenuItem key={s} value={s}>
                   {s.replace('_', ' ')}
                 </MenuItem>
