@@ -274,6 +274,21 @@ export interface ReleaseOperation {
   overdue?: boolean;
 }
 
+/**
+ * A service's usual level, the recovery check's yardstick: [value, robust spread] per metric, from
+ * the watch's model of the service's history at that time of day, or (without history) measured on
+ * the stable side during the release.
+ */
+export interface ServiceLevel {
+  source: 'history' | 'release';
+  errorRate?: [number, number];
+  p95LatencyMs?: [number, number];
+  /** History buckets (`history`) or requests (`release`) it rests on. */
+  basis: number;
+  /** The history covered the daily pattern (else it is the recent level). */
+  seasonal?: boolean;
+}
+
 /** After a rollback: whether the service came back to its pre-release level, and how fast. */
 export interface ReleaseRecovery {
   /** `unverified`: nothing measured before the rollback to compare with (e.g. rolled back before any sample). */
@@ -284,8 +299,10 @@ export interface ReleaseRecovery {
   restoredAt?: string;
   recoveredAt?: string;
   seconds?: number;
-  /** E.g. "error rate 0.4 % (before the release 0.3 %), p95 41 ms (before 40 ms)". */
+  /** E.g. "error rate 0.02% (usually 0.022% at this time of day), latency p95 141 ms (usually 145 ms at this time of day) over 3,012 requests". */
   summary?: string;
+  /** The level the service had to come back to (fixed on the first check). */
+  level?: ServiceLevel;
 }
 
 /** A release: one attempt to move an entity to a new version, step by step. */

@@ -7,7 +7,7 @@ import {
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
 import { Judge } from '../analysis/judge';
-import { DEFAULT_WATCH_OPTIONS } from '../analysis/watch/WatchJudge';
+import { WatchInput, WatchJudge } from '../analysis/watch/WatchJudge';
 import { DEFAULT_ANALYSIS, ReleaseAnalysis } from '../engine/analysis';
 import { DEFAULT_ENGINE_OPTIONS, EngineEvent, EngineOptions } from '../engine/types';
 
@@ -83,16 +83,23 @@ function scripted(errors: number, kind: Verdict['kind']): Verdict {
 
 export const SCRIPTED_JUDGE: Judge = { judge: ({ sample }) => ({ verdict: scripted(sample.canary.errors, 'canary') }) };
 
+/** The real watch, but for its verdicts on a tick, which are scripted. */
+class ScriptedWatch extends WatchJudge {
+  needsHistory() {
+    return false;
+  }
+
+  judge({ window }: WatchInput) {
+    return { verdict: scripted(window.errors, 'watch'), state: undefined };
+  }
+}
+
 /** The scripted analysis: the scripted judge and watch, with `limits`. */
 export function scriptedAnalysis(limits: ReleaseAnalysis['limits'] = DEFAULT_ANALYSIS.limits): ReleaseAnalysis {
   return {
     judge: SCRIPTED_JUDGE,
     limits,
-    watch: {
-      options: DEFAULT_WATCH_OPTIONS,
-      needsHistory: () => false,
-      judge: ({ window }) => ({ verdict: scripted(window.errors, 'watch'), state: undefined }),
-    },
+    watch: new ScriptedWatch(),
     windowSeconds: 30,
   };
 }

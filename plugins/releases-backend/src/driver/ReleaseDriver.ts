@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  mergeTrafficStats,
   MetricSample,
   Release,
   ReleaseAction,
@@ -23,7 +24,7 @@ import {
 } from '../engine/engine';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
-import { readTargetState, recoveryEvent, runOperation } from './operations';
+import { readTargetState, runOperation } from './operations';
 
 /** Tuning of the driver. */
 export interface ReleaseDriverOptions {
@@ -297,33 +298,39 @@ export class ReleaseDriver {
     return this.apply(release, result, target, token, fenced);
   }
 
-  /** After a rollback: the whole service since its traffic was restored, against its level before the release. */
+  /**
+   * After a rollback: the whole service since its traffic was restored, for the engine to hold
+   * against the service's usual level; until the release has that level, with the service's history
+   * before the release (the watch's model) and the samples stored before the rollback decision.
+   */
   private async verifyRecovery(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
-    const { store } = this.deps;
-    let sample;
+    const { store, watch } = this.deps;
+    const recovery = release.recovery!;
+    let window;
+    let history;
+    const since = Math.max(Date.parse(recovery.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000);
     try {
-      const from = (await store.lastSampleAt(release.id)) ?? release.recovery!.restoredAt!;
-      const start = Math.max(Date.parse(from), Date.parse(release.recovery!.restoredAt!));
+      const from = (await store.lastSampleAt(release.id)) ?? recovery.restoredAt!;
+      const start = Math.max(Date.parse(from), Date.parse(recovery.restoredAt!));
       if (start >= now.getTime()) return;
-      sample = await target.metricProvider.getSample(this.context(release), { from: new Date(start), to: now });
+      const sample = await target.metricProvider.getSample(this.context(release), { from: new Date(start), to: now });
+      await store.appendSample(release.id, { at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: 0, canary: sample.canary, baseline: sample.baseline });
+      // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
+      const recent = await store.listSamples(release.id, { since: new Date(since).toISOString() });
+      window = mergeTrafficStats(recent.flatMap(s => [s.canary, s.baseline]));
+      if (!recovery.level && target.metricProvider.getHistory) {
+        const end = new Date(release.createdAt);
+        const { historyDays, bucketSeconds } = watch.options;
+        history = await target.metricProvider
+          .getHistory(this.context(release), { from: new Date(end.getTime() - historyDays * 86_400_000), to: end, bucketSeconds })
+          .catch(() => undefined);
+      }
     } catch (error) {
       this.deps.logger.warn(`Release ${release.id}: the recovery check could not read metrics: ${errorText(error)}`);
-      sample = undefined;
     }
-    if (sample) {
-      await store.appendSample(release.id, {
-        at: now.toISOString(),
-        stepIndex: release.currentStep,
-        canaryWeight: 0,
-        canary: sample.canary,
-        baseline: sample.baseline,
-      });
-    }
-    const before = await store.listSamples(release.id, { until: release.recovery!.decidedAt });
-    // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
-    const since = Math.max(Date.parse(release.recovery!.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000);
-    const window = sample ? await store.listSamples(release.id, { since: new Date(since).toISOString() }) : [];
-    await this.handle(release, token, recoveryEvent(before, sample && window), target, now);
+    const before = recovery.level ? undefined : await store.listSamples(release.id, { until: recovery.decidedAt });
+    const event: EngineEvent = { type: 'recoveryCheck', window, windowSeconds: (now.getTime() - since) / 1000, history, before };
+    await this.handle(release, token, event, target, now);
   }
 
   /**

@@ -1,10 +1,5 @@
-import {
-  mergeTrafficStats,
-  Release,
-  StoredSample,
-} from '@release-pilot/plugin-releases-common';
+import { Release } from '@release-pilot/plugin-releases-common';
 import { ReleaseTarget, ReleaseTargetContext, SideVersions } from '@release-pilot/plugin-releases-node';
-import { judgeRecovery, preReleaseLevel } from '../analysis/recovery/recovery';
 import { EngineEvent } from '../engine/engine';
 
 /** No single deployer call may hold a tick longer than this; the operation as a whole has the target's timeout. */
@@ -75,12 +70,4 @@ export async function runOperation(
   } catch (error) {
     return { type: 'operation', error: errorText(error) };
   }
-}
-
-/** The recovery check's event: the window since the traffic was restored against the level before the rollback. */
-export function recoveryEvent(before: StoredSample[], window: StoredSample[] | undefined): EngineEvent {
-  if (!window) return { type: 'recoveryCheck', recovered: false, summary: 'the metric provider did not answer' };
-  const level = preReleaseLevel(before);
-  const verdict = judgeRecovery(mergeTrafficStats(window.flatMap(s => [s.canary, s.baseline])), level);
-  return { type: 'recoveryCheck', ...verdict, ...(level ? {} : { unverifiable: true }) };
 }

@@ -26,7 +26,7 @@ export interface AnalysisLimits {
 export const DEFAULT_ANALYSIS_LIMITS: AnalysisLimits = { failureLimit: 0 };
 
 /** What the engine needs of the post-release watch (a `WatchJudge`). */
-export type WatchAnalysis = Pick<WatchJudge, 'judge' | 'needsHistory' | 'options'>;
+export type WatchAnalysis = Pick<WatchJudge, 'judge' | 'needsHistory' | 'options' | 'usualLevel' | 'levelOf' | 'atLevel'>;
 
 /** What judges a release: its canary judge and limits, the post-release watch, and the canary's analysis window. */
 export interface ReleaseAnalysis {

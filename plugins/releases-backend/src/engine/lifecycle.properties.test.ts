@@ -1,6 +1,6 @@
 import { Release, ReleasePlan, VerdictOutcome } from '@release-pilot/plugin-releases-common';
 import fc from 'fast-check';
-import { makeRelease, scriptedOptions, scriptedTick } from '../__testUtils__/fixtures';
+import { makeRelease, makeStats, scriptedOptions, scriptedTick } from '../__testUtils__/fixtures';
 import { EngineAction, EngineEvent, handleReleaseEvent } from './engine';
 import { InvalidTransitionError } from './errors';
 
@@ -101,7 +101,12 @@ function nextEvent(model: Model, release: Release, choice: Choice): EngineEvent 
       return operate(model, release, choice.roll);
     case 'rolling_back':
       if (release.operation) return operate(model, release, choice.roll);
-      if (release.recovery?.restoredAt) return { type: 'recoveryCheck', recovered: choice.roll >= 30, summary: 'error rate 0.1%' };
+      if (release.recovery?.restoredAt) {
+        // The service since the rollback, healthy or still failing, against its level during the release.
+        const window = choice.roll >= 30 ? makeStats(1_000, 0, 100) : makeStats(1_000, 300, 2_000);
+        const before = [{ at: '', stepIndex: 0, canaryWeight: 10, canary: makeStats(100, 30, 2_000), baseline: makeStats(1_000, 0, 100) }];
+        return { type: 'recoveryCheck', window, windowSeconds: 15, before };
+      }
       if (choice.roll < 10) return { type: 'timer' };
       if (choice.roll < 20) return { type: 'weightApplied', weight: 0, error: 'router unreachable' };
       model.weight = 0;

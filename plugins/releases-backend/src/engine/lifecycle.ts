@@ -1,4 +1,6 @@
 import { Release, ReleaseOperation } from '@release-pilot/plugin-releases-common';
+import { recoveryLevel } from '../analysis/recovery/recovery';
+import { DEFAULT_ANALYSIS } from './analysis';
 import { InvalidTransitionError } from './errors';
 import {
   DEFAULT_ENGINE_OPTIONS,
@@ -384,40 +386,48 @@ export function onRollbackApplied(release: Release, weight: number, now: Date, o
   return scaleDownOrFinish(next, now, options, records, []);
 }
 
-/** After the rollback: the service at its pre-release level ends it; past the limit it ends unverified. */
+/**
+ * After the rollback: is the whole service back at its usual level, the watch's model of its own
+ * history at this time of day (or, without history, the stable side's level during the release)?
+ * Recovered ends the rollback and says how fast; past `recoverySeconds` it ends not recovered; with
+ * nothing to compare with at all it ends unverified at once.
+ */
 export function onRecoveryCheck(release: Release, event: Extract<EngineEvent, { type: 'recoveryCheck' }>, now: Date, options: EngineOptions): EngineResult {
   const recovery = release.recovery;
   if (release.state !== 'rolling_back' || recovery?.status !== 'verifying' || !recovery.restoredAt || release.operation) {
     throw new InvalidTransitionError(release.state, 'verify the recovery of');
   }
   const took = seconds(recovery.decidedAt, now);
-  if (event.recovered) {
-    const next = { ...release, recovery: { ...recovery, status: 'recovered' as const, recoveredAt: now.toISOString(), seconds: took, summary: event.summary } };
+  const watch = (options.analysis ?? DEFAULT_ANALYSIS).watch;
+  const level = event.window && (recovery.level ?? recoveryLevel(watch, { history: event.history, before: event.before, at: new Date(recovery.decidedAt) }));
+  if (event.window && !level) {
+    const summary = 'no history of the service and nothing measured before the rollback to compare with';
+    const done = rolledBack({ ...release, recovery: { ...recovery, status: 'unverified', summary } }, now);
+    return { ...done, records: [{ type: 'recovery_unverified', actor: ENGINE_ACTOR, message: `Recovery not verified: ${summary}` }, ...done.records] };
+  }
+  const verdict = event.window && level ? watch.atLevel(event.window, event.windowSeconds, level) : { recovered: false, summary: 'the metric provider did not answer' };
+  const measured = { ...recovery, level: level || recovery.level };
+  if (verdict.recovered) {
+    const next = { ...release, recovery: { ...measured, status: 'recovered' as const, recoveredAt: now.toISOString(), seconds: took, summary: verdict.summary } };
     const done = rolledBack(next, now);
     return {
       ...done,
       records: [
-        { type: 'recovered', actor: ENGINE_ACTOR, message: `Recovered ${took.toFixed(1)} s after the rollback decision: ${event.summary}`, data: { seconds: took } },
+        { type: 'recovered', actor: ENGINE_ACTOR, message: `Recovered ${took.toFixed(1)} s after the rollback decision: ${verdict.summary}`, data: { seconds: took } },
         ...done.records,
       ],
     };
   }
-  if (event.unverifiable) {
-    const next = { ...release, recovery: { ...recovery, status: 'unverified' as const, summary: event.summary } };
-    const done = rolledBack(next, now);
-    return {
-      ...done,
-      records: [{ type: 'recovery_unverified', actor: ENGINE_ACTOR, message: `Recovery not verified: ${event.summary}` }, ...done.records],
-    };
-  }
   const limit = options.recoverySeconds ?? DEFAULT_ENGINE_OPTIONS.recoverySeconds;
-  if (seconds(recovery.restoredAt, now) <= limit) return unchanged(release);
-  const next = { ...release, recovery: { ...recovery, status: 'not_recovered' as const, summary: event.summary } };
+  if (seconds(recovery.restoredAt, now) <= limit) {
+    return measured.level === recovery.level ? unchanged(release) : { release: { ...release, recovery: measured }, actions: [], records: [] };
+  }
+  const next = { ...release, recovery: { ...measured, status: 'not_recovered' as const, summary: verdict.summary } };
   const done = rolledBack(next, now);
   return {
     ...done,
     records: [
-      { type: 'not_recovered', actor: ENGINE_ACTOR, message: `Not back at the pre-release level ${limit} s after the rollback: ${event.summary}`, data: { seconds: took } },
+      { type: 'not_recovered', actor: ENGINE_ACTOR, message: `Not back at the pre-release level ${limit} s after the rollback: ${verdict.summary}`, data: { seconds: took } },
       ...done.records,
     ],
   };

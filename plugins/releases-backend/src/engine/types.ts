@@ -5,7 +5,10 @@ import {
   ReleaseSides,
   ReleaseState,
   RELEASE_TRANSITIONS,
+  StoredSample,
   TimelineEventType,
+  TrafficStats,
+  HistoryBucket,
 } from '@release-pilot/plugin-releases-common';
 import { ReleaseAnalysis, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
@@ -40,8 +43,12 @@ export type EngineEvent =
   | { type: 'operation'; status?: OperationStatus; error?: string }
   /** A pipeline confirms a side runs a version (the `none` deployer; `POST /releases/:id/deployed`). */
   | { type: 'deployConfirmed'; side: 'canary' | 'stable'; version: string; actor: string }
-  /** After a rollback: is the service back at its pre-release level? */
-  | { type: 'recoveryCheck'; recovered: boolean; summary: string; /** Nothing to compare with: the check ends unverified at once. */ unverifiable?: boolean };
+  /**
+   * After a rollback: the whole service since its traffic was restored (`window`, none when the
+   * provider did not answer), and, until the release has its yardstick, the service's history
+   * before the release and the samples stored before the rollback decision.
+   */
+  | { type: 'recoveryCheck'; window?: TrafficStats; windowSeconds: number; history?: HistoryBucket[]; before?: StoredSample[] };
 
 /**
  * What the driver must do for the engine; the engine itself does no I/O. A weight with `report`

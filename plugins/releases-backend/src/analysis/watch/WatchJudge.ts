@@ -3,6 +3,7 @@ import {
   HistoryBucket,
   MetricEvidence,
   MetricName,
+  ServiceLevel,
   TrafficStats,
   Verdict,
   VerdictOutcome,
@@ -125,6 +126,17 @@ export class WatchJudge {
       : histogramQuantile(stats.latency, this.options.latency.quantile);
   }
 
+  /** The seasonal model of each watched metric over the history. */
+  private models(history: HistoryBucket[]): Array<[Watched, SeasonalModel]> {
+    return WATCHED.filter(metric => this.metricOptions(metric).enabled).map(metric => {
+      const series: SeriesPoint[] = history.map(b => {
+        const seconds = (Date.parse(b.to) - Date.parse(b.from)) / 1000;
+        return { at: Date.parse(b.to), value: this.value(metric, b.stats, seconds) };
+      });
+      return [metric, new SeasonalModel(series, { ...DEFAULT_SEASONAL_OPTIONS, neighbourhoodSeconds: this.options.neighbourhoodSeconds })];
+    });
+  }
+
   /** Builds the expectations for every slot of the watch from the history. */
   private learn(history: HistoryBucket[], watch: WatchInput['watch']): WatchState {
     const slotMs = this.options.bucketSeconds * 1000;
@@ -132,22 +144,64 @@ export class WatchJudge {
     const slots = Math.ceil((watch.seconds * 1000) / slotMs) + 2;
     const expected: WatchState['expected'] = {};
     const seasonalities: boolean[] = [];
-    for (const metric of WATCHED) {
-      if (!this.metricOptions(metric).enabled) continue;
-      const series: SeriesPoint[] = history.map(b => {
-        const seconds = (Date.parse(b.to) - Date.parse(b.from)) / 1000;
-        return { at: Date.parse(b.to), value: this.value(metric, b.stats, seconds) };
-      });
-      const model = new SeasonalModel(series, {
-        ...DEFAULT_SEASONAL_OPTIONS,
-        neighbourhoodSeconds: this.options.neighbourhoodSeconds,
-      });
+    for (const [metric, model] of this.models(history)) {
       const expectations = Array.from({ length: slots }, (_, i) => model.expect(startMs + i * slotMs));
       seasonalities.push(...expectations.map(e => e.seasonal));
       expected[metric] = expectations.map(e => [e.center, e.scale] as [number, number]);
     }
     const seasonal = seasonalities.every(Boolean);
     return { version: 'watch-1', startMs, slotMs, expected, seasonal, historyBuckets: history.length, anomalousSince: {} };
+  }
+
+  /**
+   * The service's usual error rate and latency at `at`, by the watch's model of its history
+   * (the recovery check's yardstick); undefined when the history says nothing about them.
+   */
+  usualLevel(history: HistoryBucket[], at: Date): ServiceLevel | undefined {
+    const level: ServiceLevel = { source: 'history', basis: history.length, seasonal: true };
+    for (const [metric, model] of this.models(history)) {
+      if (metric === 'requestRate') continue;
+      const e = model.expect(at.getTime());
+      if (!Number.isFinite(e.center)) continue;
+      level[metric] = [e.center, e.scale];
+      level.seasonal = level.seasonal && e.seasonal;
+    }
+    return level.errorRate || level.p95LatencyMs ? level : undefined;
+  }
+
+  /** A measured level (the stable side's traffic before a rollback) as a yardstick with no spread of its own. */
+  levelOf(stats: TrafficStats): ServiceLevel | undefined {
+    if (stats.requests === 0) return undefined;
+    const level: ServiceLevel = { source: 'release', basis: stats.requests };
+    for (const metric of ['errorRate', 'p95LatencyMs'] as const) {
+      const value = this.value(metric, stats, 1);
+      if (this.metricOptions(metric).enabled && Number.isFinite(value)) level[metric] = [value, 0];
+    }
+    return level;
+  }
+
+  /**
+   * Is the whole service at `level`? Yes when neither its error rate nor its latency would be an
+   * anomaly to the watch (the same bands and minimum effects); not yet while the window holds fewer
+   * requests than the watch needs.
+   */
+  atLevel(window: TrafficStats, windowSeconds: number, level: ServiceLevel): { recovered: boolean; summary: string } {
+    const q = this.options.latency.quantile;
+    const parts: string[] = [];
+    let recovered = true;
+    for (const metric of ['errorRate', 'p95LatencyMs'] as const) {
+      const expected = level[metric];
+      if (!expected) continue;
+      const e = this.assess(metric, window, windowSeconds, expected[0], expected[1], level.basis);
+      if (e.outcome !== 'pass') recovered = false;
+      const usual = level.source === 'history' ? `usually ${format(metric, expected[0], q)} at this time of day` : `before the release ${format(metric, expected[0], q)}`;
+      parts.push(`${metric === 'errorRate' ? 'error rate' : 'latency'} ${format(metric, e.canary, q)} (${usual})`);
+    }
+    if (window.requests < this.options.minRequests) {
+      return { recovered: false, summary: `${window.requests} requests since the traffic was restored, waiting for ${this.options.minRequests}` };
+    }
+    const basis = level.source === 'history' ? `${level.seasonal ? `${this.options.historyDays}-day` : 'recent'} history` : 'the stable side during the release';
+    return { recovered, summary: `${parts.join(', ')} over ${window.requests} requests; yardstick: ${basis}` };
   }
 
   /** True when the judge still needs the history (first tick of a watch). */
