@@ -58,8 +58,19 @@ test.describe.serial('Releases tab', () => {
       await page.waitForTimeout(6000);
       await page.screenshot({ path: process.env.RELEASE_PILOT_WATCH_SCREENSHOT, fullPage: true });
     }
+    // Then the promotion: the stable side gets the version while the canary serves 100 %, and the
+    // tab names each side's version and the phase (one assertion, so both are seen at once).
+    const escaped = version.replace(/\./g, '\\.');
+    await expect(page.getByTestId('release-sides')).toHaveText(
+      new RegExp(`^stable .+ · canary ${escaped} at 100%\\s*Promoting: the stable side gets ${escaped} while the canary serves 100%`),
+      { timeout: 150_000 },
+    );
+    if (process.env.RELEASE_PILOT_PROMOTION_SCREENSHOT) {
+      await page.screenshot({ path: process.env.RELEASE_PILOT_PROMOTION_SCREENSHOT, fullPage: true });
+    }
     await expect(page.getByText(`Latest release: ${version}`)).toBeVisible({ timeout: 150_000 });
     await expect(page.getByTestId('release-state').first()).toHaveText('succeeded');
+    await expect(page.getByTestId('side-versions')).toHaveText(`stable ${version} · canary scaled down`);
   });
 
   test('a -faulty release of checkout is rolled back with the reason on screen', async ({ page }) => {

@@ -9,13 +9,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eventAt, kill, releasesApi, root, sleep, startBackend, until } from './lib.mjs';
-import { startLoad, startStack } from './stack/stack.mjs';
+import { exposureBeyondPlan } from './stack/exposure.mjs';
+import { haproxyCommand, startLoad, startStack } from './stack/stack.mjs';
 
 const BASE = 'http://localhost:7027';
 process.env.RELEASE_PILOT_IT_DB_PREFIX = `${process.env.RELEASE_PILOT_IT_DB_PREFIX ?? `rp_it_${process.pid}_`}lifecycle_`;
 let backend;
 let stack;
 let load;
+let poller;
 const logOf = () => backend?.log ?? [];
 const { ready, create, waitForState, api } = releasesApi(BASE, logOf);
 
@@ -29,6 +31,7 @@ function deployedPids() {
 
 async function stopAll() {
   await load?.stop().catch(() => {});
+  await poller?.stop().catch(() => {});
   kill(backend);
   for (const pid of deployedPids()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
   await stack?.stop();
@@ -41,7 +44,11 @@ test('the whole lifecycle on the stack: the command deployer deploys, promotes a
   // The initial stable process (1.4.1) is the deploy step's to replace from now on.
   fs.writeFileSync(path.join(stack.dir, 'stable.pid'), String(stack.stable.pid));
   const answers = [];
-  load = startLoad(stack.ports.front, { rps: 200, onAnswer: a => answers.push({ at: a.at, version: /^checkout (\S+)/.exec(a.body)?.[1], status: a.status }) });
+  load = startLoad(stack.ports.front, {
+    rps: 200,
+    onAnswer: a => answers.push({ at: a.at, sentAt: a.sentAt, servedBy: a.servedBy, version: /^checkout (\S+)/.exec(a.body)?.[1], status: a.status }),
+  });
+  poller = stack.pollWeights(100);
   backend = startBackend(
     [path.join(root, 'test/integration/stack/app-config.stack.yaml'), path.join(root, 'test/integration/stack/app-config.stack-lifecycle.yaml')],
     {
@@ -104,25 +111,55 @@ test('the whole lifecycle on the stack: the command deployer deploys, promotes a
     console.log(`stack rollback of a success: 1.4.5 > 1.4.3 in ${((eventAt(done, 'rolled_back') - decidedAt) / 1000).toFixed(1)} s; recovery ${done.recovery.status} (${done.recovery.summary})`);
   });
 
-  await t.test('no version served users before its canary was ready, none after its rollback, and no client error came from a deploy or a promotion', async () => {
+  await t.test('no version served users beyond its plan before it was judged, none after its rollback, and no client error came from a deploy or a promotion', async () => {
     const { failures } = load;
     const counts = await load.stop();
     load = undefined;
-    let beforeReady = 0;
-    let afterRollback = 0;
-    for (const r of finished) {
-      const first = eventAt(r, 'started');
-      beforeReady += answers.filter(a => a.version === r.version && a.at < first).length;
-      if (r.state === 'rolled_back') afterRollback += answers.filter(a => a.version === r.version && a.at > eventAt(r, 'traffic_restored') + 1000).length;
-    }
+    const readings = await poller.stop();
+    poller = undefined;
+    // The releases as they ended, the rollback of 1.4.5 included.
+    const releases = await Promise.all(finished.map(async r => (await api('GET', `/releases/${r.id}`)).body));
+    const exposure = exposureBeyondPlan({ releases, answers: answers.filter(a => a.version), weights: readings });
     const withVersion = answers.filter(a => a.version).length;
-    console.log(`stack lifecycle must-be-0: ${finished.length} releases, ${withVersion} answers with their version; served before the canary was ready ${beforeReady}, by a rolled-back version after its rollback ${afterRollback}; client errors ${counts.connectionErrors + counts.routerErrors} of ${counts.sent} (${counts.serviceErrors} injected faults)`);
+    console.log(
+      `stack lifecycle must-be-0: ${releases.length} releases, ${withVersion} answers with their version and side, ${readings.length} HAProxy weight readings (every 100 ms); ` +
+        `answers by a version not yet judged beyond its plan's weight ${exposure.beyondPlan} (${exposure.answersChecked} answers in ${exposure.bins} one-second bins checked), ` +
+        `from the stable side before it was judged ${exposure.fromStable}, HAProxy readings above the plan ${exposure.readingsAbovePlan} of ${exposure.readingsChecked}, ` +
+        `answers by a rolled-back version after its rollback ${exposure.afterRollback}; client errors ${counts.connectionErrors + counts.routerErrors} of ${counts.sent} (${counts.serviceErrors} injected faults)`,
+    );
     const deployLog = fs.readFileSync(path.join(stack.dir, 'deploys.log'), 'utf8').trim().split('\n');
-    if (failures.length) console.log(`stack client errors: ${failures.join(' | ')}; deploy steps: ${deployLog.join(' | ')}; HAProxy weight changes: ${finished.flatMap(r => r.timeline.filter(e => ['started', 'step_advanced', 'promotion_started', 'stable_deployed', 'rollback_started', 'traffic_restored', 'canary_deployed'].includes(e.type)).map(e => `${e.at} ${r.version} ${e.type}`)).join(' | ')}`);
-    assert.equal(beforeReady, 0);
-    assert.equal(afterRollback, 0);
+    if (failures.length || exposure.examples.length) {
+      console.log(`stack exposure examples: ${exposure.examples.join(' | ')}; client errors: ${failures.join(' | ')}; deploy steps: ${deployLog.join(' | ')}`);
+    }
+    assert.ok(exposure.answersChecked > 1000 && exposure.readingsChecked > 100, JSON.stringify(exposure));
+    assert.deepEqual(
+      { beyondPlan: exposure.beyondPlan, fromStable: exposure.fromStable, readingsAbovePlan: exposure.readingsAbovePlan, afterRollback: exposure.afterRollback },
+      { beyondPlan: 0, fromStable: 0, readingsAbovePlan: 0, afterRollback: 0 },
+      exposure.examples.join('\n'),
+    );
     assert.equal(counts.connectionErrors + counts.routerErrors, 0, failures.join('\n'));
-    const deploys = fs.readFileSync(path.join(stack.dir, 'deploys.log'), 'utf8').trim().split('\n').map(l => l.split(' ').slice(1).join(' '));
-    console.log(`stack deploy steps run: ${deploys.join('; ')}`);
+    console.log(`stack deploy steps run: ${deployLog.map(l => l.split(' ').slice(1).join(' ')).join('; ')}`);
+  });
+
+  await t.test('negative control: the same counter catches a router that gives a canary 50 % during its 10 % step', async () => {
+    const controlAnswers = [];
+    load = startLoad(stack.ports.front, {
+      rps: 200,
+      onAnswer: a => controlAnswers.push({ sentAt: a.sentAt, servedBy: a.servedBy, version: /^checkout (\S+)/.exec(a.body)?.[1] }),
+    });
+    poller = stack.pollWeights(100);
+    const r = await create('checkout', '1.4.6');
+    await until('the first step', async () => (await api('GET', `/releases/${r.id}`)).body.state === 'running', 60_000);
+    // The broken router: HAProxy is set behind Release Pilot's back; its next tick puts the plan's weight back.
+    await haproxyCommand(stack.ports.haproxyApi, 'set server checkout/canary weight 100');
+    await haproxyCommand(stack.ports.haproxyApi, 'set server checkout/stable weight 100');
+    const done = await waitForState(r.id, 'succeeded', 180_000);
+    await load.stop();
+    load = undefined;
+    const readings = await poller.stop();
+    poller = undefined;
+    const exposure = exposureBeyondPlan({ releases: [done], answers: controlAnswers.filter(a => a.version), weights: readings });
+    console.log(`stack exposure negative control (HAProxy set to 50 % behind the plan's 10 %, until the next tick reconciled it): answers beyond the plan ${exposure.beyondPlan}, HAProxy readings above the plan ${exposure.readingsAbovePlan}; reconciled: ${done.timeline.some(e => e.type === 'weight_reconciled')}`);
+    assert.ok(exposure.beyondPlan > 0 && exposure.readingsAbovePlan > 0, JSON.stringify(exposure));
   });
 });

@@ -79,6 +79,7 @@ frontend preview
   default_backend checkout-preview
 backend checkout
   balance roundrobin
+  http-response set-header X-Served-By %s
   server stable 127.0.0.1:${ports.stable} weight 200
   server canary 127.0.0.1:${ports.canary} weight 0
 backend checkout-preview
@@ -105,6 +106,19 @@ backend checkout-preview
     async weights() {
       const read = async server => Number((await haproxyCommand(ports.haproxyApi, `get weight checkout/${server}`)).split(' ')[0]);
       return { canary: await read('canary'), stable: await read('stable') };
+    },
+    /** Reads HAProxy's weights every `intervalMs` into `readings` ({ at, canary, stable }) until `stop()`. */
+    pollWeights(intervalMs = 100) {
+      const readings = [];
+      let running = true;
+      const done = (async () => {
+        while (running) {
+          const weights = await stack.weights().catch(() => undefined);
+          if (weights) readings.push({ at: Date.now(), ...weights });
+          await sleep(intervalMs);
+        }
+      })();
+      return { readings, stop: async () => { running = false; await done; return readings; } };
     },
     /** Deploys a new canary version at weight 0, as a pipeline does before it starts a release. */
     async deployCanary(version, fault = 'none', { warmUp = 0 } = {}) {
@@ -187,10 +201,11 @@ export function startLoad(port, { rps, concurrency = 64, headers = {}, onAnswer 
     if (inFlight >= concurrency) { counts.skipped++; return; }
     inFlight++;
     counts.sent++;
+    const sentAt = Date.now();
     try {
       const res = await fetch(`http://127.0.0.1:${port}/checkout`, { headers });
       const body = await res.text();
-      onAnswer?.({ at: Date.now(), status: res.status, body });
+      onAnswer?.({ at: Date.now(), sentAt, status: res.status, body, servedBy: res.headers.get('x-served-by') ?? undefined });
       if (res.status === 200) counts.ok++;
       else if (res.status === 500 && body.startsWith('injected fault')) counts.serviceErrors++;
       else {
