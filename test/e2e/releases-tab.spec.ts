@@ -62,7 +62,7 @@ test.describe.serial('Releases tab', () => {
     // tab names each side's version and the phase (one assertion, so both are seen at once).
     const escaped = version.replace(/\./g, '\\.');
     await expect(page.getByTestId('release-sides')).toHaveText(
-      new RegExp(`^stable .+ · canary ${escaped} at 100%\\s*Promoting: the stable side gets ${escaped} while the canary serves 100%`),
+      new RegExp(`^stable \\S+ → ${escaped} \\(rolling out\\) · canary ${escaped} at 100%\\s*Promoting: the stable side gets ${escaped} while the canary serves 100%`),
       { timeout: 150_000 },
     );
     if (process.env.RELEASE_PILOT_PROMOTION_SCREENSHOT) {

@@ -44,8 +44,10 @@ const MetricChart = ({
           <ReferenceLine
             key={`${m.kind}-${m.t}-${m.label}`}
             x={m.t}
-            stroke={m.kind === 'rollback' ? CANARY : '#9e9e9e'}
+            stroke={{ rollback: CANARY, lifecycle: '#2e7d32', step: '#9e9e9e' }[m.kind]}
             strokeDasharray={m.kind === 'rollback' ? undefined : '4 4'}
+            // A moment after the last sample (the promotion) widens the chart rather than vanish.
+            ifOverflow="extendDomain"
             label={{ value: m.label, position: m.kind === 'rollback' ? 'insideTopRight' : 'insideTopLeft', fontSize: 11 }}
           />
         ))}

@@ -15,12 +15,19 @@ export interface ChartPoint {
   baselineP95?: number;
 }
 
-/** A vertical marker: a step boundary or the rollback moment. */
+/** A vertical marker: a step boundary, a lifecycle moment (canary ready, promotion, recovery) or the rollback. */
 export interface ChartMarker {
   t: number;
   label: string;
-  kind: 'step' | 'rollback';
+  kind: 'step' | 'lifecycle' | 'rollback';
 }
+
+/** Lifecycle moments marked on the charts, by timeline entry. */
+const LIFECYCLE_MARKERS: Array<[string, string]> = [
+  ['canary_deployed', 'canary ready'],
+  ['promotion_started', 'promote'],
+  ['recovered', 'recovered'],
+];
 
 const finiteOrUndefined = (value: number) => (Number.isFinite(value) ? value : undefined);
 
@@ -46,7 +53,10 @@ export function toChartPoints(release: ReleaseDetails, smoothing = 5): ChartPoin
   });
 }
 
-/** Step boundaries, the start of the post-release watch and the rollback moment, in seconds since the release was created. */
+/**
+ * Step boundaries, the start of the post-release watch, the lifecycle's moments and the rollback,
+ * in seconds since the release was created.
+ */
 export function toChartMarkers(release: ReleaseDetails): ChartMarker[] {
   const origin = new Date(release.createdAt).getTime();
   const at = (iso: string) => Math.round((new Date(iso).getTime() - origin) / 100) / 10;
@@ -56,6 +66,10 @@ export function toChartMarkers(release: ReleaseDetails): ChartMarker[] {
     kind: 'step',
   }));
   if (release.watchStartedAt) markers.push({ t: at(release.watchStartedAt), label: 'watch', kind: 'step' });
+  for (const [type, label] of LIFECYCLE_MARKERS) {
+    const event = release.timeline.find(e => e.type === type);
+    if (event) markers.push({ t: at(event.at), label, kind: 'lifecycle' });
+  }
   const rollback = release.timeline.find(e => e.type === 'rollback_started');
   if (rollback) markers.push({ t: at(rollback.at), label: 'rollback', kind: 'rollback' });
   return markers;

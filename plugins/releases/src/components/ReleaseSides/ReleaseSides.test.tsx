@@ -20,6 +20,20 @@ describe('ReleaseSides', () => {
   it('names the phase with the deployer’s progress while promoting', () => {
     render(<ReleaseSides release={{ ...base, state: 'promoting', canaryWeight: 100, operation: { kind: 'deployStable', version: '2.1.0', startedAt: '', errors: 0, timeoutSeconds: 600, progress: '1 of 3 replicas updated, 0 available' } }} />);
     expect(screen.getByTestId('release-phase')).toHaveTextContent('Promoting: the stable side gets 2.1.0 while the canary serves 100% (1 of 3 replicas updated, 0 available)');
+    // The read-back may already name the new version on the stable side; until it is ready, it is changing.
+    expect(screen.getByTestId('side-versions')).toHaveTextContent('stable 2.0.0 → 2.1.0 (rolling out) · canary 2.1.0 at 100%');
+  });
+
+  it('says which side a rollback restores, and the canary being deployed', () => {
+    const restoring = { kind: 'deployStable' as const, version: '2.0.0', startedAt: '', errors: 0, timeoutSeconds: 600 };
+    render(<ReleaseSides release={{ ...base, state: 'rolling_back', canaryWeight: 100, sides: { stable: '2.1.0', canary: '2.0.0', canaryUp: true }, operation: restoring }} />);
+    expect(screen.getByTestId('side-versions')).toHaveTextContent('stable 2.1.0 → 2.0.0 (rolling out) · canary 2.0.0 at 100%');
+  });
+
+  it('shows the canary being deployed at 0%', () => {
+    const deploying = { kind: 'deployCanary' as const, version: '2.1.0', startedAt: '', errors: 0, timeoutSeconds: 600 };
+    render(<ReleaseSides release={{ ...base, state: 'deploying', canaryWeight: 0, sides: { stable: '2.0.0', canaryUp: true, canary: '2.1.0' }, operation: deploying }} />);
+    expect(screen.getByTestId('side-versions')).toHaveTextContent('stable 2.0.0 · canary → 2.1.0 (rolling out) at 0%');
   });
 
   it('says how fast a rolled-back service recovered', () => {

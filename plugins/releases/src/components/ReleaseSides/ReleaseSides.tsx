@@ -23,12 +23,25 @@ export function phaseText(release: Release): string | undefined {
   }
 }
 
-/** "stable 2.0.0 · canary 2.1.0 at 10%": what each side runs, from the deployer's read-back. */
+/**
+ * "stable 2.0.0 · canary 2.1.0 at 10%": what each side runs, from the deployer's read-back. A side
+ * the deployer is changing says so ("stable 2.0.0 → 2.1.0 (rolling out)"): until it is ready it runs
+ * neither version alone.
+ */
 export function sidesText(release: Release): string | undefined {
   const sides = release.sides;
   if (!sides || release.deployMode === undefined || release.deployMode === 'unmanaged') return undefined;
-  const stable = `stable ${sides.stable ?? release.previousVersion ?? 'unknown version'}`;
-  const canary = sides.canaryUp === false || !sides.canary ? 'canary scaled down' : `canary ${sides.canary} at ${release.canaryWeight}%`;
+  const op = release.operation;
+  const changing = (kind: 'deployStable' | 'deployCanary') => (op?.kind === kind && op.version ? op.version : undefined);
+  // The stable side held the previous version before a promotion, and the release's version before a restore.
+  const stableBefore = release.state === 'promoting' ? release.previousVersion : release.version;
+  const stableTo = changing('deployStable');
+  const stable = stableTo
+    ? `stable ${stableBefore ?? 'unknown version'} → ${stableTo} (rolling out)`
+    : `stable ${sides.stable ?? release.previousVersion ?? 'unknown version'}`;
+  const canaryTo = changing('deployCanary');
+  let canary = sides.canaryUp === false || !sides.canary ? 'canary scaled down' : `canary ${sides.canary} at ${release.canaryWeight}%`;
+  if (canaryTo) canary = `canary → ${canaryTo} (rolling out) at ${release.canaryWeight}%`;
   return `${stable} · ${canary}`;
 }
 

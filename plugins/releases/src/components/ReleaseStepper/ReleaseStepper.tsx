@@ -25,7 +25,10 @@ export function stepProgress(release: ReleaseDetails, now: Date): number {
   return Math.max(0, Math.min(1, byTime, byRequests));
 }
 
-/** The plan as a stepper of canary weights, with a progress bar of the current step. */
+/**
+ * The plan as a stepper: deploying the canary (where Release Pilot deploys), the canary weights, the
+ * watch, and the promotion of the stable side; with a progress bar of the current step.
+ */
 export const ReleaseStepper = ({
   release,
   now = new Date(),
@@ -37,9 +40,17 @@ export const ReleaseStepper = ({
   const watchSeconds = release.plan.watchSeconds ?? 0;
   const stepCount = release.plan.steps.length;
   const watched = release.watchStartedAt !== undefined;
-  let active = release.currentStep;
-  if (release.state === 'succeeded') active = stepCount + (watchSeconds > 0 ? 1 : 0);
-  else if (watched) active = stepCount;
+  const managed = release.deployMode === 'deployer' || release.deployMode === 'confirm';
+  const first = managed ? 1 : 0;
+  const watchIndex = first + stepCount;
+  const promoteIndex = watchIndex + (watchSeconds > 0 ? 1 : 0);
+  const deployed = release.timeline.some(e => e.type === 'canary_deployed');
+  const promoted = release.timeline.some(e => e.type === 'promotion_started');
+  let active = first + release.currentStep;
+  if (release.state === 'pending' || release.state === 'deploying') active = 0;
+  else if (release.state === 'succeeded') active = promoteIndex + (managed ? 1 : 0);
+  else if (release.state === 'promoting' || (managed && promoted)) active = promoteIndex;
+  else if (watched) active = watchIndex;
   const step = release.plan.steps[release.currentStep];
   const progress = stepProgress(release, now);
   const warmUpLeft = release.warmUpUntil ? Math.ceil((Date.parse(release.warmUpUntil) - now.getTime()) / 1000) : 0;
@@ -48,30 +59,38 @@ export const ReleaseStepper = ({
     if (blueGreen) return weight === 0 ? 'Preview' : 'Switch to 100%';
     return approval ? `Gate, ${weight}%` : `${weight}%`;
   };
+  const caption = (text: string) => <Typography variant="caption">{text}</Typography>;
   return (
     <Box>
       <Stepper activeStep={active} alternativeLabel>
+        {managed && (
+          <Step key="deploy" completed={active > 0}>
+            <StepLabel error={failedHere && !deployed} optional={caption('canary at 0%')}>
+              Deploy
+            </StepLabel>
+          </Step>
+        )}
         {release.plan.steps.map((s, index) => (
-          <Step key={index} completed={index < active}>
+          <Step key={index} completed={first + index < active}>
             <StepLabel
-              error={failedHere && index === release.currentStep}
-              optional={
-                <Typography variant="caption">
-                  {s.minDurationSeconds}s, {s.minCanaryRequests} req
-                </Typography>
-              }
+              error={failedHere && (deployed || !managed) && !watched && index === release.currentStep}
+              optional={caption(`${s.minDurationSeconds}s, ${s.minCanaryRequests} req`)}
             >
               {label(s.weight, s.approval)}
             </StepLabel>
           </Step>
         ))}
         {watchSeconds > 0 && (
-          <Step key="watch" completed={active > stepCount}>
-            <StepLabel
-              error={failedHere && watched}
-              optional={<Typography variant="caption">{watchSeconds}s vs history</Typography>}
-            >
+          <Step key="watch" completed={active > watchIndex}>
+            <StepLabel error={failedHere && watched && !promoted} optional={caption(`${watchSeconds}s vs history`)}>
               {blueGreen ? 'Bake' : 'Watch'}
+            </StepLabel>
+          </Step>
+        )}
+        {managed && (
+          <Step key="promote" completed={active > promoteIndex}>
+            <StepLabel error={failedHere && promoted} optional={caption('stable gets it')}>
+              Promote
             </StepLabel>
           </Step>
         )}
