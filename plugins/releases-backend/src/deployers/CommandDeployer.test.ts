@@ -16,9 +16,9 @@ const script = join(dir, 'deploy.js');
 writeFileSync(
   script,
   `const fs = require('fs');
-   const { RELEASE_PILOT_ACTION: action, RELEASE_PILOT_SIDE: side, RELEASE_PILOT_VERSION: version, RELEASE_PILOT_ENTITY_NAME: name } = process.env;
+   const { RELEASE_PILOT_ACTION: action, RELEASE_PILOT_SIDE: side, RELEASE_PILOT_VERSION: version, RELEASE_PILOT_ENTITY_NAME: name, RELEASE_PILOT_FENCING_TOKEN: token } = process.env;
    if (version.endsWith('-broken')) { console.error('no such image: ' + version); process.exit(3); }
-   fs.appendFileSync(${JSON.stringify(join(dir, 'calls'))}, [action, side, version, name].join(' ') + '\\n');
+   fs.appendFileSync(${JSON.stringify(join(dir, 'calls'))}, [action, side, version, name, token].join(' ') + '\\n');
    setTimeout(() => fs.writeFileSync(${JSON.stringify(dir)} + '/' + side, action === 'deploy' ? version : ''), 300);`,
 );
 const server = http.createServer((req, res) => {
@@ -51,7 +51,7 @@ const deployer = () =>
       'releases.targets.vm.deployer',
     ),
   );
-const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '1.4.2', annotations: {} };
+const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '1.4.2', annotations: {}, fencingToken: 7 };
 const calls = () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n');
 
 async function untilDone(call: () => Promise<{ done: boolean }>) {
@@ -71,7 +71,8 @@ describe('CommandDeployer', () => {
     expect(await untilDone(() => d.ensure(context, 'canary', '1.4.2'))).toBeGreaterThan(0);
     await untilDone(() => d.ensure(context, 'stable', '1.4.2'));
     await untilDone(() => d.scaleDownCanary(context));
-    expect(calls()).toEqual(['deploy canary 1.4.2 checkout', 'deploy stable 1.4.2 checkout', 'scale-down canary - checkout']);
+    // The step hears the lease's fencing token, to refuse a stale replica's call if it keeps the highest.
+    expect(calls()).toEqual(['deploy canary 1.4.2 checkout 7', 'deploy stable 1.4.2 checkout 7', 'scale-down canary - checkout 7']);
     // Repeated after a crash (a new deployer, as another replica has): the side answers the version, nothing runs.
     expect(await deployer().ensure(context, 'stable', '1.4.2')).toMatchObject({ done: true, sides: { stable: '1.4.2' } });
     expect(calls()).toHaveLength(3);

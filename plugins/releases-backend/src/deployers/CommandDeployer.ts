@@ -92,7 +92,7 @@ export class CommandDeployer implements Deployer {
       fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ action, side, version, entityRef: context.entityRef, releaseId: context.releaseId }),
+        body: JSON.stringify({ action, side, version, entityRef: context.entityRef, releaseId: context.releaseId, fencingToken: context.fencingToken }),
         signal: AbortSignal.timeout(this.options.commandTimeoutSeconds * 1000),
       })
         .then(async res => finish(res.ok, res.ok ? '' : `HTTP ${res.status}: ${(await res.text()).slice(0, 300)}`))
@@ -111,6 +111,8 @@ export class CommandDeployer implements Deployer {
         RELEASE_PILOT_ENTITY: context.entityRef,
         RELEASE_PILOT_ENTITY_NAME: entityNameOf(context),
         RELEASE_PILOT_RELEASE_ID: context.releaseId,
+        // The lease's fencing token: a step that keeps the highest it has seen can refuse a stale replica's call.
+        ...(context.fencingToken === undefined ? {} : { RELEASE_PILOT_FENCING_TOKEN: String(context.fencingToken) }),
       },
     });
     let output = '';

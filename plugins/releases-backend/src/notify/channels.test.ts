@@ -52,6 +52,13 @@ it('says once that metrics are unavailable, on the first provider error of an ou
   expect(messageFor({ ...holding, consecutiveProviderErrors: 2 }, record)).toBeUndefined();
 });
 
+it('says once that a promotion is overdue, and nothing for a deploy error being retried', () => {
+  const promoting = { ...release, state: 'promoting', canaryWeight: 100 } as Release;
+  const overdue = { type: 'deploy_error' as const, actor: 'release-pilot', message: 'Deploying 2.0.0 to the stable side did not finish within 600 s; still trying', data: { overdue: true } };
+  expect(messageFor(promoting, overdue)).toMatchObject({ severity: 'high', title: 'Promotion of checkout 2.0.0 is overdue: it may need a person' });
+  expect(messageFor(promoting, { ...overdue, data: { error: 'timeout' } })).toBeUndefined();
+});
+
 describe('channel payloads', () => {
   const rolledBack = messageFor(release, { type: 'rolled_back', actor: 'release-pilot', message: 'x' }, 'judge')!;
   const succeeded = messageFor(release, { type: 'succeeded', actor: 'release-pilot', message: 'Release of 2.0.0 succeeded' })!;

@@ -44,7 +44,7 @@ function nameOf(entityRef: string): string {
  */
 export function messageFor(
   release: Release,
-  record: { type: TimelineEventType; actor: string; message: string },
+  record: { type: TimelineEventType; actor: string; message: string; data?: Record<string, unknown> },
   rollbackBy?: string,
 ): ReleaseMessage | undefined {
   const base = {
@@ -99,6 +99,17 @@ export function messageFor(
       };
     case 'failed':
       return { ...base, kind: 'failed', severity: 'critical', title: `Rollback of ${what} failed: it needs a person`, description: release.reason ?? record.message };
+    case 'deploy_error':
+      // Once, when a promotion or a restore runs past its deploy timeout (a canary deploy that does
+      // is rolled back, and that is the message).
+      if (!record.data?.overdue) return undefined;
+      return {
+        ...base,
+        kind: 'degraded',
+        severity: 'high',
+        title: `${release.state === 'promoting' ? 'Promotion' : 'Restore'} of ${what} is overdue: it may need a person`,
+        description: record.message,
+      };
     case 'succeeded':
       return { ...base, kind: 'succeeded', severity: 'normal', title: `Release of ${what} succeeded`, description: record.message };
     default:
