@@ -115,7 +115,8 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const id = /Started release (\S+)/.exec(overridden.out)[1];
     const details = await release(id);
     assert.match(details.timeline.find(e => e.type === 'risk_override').message, /^Risk gate overridden by .*: risk \d+% above the limit of 85%\. Reason: hotfix for the outage$/);
-    assert.equal((await cli('rollback', id, '--reason', 'only testing the gate')).code, 0);
+    const rolledBack = await cli('rollback', id, '--reason', 'only testing the gate');
+    assert.equal(rolledBack.code, 0, rolledBack.out + rolledBack.err);
     fs.rmSync(metadata);
     console.log(`risk gate: blocked (exit 2) with "${blocked.err.trim().slice(15, 140)}..."; override started plan '${details.plan.name}' with a gate before ${details.plan.steps.find(s => s.approval).weight}%`);
   });

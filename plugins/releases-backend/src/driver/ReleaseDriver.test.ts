@@ -237,6 +237,30 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(rolledBack.reason).toBe('requested by user:default/alice: wrong build');
   });
 
+  it('decides a person\'s rollback again when a tick saved the release in between, instead of failing it', async () => {
+    const { store, clock, fleet, driver } = await setup();
+    const release = await createRelease(store, '2.0.0', clock.now().toISOString());
+    for (let i = 0; i < 3; i++) {
+      clock.advance(1);
+      await driver.tick();
+    }
+    // The release's driver saves a tick right after the person's action read the release.
+    const save = store.saveRelease.bind(store);
+    let raced = 0;
+    jest.spyOn(store, 'saveRelease').mockImplementation(async (previous, next, events, options) => {
+      if (raced++ === 0) {
+        const current = await store.getRelease(previous.id);
+        await save(current, { ...current, stepCanaryRequests: current.stepCanaryRequests + 1, revision: current.revision + 1 }, []);
+      }
+      return save(previous, next, events, options);
+    });
+    const rolledBack = await driver.applyUserAction(release.id, 'rollback', 'user:default/alice', 'wrong build');
+    expect(raced).toBeGreaterThan(1);
+    expect(rolledBack.state).toBe('rolled_back');
+    expect(await fleet.getCanaryWeight(targetOf(release))).toBe(0);
+    expect((await store.listEvents(release.id)).filter(e => e.type === 'rollback_started')).toHaveLength(1);
+  });
+
   it('rolls back after consecutive metric provider errors, and retries a rollback the router refuses until it succeeds', async () => {
     const failingMetrics: MetricProvider = { getSample: async () => { throw new Error('metrics unavailable'); } };
     const { store, clock, driver } = await setup({ metrics: failingMetrics });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
 import {
   mergeTrafficStats,
   MetricSample,
@@ -62,6 +63,9 @@ export interface OutboxDelivery {
 
 /** The recovery check looks at this many seconds since the canary's traffic went to 0 %. */
 const RECOVERY_WINDOW_SECONDS = 15;
+
+/** How often a person's action is decided again when a tick changed the release meanwhile. */
+const OUTSIDE_TICK_ATTEMPTS = 5;
 
 /** How long the storing replica has to deliver an outbox entry before any replica may. */
 const OUTBOX_GRACE_SECONDS = 30;
@@ -186,14 +190,26 @@ export class ReleaseDriver {
     return this.applyOutsideTick(id, { type: 'deployConfirmed', side, version, actor });
   }
 
+  /**
+   * A person's action or a pipeline's confirmation, applied at once by any replica. When the
+   * release's driver saves a tick in between (a deploy's progress, a step), the action is decided
+   * again on what it saved: a person's rollback never fails for a tick that raced it.
+   */
   private async applyOutsideTick(id: string, event: EngineEvent): Promise<Release> {
-    const release = await this.deps.store.getRelease(id);
-    const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
-    const target = this.deps.targets.find(release.target);
-    // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
-    const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
-    const token = moves ? await this.deps.store.renewFencingToken(id) : undefined;
-    return this.apply(release, result, target, token);
+    for (let attempt = 1; ; attempt++) {
+      const release = await this.deps.store.getRelease(id);
+      const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
+      const target = this.deps.targets.find(release.target);
+      // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
+      const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
+      const token = moves ? await this.deps.store.renewFencingToken(id) : undefined;
+      try {
+        return await this.apply(release, result, target, token);
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= OUTSIDE_TICK_ATTEMPTS) throw error;
+        this.deps.logger.info(`Release ${id}: ${event.type === 'user' ? event.action : event.type} raced a tick; deciding it again`);
+      }
+    }
   }
 
   /** The engine's limits for a release (the global ones, overridden by its target's policy) and its analysis. */
@@ -505,8 +521,12 @@ export class ReleaseDriver {
     }
     this.recorded(result.release, result.records, outbox);
     if (target && weightsApplied && result.actions.some(a => a.type === 'operate')) {
-      // The deployer's operation right away (its first call starts it); later ticks carry it on.
-      return this.operate(result.release, token, target, fenced);
+      // The deployer's operation right away (its first call starts it); later ticks carry it on,
+      // so a failure here (a tick that saved meanwhile) changes nothing that was decided and saved.
+      return this.operate(result.release, token, target, fenced).catch(error => {
+        logger.warn(`Release ${previous.id}: the deployer's first call will be made by the next tick: ${errorText(error)}`);
+        return result.release;
+      });
     }
     return result.release;
   }
