@@ -158,6 +158,23 @@ backend checkout
     await r.setCanaryWeight(annotated, 0);
   });
 
+  it('never sends an annotation that could end the command: an injected command does not reach HAProxy', async () => {
+    const api = new RuntimeApi(`127.0.0.1:${apiPort}`, 1000);
+    const before = await api.command('get weight checkout/stable');
+    const injections = [
+      'x; set server checkout/stable weight 0; get weight checkout',
+      'checkout\nset server checkout/stable weight 0',
+    ];
+    for (const backend of injections) {
+      const hostile = { ...context, annotations: { 'release-pilot.io/haproxy-backend': backend } };
+      await expect(router().getCanaryWeight(hostile)).rejects.toThrow(/^The HAProxy backend '.*' is not allowed; it must be letters, digits and \. _ - :, 1 to 64 characters$/);
+      await expect(router().setCanaryWeight(hostile, 50)).rejects.toThrow(/is not allowed/);
+    }
+    const servers = { ...context, annotations: { 'release-pilot.io/haproxy-canary-servers': 'canary weight 0; set server checkout/stable weight 0' } };
+    await expect(router().setCanaryWeight(servers, 50)).rejects.toThrow(/^The HAProxy canary server .* is not allowed/);
+    expect(await api.command('get weight checkout/stable')).toBe(before);
+  });
+
   it('fails with a message naming what is wrong: unknown backend or server, unreachable API', async () => {
     await expect(router({ backend: 'missing' }).setCanaryWeight(context, 10)).rejects.toThrow(
       /HAProxy has no server missing\/(canary|stable): No such backend/,

@@ -1,4 +1,12 @@
-import { entityNameOf, TrafficRouter, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import {
+  AnnotationRule,
+  checkedValue,
+  entityNameOf,
+  listRule,
+  patternRule,
+  ReleaseTargetContext,
+  TrafficRouter,
+} from '@release-pilot/plugin-releases-node';
 import { HaproxyOptions } from './config';
 import { HaproxyError, RuntimeApi } from './RuntimeApi';
 
@@ -21,6 +29,17 @@ export function serverWeights(weight: number, canaryCount: number, stableCount: 
 
 const list = (value: string) => value.split(',').map(s => s.trim()).filter(Boolean);
 
+/** A backend or server name as HAProxy's runtime API takes it: nothing that could end the command. */
+export const HAPROXY_NAME = patternRule(/^[A-Za-z0-9._:-]{1,64}$/, "letters, digits and . _ - :, 1 to 64 characters");
+const HAPROXY_SERVERS = listRule(HAPROXY_NAME, 32);
+
+/** How the entity annotations this router reads must look (`${entityName}` may stand in a name). */
+export const HAPROXY_ANNOTATION_RULES: readonly AnnotationRule[] = [
+  { annotation: HAPROXY_ANNOTATIONS.backend, rule: HAPROXY_NAME },
+  { annotation: HAPROXY_ANNOTATIONS.stableServers, rule: HAPROXY_SERVERS },
+  { annotation: HAPROXY_ANNOTATIONS.canaryServers, rule: HAPROXY_SERVERS },
+];
+
 /**
  * Shifts traffic between the stable and canary servers of an HAProxy backend with the runtime
  * API's `set server <backend>/<server> weight <n>`. A weight change only steers new requests:
@@ -29,20 +48,26 @@ const list = (value: string) => value.split(',').map(s => s.trim()).filter(Boole
  * no server of weight above 0, and each change is read back with `get weight` before it counts.
  */
 export class HaproxyTrafficRouter implements TrafficRouter {
+  readonly annotationRules = HAPROXY_ANNOTATION_RULES;
   private readonly api: RuntimeApi;
 
   constructor(private readonly options: HaproxyOptions) {
     this.api = new RuntimeApi(options.runtimeApi, options.timeoutSeconds * 1000);
   }
 
-  /** The backend and server names of a release's entity. */
+  /**
+   * The backend and server names of a release's entity, each checked against HAProxy's name rule
+   * before it can reach a runtime-API command (an annotation, or the entity's name filled into
+   * `${entityName}`, is text from outside config).
+   */
   servers(context: ReleaseTargetContext) {
     const a = context.annotations;
     const name = entityNameOf(context);
+    const names = (values: string[], what: string) => values.map(v => checkedValue(v, HAPROXY_NAME, what));
     return {
-      backend: (a[HAPROXY_ANNOTATIONS.backend] ?? this.options.backend).replace('${entityName}', name),
-      stable: a[HAPROXY_ANNOTATIONS.stableServers] ? list(a[HAPROXY_ANNOTATIONS.stableServers]) : this.options.stableServers,
-      canary: a[HAPROXY_ANNOTATIONS.canaryServers] ? list(a[HAPROXY_ANNOTATIONS.canaryServers]) : this.options.canaryServers,
+      backend: checkedValue((a[HAPROXY_ANNOTATIONS.backend] ?? this.options.backend).replace('${entityName}', name), HAPROXY_NAME, 'The HAProxy backend'),
+      stable: names(a[HAPROXY_ANNOTATIONS.stableServers] ? list(a[HAPROXY_ANNOTATIONS.stableServers]) : this.options.stableServers, 'The HAProxy stable server'),
+      canary: names(a[HAPROXY_ANNOTATIONS.canaryServers] ? list(a[HAPROXY_ANNOTATIONS.canaryServers]) : this.options.canaryServers, 'The HAProxy canary server'),
     };
   }
 

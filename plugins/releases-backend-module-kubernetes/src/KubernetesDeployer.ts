@@ -7,8 +7,8 @@ import {
   SideVersions,
 } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions, KubernetesDeployerOptions } from './config';
-import { describeError, fill, kubeConfigFor, withTimeout } from './kube';
-import { KUBERNETES_ANNOTATIONS } from './KubernetesTrafficRouter';
+import { describeError, fill, fillName, KUBERNETES_NAME, KUBERNETES_NAMESPACE, kubeConfigFor, withTimeout } from './kube';
+import { KUBERNETES_ANNOTATION_RULES, KUBERNETES_ANNOTATIONS } from './KubernetesTrafficRouter';
 
 type Options = KubernetesDeployerOptions & { cluster: ClusterOptions };
 
@@ -35,6 +35,7 @@ export function rolloutStatus(deployment: V1Deployment): { done: boolean; progre
  * what differs, so repeating one after a crash changes nothing.
  */
 export class KubernetesDeployer implements Deployer {
+  readonly annotationRules = KUBERNETES_ANNOTATION_RULES;
   private readonly apps: AppsV1Api;
   private readonly versionOf: (image: string | undefined, context: ReleaseTargetContext) => string | undefined;
 
@@ -49,8 +50,8 @@ export class KubernetesDeployer implements Deployer {
   }
 
   private where(context: ReleaseTargetContext, side: DeploySide) {
-    const namespace = fill(context.annotations[KUBERNETES_ANNOTATIONS.namespace] ?? this.options.namespace, context);
-    const name = fill(side === 'canary' ? this.options.canaryDeployment : this.options.stableDeployment, context);
+    const namespace = fillName(context.annotations[KUBERNETES_ANNOTATIONS.namespace] ?? this.options.namespace, context, KUBERNETES_NAMESPACE, 'The Kubernetes namespace');
+    const name = fillName(side === 'canary' ? this.options.canaryDeployment : this.options.stableDeployment, context, KUBERNETES_NAME, `The ${side} Deployment`);
     return { namespace, name, label: `Deployment ${namespace}/${name}` };
   }
 

@@ -151,6 +151,19 @@ describe('KubernetesTrafficRouter', () => {
     await expect(r.setCanaryWeight(context, 5)).rejects.toThrow(/HTTP 403 \(check the service account token and its RBAC/);
   });
 
+  it('sends no request for a namespace or route annotation that is not a Kubernetes name (no path of another object)', async () => {
+    const r = router({ type: 'gateway-api' });
+    const hostile: Array<Record<string, string>> = [
+      { 'release-pilot.io/kubernetes-namespace': 'shop/httproutes/other' },
+      { 'release-pilot.io/kubernetes-namespace': 'shop', 'release-pilot.io/kubernetes-route': '../../../namespaces/kube-system/secrets/token' },
+      { 'release-pilot.io/kubernetes-namespace': 'Shop' },
+    ];
+    for (const annotations of hostile) {
+      await expect(r.setCanaryWeight({ ...context, annotations }, 50)).rejects.toThrow(/^The (Kubernetes namespace|route) '.*' is not allowed; it must be a Kubernetes/);
+    }
+    expect(api.requests).toEqual([]);
+  });
+
   it('never overwrites a concurrent edit: the resourceVersion test fails the patch', async () => {
     const r = router({ type: 'gateway-api' });
     const original = api.objects.get(HTTPROUTE);

@@ -1,13 +1,19 @@
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { ReleaseTargetContext, StaleFencingTokenError, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { AnnotationRule, ReleaseTargetContext, StaleFencingTokenError, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions, KubernetesRouterOptions } from './config';
-import { describeError, fill, kubeConfigFor, withTimeout } from './kube';
+import { describeError, fill, fillName, KUBERNETES_NAME, KUBERNETES_NAMESPACE, kubeConfigFor, withTimeout } from './kube';
 
 /** Annotations an entity overrides the target's namespace and route with. */
 export const KUBERNETES_ANNOTATIONS = {
   namespace: 'release-pilot.io/kubernetes-namespace',
   route: 'release-pilot.io/kubernetes-route',
 } as const;
+
+/** How the entity annotations the router and the deployer read must look (`${entityName}` may stand in a name). */
+export const KUBERNETES_ANNOTATION_RULES: readonly AnnotationRule[] = [
+  { annotation: KUBERNETES_ANNOTATIONS.namespace, rule: KUBERNETES_NAMESPACE },
+  { annotation: KUBERNETES_ANNOTATIONS.route, rule: KUBERNETES_NAME },
+];
 
 /** The route's annotation that keeps the fencing token of the last weight change Release Pilot applied. */
 export const FENCING_TOKEN_ANNOTATION = 'release-pilot.io/fencing-token';
@@ -75,6 +81,7 @@ const ISTIO: RouteKind = {
  * another acted. Versions get onto the Deployments through the `kubernetes` deployer.
  */
 export class KubernetesTrafficRouter implements TrafficRouter {
+  readonly annotationRules = KUBERNETES_ANNOTATION_RULES;
   private readonly kind: RouteKind;
   private readonly objects: CustomObjectsApi;
 
@@ -87,10 +94,10 @@ export class KubernetesTrafficRouter implements TrafficRouter {
   /** The route of a release's entity: namespace, name and which backend is which side. */
   private where(context: ReleaseTargetContext) {
     const o = this.options;
-    const namespace = fill(context.annotations[KUBERNETES_ANNOTATIONS.namespace] ?? o.namespace, context);
-    const name = fill(context.annotations[KUBERNETES_ANNOTATIONS.route] ?? o.route, context);
-    const canary = fill(o.canaryService, context);
-    const stable = fill(o.stableService, context);
+    const namespace = fillName(context.annotations[KUBERNETES_ANNOTATIONS.namespace] ?? o.namespace, context, KUBERNETES_NAMESPACE, 'The Kubernetes namespace');
+    const name = fillName(context.annotations[KUBERNETES_ANNOTATIONS.route] ?? o.route, context, KUBERNETES_NAME, 'The route');
+    const canary = fillName(o.canaryService, context, KUBERNETES_NAME, 'The canary service');
+    const stable = fillName(o.stableService, context, KUBERNETES_NAME, 'The stable service');
     const sideOf = (backend: any): 'canary' | 'stable' | undefined => {
       if (!backend) return undefined;
       if (this.kind === ISTIO && o.canarySubset !== undefined) {

@@ -1,11 +1,24 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { entityNameOf, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { checkedValue, entityNameOf, patternRule, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions } from './config';
 
 /** Fills `${entityName}` (the entity ref's name) and `${version}` into a name or image template. */
 export function fill(template: string, context: ReleaseTargetContext): string {
   const name = entityNameOf(context);
   return template.replaceAll('${entityName}', name).replaceAll('${version}', context.version);
+}
+
+/** A namespace: an RFC 1123 label, as the API server takes it in a path. */
+export const KUBERNETES_NAMESPACE = patternRule(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'a Kubernetes namespace: lower-case letters, digits and -, 1 to 63 characters');
+/** An object's name (route, service, Deployment): an RFC 1123 subdomain. */
+export const KUBERNETES_NAME = patternRule(
+  /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+  'a Kubernetes object name: lower-case letters, digits, - and ., 1 to 253 characters',
+);
+
+/** A name template filled for a release and checked before it goes into an API path or body. */
+export function fillName(template: string, context: ReleaseTargetContext, rule: typeof KUBERNETES_NAME, what: string): string {
+  return checkedValue(fill(template, context), rule, what);
 }
 
 export function describeError(error: unknown, what: string): Error {

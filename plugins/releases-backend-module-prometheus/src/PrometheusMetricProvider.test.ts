@@ -1,4 +1,5 @@
 import { ConfigReader } from '@backstage/config';
+import { annotationProblems } from '@release-pilot/plugin-releases-node';
 import { readPrometheusOptions } from './config';
 import { PrometheusClient, PrometheusError } from './PrometheusClient';
 import {
@@ -140,6 +141,28 @@ describe('PrometheusMetricProvider', () => {
     expect(queries).toContain('http_requests_total{service="checkout",track="stable"}');
     expect(sample.canary.counters).toEqual({ orders: 4 });
     expect(sample.canary.requests).toBe(0);
+  });
+
+  it('sends no query with a selector that could close its braces or add a query of its own', async () => {
+    const queries: string[] = [];
+    const o = options({});
+    const provider = new PrometheusMetricProvider(o, new PrometheusClient(o, fakePrometheus(query => {
+      queries.push(query);
+      return matrix([]);
+    })));
+    const hostile = [
+      'service="checkout"} or on() vector(1e9) or up{x="',
+      'service="checkout",track=~".*\\"}',
+      'service="checkout"\n',
+      'service=checkout',
+    ];
+    for (const selector of hostile) {
+      const annotated = { ...context, annotations: { 'release-pilot.io/prometheus-canary-selector': selector } };
+      await expect(provider.getSample(annotated, { from, to })).rejects.toThrow(/^The Prometheus canary selector '.*' is not allowed; it must be PromQL label matchers/);
+    }
+    expect(queries.filter(q => q.includes('or on()') || q.includes('checkout\n'))).toEqual([]);
+    expect(annotationProblems({ 'release-pilot.io/prometheus-canary-selector': hostile[0] }, provider.annotationRules)).toHaveLength(1);
+    expect(annotationProblems({ 'release-pilot.io/prometheus-canary-selector': 'app="${entityName}", track=~"canary|green"' }, provider.annotationRules)).toEqual([]);
   });
 
   it('tells no data (zero requests) from errors (unreachable, refused, rejected query)', async () => {

@@ -5,7 +5,14 @@ import {
   MetricSample,
   TrafficStats,
 } from '@release-pilot/plugin-releases-common';
-import { MetricProvider, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import {
+  AnnotationRule,
+  checkedValue,
+  fillPlaceholders,
+  MetricProvider,
+  patternRule,
+  ReleaseTargetContext,
+} from '@release-pilot/plugin-releases-node';
 import { PrometheusOptions } from './config';
 import { PrometheusClient, RangeSeries } from './PrometheusClient';
 
@@ -17,6 +24,23 @@ export const PROMETHEUS_SELECTOR_ANNOTATIONS = {
 } as const;
 
 type Side = keyof typeof PROMETHEUS_SELECTOR_ANNOTATIONS;
+
+const MATCHER = '[a-zA-Z_][a-zA-Z0-9_]* *(?:=|!=|=~|!~) *"[^"\\\\\\n\\r{}]*"';
+/**
+ * PromQL label matchers as a selector holds them: `label op "value"`, comma-separated. No quote,
+ * backslash, brace or newline inside a value, so a selector can neither close the query's braces
+ * nor add a query of its own.
+ */
+export const PROMETHEUS_SELECTOR = patternRule(
+  new RegExp(`^(?=[^]{1,512}$) *${MATCHER}(?: *, *${MATCHER})* *,? *$`),
+  'PromQL label matchers (label="value", label=~"regex", ..., comma-separated; no quote, backslash, brace or newline in a value), at most 512 characters',
+);
+
+/** How the entity annotations this provider reads must look (`${entityName}`, `${version}` ... may stand in a value). */
+export const PROMETHEUS_ANNOTATION_RULES: readonly AnnotationRule[] = Object.values(PROMETHEUS_SELECTOR_ANNOTATIONS).map(annotation => ({
+  annotation,
+  rule: PROMETHEUS_SELECTOR,
+}));
 
 /**
  * A counter's increase from `start` to `end`: the difference of the two points, the value at the
@@ -82,8 +106,7 @@ function entityParts(entityRef: string, version: string): Record<string, string>
   };
 }
 
-const fill = (template: string, values: Record<string, string>) =>
-  template.replace(/\$\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
+const fill = fillPlaceholders;
 
 /**
  * Canary and baseline statistics from Prometheus. Every query is an expression of cumulative
@@ -94,6 +117,8 @@ const fill = (template: string, values: Record<string, string>) =>
  * unreachable, slow or failing Prometheus is an error (counted toward the target's provider-error limit).
  */
 export class PrometheusMetricProvider implements MetricProvider {
+  readonly annotationRules = PROMETHEUS_ANNOTATION_RULES;
+
   constructor(
     private readonly options: PrometheusOptions,
     private readonly client: PrometheusClient,
@@ -104,10 +129,14 @@ export class PrometheusMetricProvider implements MetricProvider {
     return new PrometheusMetricProvider(options, new PrometheusClient(options), logger);
   }
 
-  /** A side's label matchers: the entity's annotation, else the target's, with placeholders filled. */
+  /**
+   * A side's label matchers: the entity's annotation, else the target's, with placeholders filled,
+   * and checked before they go into a query (the annotation, the entity's name and the version come
+   * from outside config).
+   */
   selector(context: ReleaseTargetContext, side: Side): string {
     const template = context.annotations[PROMETHEUS_SELECTOR_ANNOTATIONS[side]] ?? this.options.selectors[side];
-    return fill(template, entityParts(context.entityRef, context.version));
+    return checkedValue(fill(template, entityParts(context.entityRef, context.version)), PROMETHEUS_SELECTOR, `The Prometheus ${side} selector`);
   }
 
   /** The queries of one side, by what they measure. */

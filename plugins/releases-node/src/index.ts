@@ -7,6 +7,17 @@ import { createExtensionPoint, LoggerService } from '@backstage/backend-plugin-a
 import { Config } from '@backstage/config';
 import { z } from 'zod';
 import { HistoryBucket, MetricSample } from '@release-pilot/plugin-releases-common';
+import { AnnotationRule } from './values';
+
+export * from './values';
+
+/**
+ * A provider that reads entity annotations says how their values must look: the backend refuses
+ * a release of an entity whose annotations break a rule (400) and shows the problems on its page.
+ */
+export interface ReadsAnnotations {
+  readonly annotationRules?: readonly AnnotationRule[];
+}
 
 /** What a provider is told about the release it serves. */
 export interface ReleaseTargetContext {
@@ -58,7 +69,7 @@ export class FencingTokens {
 }
 
 /** Shifts traffic between baseline and canary of an entity. */
-export interface TrafficRouter {
+export interface TrafficRouter extends ReadsAnnotations {
   /** Sets the share of traffic (0-100 %) the canary receives. Resolves once the router applied it. */
   setCanaryWeight(context: ReleaseTargetContext, weight: number): Promise<void>;
   /** The canary weight the router actually holds now. */
@@ -66,7 +77,7 @@ export interface TrafficRouter {
 }
 
 /** Measures canary and baseline over an interval. */
-export interface MetricProvider {
+export interface MetricProvider extends ReadsAnnotations {
   /** Canary and baseline statistics for requests served in `[from, to)`. */
   getSample(
     context: ReleaseTargetContext,
@@ -110,7 +121,7 @@ export interface DeployStatus {
  * the whole operation by the target's deploy timeout; each call is bounded by the deployer's own.
  * A call that throws counts as a deploy error (retried until the timeout).
  */
-export interface Deployer {
+export interface Deployer extends ReadsAnnotations {
   /** Ensures `side` runs `version` and is ready (all its instances serve `version`). */
   ensure(context: ReleaseTargetContext, side: DeploySide, version: string): Promise<DeployStatus>;
   /** Ensures the canary side is scaled down, where the target can (done at once where it cannot). */
@@ -141,6 +152,11 @@ export interface ReleaseTarget {
   deployTimeoutSeconds?: number;
   /** The named analysis that judges releases of entities without a `release-pilot.io/analysis` annotation. */
   analysis?: string;
+}
+
+/** The rules of every entity annotation a target's router, metric provider and deployer read. */
+export function targetAnnotationRules(target: Pick<ReleaseTarget, 'trafficRouter' | 'metricProvider' | 'deployer'>): AnnotationRule[] {
+  return [target.trafficRouter, target.metricProvider, target.deployer].flatMap(part => [...(part?.annotationRules ?? [])]);
 }
 
 /** What a router or metric provider factory gets to build one configured target's part. */

@@ -21,6 +21,7 @@ import {
   RELEASE_PILOT_TARGET_ANNOTATION,
   DeployedRequest,
 } from '@release-pilot/plugin-releases-common';
+import { annotationProblems, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
@@ -33,6 +34,7 @@ import { RiskService } from '../risk/RiskService';
 import { RISK_FEATURES } from '../risk/features';
 import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
+import { entityAnnotationProblems } from './annotationProblems';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -82,6 +84,11 @@ export class ReleasesService {
       );
     }
     const target = this.deps.targets.get(targetName);
+    // Values the target's providers would put into a command, a query or a URL are checked before anything reads them.
+    const unusable = annotationProblems(annotations, targetAnnotationRules(target));
+    if (unusable.length) {
+      throw new InputError(`Entity ${entityRef} has annotations target '${targetName}' cannot use: ${unusable.join(' ')}`);
+    }
     const basePlan = this.deps.plans.resolve(
       request.plan,
       annotations[RELEASE_PILOT_PLAN_ANNOTATION],
@@ -233,6 +240,13 @@ export class ReleasesService {
 
   async retrainRisk(): Promise<void> {
     await this.deps.risk.retrain();
+  }
+
+  /** What would stop a release of the entity in its Release Pilot annotations, with the fixes (the entity page shows it). */
+  async annotationProblems(entityRef: string, credentials: BackstageCredentials): Promise<{ problems: string[] }> {
+    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials });
+    if (!entity) throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
+    return { problems: entityAnnotationProblems(entity.metadata.annotations ?? {}, this.deps) };
   }
 
   /** What an entity's annotations may name: targets, analyses and plans (the scaffolder action validates against it). */

@@ -25,6 +25,7 @@ import {
   releaseActionRequestSchema,
   teamOverviewQuerySchema,
 } from '@release-pilot/plugin-releases-common';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
@@ -37,6 +38,20 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.
   }
   return result.data;
 }
+
+const annotationProblemsQuerySchema = z.strictObject({
+  entityRef: z
+    .string()
+    .max(300)
+    .transform((ref, ctx) => {
+      try {
+        return stringifyEntityRef(parseEntityRef(ref, { defaultKind: 'component', defaultNamespace: 'default' }));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not an entity ref: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    }),
+});
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -189,6 +204,13 @@ export async function createRouter(options: {
       await auditorEvent.fail({ error: error as Error });
       throw error;
     }
+  });
+
+  router.get('/annotations/problems', async (req, res) => {
+    const { entityRef } = parse(annotationProblemsQuerySchema, req.query, 'query');
+    const { credentials } = await actorOf(req);
+    await authorize(credentials, releasesReadPermission);
+    res.json(await service.annotationProblems(entityRef, credentials));
   });
 
   router.get('/targets', async (req, res) => {

@@ -23,8 +23,8 @@ export interface ReleasesApi {
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
   /** Releases of everything a group and its child groups own, with DORA figures, over the last `days` days. */
   teamOverview(group: string, days: number): Promise<TeamOverview>;
-  /** The names an entity's annotations may use: targets, analyses, plans. */
-  listTargets(): Promise<{ targets: string[]; analyses: string[]; plans: string[] }>;
+  /** What in an entity's Release Pilot annotations would stop its releases, each with the fix. */
+  annotationProblems(entityRef: string): Promise<{ problems: string[] }>;
 }
 
 /** The API ref of the releases client. */

@@ -70,7 +70,7 @@ export class ReleasesClient implements ReleasesApi {
     return this.request(`/teams/overview?${new URLSearchParams({ group, days: String(days) })}`);
   }
 
-  listTargets(): Promise<{ targets: string[]; analyses: string[]; plans: string[] }> {
-    return this.request('/targets');
+  annotationProblems(entityRef: string): Promise<{ problems: string[] }> {
+    return this.request(`/annotations/problems?${new URLSearchParams({ entityRef })}`);
   }
 }

@@ -26,7 +26,7 @@ function mockApi(overrides: Partial<ReleasesApi> = {}): jest.Mocked<ReleasesApi>
     createRelease: jest.fn().mockResolvedValue({ ...release, state: 'pending' }),
     act: jest.fn().mockResolvedValue(release),
     assessRelease: jest.fn().mockRejectedValue(new Error('no preview in this test')),
-    listTargets: jest.fn().mockResolvedValue({ targets: ['simulator'], analyses: [], plans: ['demo', 'careful'] }),
+    annotationProblems: jest.fn().mockResolvedValue({ problems: [] }),
     ...overrides,
   } as jest.Mocked<ReleasesApi>;
 }
@@ -231,11 +231,12 @@ describe('EntityReleasesContent', () => {
     await waitFor(() => expect(api.act).toHaveBeenCalledWith(done.id, 'rollback', undefined));
   });
 
-  it('names an annotation the backend does not know, with the fix, and does not offer to start', async () => {
-    await renderTab(mockApi(), { 'release-pilot.io/target': 'k8s' }, undefined, 'misconfigured');
-    expect(await screen.findByTestId('annotation-problems')).toHaveTextContent(
-      "release-pilot.io/target: 'k8s' is not a configured target (known: simulator). Fix the annotation in catalog-info.yaml, or add releases.targets.k8s to app-config.",
-    );
+  it('shows what the backend would refuse in the annotations, with the fix, and does not offer to start', async () => {
+    const problem = "release-pilot.io/haproxy-backend: 'x;set server' is not allowed; use letters, digits and . _ - :, 1 to 64 characters.";
+    const api = mockApi({ annotationProblems: jest.fn().mockResolvedValue({ problems: [problem] }) });
+    await renderTab(api, { 'release-pilot.io/target': 'vm' }, undefined, 'misconfigured');
+    expect(await screen.findByTestId('annotation-problems')).toHaveTextContent(problem);
+    expect(api.annotationProblems).toHaveBeenCalledWith('component:default/misconfigured');
     expect(screen.getByRole('button', { name: 'Start release' })).toBeDisabled();
   });
 

@@ -19,7 +19,6 @@ import { releasesApiRef } from '../../api';
 import { isReleasesAvailable } from '../../isReleasesAvailable';
 import { usePolling } from '../../hooks/usePolling';
 import useAsync from 'react-use/esm/useAsync';
-import { annotationProblems } from '../AnnotationProblems';
 import { CurrentRelease } from '../CurrentRelease';
 import { ReleaseHistory } from '../ReleaseHistory';
 import { StartReleaseDialog } from '../StartReleaseDialog';
@@ -38,8 +37,9 @@ const ReleasesView = ({
   annotations: Record<string, string>;
 }) => {
   const api = useApi(releasesApiRef);
-  const known = useAsync(() => api.listTargets(), [api]);
-  const problems = known.value ? annotationProblems(annotations, known.value) : [];
+  // The backend says what it would refuse: unknown names, and values its providers would not use.
+  const checked = useAsync(() => api.annotationProblems(entityRef), [api, entityRef, JSON.stringify(annotations)]);
+  const problems = checked.value?.problems ?? [];
   const permissions = useReleasePermissions(entityRef);
   const [starting, setStarting] = useState(false);
   const list = usePolling(() => api.listReleases({ entityRef, limit: 50 }), [api, entityRef]);

@@ -1,1 +1,0 @@
-export { annotationProblems } from './annotationProblems';
