@@ -75,6 +75,13 @@ export interface Config {
         analysis?: string;
         /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */
         maxConsecutiveProviderErrors?: number;
+        /**
+         * What an entity's annotations may set, by the annotation's name after `release-pilot.io/`
+         * (`haproxy-backend`, `prometheus-canary-selector`, `kubernetes-namespace`, ...): value patterns
+         * with `${entityName}`, `${namespace}`, `${kind}` and `*`. An annotation without patterns is not
+         * the entity's to set; the target's own config decides.
+         */
+        allow?: { [annotation: string]: string[] };
       };
     };
     /** Release risk: the gate, the plan it shapes, and the model's training. */

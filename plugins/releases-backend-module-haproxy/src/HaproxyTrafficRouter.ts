@@ -33,12 +33,17 @@ const list = (value: string) => value.split(',').map(s => s.trim()).filter(Boole
 export const HAPROXY_NAME = patternRule(/^[A-Za-z0-9._:-]{1,64}$/, "letters, digits and . _ - :, 1 to 64 characters");
 const HAPROXY_SERVERS = listRule(HAPROXY_NAME, 32);
 
-/** How the entity annotations this router reads must look (`${entityName}` may stand in a name). */
-export const HAPROXY_ANNOTATION_RULES: readonly AnnotationRule[] = [
-  { annotation: HAPROXY_ANNOTATIONS.backend, rule: HAPROXY_NAME },
-  { annotation: HAPROXY_ANNOTATIONS.stableServers, rule: HAPROXY_SERVERS },
-  { annotation: HAPROXY_ANNOTATIONS.canaryServers, rule: HAPROXY_SERVERS },
-];
+/**
+ * How the entity annotations this router reads must look (`${entityName}` may stand in a name),
+ * what the target sets without them, and what names an entity's own traffic: its backend.
+ */
+export function haproxyAnnotationRules(options: Pick<HaproxyOptions, 'backend' | 'stableServers' | 'canaryServers'>): AnnotationRule[] {
+  return [
+    { annotation: HAPROXY_ANNOTATIONS.backend, rule: HAPROXY_NAME, default: options.backend, claim: 'haproxy-backend' },
+    { annotation: HAPROXY_ANNOTATIONS.stableServers, rule: HAPROXY_SERVERS, default: options.stableServers.join(',') },
+    { annotation: HAPROXY_ANNOTATIONS.canaryServers, rule: HAPROXY_SERVERS, default: options.canaryServers.join(',') },
+  ];
+}
 
 /**
  * Shifts traffic between the stable and canary servers of an HAProxy backend with the runtime
@@ -48,11 +53,12 @@ export const HAPROXY_ANNOTATION_RULES: readonly AnnotationRule[] = [
  * no server of weight above 0, and each change is read back with `get weight` before it counts.
  */
 export class HaproxyTrafficRouter implements TrafficRouter {
-  readonly annotationRules = HAPROXY_ANNOTATION_RULES;
+  readonly annotationRules: readonly AnnotationRule[];
   private readonly api: RuntimeApi;
 
   constructor(private readonly options: HaproxyOptions) {
     this.api = new RuntimeApi(options.runtimeApi, options.timeoutSeconds * 1000);
+    this.annotationRules = haproxyAnnotationRules(options);
   }
 
   /**

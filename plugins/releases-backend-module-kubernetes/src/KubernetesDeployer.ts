@@ -1,5 +1,6 @@
 import { AppsV1Api, PatchStrategy, setHeaderOptions, V1Deployment } from '@kubernetes/client-node';
 import {
+  AnnotationRule,
   Deployer,
   DeploySide,
   DeployStatus,
@@ -8,7 +9,7 @@ import {
 } from '@release-pilot/plugin-releases-node';
 import { ClusterOptions, KubernetesDeployerOptions } from './config';
 import { describeError, fill, fillName, KUBERNETES_NAME, KUBERNETES_NAMESPACE, kubeConfigFor, withTimeout } from './kube';
-import { KUBERNETES_ANNOTATION_RULES, KUBERNETES_ANNOTATIONS } from './KubernetesTrafficRouter';
+import { KUBERNETES_ANNOTATIONS, kubernetesAnnotationRules } from './KubernetesTrafficRouter';
 
 type Options = KubernetesDeployerOptions & { cluster: ClusterOptions };
 
@@ -35,11 +36,13 @@ export function rolloutStatus(deployment: V1Deployment): { done: boolean; progre
  * what differs, so repeating one after a crash changes nothing.
  */
 export class KubernetesDeployer implements Deployer {
-  readonly annotationRules = KUBERNETES_ANNOTATION_RULES;
+  /** The namespace annotation (the router claims it together with the route). */
+  readonly annotationRules: readonly AnnotationRule[];
   private readonly apps: AppsV1Api;
   private readonly versionOf: (image: string | undefined, context: ReleaseTargetContext) => string | undefined;
 
   constructor(private readonly options: Options) {
+    this.annotationRules = kubernetesAnnotationRules({ namespace: options.namespace });
     this.apps = kubeConfigFor(options.cluster).makeApiClient(AppsV1Api);
     this.versionOf = (image, context) => {
       if (!image) return undefined;

@@ -9,11 +9,17 @@ export const KUBERNETES_ANNOTATIONS = {
   route: 'release-pilot.io/kubernetes-route',
 } as const;
 
-/** How the entity annotations the router and the deployer read must look (`${entityName}` may stand in a name). */
-export const KUBERNETES_ANNOTATION_RULES: readonly AnnotationRule[] = [
-  { annotation: KUBERNETES_ANNOTATIONS.namespace, rule: KUBERNETES_NAMESPACE },
-  { annotation: KUBERNETES_ANNOTATIONS.route, rule: KUBERNETES_NAME },
-];
+/**
+ * How the entity annotations the router and the deployer read must look (`${entityName}` may stand
+ * in a name), and the target's own namespace and route; the two together name an entity's route.
+ */
+export function kubernetesAnnotationRules(options: { namespace: string; route?: string }): AnnotationRule[] {
+  const claim = options.route === undefined ? undefined : 'kubernetes-route';
+  return [
+    { annotation: KUBERNETES_ANNOTATIONS.namespace, rule: KUBERNETES_NAMESPACE, default: options.namespace, claim },
+    { annotation: KUBERNETES_ANNOTATIONS.route, rule: KUBERNETES_NAME, default: options.route, claim },
+  ];
+}
 
 /** The route's annotation that keeps the fencing token of the last weight change Release Pilot applied. */
 export const FENCING_TOKEN_ANNOTATION = 'release-pilot.io/fencing-token';
@@ -81,11 +87,12 @@ const ISTIO: RouteKind = {
  * another acted. Versions get onto the Deployments through the `kubernetes` deployer.
  */
 export class KubernetesTrafficRouter implements TrafficRouter {
-  readonly annotationRules = KUBERNETES_ANNOTATION_RULES;
+  readonly annotationRules: readonly AnnotationRule[];
   private readonly kind: RouteKind;
   private readonly objects: CustomObjectsApi;
 
   constructor(private readonly options: Options) {
+    this.annotationRules = kubernetesAnnotationRules(options);
     this.kind = options.type === 'istio' ? ISTIO : GATEWAY_API;
     const kc = kubeConfigFor(options.cluster);
     this.objects = kc.makeApiClient(CustomObjectsApi);

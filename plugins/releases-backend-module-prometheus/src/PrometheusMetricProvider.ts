@@ -8,6 +8,7 @@ import {
 import {
   AnnotationRule,
   checkedValue,
+  entityPlaceholders,
   fillPlaceholders,
   MetricProvider,
   patternRule,
@@ -36,11 +37,18 @@ export const PROMETHEUS_SELECTOR = patternRule(
   'PromQL label matchers (label="value", label=~"regex", ..., comma-separated; no quote, backslash, brace or newline in a value), at most 512 characters',
 );
 
-/** How the entity annotations this provider reads must look (`${entityName}`, `${version}` ... may stand in a value). */
-export const PROMETHEUS_ANNOTATION_RULES: readonly AnnotationRule[] = Object.values(PROMETHEUS_SELECTOR_ANNOTATIONS).map(annotation => ({
-  annotation,
-  rule: PROMETHEUS_SELECTOR,
-}));
+/**
+ * How the entity annotations this provider reads must look (`${entityName}`, `${version}` ... may
+ * stand in a value), and the target's selectors without them; each selector names an entity's own metrics.
+ */
+export function prometheusAnnotationRules(selectors: PrometheusOptions['selectors']): AnnotationRule[] {
+  return (Object.keys(PROMETHEUS_SELECTOR_ANNOTATIONS) as Side[]).map(side => ({
+    annotation: PROMETHEUS_SELECTOR_ANNOTATIONS[side],
+    rule: PROMETHEUS_SELECTOR,
+    default: selectors[side],
+    claim: `prometheus-${side}-selector`,
+  }));
+}
 
 /**
  * A counter's increase from `start` to `end`: the difference of the two points, the value at the
@@ -96,16 +104,6 @@ export function histogramFromBuckets(
   return { boundsMs: finite.map(b => b.le * scale), counts };
 }
 
-function entityParts(entityRef: string, version: string): Record<string, string> {
-  const match = /^([^:]+):([^/]+)\/(.+)$/.exec(entityRef);
-  return {
-    kind: match?.[1] ?? 'component',
-    namespace: match?.[2] ?? 'default',
-    entityName: match?.[3] ?? entityRef,
-    version,
-  };
-}
-
 const fill = fillPlaceholders;
 
 /**
@@ -117,13 +115,15 @@ const fill = fillPlaceholders;
  * unreachable, slow or failing Prometheus is an error (counted toward the target's provider-error limit).
  */
 export class PrometheusMetricProvider implements MetricProvider {
-  readonly annotationRules = PROMETHEUS_ANNOTATION_RULES;
+  readonly annotationRules: readonly AnnotationRule[];
 
   constructor(
     private readonly options: PrometheusOptions,
     private readonly client: PrometheusClient,
     private readonly logger?: LoggerService,
-  ) {}
+  ) {
+    this.annotationRules = prometheusAnnotationRules(options.selectors);
+  }
 
   static create(options: PrometheusOptions, logger?: LoggerService): PrometheusMetricProvider {
     return new PrometheusMetricProvider(options, new PrometheusClient(options), logger);
@@ -136,7 +136,7 @@ export class PrometheusMetricProvider implements MetricProvider {
    */
   selector(context: ReleaseTargetContext, side: Side): string {
     const template = context.annotations[PROMETHEUS_SELECTOR_ANNOTATIONS[side]] ?? this.options.selectors[side];
-    return checkedValue(fill(template, entityParts(context.entityRef, context.version)), PROMETHEUS_SELECTOR, `The Prometheus ${side} selector`);
+    return checkedValue(fill(template, entityPlaceholders(context.entityRef, context.version)), PROMETHEUS_SELECTOR, `The Prometheus ${side} selector`);
   }
 
   /** The queries of one side, by what they measure. */

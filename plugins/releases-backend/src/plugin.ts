@@ -130,6 +130,7 @@ export const releasesPlugin = createBackendPlugin({
           clock: systemClock,
           risk,
           notifier,
+          ownCredentials: () => auth.getOwnServiceCredentials(),
         });
 
         lifecycle.addShutdownHook(() => driver.stop());

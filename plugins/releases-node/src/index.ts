@@ -152,6 +152,12 @@ export interface ReleaseTarget {
   deployTimeoutSeconds?: number;
   /** The named analysis that judges releases of entities without a `release-pilot.io/analysis` annotation. */
   analysis?: string;
+  /**
+   * What an entity's annotations may set, per annotation the target's providers read: value patterns
+   * with `${entityName}`, `${namespace}`, `${kind}` and `*` (`releases.targets.<name>.allow`). An
+   * annotation without patterns is not the entity's to set: the target's own config decides.
+   */
+  allow?: Record<string, string[]>;
 }
 
 /** The rules of every entity annotation a target's router, metric provider and deployer read. */

@@ -37,6 +37,63 @@ export function listRule(item: ValueRule, max: number): ValueRule {
 export interface AnnotationRule {
   annotation: string;
   rule: ValueRule;
+  /** The target's own value (a template) for entities without the annotation. */
+  default?: string;
+  /**
+   * The annotation names the entity's own traffic or metrics (a backend, a route, a selector): no
+   * two entities of a target may resolve to the same value. Annotations with the same claim are
+   * one resource together (a namespace and a route).
+   */
+  claim?: string;
+}
+
+/** The `${entityName}`, `${namespace}` and `${kind}` of an entity ref (and `${version}` when given). */
+export function entityPlaceholders(entityRef: string, version?: string): Record<string, string> {
+  const match = /^([^:]+):([^/]+)\/(.+)$/.exec(entityRef);
+  return {
+    kind: match?.[1] ?? 'component',
+    namespace: match?.[2] ?? 'default',
+    entityName: match?.[3] ?? entityRef,
+    ...(version === undefined ? {} : { version }),
+  };
+}
+
+/**
+ * Whether a target allows an entity an annotation's value: it matches one of the patterns, whose
+ * `${entityName}`, `${namespace}` and `${kind}` are the entity's and whose `*` stands for any run of
+ * letters, digits and `. _ -`.
+ */
+export function allowedValue(value: string, patterns: readonly string[], entityRef: string): boolean {
+  const placeholders = entityPlaceholders(entityRef);
+  const escape = (text: string) => text.replace(/[.+?^$()|[\]\\{}]/g, '\\$&');
+  return patterns.some(pattern => {
+    const filled = fillPlaceholders(pattern, placeholders);
+    const source = filled.split('*').map(escape).join('[A-Za-z0-9._-]*');
+    return new RegExp(`^${source}$`).test(value);
+  });
+}
+
+/** What an entity resolves to for one claim, and whether only the target's defaults put it there. */
+export interface AnnotationClaim {
+  value: string;
+  byDefault: boolean;
+}
+
+/** What an entity's annotations (or the target's defaults) claim: claim name → the value(s) it resolves to. */
+export function annotationClaims(annotations: Record<string, string>, rules: readonly AnnotationRule[], entityRef: string): Map<string, AnnotationClaim> {
+  const placeholders = entityPlaceholders(entityRef);
+  const parts = new Map<string, { values: string[]; byDefault: boolean }>();
+  for (const rule of rules) {
+    if (!rule.claim) continue;
+    const annotated = annotations[rule.annotation];
+    const value = annotated ?? rule.default;
+    if (value === undefined) continue;
+    const part = parts.get(rule.claim) ?? { values: [], byDefault: true };
+    part.values.push(`${rule.annotation}=${fillPlaceholders(value, placeholders)}`);
+    part.byDefault &&= annotated === undefined;
+    parts.set(rule.claim, part);
+  }
+  return new Map([...parts].map(([claim, { values, byDefault }]) => [claim, { value: [...new Set(values)].sort().join(' '), byDefault }]));
 }
 
 /** The placeholders providers fill in, with valid stand-ins for checking an annotation before a release has them. */

@@ -46,7 +46,18 @@ fs.writeFileSync(config, `catalog:
     - { type: file, target: ${entities}, rules: [ { allow: [Component] } ] }
 ${releases}`);
 
-const app = startProcess(process.execPath, [path.join(root, '.yarn/releases/yarn-4.13.0.cjs'), 'start', '--config', path.join(root, 'app-config.yaml'), '--config', config], { cwd: root, stdio: 'inherit' });
+// checkout-vm's annotations name the stack's backend and labels, "checkout": the target must allow them.
+const allow = path.join(stack.dir, 'app-config.stack-allow.yaml');
+fs.writeFileSync(allow, `releases:
+  targets:
+    vm:
+      allow:
+        haproxy-backend: [checkout]
+        prometheus-canary-selector: ['service="checkout",track="canary"']
+        prometheus-baseline-selector: ['service="checkout",track="stable"']
+        prometheus-service-selector: ['service="checkout"']
+`);
+const app = startProcess(process.execPath, [path.join(root, '.yarn/releases/yarn-4.13.0.cjs'), 'start', '--config', path.join(root, 'app-config.yaml'), '--config', config, '--config', allow], { cwd: root, stdio: 'inherit' });
 
 let stopping = false;
 async function stop() {

@@ -1,10 +1,14 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { JsonObject } from '@backstage/types';
-import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { MetricProvider, patternRule, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { TargetRegistry } from './TargetRegistry';
 
-const router: TrafficRouter = { setCanaryWeight: async () => {}, getCanaryWeight: async () => 0 };
+const router: TrafficRouter = {
+  setCanaryWeight: async () => {},
+  getCanaryWeight: async () => 0,
+  annotationRules: [{ annotation: 'release-pilot.io/haproxy-backend', rule: patternRule(/^[a-z-]+$/, 'a name') }],
+};
 const metrics = {} as MetricProvider;
 const logger = mockServices.logger.mock();
 const analyses = ['strict'];
@@ -57,6 +61,20 @@ describe('TargetRegistry.configure', () => {
       "a module already registers the target 'simulator'",
     );
     expect(() => configure({ ghost: { analysis: 'strict' } })).toThrow("no module registers a target 'ghost'");
+  });
+
+  it('reads what an entity may set per annotation its providers read, and refuses what they do not read', () => {
+    const vm = { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' } };
+    expect(configure({ vm: { ...vm, allow: { 'haproxy-backend': ['${entityName}', '${entityName}-*'] } } }).get('vm').allow).toEqual({
+      'release-pilot.io/haproxy-backend': ['${entityName}', '${entityName}-*'],
+    });
+    expect(configure({ simulator: { allow: { 'haproxy-backend': ['*'] } } }).get('simulator').allow).toEqual({ 'release-pilot.io/haproxy-backend': ['*'] });
+    expect(() => configure({ vm: { ...vm, allow: { 'kubernetes-route': ['*'] } } })).toThrow(
+      "Invalid config releases.targets.vm.allow.kubernetes-route: the target's providers read no annotation release-pilot.io/kubernetes-route; they read haproxy-backend",
+    );
+    expect(() => configure({ vm: { ...vm, allow: { 'haproxy-backend': 'checkout' } } })).toThrow(
+      "Invalid config releases.targets.vm.allow.haproxy-backend: give a list of value patterns, e.g. ['${entityName}', '${entityName}-*']",
+    );
   });
 
   it('refuses a type registered twice', () => {

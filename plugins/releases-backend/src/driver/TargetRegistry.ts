@@ -1,16 +1,43 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import { RELEASE_PILOT_ANNOTATION_PREFIX } from '@release-pilot/plugin-releases-common';
 import {
   DeployerFactory,
   MetricProviderFactory,
   ReleaseTarget,
+  targetAnnotationRules,
   TrafficRouterFactory,
 } from '@release-pilot/plugin-releases-node';
 
 function known(names: Iterable<string>): string {
   const list = [...names].sort();
   return list.length ? list.join(', ') : 'none (add a releases-backend-module-* package to the backend)';
+}
+
+/**
+ * `releases.targets.<name>.allow`: the value patterns an entity may set per annotation the target's
+ * providers read, keyed by the annotation's name after `release-pilot.io/` (`haproxy-backend`), with
+ * `${entityName}`, `${namespace}`, `${kind}` and `*`. Throws naming the bad key.
+ */
+function readAllow(block: Config, at: string, target: ReleaseTarget): Pick<ReleaseTarget, 'allow'> {
+  const allowConfig = block.getOptionalConfig('allow');
+  if (!allowConfig) return {};
+  const readable = [...new Set(targetAnnotationRules(target).map(r => r.annotation.replace(RELEASE_PILOT_ANNOTATION_PREFIX, '')))].sort();
+  const allow: Record<string, string[]> = {};
+  for (const name of allowConfig.keys()) {
+    const key = `${at}.allow.${name}`;
+    if (!readable.includes(name)) {
+      throw new Error(`Invalid config ${key}: the target's providers read no annotation ${RELEASE_PILOT_ANNOTATION_PREFIX}${name}; they read ${readable.join(', ') || 'none'}`);
+    }
+    const annotation = `${RELEASE_PILOT_ANNOTATION_PREFIX}${name}`;
+    const patterns = allowConfig.getOptional(name);
+    if (!Array.isArray(patterns) || patterns.length === 0 || !patterns.every(p => typeof p === 'string' && p.length > 0 && p.length <= 512)) {
+      throw new Error(`Invalid config ${key}: give a list of value patterns, e.g. ['\${entityName}', '\${entityName}-*']`);
+    }
+    allow[annotation] = patterns as string[];
+  }
+  return { allow };
 }
 
 /** The targets releases go through, by name: registered whole by modules, or built from `releases.targets`. */
@@ -55,12 +82,12 @@ export class TargetRegistry {
       const analysis = block.getOptionalString('analysis');
       if (analysis !== undefined) validateAnalysis(analysis, `${at}.analysis`);
       if (!block.has('router') && !block.has('metrics')) {
-        if (analysis !== undefined) {
+        if (analysis !== undefined || block.has('allow')) {
           const existing = this.#targets.get(name);
           if (!existing) {
             throw new Error(`Invalid config ${at}: no module registers a target '${name}'; add 'router' and 'metrics' blocks to configure one`);
           }
-          this.#targets.set(name, { ...existing, analysis });
+          this.#targets.set(name, { ...existing, ...(analysis === undefined ? {} : { analysis }), ...readAllow(block, at, existing) });
         }
         continue;
       }
@@ -84,13 +111,14 @@ export class TargetRegistry {
       const [routerFactory, routerConfig] = part('router', this.#routerTypes);
       const [metricsFactory, metricsConfig] = part('metrics', this.#metricTypes);
       const child = logger.child({ target: name });
-      this.#targets.set(name, {
+      const target: ReleaseTarget = {
         name,
         analysis,
         trafficRouter: routerFactory({ targetName: name, config: routerConfig, logger: child }),
         metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
         ...this.deployerOf(block, at, name, child),
-      });
+      };
+      this.#targets.set(name, { ...target, ...readAllow(block, at, target) });
     }
   }
 

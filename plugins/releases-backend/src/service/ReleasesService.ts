@@ -34,7 +34,7 @@ import { RiskService } from '../risk/RiskService';
 import { RISK_FEATURES } from '../risk/features';
 import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
-import { entityAnnotationProblems } from './annotationProblems';
+import { claimConflicts, disallowedAnnotations, entityAnnotationProblems } from './annotationProblems';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -55,8 +55,19 @@ export class ReleasesService {
       clock: Clock;
       risk: RiskService;
       notifier?: ReleaseNotifier;
+      /** The plugin's own credentials: which entities claim what is checked across the whole catalog, whoever asks. */
+      ownCredentials: () => Promise<BackstageCredentials>;
     },
   ) {}
+
+  /** The entities annotated with a target, and their annotations (read with the plugin's own credentials). */
+  private async entitiesOf(targetName: string): Promise<Array<{ entityRef: string; annotations: Record<string, string> }>> {
+    const { items } = await this.deps.catalog.getEntities(
+      { filter: { [`metadata.annotations.${RELEASE_PILOT_TARGET_ANNOTATION}`]: targetName }, fields: ['kind', 'metadata.namespace', 'metadata.name', 'metadata.annotations'] },
+      { credentials: await this.deps.ownCredentials() },
+    );
+    return items.map(e => ({ entityRef: stringifyEntityRef(e), annotations: e.metadata.annotations ?? {} }));
+  }
 
   /**
    * What a release request would do, without storing anything: the entity (validated, with its
@@ -84,10 +95,15 @@ export class ReleasesService {
       );
     }
     const target = this.deps.targets.get(targetName);
-    // Values the target's providers would put into a command, a query or a URL are checked before anything reads them.
-    const unusable = annotationProblems(annotations, targetAnnotationRules(target));
+    // Values the target's providers would put into a command, a query or a URL are checked before
+    // anything reads them, and only the values the target allows this entity are its to set.
+    const unusable = [...annotationProblems(annotations, targetAnnotationRules(target)), ...disallowedAnnotations(entityRef, annotations, target)];
     if (unusable.length) {
       throw new InputError(`Entity ${entityRef} has annotations target '${targetName}' cannot use: ${unusable.join(' ')}`);
+    }
+    const conflicts = claimConflicts(entityRef, annotations, target, await this.entitiesOf(targetName));
+    if (conflicts.length) {
+      throw new ConflictError(`Entity ${entityRef} would release into another entity's traffic: ${conflicts.join('; ')}. Point its annotations at its own.`);
     }
     const basePlan = this.deps.plans.resolve(
       request.plan,
@@ -246,7 +262,14 @@ export class ReleasesService {
   async annotationProblems(entityRef: string, credentials: BackstageCredentials): Promise<{ problems: string[] }> {
     const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials });
     if (!entity) throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
-    return { problems: entityAnnotationProblems(entity.metadata.annotations ?? {}, this.deps) };
+    const annotations = entity.metadata.annotations ?? {};
+    const problems = entityAnnotationProblems(entityRef, annotations, this.deps);
+    const target = this.deps.targets.find(annotations[RELEASE_PILOT_TARGET_ANNOTATION] ?? '');
+    if (target) {
+      const conflicts = claimConflicts(entityRef, annotations, target, await this.entitiesOf(target.name));
+      problems.push(...conflicts.map(c => `${c}: another entity's traffic; point the annotations at this entity's own.`));
+    }
+    return { problems };
   }
 
   /** What an entity's annotations may name: targets, analyses and plans (the scaffolder action validates against it). */

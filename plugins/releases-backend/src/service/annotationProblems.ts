@@ -1,9 +1,19 @@
 import {
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
+  RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
-import { annotationProblems, shown, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
+import {
+  allowedValue,
+  annotationClaims,
+  annotationProblems,
+  entityPlaceholders,
+  fillPlaceholders,
+  ReleaseTarget,
+  shown,
+  targetAnnotationRules,
+} from '@release-pilot/plugin-releases-node';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { PlanCatalog } from '../engine/plans';
 import { TargetRegistry } from '../driver/TargetRegistry';
@@ -15,6 +25,7 @@ import { TargetRegistry } from '../driver/TargetRegistry';
  * or a URL (their annotation rules). The entity page shows them; a release start refuses them.
  */
 export function entityAnnotationProblems(
+  entityRef: string,
   annotations: Record<string, string>,
   deps: { targets: TargetRegistry; plans: PlanCatalog; judges: JudgeCatalog },
 ): string[] {
@@ -35,6 +46,57 @@ export function entityAnnotationProblems(
     problems.push(`release-pilot.io/risk-threshold: ${shown(threshold)} is not a probability; use a number above 0 and at most 1, e.g. '0.7'.`);
   }
   const target = deps.targets.find(annotations[RELEASE_PILOT_TARGET_ANNOTATION] ?? '');
-  if (target) problems.push(...annotationProblems(annotations, targetAnnotationRules(target)));
+  if (target) problems.push(...annotationProblems(annotations, targetAnnotationRules(target)), ...disallowedAnnotations(entityRef, annotations, target));
   return problems;
+}
+
+/**
+ * The annotations a target's providers read that the target does not let this entity set: only
+ * values matching the target's `allow` patterns are the entity's to choose; without patterns the
+ * target's own config decides. So an entity's owner cannot point its releases at another entity's
+ * backend, route or metrics by annotation.
+ */
+export function disallowedAnnotations(entityRef: string, annotations: Record<string, string>, target: ReleaseTarget): string[] {
+  const readable = [...new Set(targetAnnotationRules(target).map(r => r.annotation))];
+  const problems: string[] = [];
+  for (const annotation of readable) {
+    const value = annotations[annotation];
+    if (value === undefined) continue;
+    const patterns = target.allow?.[annotation];
+    const key = `releases.targets.${target.name}.allow.${annotation.replace(RELEASE_PILOT_ANNOTATION_PREFIX, '')}`;
+    if (!patterns) {
+      problems.push(`${annotation}: target '${target.name}' does not let entities set it; its own config decides (${key} lists the values an entity may set).`);
+    } else if (!allowedValue(fillPlaceholders(value, entityPlaceholders(entityRef)), patterns, entityRef)) {
+      problems.push(`${annotation}: ${shown(value)} is not a value target '${target.name}' allows ${entityRef} (allowed: ${patterns.join(', ')}).`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Another entity of the same target whose annotations (or the target's defaults) resolve to the
+ * same backend, route or selector as this entity's: each such clash, naming the other entity. What
+ * the target's defaults give an entity (its own name filled in) is its own: an entity that only
+ * has its defaults never clashes with one that annotates its way onto them; that one does.
+ */
+export function claimConflicts(
+  entityRef: string,
+  annotations: Record<string, string>,
+  target: ReleaseTarget,
+  others: Array<{ entityRef: string; annotations: Record<string, string> }>,
+): string[] {
+  const rules = targetAnnotationRules(target);
+  const mine = annotationClaims(annotations, rules, entityRef);
+  const conflicts: string[] = [];
+  for (const other of others) {
+    if (other.entityRef === entityRef) continue;
+    const theirs = annotationClaims(other.annotations, rules, other.entityRef);
+    for (const [claim, { value, byDefault }] of mine) {
+      const their = theirs.get(claim);
+      if (their?.value === value && (their.byDefault || !byDefault)) {
+        conflicts.push(`${value} is what ${other.entityRef} resolves to on target '${target.name}'`);
+      }
+    }
+  }
+  return conflicts;
 }
