@@ -1,7 +1,12 @@
 export interface Config {
   releases?: {
-    /** The simulated fleet, the embedded default target (`release-pilot.io/target: simulator`). */
+    /**
+     * The simulated fleet, the demo's target (`release-pilot.io/target: simulator`). The target exists
+     * only where this block does and `enabled` is not false.
+     */
     simulator?: {
+      /** False turns the simulator target off (a production config over the demo's). Default true. */
+      enabled?: boolean;
       /** Seed of the simulation; the same seed gives the same traffic. Default 1. */
       seed?: number;
       /** Requests per second of a whole service, split between baseline and canary by weight. Default 2000. */

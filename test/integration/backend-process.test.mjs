@@ -196,6 +196,14 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
       assert.equal(res.status, 200, `${action}: ${JSON.stringify(res.body)}`);
     }
     assert.equal((await api('POST', '/risk/assess', { entityRef: 'component:default/checkout', version: '6.1.1' })).status, 200);
+    // The pipeline's static token gets what its accessRestrictions grant (the integration config):
+    // releases, yes; the risk model's history and training, no.
+    const history = { deployments: [{ entityRef: 'component:default/checkout', at: new Date().toISOString(), outcome: 0, features: {} }] };
+    for (const [route, body] of [['/risk/history', history], ['/risk/train', {}]]) {
+      const res = await pipeline('POST', route, body);
+      assert.equal(res.status, 403, `the pipeline token on ${route}: ${res.status} ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error.message, /^Not allowed: releases\.risk\.manage/);
+    }
     assert.equal((await pipeline('POST', `/releases/${theirs.id}/rollback`, { reason: 'clean up' })).status, 200);
     await waitForState(theirs.id, 'rolled_back', 30_000);
     // The owner's rollback ends once the canary is scaled down and the recovery is measured.

@@ -59,7 +59,7 @@ export async function until(what, fn, timeoutMs, logOf = () => []) {
   }
 }
 
-/** The integration configs' static token for pipelines (a service principal: the policy allows it). */
+/** The integration configs' static token for pipelines (a service principal: what its accessRestrictions grant). */
 export const PIPELINE_TOKEN = 'release-pilot-integration-token';
 
 /**

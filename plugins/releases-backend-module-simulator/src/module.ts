@@ -2,12 +2,16 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
-import { releasesTargetsExtensionPoint } from '@release-pilot/plugin-releases-node';
+import { releasesTargetsExtensionPoint, SIMULATOR_TARGET } from '@release-pilot/plugin-releases-node';
 import { readSimulatorConfig } from './config';
 import { SimulatedFleet } from './SimulatedFleet';
 import { SimulatedDeployer } from './SimulatedDeployer';
 
-/** Registers the simulated fleet, with its simulated deployer, as the `simulator` target. */
+/**
+ * Registers the simulated fleet, with its simulated deployer, as the `simulator` target, but only
+ * where config asks for it: a `releases.simulator` block whose `enabled` is not false. Without it
+ * an entity annotated `simulator` is refused like any unknown target, and no release of it counts.
+ */
 export const releasesModuleSimulator = createBackendModule({
   pluginId: 'releases',
   moduleId: 'simulator',
@@ -16,12 +20,18 @@ export const releasesModuleSimulator = createBackendModule({
       deps: {
         targets: releasesTargetsExtensionPoint,
         config: coreServices.rootConfig,
+        logger: coreServices.logger,
       },
-      async init({ targets, config }) {
+      async init({ targets, config, logger }) {
+        const block = config.getOptionalConfig('releases.simulator');
+        if (!block || block.getOptionalBoolean('enabled') === false) {
+          logger.info(`The simulator target is off: ${block ? 'releases.simulator.enabled is false' : 'no releases.simulator in config'}`);
+          return;
+        }
         const options = readSimulatorConfig(config);
         const deployer = new SimulatedDeployer(options.deployer);
         const fleet = new SimulatedFleet(options, deployer);
-        targets.addTarget({ name: 'simulator', trafficRouter: fleet, metricProvider: fleet, deployer });
+        targets.addTarget({ name: SIMULATOR_TARGET, trafficRouter: fleet, metricProvider: fleet, deployer });
       },
     });
   },

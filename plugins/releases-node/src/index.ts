@@ -11,10 +11,14 @@ import { AnnotationRule } from './values';
 
 export * from './values';
 
+/** The simulated fleet's target name: a demo target, registered only where config asks for it. */
+export const SIMULATOR_TARGET = 'simulator';
+
 /**
  * A provider that reads entity annotations says how their values must look: the backend refuses
  * a release of an entity whose annotations break a rule (400) and shows the problems on its page.
  */
+
 export interface ReadsAnnotations {
   readonly annotationRules?: readonly AnnotationRule[];
 }

@@ -346,10 +346,12 @@ export class ReleasesStore {
   }
 
   /** The releases of these owners created since `since` (team overviews), newest first. */
-  async listOwnedReleases(owners: string[], since: string, limit = 5000): Promise<Release[]> {
+  async listOwnedReleases(owners: string[], since: string, options: { exceptTarget?: string; limit?: number } = {}): Promise<Release[]> {
+    const { exceptTarget, limit = 5000 } = options;
     const rows = await this.db<ReleaseRow>('releases')
       .whereIn('owner_ref', owners)
       .where('created_at', '>=', since)
+      .modify(query => void (exceptTarget !== undefined && query.whereNot('target', exceptTarget)))
       .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
       .limit(limit);
     return rows.map(fromRow);

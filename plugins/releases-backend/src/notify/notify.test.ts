@@ -137,6 +137,7 @@ describe.each(databases.eachSupportedId())('notifications to the owning team on 
             app: { baseUrl: 'http://portal.example' },
             releases: {
               engine: { tickSeconds: 3600 },
+              simulator: {},
               notifications: {
                 channels: {
                   'checkout-slack': { type: 'slack', webhookUrl: `${base}/slack`, minSeverity: 'high' },

@@ -21,7 +21,7 @@ import {
   RELEASE_PILOT_TARGET_ANNOTATION,
   DeployedRequest,
 } from '@release-pilot/plugin-releases-common';
-import { annotationProblems, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
+import { annotationProblems, SIMULATOR_TARGET, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
@@ -357,7 +357,10 @@ export class ReleasesService {
     const groups = await this.descendantGroups(group, credentials);
     const to = this.deps.clock.now();
     const from = new Date(to.getTime() - query.days * 86_400_000);
-    const releases = (await this.deps.store.listOwnedReleases(groups, from.toISOString())).map(r => ({ ...r, judgeState: undefined }));
+    // A simulated release is the demo's: where the simulator target is off, it never counts.
+    const exceptTarget = this.deps.targets.find(SIMULATOR_TARGET) === undefined ? SIMULATOR_TARGET : undefined;
+    const releases = (await this.deps.store.listOwnedReleases(groups, from.toISOString(), { exceptTarget }))
+      .map(r => ({ ...r, judgeState: undefined }));
     const moments = await this.deps.store.firstEventTimes(releases.map(r => r.id), OVERVIEW_EVENT_TYPES);
     return teamOverview({ group, groups, from, to, releases, moments });
   }

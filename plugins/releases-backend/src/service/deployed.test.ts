@@ -53,7 +53,7 @@ async function startBackend(denied: Set<string>) {
       simulatorModule,
       pipelineTarget,
       catalogServiceMock.factory({ entities: [component('checkout', 'pipeline'), component('search', 'simulator')] }),
-      mockServices.rootConfig.factory({ data: { releases: { engine: { tickSeconds: 1 } } } }),
+      mockServices.rootConfig.factory({ data: { releases: { engine: { tickSeconds: 1 }, simulator: {} } } }),
     ],
   });
   /** One tick of the driver: the task the plugin scheduled, run now. */

@@ -78,7 +78,7 @@ describe.each(databases.eachSupportedId())('the HTTP API under hostile input (fa
         releasesPlugin,
         simulatorModule,
         catalogServiceMock.factory({ entities }),
-        mockServices.rootConfig.factory({ data: { releases: { engine: { tickSeconds: 3600 } } } }),
+        mockServices.rootConfig.factory({ data: { releases: { engine: { tickSeconds: 3600 }, simulator: {} } } }),
       ],
     });
     const listAll = async () =>

@@ -57,6 +57,7 @@ async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0
           releases: {
             // The driver is tested on its own; keep it out of the way of the API tests.
             engine: { tickSeconds: 3600 },
+            simulator: {},
             analyses: { strict: { type: 'sequential', alpha: 0.001 } },
             plans: {
               careful: { steps: [{ weight: 5, minDurationSeconds: 60 }, { weight: 100, minDurationSeconds: 60 }] },
@@ -283,6 +284,27 @@ describe.each(databases.eachSupportedId())('releases router on %s', dbId => {
     expect(list.body.error.message).toBe('Not allowed: releases.release.read');
     const create = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
     expect(create.status).toBe(403);
+  });
+
+  it('a token without a user may manage the risk model only when its grant names releases.risk.manage, whatever the policy says', async () => {
+    const history = { deployments: [{ entityRef: 'component:default/checkout', at: '2026-01-01T00:00:00Z', outcome: 0, features: {} }] };
+    const pipeline = mockCredentials.service('external:ci');
+    let server = await startBackend([mockServices.httpAuth.factory({ defaultCredentials: pipeline })]);
+    const model = (await request(server).get('/api/releases/risk/model')).body;
+    for (const [route, body] of [['/risk/history', history], ['/risk/train', {}]] as const) {
+      const res = await request(server).post(`/api/releases${route}`).send(body);
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toBe(
+        "Not allowed: releases.risk.manage: a token without a user (external:ci) needs 'releases.risk.manage' named in its accessRestrictions (backend.auth.externalAccess)",
+      );
+    }
+    expect((await request(server).get('/api/releases/risk/model')).body).toEqual(model);
+    // Releases themselves stay the policy's (allow-all here) and the token's grant.
+    expect((await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' })).status).toBe(201);
+
+    const granted = mockCredentials.service('external:ml', { permissionNames: ['releases.risk.manage'] });
+    server = await startBackend([mockServices.httpAuth.factory({ defaultCredentials: granted })]);
+    expect((await request(server).post('/api/releases/risk/history').send(history)).status).toBe(201);
   });
 
   it('refuses requests without credentials', async () => {

@@ -53,6 +53,21 @@ const annotationProblemsQuerySchema = z.strictObject({
     }),
 });
 
+/**
+ * Permissions a request without a user (a static or service token) holds only when its grant names
+ * them: Backstage lets a token without `accessRestrictions` do everything, and these are not for
+ * a pipeline that was merely given a token.
+ */
+const GRANTED_BY_NAME_ONLY: readonly string[] = [releaseRiskManagePermission.name];
+
+/** Why a service principal may not use `permission`, or undefined when it may. */
+function ungrantedToService(credentials: BackstageCredentials, permission: string): string | undefined {
+  const principal = credentials.principal as { type: string; subject?: string; accessRestrictions?: { permissionNames?: string[] } };
+  if (principal.type !== 'service' || !GRANTED_BY_NAME_ONLY.includes(permission)) return undefined;
+  if (principal.accessRestrictions?.permissionNames?.includes(permission)) return undefined;
+  return `a token without a user (${principal.subject ?? 'unknown'}) needs '${permission}' named in its accessRestrictions (backend.auth.externalAccess)`;
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function releaseId(raw: string): string {
@@ -100,9 +115,10 @@ export async function createRouter(options: {
       [resourceRef ? { permission: permission as ResourcePermission, resourceRef } : { permission: permission as BasicPermission }],
       { credentials },
     );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    const ungranted = ungrantedToService(credentials, permission.name);
+    if (decision.result !== AuthorizeResult.ALLOW || ungranted) {
       throw new NotAllowedError(
-        `Not allowed: ${permission.name}${resourceRef ? ` on ${resourceRef}` : ''}`,
+        `Not allowed: ${permission.name}${resourceRef ? ` on ${resourceRef}` : ''}${ungranted ? `: ${ungranted}` : ''}`,
       );
     }
   };
