@@ -234,6 +234,11 @@ export interface RiskAssessment {
   reasons: RiskReason[];
   /** The features the prediction used (for retraining and the team overview). */
   features: Record<string, number>;
+  /**
+   * What the prediction had to do without, in words (e.g. the change's size when the request sent
+   * no lines or files changed). An unknown change size never counts as low risk.
+   */
+  unknown?: string[];
   /** The plan the risk and traffic chose, and why. */
   plan?: { name: string; reason: string };
   /** Who overrode the gate, and why (needs the releases.risk.override permission). */

@@ -38,7 +38,8 @@ describe('RiskService', () => {
   });
 
   it('shapes the plan: faster when low, smaller and gated when high or busy, blue-green as it is', () => {
-    expect(service.shapePlan(DEFAULT_PLAN, assessment(0.05)).plan.steps.map(s => s.minDurationSeconds)).toEqual([30, 30, 30, 30, 30, 30]);
+    expect(service.shapePlan(DEFAULT_PLAN, assessment(0.05, { linesChanged: 40 })).plan.steps.map(s => s.minDurationSeconds)).toEqual([30, 30, 30, 30, 30, 30]);
+    expect(service.shapePlan(DEFAULT_PLAN, assessment(0.05, { filesChanged: 2 })).plan.name).toBe('default (low risk)');
     const middle = service.shapePlan(DEFAULT_PLAN, assessment(0.3));
     expect(middle.plan).toBe(DEFAULT_PLAN);
     const high = service.shapePlan(DEFAULT_PLAN, assessment(0.6)).plan;
@@ -49,5 +50,13 @@ describe('RiskService', () => {
     expect(busy.reason).toMatch(/^traffic 2\.2x the usual for this time of day: smaller steps/);
     const blueGreen = { name: 'bg', strategy: 'blueGreen' as const, steps: [{ weight: 0, minDurationSeconds: 5, minCanaryRequests: 1 }, { weight: 100, minDurationSeconds: 0, minCanaryRequests: 1 }] };
     expect(service.shapePlan(blueGreen, assessment(0.9)).plan).toBe(blueGreen);
+  });
+
+  it('never calls a change of unknown size low risk: the plan stays as configured, and the assessment says what is unknown', () => {
+    const unknownSize = service.shapePlan(DEFAULT_PLAN, assessment(0.02, { serviceReleases: 40, authorServiceReleases: 12 }));
+    expect(unknownSize.plan).toBe(DEFAULT_PLAN);
+    expect(unknownSize.reason).toBe("risk 2%, but the change's size is unknown: plan 'default' as configured, never shortened");
+    expect(service.assess({ serviceReleases: 40, serviceFailureRate: 0 }, 0.85).unknown).toEqual(['change size (no lines or files changed were sent)']);
+    expect(service.assess({ serviceReleases: 40, linesChanged: 12 }, 0.85).unknown).toBeUndefined();
   });
 });

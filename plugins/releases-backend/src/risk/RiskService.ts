@@ -3,7 +3,7 @@ import { ReleasePlan, RiskAssessment, RiskReason } from '@release-pilot/plugin-r
 import { MetricProvider, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 import { Clock } from '../engine/clock';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow } from './features';
+import { changeSizeKnown, featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow, UNKNOWN_CHANGE_SIZE } from './features';
 import { priorAssessment } from './prior';
 import { FeatureContribution, RiskModel, SerializedRiskModel } from './RiskModel';
 import { trainInWorker } from './trainInWorker';
@@ -166,11 +166,15 @@ export class RiskService {
     return Promise.race([work.catch(() => NaN), timeout]);
   }
 
-  /** The features of a release requested now. */
+  /**
+   * The features of a release requested now. Only the change itself comes from the request's
+   * metadata; the author's and the service's records come from stored releases, the time from the
+   * clock and the traffic from the metric provider, whatever the request says about them.
+   */
   async features(request: { entityRef: string; author: string; metadata: Record<string, unknown>; trafficRatio?: number }): Promise<FeatureValues> {
     const now = this.deps.clock.now();
     const earlier = await this.deps.store.listReleaseHistory(new Date(now.getTime() - 365 * 86_400_000).toISOString());
-    const values = { ...historyFeatures(request.entityRef, request.author, now, earlier), ...metadataFeatures(request.metadata) };
+    const values = { ...metadataFeatures(request.metadata), ...historyFeatures(request.entityRef, request.author, now, earlier) };
     if (request.trafficRatio !== undefined && Number.isFinite(request.trafficRatio)) values.trafficRatio = request.trafficRatio;
     return values;
   }
@@ -189,6 +193,7 @@ export class RiskService {
       blocked: probability > threshold,
       reasons: contributions.slice(0, 5).map(reasonOf),
       features: Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v))),
+      ...(!changeSizeKnown(values) && { unknown: [UNKNOWN_CHANGE_SIZE] }),
     };
   }
 
@@ -223,6 +228,9 @@ export class RiskService {
         plan: { ...plan, name: `${plan.name} (high risk)`, steps },
         reason: `${why}: smaller steps (${steps.map(s => `${s.weight}%`).join(' > ')}), twice as long each, and a manual gate before ${steps.find(s => s.approval)?.weight ?? 100}%`,
       };
+    }
+    if (risk.probability < lowRiskBelow && !changeSizeKnown(risk.features)) {
+      return { plan, reason: `risk ${percent(risk.probability)}, but the change's size is unknown: plan '${plan.name}' as configured, never shortened` };
     }
     if (risk.probability < lowRiskBelow) {
       const steps = plan.steps.map(s => ({ ...s, minDurationSeconds: Math.max(1, Math.round(s.minDurationSeconds / 2)) }));

@@ -72,6 +72,14 @@ export function metadataFeatures(metadata: Record<string, unknown>): FeatureValu
   return values;
 }
 
+/** Whether the request said how big the change is (lines or files changed). */
+export function changeSizeKnown(values: FeatureValues): boolean {
+  return Number.isFinite(values.linesChanged) || Number.isFinite(values.filesChanged);
+}
+
+/** Words for the change size's absence, shown with the risk. */
+export const UNKNOWN_CHANGE_SIZE = 'change size (no lines or files changed were sent)';
+
 const FAILED = new Set(['rolled_back', 'failed']);
 const FINISHED = new Set(['succeeded', 'rolled_back', 'failed']);
 

@@ -114,10 +114,11 @@ export class ReleasesService {
     );
     const metadata = request.metadata ?? {};
     const { risk } = this.deps;
-    const trafficRatio = Number.isFinite(Number(metadata.trafficRatio))
-      ? Number(metadata.trafficRatio)
-      : await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
-    const author = typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
+    // What the server can know, it derives: the traffic from the target's metric provider (never
+    // the request's metadata), and the author from the caller. Only a pipeline (a token without a
+    // user) names the author it releases for; a person is always their own author.
+    const trafficRatio = await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
+    const author = (credentials.principal as { type: string }).type !== 'user' && typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
     const features = await risk.features({ entityRef, author, metadata, trafficRatio });
     const owner =
       entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef ??

@@ -131,15 +131,20 @@ describe('EntityReleasesContent', () => {
           blocked: false,
           reasons: request.metadata?.linesAdded ? [{ feature: 'linesChanged', text: 'lines changed: 9,000 (usually 200), +40 points', effect: 0.4 }] : [],
           features: {},
+          ...(!request.metadata?.linesAdded && { unknown: ['change size (no lines or files changed were sent)'] }),
           plan: { name: 'demo (high risk)', reason: 'risk 62% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
         },
       })),
     });
     await renderTab(api);
     fireEvent.click(await screen.findByRole('button', { name: 'Start release' }));
+    expect(await screen.findByTestId('risk-unknown', {}, { timeout: 3000 })).toHaveTextContent(
+      'Unknown: change size (no lines or files changed were sent). An unknown change size never counts as low risk.',
+    );
     fireEvent.change(await screen.findByLabelText('lines changed'), { target: { value: '9000' } });
     const risk = await screen.findByTestId('release-risk', {}, { timeout: 3000 });
     await waitFor(() => expect(risk).toHaveTextContent('Predicted risk62%'));
+    expect(screen.queryByTestId('risk-unknown')).toBeNull();
     expect(risk).toHaveTextContent('lines changed: 9,000 (usually 200), +40 points');
     expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 62% is at or above 50%");
     expect(screen.getByTestId('plan-preview')).toHaveTextContent('gate, 50% (12s, 50 req)');

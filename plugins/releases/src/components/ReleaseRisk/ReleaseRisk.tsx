@@ -30,6 +30,11 @@ export const ReleaseRisk = ({ risk }: { risk: RiskAssessment }) => {
           ))}
         </ul>
       )}
+      {risk.unknown && risk.unknown.length > 0 && (
+        <Typography variant="body2" data-testid="risk-unknown">
+          Unknown: {risk.unknown.join('; ')}. An unknown change size never counts as low risk.
+        </Typography>
+      )}
       {risk.plan && (
         <Typography variant="body2" data-testid="risk-plan">
           Plan '{risk.plan.name}': {risk.plan.reason}
