@@ -35,7 +35,7 @@ const vmTarget = createBackendModule({
     reg.registerInit({
       deps: { targets: releasesTargetsExtensionPoint },
       async init({ targets }) {
-        targets.addTarget({ name: 'vm', trafficRouter: { setCanaryWeight: async () => undefined }, metricProvider: metrics });
+        targets.addTarget({ name: 'vm', trafficRouter: { setCanaryWeight: async () => undefined, getCanaryWeight: async () => 0 }, metricProvider: metrics });
       },
     });
   },
