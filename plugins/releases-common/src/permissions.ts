@@ -41,6 +41,17 @@ export const releaseRiskOverridePermission = createPermission({
   resourceType: 'catalog-entity',
 });
 
+/**
+ * Start a release with a plan of one's own choosing (inline steps, or a named plan) that is less
+ * careful than the plan the risk would have chosen: bigger jumps, shorter steps or watch, fewer
+ * canary requests or manual gates.
+ */
+export const releasePlanOverridePermission = createPermission({
+  name: 'releases.plan.override',
+  attributes: { action: 'update' },
+  resourceType: 'catalog-entity',
+});
+
 /** Import deployment history and retrain the risk model (platform administrators). */
 export const releaseRiskManagePermission = createPermission({
   name: 'releases.risk.manage',
@@ -55,6 +66,7 @@ export const releasesPermissions = [
   releasePromotePermission,
   releaseRollbackPermission,
   releaseRiskOverridePermission,
+  releasePlanOverridePermission,
   releaseRiskManagePermission,
 ];
 

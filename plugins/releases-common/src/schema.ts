@@ -3,7 +3,8 @@ import { z } from 'zod';
 /** A plan step as clients send it. */
 export const planStepSchema = z.strictObject({
   weight: z.number().min(0).max(100),
-  minDurationSeconds: z.number().int().min(0).max(86400),
+  /** At least a second: a step of no time judges nothing. Targets may ask more (`minimums`). */
+  minDurationSeconds: z.number().int().min(1).max(86400),
   minCanaryRequests: z.number().int().min(0).default(0),
   /** A manual gate: a person resumes the release before it enters this step. */
   approval: z.boolean().optional(),

@@ -188,6 +188,7 @@ export type TimelineEventType =
   | 'watch_alert'
   | 'measurement_failed'
   | 'risk_override'
+  | 'plan_override'
   | 'deploy_started'
   | 'canary_deployed'
   | 'promotion_started'
@@ -241,6 +242,11 @@ export interface RiskAssessment {
   unknown?: string[];
   /** The plan the risk and traffic chose, and why. */
   plan?: { name: string; reason: string };
+  /**
+   * Where the requested plan is less careful than the one the risk would have chosen (in words):
+   * starting it needs the releases.plan.override permission, and the timeline says so.
+   */
+  planOverride?: { shaped: string; lessCareful: string[] };
   /** Who overrode the gate, and why (needs the releases.risk.override permission). */
   override?: { actor: string; reason: string };
 }

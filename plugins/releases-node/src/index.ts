@@ -162,6 +162,17 @@ export interface ReleaseTarget {
    * annotation without patterns is not the entity's to set: the target's own config decides.
    */
   allow?: Record<string, string[]>;
+  /**
+   * The least a plan may ask of each step that judges the canary on this target
+   * (`releases.targets.<name>.minimums`); a plan below it is refused. Default: 1 s, 0 requests.
+   */
+  minimums?: PlanMinimums;
+}
+
+/** The least a target lets a plan ask of a step: its duration and its canary requests. */
+export interface PlanMinimums {
+  stepSeconds: number;
+  canaryRequests: number;
 }
 
 /** The rules of every entity annotation a target's router, metric provider and deployer read. */

@@ -9,6 +9,7 @@ import {
   targetAnnotationRules,
   TrafficRouterFactory,
 } from '@release-pilot/plugin-releases-node';
+import { readMinimums } from '../engine/planPolicy';
 
 function known(names: Iterable<string>): string {
   const list = [...names].sort();
@@ -38,6 +39,11 @@ function readAllow(block: Config, at: string, target: ReleaseTarget): Pick<Relea
     allow[annotation] = patterns as string[];
   }
   return { allow };
+}
+
+function minimumsOf(block: Config, at: string): Pick<ReleaseTarget, 'minimums'> {
+  const minimums = readMinimums(block, at);
+  return minimums ? { minimums } : {};
 }
 
 /** The targets releases go through, by name: registered whole by modules, or built from `releases.targets`. */
@@ -82,12 +88,12 @@ export class TargetRegistry {
       const analysis = block.getOptionalString('analysis');
       if (analysis !== undefined) validateAnalysis(analysis, `${at}.analysis`);
       if (!block.has('router') && !block.has('metrics')) {
-        if (analysis !== undefined || block.has('allow')) {
+        if (analysis !== undefined || block.has('allow') || block.has('minimums')) {
           const existing = this.#targets.get(name);
           if (!existing) {
             throw new Error(`Invalid config ${at}: no module registers a target '${name}'; add 'router' and 'metrics' blocks to configure one`);
           }
-          this.#targets.set(name, { ...existing, ...(analysis === undefined ? {} : { analysis }), ...readAllow(block, at, existing) });
+          this.#targets.set(name, { ...existing, ...(analysis === undefined ? {} : { analysis }), ...readAllow(block, at, existing), ...minimumsOf(block, at) });
         }
         continue;
       }
@@ -118,7 +124,7 @@ export class TargetRegistry {
         metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
         ...this.deployerOf(block, at, name, child),
       };
-      this.#targets.set(name, { ...target, ...readAllow(block, at, target) });
+      this.#targets.set(name, { ...target, ...readAllow(block, at, target), ...minimumsOf(block, at) });
     }
   }
 

@@ -1,6 +1,7 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ReleasePlan, RiskAssessment, RiskReason } from '@release-pilot/plugin-releases-common';
-import { MetricProvider, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { MetricProvider, PlanMinimums, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { DEFAULT_MINIMUMS } from '../engine/planPolicy';
 import { Clock } from '../engine/clock';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { changeSizeKnown, featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow, UNKNOWN_CHANGE_SIZE } from './features';
@@ -202,7 +203,7 @@ export class RiskService {
    * a busy period) inserts a step at half of each weight, doubles the durations and puts a manual
    * gate before the first step at 50 % or more; otherwise the plan stays as it is.
    */
-  shapePlan(plan: ReleasePlan, risk: RiskAssessment): { plan: ReleasePlan; reason: string } {
+  shapePlan(plan: ReleasePlan, risk: RiskAssessment, minimums: PlanMinimums = DEFAULT_MINIMUMS): { plan: ReleasePlan; reason: string } {
     const { lowRiskBelow, highRiskAbove, busyTrafficRatio } = this.deps.options;
     const busy = (risk.features.trafficRatio ?? 0) > busyTrafficRatio;
     if (plan.strategy === 'blueGreen') {
@@ -215,7 +216,7 @@ export class RiskService {
         const half = Math.floor(step.weight / 2);
         const previous = steps.length ? steps[steps.length - 1].weight : 0;
         if (half > previous && half >= 1) {
-          steps.push({ weight: half, minDurationSeconds: step.minDurationSeconds * 2, minCanaryRequests: Math.ceil(step.minCanaryRequests / 2) });
+          steps.push({ weight: half, minDurationSeconds: step.minDurationSeconds * 2, minCanaryRequests: Math.max(minimums.canaryRequests, Math.ceil(step.minCanaryRequests / 2)) });
         }
         const gate: boolean = !gated && step.weight >= 50;
         gated ||= gate;
@@ -233,7 +234,7 @@ export class RiskService {
       return { plan, reason: `risk ${percent(risk.probability)}, but the change's size is unknown: plan '${plan.name}' as configured, never shortened` };
     }
     if (risk.probability < lowRiskBelow) {
-      const steps = plan.steps.map(s => ({ ...s, minDurationSeconds: Math.max(1, Math.round(s.minDurationSeconds / 2)) }));
+      const steps = plan.steps.map(s => ({ ...s, minDurationSeconds: Math.max(minimums.stepSeconds, Math.round(s.minDurationSeconds / 2)) }));
       return {
         plan: { ...plan, name: `${plan.name} (low risk)`, steps },
         reason: `risk ${percent(risk.probability)} is below ${percent(lowRiskBelow)}: the same steps, half as long each`,

@@ -26,6 +26,7 @@ import { randomUUID } from 'node:crypto';
 import { JudgeCatalog } from '../analysis/JudgeCatalog';
 import { Clock } from '../engine/clock';
 import { PlanCatalog } from '../engine/plans';
+import { DEFAULT_MINIMUMS, lessCarefulThan, minimumsProblems } from '../engine/planPolicy';
 import { operationSide } from '../engine/lifecycle';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
@@ -126,10 +127,17 @@ export class ReleasesService {
         ? stringifyEntityRef(parseEntityRef(entity.spec.owner, { defaultKind: 'group', defaultNamespace: entity.metadata.namespace ?? 'default' }))
         : undefined);
     const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
-    const shaped = request.plan !== undefined
-      ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` }
-      : risk.shapePlan(basePlan, assessment);
+    const minimums = target.minimums ?? DEFAULT_MINIMUMS;
+    const riskPlan = risk.shapePlan(this.deps.plans.resolve(undefined, annotations[RELEASE_PILOT_PLAN_ANNOTATION]), assessment, minimums);
+    const shaped = request.plan !== undefined ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` } : riskPlan;
     assessment.plan = { name: shaped.plan.name, reason: shaped.reason };
+    // A plan of the caller's choosing may not be less careful than the risk's without a permission.
+    const lessCareful = request.plan !== undefined ? lessCarefulThan(shaped.plan, riskPlan.plan) : [];
+    if (lessCareful.length) assessment.planOverride = { shaped: riskPlan.plan.name, lessCareful };
+    const short = minimumsProblems(shaped.plan, minimums, targetName);
+    if (short.length) {
+      throw new InputError(`Plan '${shaped.plan.name}' asks too little for target '${targetName}': ${short.join('; ')}. Lengthen its steps, or choose another plan.`);
+    }
     return { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
   }
 
@@ -153,6 +161,7 @@ export class ReleasesService {
     authorizeOverride: (entityRef: string) => Promise<void> = async () => {
       throw new InputError('Overriding the risk gate is not possible here');
     },
+    authorizePlanOverride: (entityRef: string) => Promise<void> = authorizeOverride,
   ): Promise<Release> {
     const prepared = await this.prepare(request, actor, credentials, authorize);
     const { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan, assessment } = prepared;
@@ -169,6 +178,7 @@ export class ReleasesService {
       await authorizeOverride(entityRef);
       assessment.override = { actor, reason: request.riskOverride.reason };
     }
+    if (assessment.planOverride) await authorizePlanOverride(entityRef);
     const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
@@ -219,6 +229,16 @@ export class ReleasesService {
         type: 'risk_override',
         message: `Risk gate overridden by ${actor}: risk ${Math.round(100 * assessment.probability)}% above the limit of ${Math.round(100 * assessment.threshold)}%. Reason: ${assessment.override.reason}`,
         data: { risk: assessment.probability, plan: plan.name },
+      });
+    }
+    if (assessment.planOverride) {
+      const { shaped: riskPlan, lessCareful } = assessment.planOverride;
+      events.push({
+        at: now,
+        actor,
+        type: 'plan_override',
+        message: `Plan '${plan.name}' chosen by ${actor} instead of the risk's '${riskPlan}', less careful in ${lessCareful.join('; ')}`,
+        data: { plan: plan.name, riskPlan },
       });
     }
     await this.deps.store.createRelease(release, events);

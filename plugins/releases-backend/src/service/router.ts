@@ -17,6 +17,7 @@ import {
   releaseCreatePermission,
   releaseRiskOverridePermission,
   releaseRiskManagePermission,
+  releasePlanOverridePermission,
   importRiskHistorySchema,
   releasesReadPermission,
   listReleasesQuerySchema,
@@ -58,7 +59,7 @@ const annotationProblemsQuerySchema = z.strictObject({
  * them: Backstage lets a token without `accessRestrictions` do everything, and these are not for
  * a pipeline that was merely given a token.
  */
-const GRANTED_BY_NAME_ONLY: readonly string[] = [releaseRiskManagePermission.name];
+const GRANTED_BY_NAME_ONLY: readonly string[] = [releaseRiskManagePermission.name, releasePlanOverridePermission.name];
 
 /** Why a service principal may not use `permission`, or undefined when it may. */
 function ungrantedToService(credentials: BackstageCredentials, permission: string): string | undefined {
@@ -161,6 +162,7 @@ export async function createRouter(options: {
         credentials,
         entityRef => authorize(credentials, releaseCreatePermission, entityRef),
         entityRef => authorize(credentials, releaseRiskOverridePermission, entityRef),
+        entityRef => authorize(credentials, releasePlanOverridePermission, entityRef),
       );
       await auditorEvent.success({
         meta: {
@@ -169,6 +171,7 @@ export async function createRouter(options: {
           version: release.version,
           risk: release.risk?.probability,
           riskOverride: release.risk?.override?.reason,
+          planOverride: release.risk?.planOverride?.lessCareful,
         },
       });
       res.status(201).json(release);

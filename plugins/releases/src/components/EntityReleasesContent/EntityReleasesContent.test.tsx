@@ -107,6 +107,7 @@ describe('EntityReleasesContent', () => {
         features: { linesChanged: 20000 },
         plan: { name: 'demo (high risk)', reason: 'risk 93% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
         override: { actor: 'user:default/alice', reason: 'hotfix for the outage' },
+        planOverride: { shaped: 'default (high risk)', lessCareful: ['a jump of 49 points in weight (the risk\'s plan: 25)'] },
       },
     };
     await renderTab(mockApi({ listReleases: jest.fn().mockResolvedValue({ items: [risky], totalCount: 1, offset: 0, limit: 50 }), getRelease: jest.fn().mockResolvedValue(risky) }));
@@ -115,6 +116,7 @@ describe('EntityReleasesContent', () => {
     expect(risk).toHaveTextContent('lines changed: 20,000 (usually 200), +12 points');
     expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 93% is at or above 50%");
     expect(screen.getByTestId('risk-override')).toHaveTextContent('Risk gate overridden by user:default/alice: hotfix for the outage');
+    expect(screen.getByTestId('risk-plan-override')).toHaveTextContent("Chosen instead of the risk's plan 'default (high risk)', less careful in a jump of 49 points in weight (the risk's plan: 25)");
     expect(screen.getByText('Gate, 50%')).toBeInTheDocument();
   });
 

@@ -40,6 +40,11 @@ export const ReleaseRisk = ({ risk }: { risk: RiskAssessment }) => {
           Plan '{risk.plan.name}': {risk.plan.reason}
         </Typography>
       )}
+      {risk.planOverride && (
+        <Typography variant="body2" data-testid="risk-plan-override">
+          Chosen instead of the risk's plan '{risk.planOverride.shaped}', less careful in {risk.planOverride.lessCareful.join('; ')}
+        </Typography>
+      )}
       {risk.override && (
         <Typography variant="body2" data-testid="risk-override">
           Risk gate overridden by {risk.override.actor}: {risk.override.reason}
