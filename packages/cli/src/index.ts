@@ -14,6 +14,7 @@ import { parseScenario } from './simulate/scenario';
 import { CliError, Connection, ReleasesHttpClient } from './releases/client';
 import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
 import { gitMetadata } from './releases/gitMetadata';
+import { changeSizeSinceLastRelease, fullEntityRef } from './releases/changeSize';
 import { deploymentsFromCsv, evaluateCsv, readCsv, trainingSetFromCsv } from './risk/evaluate';
 
 function positiveInteger(name: string) {
@@ -184,6 +185,15 @@ waitOptions(
   const git = options.git ? gitMetadata() : undefined;
   if (git) metadata = { ...git, ...metadata };
   const client = new ReleasesHttpClient(connectionOf(options));
+  // The change's size, from the commit of the release that runs now to HEAD, when the checkout has both.
+  if (git && !['linesAdded', 'linesDeleted', 'filesChanged'].some(key => metadata?.[key] !== undefined)) {
+    const size = await changeSizeSinceLastRelease(client, fullEntityRef(options.entity));
+    if ('unknown' in size) print(`Change size unknown: ${size.unknown}`);
+    else {
+      print(`Change size since ${size.base.slice(0, 12)}: +${size.linesAdded} -${size.linesDeleted} lines in ${size.filesChanged} files`);
+      metadata = { ...metadata, linesAdded: size.linesAdded, linesDeleted: size.linesDeleted, filesChanged: size.filesChanged };
+    }
+  }
   const release = await client.create({
     entityRef: options.entity,
     version: options.version,

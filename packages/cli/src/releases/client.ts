@@ -70,6 +70,12 @@ export class ReleasesHttpClient {
     return this.request('POST', '/releases', body);
   }
 
+  /** The entity's releases in a state, newest first. */
+  list(query: { entityRef: string; state?: string; limit?: number }): Promise<{ items: ReleaseDetails[]; totalCount: number }> {
+    const params = new URLSearchParams({ entityRef: query.entityRef, limit: String(query.limit ?? 1), ...(query.state && { state: query.state }) });
+    return this.request('GET', `/releases?${params}`);
+  }
+
   importRiskHistory(deployments: unknown[]): Promise<{ imported: number }> {
     return this.request('POST', '/risk/history', { deployments });
   }

@@ -12,3 +12,4 @@ export function gitMetadata(cwd = process.cwd()): { commit: string; commitTime: 
   if (!commit || !commitTime || Number.isNaN(Date.parse(commitTime))) return undefined;
   return { commit, commitTime: new Date(commitTime).toISOString(), author: author ?? '' };
 }
+
