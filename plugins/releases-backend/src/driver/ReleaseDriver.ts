@@ -67,6 +67,9 @@ const RECOVERY_WINDOW_SECONDS = 15;
 /** How often a person's action is decided again when a tick changed the release meanwhile. */
 const OUTSIDE_TICK_ATTEMPTS = 5;
 
+/** How often a tick's router call puts back a weight saved by someone else while it was in flight. */
+const MAX_WEIGHT_REPAIRS = 3;
+
 /** How long the storing replica has to deliver an outbox entry before any replica may. */
 const OUTBOX_GRACE_SECONDS = 30;
 
@@ -396,7 +399,7 @@ export class ReleaseDriver {
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
     if (!(await this.mayAct(release, true))) return;
-    await this.setWeight(release, target, token, release.canaryWeight, true);
+    await this.setWeight(release, target, token, release.canaryWeight, true, release.revision);
     const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
     await this.deps.store.appendEvents(release.id, [
       {
@@ -423,19 +426,29 @@ export class ReleaseDriver {
   }
 
   /**
-   * One router call. On a tick it is checked again afterwards: a replica that froze between its
-   * lease check and the call may have set a stale weight on a router that cannot check fencing
-   * tokens (HAProxy); it puts back the weight the database holds now if that is lower, with its own
-   * token (refused by routers that can check, which also refused the stale call). It never raises a
-   * weight: a slow rollback call is not undone, and raising is the new holder's reconciliation.
+   * One router call, decided on the release as stored at revision `basis`. On a tick it is checked
+   * again once it has landed: if anyone saved the release since (a person's rollback on another
+   * replica, a new lease holder), their own router call may have landed before this one on a router
+   * that cannot check fencing tokens (HAProxy), so the weight stored now is put back, and checked
+   * again the same way. Whoever saves a decision writes the router after saving, so the last call
+   * to land carries the last decision saved.
    */
-  private async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean) {
-    await target.trafficRouter.setCanaryWeight(this.context(release, token), weight);
-    if (!fenced || (await this.deps.store.holdsLease(release.id, this.deps.owner, this.deps.clock.now()))) return;
-    const stored = await this.deps.store.getRelease(release.id);
-    if (stored.canaryWeight >= weight) return;
-    this.deps.logger.warn(`Release ${release.id}: lost its lease during a router call of ${weight}%; putting back the stored ${stored.canaryWeight}%`);
-    await target.trafficRouter.setCanaryWeight(this.context(stored, token), stored.canaryWeight).catch(() => undefined);
+  private async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean, basis: number) {
+    if (!fenced) return target.trafficRouter.setCanaryWeight(this.context(release, token), weight);
+    // A call that failed may still have landed in part: then any saved change is put back too.
+    const failure = await target.trafficRouter.setCanaryWeight(this.context(release, token), weight).then(() => undefined, (error: unknown) => ({ error }));
+    let written = failure ? NaN : weight;
+    let seen = basis;
+    for (let attempt = 0; attempt < MAX_WEIGHT_REPAIRS; attempt++) {
+      const stored = await this.deps.store.getRelease(release.id);
+      if (stored.revision === seen || stored.canaryWeight === written) break;
+      this.deps.logger.warn(`Release ${release.id}: changed by ${stored.rollbackActor ?? 'another replica'} while its router call of ${weight}% was in flight; putting back the stored ${stored.canaryWeight}%`);
+      const repaired = await target.trafficRouter.setCanaryWeight(this.context(stored, token), stored.canaryWeight).then(() => true, () => false);
+      written = repaired ? stored.canaryWeight : NaN;
+      seen = stored.revision;
+    }
+    if (failure) throw failure.error;
+    return undefined;
   }
 
   /** Before a router call on a tick: does this replica still hold the release's lease? */
@@ -465,6 +478,7 @@ export class ReleaseDriver {
     const stamp = (records: EngineResult['records'], at: Date) => records.map(r => ({ ...r, at: at.toISOString() }));
     let done = result;
     let records = stamp(result.records, clock.now());
+    let reportedApplied = false;
     if (result.actions.some(isReported)) {
       // Weights the engine wants before anything is written (a rollback's weight 0: the fast path);
       // each one's outcome goes back to the engine, and what it then decides is saved with the rest.
@@ -476,7 +490,8 @@ export class ReleaseDriver {
         let error: string | undefined;
         try {
           if (!target) throw new Error(`target '${previous.target}' is not registered`);
-          await this.setWeight(done.release, target, token, weight, fenced);
+          await this.setWeight(done.release, target, token, weight, fenced, previous.revision);
+          reportedApplied = true;
         } catch (e) {
           error = errorText(e);
         }
@@ -485,7 +500,15 @@ export class ReleaseDriver {
         records = [...records, ...stamp(outcome.records, clock.now())];
       }
     }
-    return this.save(previous, done, records, target, token, fenced);
+    const saved = await this.save(previous, done, records, target, token, fenced);
+    if (reportedApplied && !fenced && target) {
+      // A person's weight went to the router before it was saved: a tick's call that landed in
+      // between would see no change when it checked. Once saved, the weight goes out once more.
+      await target.trafficRouter.setCanaryWeight(this.context(saved, token), saved.canaryWeight).catch(error =>
+        this.deps.logger.warn(`Release ${saved.id}: confirming weight ${saved.canaryWeight}% after saving failed: ${errorText(error)}`),
+      );
+    }
+    return saved;
   }
 
   /** Saves an engine result with its stamped records and messages, then performs its remaining actions. */
@@ -509,7 +532,7 @@ export class ReleaseDriver {
       if (action.type === 'operate') continue;
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await this.setWeight(result.release, target, token, action.weight, fenced);
+        await this.setWeight(result.release, target, token, action.weight, fenced, result.release.revision);
       } catch (error) {
         // The intent is stored; the next tick reconciles the router with it.
         weightsApplied = false;
