@@ -146,8 +146,16 @@ export const importRiskHistorySchema = z.strictObject({
   deployments: z
     .array(
       z.strictObject({
-        entityRef: z.string().min(1).max(500),
-        at: z.iso.datetime({ offset: true }),
+        // As long as the history's columns hold (entity_ref and author are varchar(255)).
+        entityRef: z.string().min(1).max(255),
+        // Any offset and precision, stored as UTC in milliseconds (the column holds 30 characters).
+        at: z.iso.datetime({ offset: true }).transform((at, ctx) => {
+          const [year, month, day] = at.slice(0, 10).split('-').map(Number);
+          const date = new Date(Date.UTC(year, month - 1, day));
+          if (date.getUTCMonth() === month - 1 && date.getUTCDate() === day) return new Date(at).toISOString();
+          ctx.addIssue({ code: 'custom', message: `${at.slice(0, 10)} is not a day of the calendar` });
+          return z.NEVER;
+        }),
         outcome: z.union([z.literal(0), z.literal(1)]),
         author: z.string().max(255).optional(),
         features: z.record(z.string().regex(/^[a-zA-Z]\w*$/), z.number().refine(Number.isFinite, 'a finite number')),

@@ -146,7 +146,7 @@ backend checkout
         clock,
         logger: mockServices.logger.mock(),
         owner,
-        options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: {}, targets: {} },
+        options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: { maxConsecutiveProviderErrors: 60 }, targets: {} },
       });
     };
     const a = replica('replica-a');
