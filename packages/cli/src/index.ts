@@ -39,10 +39,18 @@ program
   .option('--judge <name>', 'override the scenario judge: default, sequential, fixed, kayenta, threshold, or a named analysis (with --config)')
   .option('--config <file...>', 'app-config files whose releases.judge and releases.analyses the scenario may use')
   .option('--warm-up <seconds>', 'override the plan\'s warm-up: its first seconds are not judged', positiveInteger('warm-up'))
+  .option('--tick <seconds>', 'override the scenario\'s tick (the production default is 5)', positiveInteger('tick'))
+  .option('--router-latency <ms>', 'override the simulated router\'s mean time to apply a weight', positiveInteger('router-latency'))
   .option('--json', 'print one JSON object')
-  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; warmUp?: number; json?: boolean }) => {
+  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; warmUp?: number; tick?: number; routerLatency?: number; json?: boolean }) => {
     const parsed = parseScenario(readFileSync(options.scenario, 'utf8'));
-    const scenario = options.warmUp === undefined ? parsed : { ...parsed, plan: { ...parsed.plan, warmUpSeconds: options.warmUp } };
+    if (options.tick !== undefined && !(options.tick >= 1 && options.tick <= 600)) throw new CliError(`--tick must be 1 to 600 seconds, got ${options.tick}`);
+    const scenario = {
+      ...parsed,
+      ...(options.tick !== undefined && { tickSeconds: options.tick }),
+      ...(options.routerLatency !== undefined && { router: { latencyMs: options.routerLatency } }),
+      plan: options.warmUp === undefined ? parsed.plan : { ...parsed.plan, warmUpSeconds: options.warmUp },
+    };
     const judges = options.config
       ? readReleasesConfig(
           ConfigReader.fromConfigs(options.config.map(file => ({ context: file, data: parseYaml(readFileSync(file, 'utf8')) ?? {} }))),
@@ -54,9 +62,12 @@ program
       return;
     }
     const d = result.detectionSeconds;
+    const w = result.rollbackCompleteSeconds;
+    const seconds = (v: number | null) => (v === null ? '-' : `${Number(v.toFixed(2))} s`);
     process.stdout.write(
-      `${result.scenario} (${result.judge}, ${result.runs} runs): ${result.promoted} promoted, ${result.rolledBack} rolled back, ${result.paused} paused; ` +
-        `false rollback rate ${(100 * result.falseRollbackRate).toFixed(1)} %; detection median ${d.median ?? '-'} s, p95 ${d.p95 ?? '-'} s, max ${d.max ?? '-'} s\n`,
+      `${result.scenario} (${result.judge}, ${result.runs} runs, ${result.tickSeconds} s tick, router ${result.routerLatencyMs} ms): ${result.promoted} promoted, ${result.rolledBack} rolled back, ${result.paused} paused; ` +
+        `false rollback rate ${(100 * result.falseRollbackRate).toFixed(1)} %; detection median ${seconds(d.median)}, p95 ${seconds(d.p95)}, max ${seconds(d.max)}; ` +
+        `canary weight 0 median ${seconds(w.median)}, p95 ${seconds(w.p95)}, max ${seconds(w.max)} (from the fault's first canary traffic)\n`,
     );
   });
 

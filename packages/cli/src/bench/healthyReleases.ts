@@ -45,6 +45,7 @@ const makeJudge = (): SimulatedAnalysis =>
 const scenario: Scenario = {
   name: `healthy-${planName}`,
   tickSeconds: 1,
+  router: { latencyMs: 50 },
   traffic: { rps: 2000 },
   baseline: { errorRate: 0.0002, latencyMs: { p50: 90, p95: 145 } },
   canary: {},

@@ -61,12 +61,12 @@ for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml') && f.include
 
 const pad = (v: unknown, n: number) => String(v ?? '-').padEnd(n);
 process.stdout.write(
-  `${pad('scenario', 30)}${pad('judge', 11)}${pad('runs', 6)}${pad('rolled back', 12)}${pad('promoted', 9)}${pad('paused', 7)}${pad('false RB', 9)}${pad('detected', 9)}${pad('detect med/p95/max s', 22)}${pad('oracle s', 9)}${pad('x oracle', 9)}exposed req (med)\n`,
+  `${pad('scenario', 30)}${pad('judge', 11)}${pad('tick s', 7)}${pad('runs', 6)}${pad('rolled back', 12)}${pad('promoted', 9)}${pad('paused', 7)}${pad('false RB', 9)}${pad('detected', 9)}${pad('detect med/p95/max s', 22)}${pad('weight 0 med s', 15)}${pad('oracle s', 9)}${pad('x oracle', 9)}exposed req (med)\n`,
 );
 for (const r of rows) {
   const d = r.detectionSeconds;
   process.stdout.write(
-    `${pad(r.scenario, 30)}${pad(r.judge, 11)}${pad(r.runs, 6)}${pad(r.rolledBack, 12)}${pad(r.promoted, 9)}${pad(r.paused, 7)}${pad(`${(100 * r.falseRollbackRate).toFixed(1)}%`, 9)}${pad(r.oracleSeconds === undefined ? '-' : `${Math.round((100 * d.count) / r.runs)}%`, 9)}${pad(d.count ? `${d.median}/${d.p95}/${d.max}` : '-', 22)}${pad(r.oracleSeconds, 9)}${pad(r.ratioToOracle, 9)}${r.exposedRequests.median}\n`,
+    `${pad(r.scenario, 30)}${pad(r.judge, 11)}${pad(r.tickSeconds, 7)}${pad(r.runs, 6)}${pad(r.rolledBack, 12)}${pad(r.promoted, 9)}${pad(r.paused, 7)}${pad(`${(100 * r.falseRollbackRate).toFixed(1)}%`, 9)}${pad(r.oracleSeconds === undefined ? '-' : `${Math.round((100 * d.count) / r.runs)}%`, 9)}${pad(d.count ? `${d.median}/${d.p95}/${d.max}` : '-', 22)}${pad(r.rollbackCompleteSeconds.median?.toFixed(2), 15)}${pad(r.oracleSeconds, 9)}${pad(r.ratioToOracle, 9)}${r.exposedRequests.median}\n`,
   );
 }
 process.stdout.write(`${JSON.stringify({ runs, healthyRuns, seed, results: rows })}\n`);

@@ -31,6 +31,19 @@ describe('runScenario', () => {
     expect(runScenario(load('black-friday.yaml'), { runs: 5, seed: 7 })).toEqual(result);
   });
 
+  it('completes a rollback when the router has applied weight 0, not at the decision: its latency counts, and so does what the canary served meanwhile', () => {
+    const scenario = load('black-friday.yaml');
+    const instant = runScenario({ ...scenario, router: { latencyMs: 0 } }, { runs: 8, seed: 3 });
+    const slow = runScenario({ ...scenario, router: { latencyMs: 800 } }, { runs: 8, seed: 3 });
+    expect(slow.detectionSeconds).toEqual(instant.detectionSeconds);
+    expect(instant.rollbackCompleteSeconds).toEqual(instant.detectionSeconds);
+    // Each call takes 0.5 to 1.5 times the mean: 0.4 to 1.2 s after the decision.
+    expect(slow.rollbackCompleteSeconds.median! - slow.detectionSeconds.median!).toBeGreaterThanOrEqual(0.4);
+    expect(slow.rollbackCompleteSeconds.max! - slow.detectionSeconds.max!).toBeLessThanOrEqual(1.2);
+    expect(slow.exposedRequests.median!).toBeGreaterThan(instant.exposedRequests.median!);
+    expect(slow).toMatchObject({ tickSeconds: 1, routerLatencyMs: 800 });
+  });
+
   it('promotes healthy canaries and measures no detection', () => {
     const result = runScenario(load('healthy-2000rps.yaml'), { runs: 10, seed: 1 });
     expect(result.promoted + result.rolledBack + result.paused).toBe(10);

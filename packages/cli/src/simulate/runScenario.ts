@@ -48,7 +48,7 @@ export interface RunOutcome {
   state: Release['state'];
   /** Seconds from the fault's first canary traffic to the rollback decision. */
   detectionSeconds?: number;
-  /** Seconds from the fault's first canary traffic to canary weight 0. */
+  /** Seconds from the fault's first canary traffic to the router's canary weight reading 0 (its latency included). */
   rollbackCompleteSeconds?: number;
   /** The release rolled back before any fault took traffic. */
   rolledBackHealthy: boolean;
@@ -69,6 +69,10 @@ export interface Distribution {
 export interface ScenarioResult {
   scenario: string;
   judge: string;
+  /** Every time is quantized by the tick: the engine decides once per tick. */
+  tickSeconds: number;
+  /** The simulated router's mean time to apply the rollback's weight. */
+  routerLatencyMs: number;
   runs: number;
   seed: number;
   rolledBack: number;
@@ -131,6 +135,14 @@ export function runOnce(
   let exposedRequests = 0;
   let exposedErrors = 0;
   let decidedAt: number | undefined;
+  let rollbackCompleteAt: number | undefined;
+  // The router applies the rollback's weight some time after the decision (seeded per run): until
+  // it reads 0, the canary keeps serving at its old weight.
+  let latencyState = (seed * 2654435761) >>> 0;
+  const routerLatencyMs = () => {
+    latencyState = (Math.imul(latencyState, 1664525) + 1013904223) >>> 0;
+    return scenario.router.latencyMs * (0.5 + latencyState / 2 ** 32);
+  };
   while (release.state === 'running' && t - start < planSeconds * 3000) {
     const from = new Date(t);
     t += tick * 1000;
@@ -155,11 +167,20 @@ export function runOnce(
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier }, now, engine);
     judgeTimings?.push(performance.now() - judgeStarted);
     samples.push({ at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: release.canaryWeight, canary: sample.canary, baseline: sample.baseline });
+    const weightBefore = release.canaryWeight;
     release = result.release;
     if (release.state === 'rolling_back') {
       decidedAt = t;
-      // The driver sets weight 0 in the same tick as the decision (the fast path) and reports it.
-      release = handleReleaseEvent(release, { type: 'weightApplied', weight: 0 }, now, engine).release;
+      // The driver sets weight 0 in the same tick as the decision (the fast path); it lands after the
+      // router's latency, and the canary's requests meanwhile (pro rata of the next second) are exposed.
+      const latency = routerLatencyMs();
+      if (faultActive && latency > 0) {
+        const next = fleet.simulate(context, { from: now, to: new Date(t + 1000) }, weightBefore);
+        exposedRequests += Math.round((next.canary.requests * latency) / 1000);
+        exposedErrors += Math.round((next.canary.errors * latency) / 1000);
+      }
+      rollbackCompleteAt = t + latency;
+      release = handleReleaseEvent(release, { type: 'weightApplied', weight: 0 }, new Date(rollbackCompleteAt), engine).release;
     }
   }
   const sinceFault = (at: number | undefined) =>
@@ -167,7 +188,7 @@ export function runOnce(
   return {
     state: release.state,
     detectionSeconds: sinceFault(decidedAt),
-    rollbackCompleteSeconds: sinceFault(decidedAt),
+    rollbackCompleteSeconds: sinceFault(rollbackCompleteAt),
     rolledBackHealthy: release.state === 'rolled_back' && (faultStart === undefined || (decidedAt ?? 0) < faultStart),
     exposedRequests,
     exposedErrors,
@@ -197,6 +218,8 @@ export function runScenario(
   return {
     scenario: scenario.name,
     judge: judgeName,
+    tickSeconds: scenario.tickSeconds,
+    routerLatencyMs: scenario.router.latencyMs,
     runs: options.runs,
     seed: options.seed,
     rolledBack: outcomes.filter(o => o.state === 'rolled_back').length,

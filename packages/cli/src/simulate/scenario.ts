@@ -24,6 +24,8 @@ const stepSchema = z.strictObject({
 export const scenarioSchema = z.strictObject({
   name: z.string().min(1),
   tickSeconds: z.number().int().min(1).max(600).default(1),
+  /** How long the router takes to apply a weight: each call between half and one and a half times this. */
+  router: z.strictObject({ latencyMs: z.number().min(0).max(60_000) }).default({ latencyMs: 50 }),
   traffic: z.strictObject({ rps: z.number().positive() }),
   baseline: behaviourSchema,
   canary: z
