@@ -82,8 +82,9 @@ risk
   .option('--features <list>', 'comma-separated feature columns (default: every numeric column but the label, time and ids)')
   .option('--train-fraction <f>', 'the oldest share of rows to train on', parseFloat, 0.8)
   .option('--window <n>', 'train on the newest n rows before the split only', positiveInteger('window'), DEFAULT_TRAIN_WINDOW)
+  .option('--tune', 'choose the window and leaf size on a validation split inside the training rows (their newest 20 %), then test once')
   .option('--json', 'print one JSON object')
-  .action((options: { csv: string; label: string; time?: string; features?: string; trainFraction: number; window: number; json?: boolean }) => {
+  .action((options: { csv: string; label: string; time?: string; features?: string; trainFraction: number; window: number; tune?: boolean; json?: boolean }) => {
     if (!(options.trainFraction > 0 && options.trainFraction < 1)) {
       throw new CliError(`--train-fraction must be between 0 and 1, got ${options.trainFraction}`);
     }
@@ -98,14 +99,15 @@ risk
       time: options.time,
       features: options.features?.split(',').map(f => f.trim()).filter(Boolean),
     });
-    const result = evaluateCsv(set, { trainFraction: options.trainFraction, window: options.window });
+    const result = evaluateCsv(set, { trainFraction: options.trainFraction, window: options.window, tune: options.tune });
     if (options.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
     process.stdout.write(
       `AUC ${result.auc.toFixed(3)} (best single feature ${result.bestSingleFeature.feature}: ${result.bestSingleFeature.auc.toFixed(3)}), ` +
-        `PR-AUC ${result.prAuc.toFixed(3)}, Brier ${result.brier.toFixed(3)}; trained on ${result.trainRows} rows in ${result.trainSeconds.toFixed(1)} s, tested on ${result.testRows}\n`,
+        `PR-AUC ${result.prAuc.toFixed(3)}, Brier ${result.brier.toFixed(3)}; trained on ${result.trainRows} rows in ${result.trainSeconds.toFixed(1)} s, tested on ${result.testRows}` +
+        `${result.tuned ? `; tuned on the training rows' newest 20 %: window ${result.tuned.window}, leaves of ${result.tuned.minLeafRows}+ rows (validation AUC ${result.tuned.validationAuc.toFixed(3)})` : ''}\n`,
     );
   });
 

@@ -5,7 +5,28 @@ import { parse } from 'csv-parse/sync';
 export type EvaluationResult = Omit<ValidationFigures, 'failureRate'> & {
   bestSingleFeature: { feature: string; auc: number };
   features: string[];
+  /** With `tune`: the settings chosen on a validation split inside the training period, and each candidate's validation AUC. */
+  tuned?: { window: number; minLeafRows: number; validationAuc: number; candidates: Array<{ window: number; minLeafRows: number; validationAuc: number }> };
 };
+
+/** The settings `--tune` tries: training windows and leaf sizes. */
+export const TUNING_GRID = { windows: [1000, 2500, 5000, 1_000_000], minLeafRows: [20, 60, 150] };
+
+/**
+ * Chooses the training window and leaf size inside the training rows only: trained on their oldest
+ * 80 %, validated on their newest 20 %. The test rows are never looked at.
+ */
+export function tuneOnTraining(training: TrainingSet, forest: ForestOptions): NonNullable<EvaluationResult['tuned']> {
+  const candidates = TUNING_GRID.windows.flatMap(window =>
+    TUNING_GRID.minLeafRows.map(minLeafRows => ({
+      window,
+      minLeafRows,
+      validationAuc: RiskModel.evaluate(training, { trainFraction: 0.8, window, forest: { ...forest, minLeafRows } }).validation.auc,
+    })),
+  );
+  const best = candidates.reduce((a, b) => (b.validationAuc > a.validationAuc ? b : a));
+  return { ...best, candidates };
+}
 
 /** Reads a CSV into records of strings, naming the file in errors. */
 export function readCsv(text: string, file: string): Record<string, string>[] {
@@ -72,14 +93,16 @@ export function trainingSetFromCsv(
  */
 export function evaluateCsv(
   set: TrainingSet,
-  options: { trainFraction: number; forest?: ForestOptions; window?: number },
+  options: { trainFraction: number; forest?: ForestOptions; window?: number; tune?: boolean },
 ): EvaluationResult {
+  const cut = Math.floor(set.rows.length * options.trainFraction);
+  const forest = options.forest ?? DEFAULT_FOREST_OPTIONS;
+  const tuned = options.tune ? tuneOnTraining({ ...set, rows: set.rows.slice(0, cut), labels: set.labels.slice(0, cut) }, forest) : undefined;
   const { validation } = RiskModel.evaluate(set, {
     trainFraction: options.trainFraction,
-    forest: options.forest ?? DEFAULT_FOREST_OPTIONS,
-    window: options.window,
+    forest: tuned ? { ...forest, minLeafRows: tuned.minLeafRows } : forest,
+    window: tuned ? tuned.window : options.window,
   });
-  const cut = Math.floor(set.rows.length * options.trainFraction);
   let best = { feature: '', auc: -Infinity };
   set.features.forEach((feature, j) => {
     const column = (rows: number[][]) => rows.map(r => (Number.isFinite(r[j]) ? r[j] : -Infinity));
@@ -97,6 +120,7 @@ export function evaluateCsv(
     trainSeconds: validation.trainSeconds,
     bestSingleFeature: best,
     features: set.features,
+    ...(tuned && { tuned }),
   };
 }
 
