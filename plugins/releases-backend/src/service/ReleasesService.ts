@@ -83,7 +83,7 @@ export class ReleasesService {
     } catch (error) {
       throw new InputError(`Invalid entityRef '${request.entityRef}': ${(error as Error).message}`);
     }
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials });
+    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials: await this.catalogCredentials(credentials) });
     if (!entity) {
       throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
     }
@@ -281,7 +281,7 @@ export class ReleasesService {
 
   /** What would stop a release of the entity in its Release Pilot annotations, with the fixes (the entity page shows it). */
   async annotationProblems(entityRef: string, credentials: BackstageCredentials): Promise<{ problems: string[] }> {
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials });
+    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials: await this.catalogCredentials(credentials) });
     if (!entity) throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
     const annotations = entity.metadata.annotations ?? {};
     const problems = entityAnnotationProblems(entityRef, annotations, this.deps);
@@ -386,13 +386,22 @@ export class ReleasesService {
     return teamOverview({ group, groups, from, to, releases, moments });
   }
 
+  /**
+   * The credentials the catalog is read with: a person's own, so the catalog's read permissions
+   * apply to them; for a token without a user, the plugin's, since Backstage does not delegate a
+   * token restricted by `accessRestrictions` (what it may do here is this plugin's permissions).
+   */
+  private async catalogCredentials(credentials: BackstageCredentials): Promise<BackstageCredentials> {
+    return (credentials.principal as { type: string }).type === 'service' ? this.deps.ownCredentials() : credentials;
+  }
+
   /** The group and all groups below it (through the catalog's parentOf relations). */
   private async descendantGroups(group: string, credentials: BackstageCredentials): Promise<string[]> {
     const seen = new Set([group]);
     let todo = [group];
     let found = false;
     while (todo.length) {
-      const { items } = await this.deps.catalog.getEntitiesByRefs({ entityRefs: todo, fields: ['kind', 'metadata', 'relations'] }, { credentials });
+      const { items } = await this.deps.catalog.getEntitiesByRefs({ entityRefs: todo, fields: ['kind', 'metadata', 'relations'] }, { credentials: await this.catalogCredentials(credentials) });
       todo = [];
       for (const entity of items) {
         if (!entity) continue;
