@@ -84,9 +84,12 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const head = spawnSync('git', ['log', '-1', '--format=%H %cI'], { cwd: root, encoding: 'utf8' });
     if (head.status === 0) {
       const [commit, commitTime] = head.stdout.trim().split(' ');
-      const { metadata } = await release(healthy.out.match(/^Started release (\S+)/)[1]);
+      const { metadata } = await release(healthy.out.match(/^Started release (\S+)/m)[1]);
       assert.equal(metadata.commit, commit);
       assert.equal(metadata.commitTime, new Date(commitTime).toISOString());
+      // payments' last success was started through the API, without a commit: the size stays unknown, and says why.
+      assert.match(healthy.out, /^Change size unknown: the last release of component:default\/payments \(5\.0\.0\) stored no commit$/m);
+      assert.equal(metadata.linesAdded, undefined);
     }
     const faulty = await cli('start', '--entity', 'component:default/checkout', '--version', '5.2.1-faulty', '--wait', '--interval', '1');
     assert.equal(faulty.code, 1, faulty.out + faulty.err);
