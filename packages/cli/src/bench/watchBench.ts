@@ -150,7 +150,7 @@ async function main() {
     `${pad('scenario', 34)}${pad('runs', 6)}${pad('false alarms', 14)}${pad(
       'detected',
       10,
-    )}${pad('detect med/p95/max s', 22)}judge ms/tick\n`,
+    )}${pad('detect med/p95/max s (1 s tick)', 33)}judge ms/tick\n`,
   );
   for (const r of rows) {
     const d = r.detectionSeconds;
@@ -158,7 +158,7 @@ async function main() {
       `${pad(r.scenario, 34)}${pad(r.runs, 6)}${pad(r.falseAlarms, 14)}${pad(
         r.detected,
         10,
-      )}${pad(d.median === null ? '-' : `${d.median}/${d.p95}/${d.max}`, 22)}${
+      )}${pad(d.median === null ? '-' : `${d.median}/${d.p95}/${d.max}`, 33)}${
         r.judgeMsPerTick
       }\n`,
     );
@@ -167,6 +167,7 @@ async function main() {
     `${JSON.stringify({
       runs,
       seed,
+      tickSeconds: 1,
       watchSeconds: WATCH_SECONDS,
       faultAfterSeconds: FAULT_AFTER,
       options,
