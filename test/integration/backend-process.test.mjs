@@ -49,7 +49,8 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const r = await create('gateway', '5.0.2-no-orders');
     const done = await waitForState(r.id, 'rolled_back', 90_000);
     console.log(`no-orders release: rolled back at canary weight step ${done.currentStep + 1} ${(eventAt(done, 'rolled_back') - eventAt(done, 'started')) / 1000}s after it started; reason: ${done.reason}`);
-    assert.match(done.reason, /^Orders [\d.]+ per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate [\d.]+x lower than the baseline's/);
+    // A small early step may see no canary orders at all: then the canary "has none".
+    assert.match(done.reason, /^Orders [\d.]+ per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate ([\d.]+x lower than the baseline's|lower than the baseline's: the canary has none)/);
   });
 
   await t.test('a -faulty release is rolled back within 10 s of its first traffic, naming the metric and both values', async () => {

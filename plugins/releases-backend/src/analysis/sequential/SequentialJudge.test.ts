@@ -233,6 +233,11 @@ describe('SequentialJudge', () => {
       expect(verdict!.summary).toMatch(/^Orders [\d.]+ per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate [\d.]+x lower than the baseline's, at least [\d.]+x/);
     });
 
+    it('says the canary has none when it places no orders at all', () => {
+      const { verdict } = runOrders(3, 60, 0, 'lower');
+      expect(verdict!.summary).toMatch(/^Orders 0 per 100 requests vs [\d.]+ per 100 requests baseline: canary orders rate lower than the baseline's: the canary has none, at least [\d.]+x with 99 % confidence/);
+    });
+
     it('never fails a canary for more orders when fewer is worse, but does when both ways count', () => {
       expect(runOrders(2, 300, 2, 'lower').failedAt).toBeUndefined();
       const both = runOrders(2, 300, 2, 'both');

@@ -292,6 +292,11 @@ function formatValue(metric: MetricName, value: number): string {
     : `${Math.round(value).toLocaleString('en-US')} ms`;
 }
 
+/** The ratio without a finite estimate: the baseline has none (worse is higher), or the canary has none (worse is lower). */
+function noneSide(direction: MetricEvidence['direction']): string {
+  return direction === 'lower' ? "lower than the baseline's: the canary has none" : "above the baseline's, which has none";
+}
+
 function summarize(e: MetricEvidence, alpha: number): string {
   const counter = counterName(e.metric);
   let name = `P${Math.round((e.quantile ?? 0.95) * 100)} latency`;
@@ -303,8 +308,8 @@ function summarize(e: MetricEvidence, alpha: number): string {
   switch (e.outcome) {
     case 'fail':
     case 'warn':
-      // With no baseline events (no errors at all) the ratio has no finite estimate; say so plainly.
-      return `${values}: canary ${what} ${Number.isFinite(e.estimate ?? NaN) ? `${formatRatio(e.estimate!)} ${relation}` : `above the baseline's, which has none`}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
+      // With no events on one side the ratio has no finite estimate; say plainly which side has none.
+      return `${values}: canary ${what} ${Number.isFinite(e.estimate ?? NaN) ? `${formatRatio(e.estimate!)} ${relation}` : noneSide(e.direction)}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
     case 'inconclusive':
       return `Not enough traffic yet (${e.canaryRequests} canary, ${e.baselineRequests} baseline requests)`;
     default:
