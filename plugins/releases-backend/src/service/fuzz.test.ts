@@ -170,7 +170,9 @@ async function run(server: Parameters<typeof request>[0], knex: Knex, calls: Cal
   let valid = 0;
   let before = await snapshot(knex);
   for (const call of calls) {
-    const id = call.live === undefined ? undefined : live.length ? live[call.live % live.length] : '00000000-0000-4000-8000-000000000000';
+    // Before any release exists, an action goes to an id nobody has.
+    const someRelease = live.length ? live[(call.live ?? 0) % live.length] : '00000000-0000-4000-8000-000000000000';
+    const id = call.live === undefined ? undefined : someRelease;
     const path = id ? call.path.replace(':id', id) : call.path;
     let req = (request(server) as any)[call.method](`/api/releases${path}`);
     if (call.query) req = req.query(call.query);
