@@ -1,12 +1,10 @@
+import { SeededRandom } from '@release-pilot/plugin-releases-common';
 import { evaluateCsv, TUNING_GRID } from './evaluate';
 
 /** 1,000 changes in time order: failures grow with the first feature, the second is noise. */
 function changes(flipTest: boolean) {
-  let state = 11;
-  const random = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
+  const seeded = new SeededRandom(11);
+  const random = () => seeded.uniform();
   const rows: number[][] = [];
   const labels: number[] = [];
   for (let i = 0; i < 1000; i++) {

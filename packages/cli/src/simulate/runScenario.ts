@@ -13,7 +13,7 @@ import {
   WatchJudge,
 } from '@release-pilot/plugin-releases-backend';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
+import { Release, SeededRandom, StoredSample } from '@release-pilot/plugin-releases-common';
 import { Scenario } from './scenario';
 
 /** A judge and the limits the engine counts its measurements against. */
@@ -138,11 +138,8 @@ export function runOnce(
   let rollbackCompleteAt: number | undefined;
   // The router applies the rollback's weight some time after the decision (seeded per run): until
   // it reads 0, the canary keeps serving at its old weight.
-  let latencyState = (seed * 2654435761) >>> 0;
-  const routerLatencyMs = () => {
-    latencyState = (Math.imul(latencyState, 1664525) + 1013904223) >>> 0;
-    return scenario.router.latencyMs * (0.5 + latencyState / 2 ** 32);
-  };
+  const latencyRandom = SeededRandom.fromKey(`router|${seed}`);
+  const routerLatencyMs = () => scenario.router.latencyMs * (0.5 + latencyRandom.uniform());
   while (release.state === 'running' && t - start < planSeconds * 3000) {
     const from = new Date(t);
     t += tick * 1000;

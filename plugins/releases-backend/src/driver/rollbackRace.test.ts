@@ -1,6 +1,6 @@
 import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { ReleasePlan, SeededRandom } from '@release-pilot/plugin-releases-common';
 import { HaproxyTrafficRouter, readHaproxyOptions, RuntimeApi } from '@release-pilot/plugin-releases-backend-module-haproxy';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -44,13 +44,10 @@ const freePort = () =>
   });
 
 /** A seeded generator for the proxy's delays and the person's timing: the same run every time. */
-function lcg(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+const seeded = (seed: number) => {
+  const random = new SeededRandom(seed);
+  return () => random.uniform();
+};
 
 /** A TCP proxy in front of HAProxy's runtime API that holds every command for `delayMs()`. */
 async function slowProxy(to: number, delayMs: () => number) {
@@ -108,7 +105,7 @@ backend checkout
         await new Promise(r => setTimeout(r, 100));
       }
     }
-    const random = lcg(15);
+    const random = seeded(15);
     proxy = await slowProxy(apiPort, () => (random() < 0.2 ? 100 + Math.floor(random() * 50) : Math.floor(random() * 20)));
   });
 
@@ -152,7 +149,7 @@ backend checkout
     const a = replica('replica-a');
     const b = replica('replica-b');
     const canaryWeight = async () => Number(/^(\d+)/.exec(await api.command('get weight checkout/canary'))![1]);
-    const random = lcg(7);
+    const random = seeded(7);
 
     let won = 0;
     let raced = 0;

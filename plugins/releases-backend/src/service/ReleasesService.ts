@@ -37,6 +37,9 @@ import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
 import { claimConflicts, disallowedAnnotations, entityAnnotationProblems } from './annotationProblems';
 
+/** A person's request, not a token's without a user (the router admits only these two). */
+const isUser = (credentials: BackstageCredentials) => (credentials.principal as { type: string }).type === 'user';
+
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
   name = 'ReleaseBlockedError' as const;
@@ -119,7 +122,7 @@ export class ReleasesService {
     // the request's metadata), and the author from the caller. Only a pipeline (a token without a
     // user) names the author it releases for; a person is always their own author.
     const trafficRatio = await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
-    const author = (credentials.principal as { type: string }).type !== 'user' && typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
+    const author = !isUser(credentials) && typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
     const features = await risk.features({ entityRef, author, metadata, trafficRatio });
     const owner =
       entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef ??
@@ -392,7 +395,7 @@ export class ReleasesService {
    * token restricted by `accessRestrictions` (what it may do here is this plugin's permissions).
    */
   private async catalogCredentials(credentials: BackstageCredentials): Promise<BackstageCredentials> {
-    return (credentials.principal as { type: string }).type === 'service' ? this.deps.ownCredentials() : credentials;
+    return isUser(credentials) ? credentials : this.deps.ownCredentials();
   }
 
   /** The group and all groups below it (through the catalog's parentOf relations). */
