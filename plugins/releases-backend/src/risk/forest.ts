@@ -1,4 +1,5 @@
 import { RandomForestClassifier } from 'ml-random-forest';
+import { growWithHistogramSplits } from './histogramSplits';
 
 /** How the forest is grown. */
 export interface ForestOptions {
@@ -124,8 +125,8 @@ export function binFeatures(rows: number[][]): { binned: number[][]; edges: numb
 }
 
 /**
- * Grows a random forest with ml-random-forest (and its ml-cart trees, patched for standard CART
- * split search) on quantile-binned features, and flattens it with raw-value thresholds. Labels are 0 (succeeded) and 1 (rolled back or failed); rows must
+ * Grows a random forest with ml-random-forest (its ml-cart trees searching splits by histogram,
+ * `histogramSplits.ts`) on quantile-binned features, and flattens it with raw-value thresholds. Labels are 0 (succeeded) and 1 (rolled back or failed); rows must
  * have no missing values (impute first).
  */
 export function growForest(rows: number[][], labels: number[], options: ForestOptions = DEFAULT_FOREST_OPTIONS): FlatForest {
@@ -142,7 +143,7 @@ export function growForest(rows: number[][], labels: number[], options: ForestOp
     treeOptions: { maxDepth: options.maxDepth, minNumSamples: options.minLeafRows, gainThreshold: options.minGain },
   } as any);
   const { binned, edges } = binFeatures(rows);
-  forest.train(binned, labels);
+  growWithHistogramSplits(() => forest.train(binned, labels));
   const internals = forest as unknown as { estimators: Array<{ root: CartNode }>; indexes: number[][] };
   return { trees: internals.estimators.map((e, i) => flatten(e.root, internals.indexes[i], edges)) };
 }
