@@ -80,6 +80,14 @@ elif [ $jest_status -ne 0 ]; then
   failed=$((failed + 1))
 fi
 
+log "Install check: pack the plugin family, install the tarballs into a scratch Backstage, start it (test/install/check.sh)"
+if ./test/install/check.sh >"$REPORTS/install.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+grep -E '^(packed|scratch|install check)' "$REPORTS/install.log" || tail -n 40 "$REPORTS/install.log"
+
 log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no-orders, faulty, CLI, risk gate, permissions, scaffolder dry run, SIGKILL), the real-targets stack (Prometheus, HAProxy, demo service, load) and two whole backends on it, the driving one SIGKILLed again and again (node --test)"
 IT_PREFIX="rp_it_$$_"
 RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-export { releasesPlugin, EntityReleasesContent } from './plugin';
+export { releasesPlugin, EntityReleasesContent, EntityTeamReleasesContent, ReleasesPage } from './plugin';
 export { isReleasesAvailable } from './isReleasesAvailable';
 export { releasesApiRef, ReleasesClient } from './api';
 export type { ReleasesApi } from './api';

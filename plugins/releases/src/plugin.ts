@@ -29,3 +29,23 @@ export const EntityReleasesContent = releasesPlugin.provide(
     },
   }),
 );
+
+/** The Releases tab content for Group pages: the team's releases, DORA figures and charts. */
+export const EntityTeamReleasesContent = releasesPlugin.provide(
+  createComponentExtension({
+    name: 'EntityTeamReleasesContent',
+    component: {
+      lazy: () => import('./components/TeamReleasesContent').then(m => m.TeamReleasesContent),
+    },
+  }),
+);
+
+/** The organisation's releases in progress, for a route such as `/releases` in the app. */
+export const ReleasesPage = releasesPlugin.provide(
+  createComponentExtension({
+    name: 'ReleasesPage',
+    component: {
+      lazy: () => import('./components/ReleasesPage').then(m => m.ReleasesPage),
+    },
+  }),
+);
