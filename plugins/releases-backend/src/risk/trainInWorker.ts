@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { runTrainJob, TrainJob } from './trainJob';
 import { SerializedRiskModel } from './RiskModel';
@@ -10,9 +8,8 @@ import { SerializedRiskModel } from './RiskModel';
  * a worker does not inherit), training runs in-process instead and `inWorker` says so.
  */
 export async function trainInWorker(job: TrainJob): Promise<{ model: SerializedRiskModel; inWorker: boolean }> {
-  // From source (the monorepo) './trainJob' resolves to trainJob.ts; in the built package it is trainJob.cjs.js.
-  const built = join(__dirname, 'trainJob.cjs.js');
-  const trainJob = existsSync(built) ? built : require.resolve('./trainJob');
+  // From source (the monorepo) './trainJob' resolves to trainJob.ts; the built package has trainJob.cjs.js next to this file.
+  const trainJob = __filename.endsWith('.cjs.js') ? __filename.replace(/[^/\\]+\.cjs\.js$/, 'trainJob.cjs.js') : require.resolve('./trainJob');
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
     try { require.resolve('sucrase/register/ts') && ${JSON.stringify(__filename)}.endsWith('.ts') && require('sucrase/register/ts'); } catch {}
