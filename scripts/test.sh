@@ -106,7 +106,7 @@ for db in $(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc "select datname fro
 done
 
 log "Reliability: two replicas on PostgreSQL, SIGKILLed or frozen past their lease at random, metric outages (yarn test:reliability)"
-if RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node packages/cli/bin/reliability >"$REPORTS/reliability.log" 2>&1; then
+if RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node plugins/releases-backend/reliability/bin/reliability >"$REPORTS/reliability.log" 2>&1; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))

@@ -3,6 +3,7 @@
 # (not the demo's workspaces), installs the tarballs into it, adds the plugins the way the README's
 # "Install in your Backstage" says (and fails if the README no longer says so), starts it, and checks
 # through the API that a simulated release succeeds and in Chromium that the Releases tab renders.
+# It also times the risk model's training from the packed package (`yarn bench:risk --package`).
 # Usage: test/install/check.sh   (RELEASE_PILOT_SCRATCH_PORT, default 7047)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,7 +37,7 @@ done
 log "Install check: building and packing the plugin family"
 $YARN tsc >"$SCRATCH/tsc.log" 2>&1 || { cat "$SCRATCH/tsc.log"; exit 1; }
 mkdir -p "$SCRATCH/packs"
-PACKAGES=(releases-common releases-node releases-backend releases-backend-module-simulator releases-backend-module-prometheus
+PACKAGES=(releases-common releases-node releases-core releases-backend releases-backend-module-simulator releases-backend-module-prometheus
   releases-backend-module-haproxy releases-backend-module-kubernetes scaffolder-backend-module-releases releases)
 for p in "${PACKAGES[@]}"; do
   (cd "plugins/$p" && $YARN backstage-cli package build >"$SCRATCH/build-$p.log" 2>&1 &&
@@ -86,11 +87,15 @@ log "Install check: yarn install in the scratch app"
 started=$(date +%s)
 $YARN install --no-immutable >"$SCRATCH/install.log" 2>&1 || { tail -40 "$SCRATCH/install.log"; exit 1; }
 echo "scratch install: $(($(date +%s) - started)) s"
-for name in plugin-releases-common plugin-releases-node plugin-releases-backend plugin-releases-backend-module-simulator plugin-releases; do
+for name in plugin-releases-common plugin-releases-node plugin-releases-core plugin-releases-backend plugin-releases-backend-module-simulator plugin-releases; do
   dir=node_modules/@release-pilot/$name
   [ -f "$dir/dist/index.d.ts" ] && ! grep -q '"private"' "$dir/package.json" ||
     { echo "install check: $dir is not the packed package (dist/index.d.ts)"; exit 1; }
 done
+
+log "Install check: the risk model's speed from the packed package (yarn bench:risk --package)"
+node "$ROOT/packages/cli/bin/bench-risk" --package "$SCRATCH/app/node_modules/@release-pilot/plugin-releases-core" |
+  sed 's/^/packed bench:risk: /'
 
 log "Install check: building the scratch app's frontend"
 started=$(date +%s)

@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 import { ConfigReader } from '@backstage/config';
-import { DEFAULT_TRAIN_WINDOW, readReleasesConfig, RISK_FEATURES } from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_TRAIN_WINDOW, JudgeCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
 import { RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
@@ -52,9 +52,9 @@ program
       plan: options.warmUp === undefined ? parsed.plan : { ...parsed.plan, warmUpSeconds: options.warmUp },
     };
     const judges = options.config
-      ? readReleasesConfig(
+      ? JudgeCatalog.fromConfig(
           ConfigReader.fromConfigs(options.config.map(file => ({ context: file, data: parseYaml(readFileSync(file, 'utf8')) ?? {} }))),
-        ).judges
+        )
       : undefined;
     const result = runScenario(scenario, { ...options, judges });
     if (options.json) {

@@ -1,8 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import { FixedRuleJudge } from './analysis/FixedRuleJudge';
-import { KayentaJudge } from './analysis/kayenta/KayentaJudge';
-import { SequentialJudge } from './analysis/sequential/SequentialJudge';
-import { ThresholdJudge } from './analysis/ThresholdJudge';
+import { FixedRuleJudge, KayentaJudge, SequentialJudge, ThresholdJudge } from '@release-pilot/plugin-releases-core';
 import { readReleasesConfig } from './config';
 
 describe('readReleasesConfig', () => {

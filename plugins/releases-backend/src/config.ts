@@ -1,9 +1,6 @@
 import { Config } from '@backstage/config';
-import { JudgeCatalog } from './analysis/JudgeCatalog';
-import { DEFAULT_WATCH_OPTIONS, Direction, WatchMetricOptions, WatchOptions } from './analysis/watch/WatchJudge';
+import { DEFAULT_ENGINE_OPTIONS, DEFAULT_WATCH_OPTIONS, Direction, JudgeCatalog, PlanCatalog, readConfigNumber, WatchMetricOptions, WatchOptions } from '@release-pilot/plugin-releases-core';
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
-import { DEFAULT_ENGINE_OPTIONS } from './engine/engine';
-import { PlanCatalog } from './engine/plans';
 import { DEFAULT_RISK_OPTIONS, RiskOptions } from './risk/RiskService';
 
 /** The validated `releases` configuration. */
@@ -16,18 +13,7 @@ export interface ReleasesConfig {
   risk: RiskOptions & { retrainHours: number };
 }
 
-function positiveNumber(
-  config: Config,
-  key: string,
-  fallback: number,
-  min: number,
-): number {
-  const value = config.getOptionalNumber(key) ?? fallback;
-  if (!Number.isFinite(value) || value < min) {
-    throw new Error(`Invalid config ${key}: ${value}; it must be a number of at least ${min}`);
-  }
-  return value;
-}
+const positiveNumber = readConfigNumber;
 
 const DIRECTIONS: readonly Direction[] = ['higher', 'lower', 'both'];
 
@@ -119,7 +105,7 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
   return {
     tickSeconds,
     plans: PlanCatalog.fromConfig(config),
-    judges: JudgeCatalog.fromConfig(config, (key, fallback, min) => positiveNumber(config, key, fallback, min)),
+    judges: JudgeCatalog.fromConfig(config),
     watch: readWatchOptions(config),
     risk: readRiskOptions(config),
     driver: {

@@ -4,11 +4,7 @@
  * judge in virtual time, one seed per run, and counts the outcomes and the judge's cost per tick.
  *   yarn bench:healthy [--runs N] [--plan demo|default] [--judge sequential|fixed|kayenta] [--min-canary-errors N]
  */
-import {
-  DEFAULT_FIXED_RULE_OPTIONS,
-  DEFAULT_PLAN,
-  FixedRuleJudge,
-} from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_FIXED_RULE_OPTIONS, DEFAULT_PLAN, FixedRuleJudge } from '@release-pilot/plugin-releases-core';
 import { PlanStep } from '@release-pilot/plugin-releases-common';
 import { JUDGES, runOnce, SimulatedAnalysis } from '../simulate/runScenario';
 import { Scenario } from '../simulate/scenario';

@@ -1,19 +1,26 @@
 /**
- * yarn bench:risk [--rows 10000] [--predictions 2000]: how long the risk model takes to train on
+ * yarn bench:risk [--rows 10000] [--predictions 2000] [--package DIR]: how long the risk model takes to train on
  * N releases (in a worker thread, as the backend does, and in-process), how long one prediction with
- * its explanation takes, and the longest event-loop stall while the worker trains.
+ * its explanation takes, and the longest event-loop stall while the worker trains. `--package` loads
+ * the risk model from an installed copy of @release-pilot/plugin-releases-core (the install check
+ * passes the packed one) instead of this repository's source.
  *
  * The releases are synthetic, with every feature of RISK_FEATURES (some unknown, as in real
  * metadata) and a failure chance that rises with change size, breaking changes and the service's
  * recent rollbacks; the figures are about speed, not accuracy (`release-pilot risk evaluate` on
  * real data measures that).
  */
-import { RISK_FEATURES, RiskModel, rocAuc, toRow, trainInWorker } from '@release-pilot/plugin-releases-backend';
+import type * as Core from '@release-pilot/plugin-releases-core';
 import { SeededRandom } from '@release-pilot/plugin-releases-common';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: args } = parseArgs({ options: { rows: { type: 'string', default: '10000' }, predictions: { type: 'string', default: '2000' } } });
+const { values: args } = parseArgs({
+  options: { rows: { type: 'string', default: '10000' }, predictions: { type: 'string', default: '2000' }, package: { type: 'string' } },
+});
+const core: typeof Core = args.package ? require(resolvePath(args.package)) : require('@release-pilot/plugin-releases-core');
+const { RISK_FEATURES, RiskModel, rocAuc, toRow, trainInWorker } = core;
 const rows = Number(args.rows);
 const predictions = Number(args.predictions);
 
@@ -79,6 +86,7 @@ async function main() {
   }
   const v = model.validation!;
   const lines = [
+    `risk model from                   ${require.resolve(args.package ? resolvePath(args.package) : '@release-pilot/plugin-releases-core')}`,
     `releases                          ${rows} synthetic, ${RISK_FEATURES.length} features, ${(100 * set.labels.filter(l => l).length / rows).toFixed(1)} % failed`,
     `retrain (validate + train) in a worker thread: ${workerSeconds.toFixed(2)} s (${inWorker ? 'worker' : 'in-process fallback'}); longest event-loop stall meanwhile ${(delay.max / 1e6).toFixed(1)} ms`,
     `train (newest ${Math.min(rows, 5000)} rows, forest + calibration)  ${trainSeconds.toFixed(2)} s`,

@@ -6,10 +6,7 @@
  * seconds from the fault's first traffic to the rollback decision. Prints a table, then JSON.
  *   yarn bench:watch [--runs N] [--seed S]
  */
-import {
-  DEFAULT_WATCH_OPTIONS,
-  WatchJudge,
-} from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '@release-pilot/plugin-releases-core';
 import {
   DEFAULT_BASELINE,
   SimulatedFleet,

@@ -1,4 +1,4 @@
-import { DEFAULT_FOREST_OPTIONS, ForestOptions, RiskModel, rocAuc, TrainingSet, ValidationFigures } from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_FOREST_OPTIONS, ForestOptions, RiskModel, rocAuc, TrainingSet, ValidationFigures } from '@release-pilot/plugin-releases-core';
 import { parse } from 'csv-parse/sync';
 
 /** What `release-pilot risk evaluate --json` prints: the held-out figures and the best single feature's AUC. */

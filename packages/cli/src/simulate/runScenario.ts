@@ -1,17 +1,4 @@
-import {
-  AnalysisLimits,
-  analysisWindowStart,
-  DEFAULT_KAYENTA_OPTIONS,
-  EngineOptions,
-  FixedRuleJudge,
-  handleReleaseEvent,
-  Judge,
-  JudgeCatalog,
-  KayentaJudge,
-  SequentialJudge,
-  ThresholdJudge,
-  WatchJudge,
-} from '@release-pilot/plugin-releases-backend';
+import { AnalysisLimits, analysisWindowStart, DEFAULT_KAYENTA_OPTIONS, EngineOptions, FixedRuleJudge, handleReleaseEvent, Judge, JudgeCatalog, KayentaJudge, SequentialJudge, ThresholdJudge, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { Release, SeededRandom, StoredSample } from '@release-pilot/plugin-releases-common';
 import { Scenario } from './scenario';

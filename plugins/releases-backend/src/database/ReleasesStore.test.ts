@@ -1,6 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import { makeRelease, makeStats, makeVerdict } from '../__testUtils__/fixtures';
+import { makeRelease, makeStats, makeVerdict } from '@release-pilot/plugin-releases-core/testUtils';
 import { ReleasesStore } from './ReleasesStore';
 import { createTestDatabases } from '../__testUtils__/databases';
 

@@ -8,15 +8,9 @@ import {
   SimulatedFleet,
   SimulatedFleetOptions,
 } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { makeRelease, makeStats } from '../__testUtils__/fixtures';
-import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
-import { Judge } from '../analysis/judge';
-import { SequentialJudge } from '../analysis/sequential/SequentialJudge';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
+import { makeRelease, makeStats } from '@release-pilot/plugin-releases-core/testUtils';
+import { AnalysisLimits, DEFAULT_WATCH_OPTIONS, FixedRuleJudge, Judge, JudgeCatalog, SequentialJudge, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { VirtualClock } from '../engine/clock';
-import { AnalysisLimits } from '../engine/analysis';
-import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
 import { ReleaseDriver, ReleaseDriverOptions, ReleaseOutbox } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 import { ReleasesService } from '../service/ReleasesService';

@@ -11,18 +11,7 @@ import {
   ReleaseTarget,
   ReleaseTargetContext,
 } from '@release-pilot/plugin-releases-node';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { WatchJudge } from '../analysis/watch/WatchJudge';
-import { Clock } from '../engine/clock';
-import {
-  analysisWindowStart,
-  EngineAction,
-  EngineEvent,
-  EngineOptions,
-  EngineResult,
-  handleReleaseEvent,
-  watchNeedsHistory,
-} from '../engine/engine';
+import { analysisWindowStart, Clock, EngineAction, EngineEvent, EngineOptions, EngineResult, handleReleaseEvent, JudgeCatalog, WatchJudge, watchNeedsHistory } from '@release-pilot/plugin-releases-core';
 import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
 import { TargetRegistry } from './TargetRegistry';
 import { readTargetState, runOperation } from './operations';

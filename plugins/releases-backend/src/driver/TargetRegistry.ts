@@ -9,7 +9,7 @@ import {
   targetAnnotationRules,
   TrafficRouterFactory,
 } from '@release-pilot/plugin-releases-node';
-import { readMinimums } from '../engine/planPolicy';
+import { readMinimums } from '@release-pilot/plugin-releases-core';
 
 function known(names: Iterable<string>): string {
   const list = [...names].sort();

@@ -1,6 +1,6 @@
 import { AuditorService } from '@backstage/backend-plugin-api';
 import { Release } from '@release-pilot/plugin-releases-common';
-import { EngineRecord } from '../engine/engine';
+import { EngineRecord } from '@release-pilot/plugin-releases-core';
 import { isAutomatic } from '../notify/messages';
 
 const HIGH = new Set(['rollback_started', 'rolled_back', 'failed']);

@@ -7,13 +7,10 @@ import {
   SimulatedDeployer,
   SimulatedFleet,
 } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { makeRelease } from '../__testUtils__/fixtures';
+import { makeRelease } from '@release-pilot/plugin-releases-core/testUtils';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
+import { DEFAULT_WATCH_OPTIONS, FixedRuleJudge, JudgeCatalog, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { VirtualClock } from '../engine/clock';
 import { ReleaseDriver } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 

@@ -1,6 +1,6 @@
 import { Release } from '@release-pilot/plugin-releases-common';
 import { ReleaseTarget, ReleaseTargetContext, SideVersions } from '@release-pilot/plugin-releases-node';
-import { EngineEvent } from '../engine/engine';
+import { EngineEvent } from '@release-pilot/plugin-releases-core';
 
 /** No single deployer call may hold a tick longer than this; the operation as a whole has the target's timeout. */
 export const DEPLOYER_CALL_TIMEOUT_MS = 30_000;

@@ -10,12 +10,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { makeRelease, makeStats } from '../__testUtils__/fixtures';
-import { FixedRuleJudge } from '../analysis/FixedRuleJudge';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '../analysis/watch/WatchJudge';
+import { makeRelease, makeStats } from '@release-pilot/plugin-releases-core/testUtils';
+import { DEFAULT_WATCH_OPTIONS, FixedRuleJudge, JudgeCatalog, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { VirtualClock } from '../engine/clock';
 import { ReleaseDriver } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 

@@ -11,7 +11,7 @@ import { createTestDatabases, perPluginDatabaseFactory } from '../__testUtils__/
 import { ConfigReader } from '@backstage/config';
 import { Release } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
-import { makeRelease } from '../__testUtils__/fixtures';
+import { makeRelease } from '@release-pilot/plugin-releases-core/testUtils';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { ChannelDelivery, readNotificationsConfig } from './channels';
 import { ReleaseNotifier } from './ReleaseNotifier';

@@ -1,5 +1,5 @@
 import { Release } from '@release-pilot/plugin-releases-common';
-import { makeRelease } from '../__testUtils__/fixtures';
+import { makeRelease } from '@release-pilot/plugin-releases-core/testUtils';
 import { doraFigures, teamDays, teamOverview } from './teamOverview';
 
 const from = new Date('2026-03-01T00:00:00.000Z');

@@ -1,7 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { RiskAssessment } from '@release-pilot/plugin-releases-common';
-import { DEFAULT_PLAN } from '../engine/plans';
-import { VirtualClock } from '../engine/clock';
+import { DEFAULT_PLAN, VirtualClock } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { DEFAULT_RISK_OPTIONS, RiskService } from './RiskService';
 

@@ -1,13 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ReleasePlan, RiskAssessment, RiskReason } from '@release-pilot/plugin-releases-common';
 import { MetricProvider, PlanMinimums, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
-import { DEFAULT_MINIMUMS } from '../engine/planPolicy';
-import { Clock } from '../engine/clock';
+import { changeSizeKnown, Clock, DEFAULT_MINIMUMS, featureByName, FeatureContribution, FeatureValues, historyFeatures, metadataFeatures, outcomeOf, priorAssessment, RISK_FEATURES, RiskModel, SerializedRiskModel, toRow, trainInWorker, UNKNOWN_CHANGE_SIZE } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { changeSizeKnown, featureByName, historyFeatures, metadataFeatures, FeatureValues, outcomeOf, RISK_FEATURES, toRow, UNKNOWN_CHANGE_SIZE } from './features';
-import { priorAssessment } from './prior';
-import { FeatureContribution, RiskModel, SerializedRiskModel } from './RiskModel';
-import { trainInWorker } from './trainInWorker';
 
 /** `releases.risk` in app-config. */
 export interface RiskOptions {

@@ -23,16 +23,11 @@ import {
 } from '@release-pilot/plugin-releases-common';
 import { annotationProblems, SIMULATOR_TARGET, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { Clock } from '../engine/clock';
-import { PlanCatalog } from '../engine/plans';
-import { DEFAULT_MINIMUMS, lessCarefulThan, minimumsProblems } from '../engine/planPolicy';
-import { operationSide } from '../engine/lifecycle';
+import { Clock, DEFAULT_MINIMUMS, JudgeCatalog, lessCarefulThan, minimumsProblems, operationSide, PlanCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
-import { RISK_FEATURES } from '../risk/features';
 import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
 import { claimConflicts, disallowedAnnotations, entityAnnotationProblems } from './annotationProblems';

@@ -14,8 +14,7 @@ import {
   shown,
   targetAnnotationRules,
 } from '@release-pilot/plugin-releases-node';
-import { JudgeCatalog } from '../analysis/JudgeCatalog';
-import { PlanCatalog } from '../engine/plans';
+import { JudgeCatalog, PlanCatalog } from '@release-pilot/plugin-releases-core';
 import { TargetRegistry } from '../driver/TargetRegistry';
 
 /**

@@ -6,7 +6,7 @@ import {
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
 import fc from 'fast-check';
-import { makeRelease, scriptedOptions, scriptedOutcome, scriptedTick } from '../__testUtils__/fixtures';
+import { makeRelease, scriptedOptions, scriptedOutcome, scriptedTick } from '../testUtils/fixtures';
 import { EngineEvent, handleReleaseEvent } from './engine';
 import { InvalidTransitionError } from './errors';
 

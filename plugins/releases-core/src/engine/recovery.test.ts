@@ -1,5 +1,5 @@
 import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
-import { makeRelease, makeStats } from '../__testUtils__/fixtures';
+import { makeRelease, makeStats } from '../testUtils/fixtures';
 import { EngineEvent, handleReleaseEvent } from './engine';
 
 /** A managed release whose canary was rolled back at 12:00:00 and whose traffic is on stable since 12:00:01. */

@@ -4,7 +4,7 @@ import {
   RELEASE_STATES,
   RELEASE_TRANSITIONS,
 } from '@release-pilot/plugin-releases-common';
-import { makeRelease, scriptedOptions, scriptedTick, THREE_STEP_PLAN } from '../__testUtils__/fixtures';
+import { makeRelease, scriptedOptions, scriptedTick, THREE_STEP_PLAN } from '../testUtils/fixtures';
 import { VirtualClock } from './clock';
 import { EngineEvent, EngineOptions, handleReleaseEvent as engine } from './engine';
 import { InvalidTransitionError } from './errors';

@@ -1,5 +1,5 @@
 import { SeededRandom } from '@release-pilot/plugin-releases-common';
-import { makeStats } from '../../__testUtils__/fixtures';
+import { makeStats } from '../../testUtils/fixtures';
 import { DEFAULT_KAYENTA_OPTIONS, KayentaJudge, KayentaJudgeOptions } from './KayentaJudge';
 
 const now = new Date('2026-01-01T00:00:00.000Z');

@@ -11,7 +11,9 @@ import {
 import { DEFAULT_SEASONAL_OPTIONS, SeasonalModel, SeriesPoint } from './seasonal';
 
 /** Which way a metric gets worse. */
-export type Direction = 'higher' | 'lower' | 'both';
+import type { Direction } from '../sequential/SequentialJudge';
+
+export type { Direction };
 
 /** How one metric is watched. */
 export interface WatchMetricOptions {

@@ -1,4 +1,4 @@
-import { makeStats } from '../__testUtils__/fixtures';
+import { makeStats } from '../testUtils/fixtures';
 import { FixedRuleJudge } from './FixedRuleJudge';
 
 const judge = new FixedRuleJudge();

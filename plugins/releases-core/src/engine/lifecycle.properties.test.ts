@@ -1,6 +1,6 @@
 import { Release, ReleasePlan, VerdictOutcome } from '@release-pilot/plugin-releases-common';
 import fc from 'fast-check';
-import { makeRelease, makeStats, scriptedOptions, scriptedTick } from '../__testUtils__/fixtures';
+import { makeRelease, makeStats, scriptedOptions, scriptedTick } from '../testUtils/fixtures';
 import { EngineAction, EngineEvent, handleReleaseEvent } from './engine';
 import { InvalidTransitionError } from './errors';
 

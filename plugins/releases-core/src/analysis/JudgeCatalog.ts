@@ -1,5 +1,6 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import { readConfigNumber } from '../configNumber';
 import { DEFAULT_FIXED_RULE_OPTIONS, FixedRuleJudge } from './FixedRuleJudge';
 import { AnalysisLimits, DEFAULT_ANALYSIS_LIMITS } from '../engine/analysis';
 import { Judge } from './judge';
@@ -191,7 +192,7 @@ export class JudgeCatalog {
   }
 
   /** Reads and validates `releases.judge` and `releases.analyses`; throws naming the bad key. */
-  static fromConfig(config: Config, num: NumberReader): JudgeCatalog {
+  static fromConfig(config: Config, num: NumberReader = (key, fallback, min) => readConfigNumber(config, key, fallback, min)): JudgeCatalog {
     const named = new Map<string, Analysis>();
     for (const name of config.getOptionalConfig('releases.analyses')?.keys() ?? []) {
       named.set(name, readAnalysis(config, `releases.analyses.${name}`, num));

@@ -1,4 +1,4 @@
-import { readSharedJson } from '../../__testUtils__/sharedData';
+import { readSharedJson } from '../../testUtils/sharedData';
 import {
   classifyByMeans,
   classifyMetric,

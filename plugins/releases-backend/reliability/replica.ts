@@ -1,13 +1,7 @@
-import {
-  JudgeCatalog,
-  ReleaseDriver,
-  ReleasesStore,
-  SequentialJudge,
-  systemClock,
-  TargetRegistry,
-  WatchJudge,
-  DEFAULT_WATCH_OPTIONS,
-} from '@release-pilot/plugin-releases-backend';
+import { DEFAULT_WATCH_OPTIONS, JudgeCatalog, SequentialJudge, systemClock, WatchJudge } from '@release-pilot/plugin-releases-core';
+import { ReleasesStore } from '../src/database/ReleasesStore';
+import { ReleaseDriver } from '../src/driver/ReleaseDriver';
+import { TargetRegistry } from '../src/driver/TargetRegistry';
 import { DEFAULT_BASELINE, SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
 import { connect, consoleLogger, databaseService, SharedDeployer, SharedFleetMetrics, SharedRouter } from './shared';
 

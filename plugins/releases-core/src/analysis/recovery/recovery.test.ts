@@ -1,5 +1,5 @@
 import { drawTraffic, emptyTrafficStats, HistoryBucket, SeededRandom, TrafficStats } from '@release-pilot/plugin-releases-common';
-import { makeStats } from '../../__testUtils__/fixtures';
+import { makeStats } from '../../testUtils/fixtures';
 import { WatchJudge } from '../watch/WatchJudge';
 import { recoveryLevel } from './recovery';
 

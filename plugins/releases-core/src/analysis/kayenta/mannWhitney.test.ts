@@ -1,4 +1,4 @@
-import { readSharedJson } from '../../__testUtils__/sharedData';
+import { readSharedJson } from '../../testUtils/sharedData';
 import { mannWhitneyInterval } from './mannWhitney';
 
 // Kayenta's own Mann-Whitney confidence-interval vectors, tied out by Kayenta against R.

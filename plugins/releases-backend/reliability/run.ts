@@ -1,4 +1,4 @@
-import { ReleasesStore } from '@release-pilot/plugin-releases-backend';
+import { ReleasesStore } from '../src/database/ReleasesStore';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { ChildProcess, spawn } from 'node:child_process';
 import { Knex } from 'knex';
