@@ -136,13 +136,13 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     await store.saveRelease(release, { ...release, revision: release.revision + 1, state: 'running' }, [], { outbox: [entry] });
     // A save that fails stores none of its messages.
     await expect(store.saveRelease(release, { ...release, revision: release.revision + 1 }, [], { outbox: [{ ...entry, id: 'b7c1f0de-0000-4000-8000-000000000002' }] })).rejects.toThrow(ConflictError);
-    expect(await store.claimOutbox(new Date('2026-01-01T00:00:29.000Z'), 60)).toEqual([]);
+    expect(await store.outbox.claim(new Date('2026-01-01T00:00:29.000Z'), 60)).toEqual([]);
     const due = new Date('2026-01-01T00:00:31.000Z');
-    const [first, second] = await Promise.all([store.claimOutbox(due, 60), store.claimOutbox(due, 60)]);
+    const [first, second] = await Promise.all([store.outbox.claim(due, 60), store.outbox.claim(due, 60)]);
     expect([...first, ...second]).toEqual([{ ...entry, attemptAfter: '2026-01-01T00:01:31.000Z' }]);
-    expect(await store.claimOutbox(new Date('2026-01-01T00:01:00.000Z'), 60)).toEqual([]);
-    await store.deleteOutbox([entry.id]);
-    expect(await store.claimOutbox(new Date('2026-01-01T01:00:00.000Z'), 60)).toEqual([]);
+    expect(await store.outbox.claim(new Date('2026-01-01T00:01:00.000Z'), 60)).toEqual([]);
+    await store.outbox.delete([entry.id]);
+    expect(await store.outbox.claim(new Date('2026-01-01T01:00:00.000Z'), 60)).toEqual([]);
   });
 
   it('leases active releases to one driver at a time until the lease expires', async () => {
@@ -150,7 +150,7 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     const release = makeRelease();
     await store.createRelease(release, created(release.createdAt));
     const now = new Date('2026-01-01T00:00:00.000Z');
-    const claim = async (owner: string, seconds: number) => store.claimActiveReleases(owner, new Date(now.getTime() + seconds * 1000), 30);
+    const claim = async (owner: string, seconds: number) => store.leases.claim(owner, new Date(now.getTime() + seconds * 1000), 30);
     const first = await claim('a', 0);
     expect(first.releases.map(r => r.id)).toEqual([release.id]);
     const tokenA = first.fencingTokens.get(release.id)!;
@@ -160,16 +160,16 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     expect(renewed.takeovers).toEqual([]);
     // Renewing keeps the token; the router keeps admitting a's calls.
     expect(renewed.fencingTokens.get(release.id)).toBe(tokenA);
-    expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 49_000))).toBe(true);
+    expect(await store.leases.holds(release.id, 'a', new Date(now.getTime() + 49_000))).toBe(true);
     // a's lease runs out 30 s after its last renewal: b takes the release over, and a is fenced off.
     const taken = await claim('b', 60);
     expect(taken.releases.map(r => r.id)).toEqual([release.id]);
     expect(taken.takeovers).toEqual([{ id: release.id, from: 'a', lastRenewedAt: new Date(now.getTime() + 20_000).toISOString() }]);
-    expect(await store.holdsLease(release.id, 'a', new Date(now.getTime() + 60_000))).toBe(false);
+    expect(await store.leases.holds(release.id, 'a', new Date(now.getTime() + 60_000))).toBe(false);
     // The new holder's token is higher, and so is a person's action after it: a router refuses a's older one.
     const tokenB = taken.fencingTokens.get(release.id)!;
     expect(tokenB).toBeGreaterThan(tokenA);
-    const tokenUser = await store.renewFencingToken(release.id);
+    const tokenUser = await store.leases.renewFencingToken(release.id);
     expect(tokenUser).toBeGreaterThan(tokenB);
     expect((await claim('b', 61)).fencingTokens.get(release.id)).toBe(tokenUser);
     const current = await store.getRelease(release.id);

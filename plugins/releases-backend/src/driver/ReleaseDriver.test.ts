@@ -646,7 +646,7 @@ describe('Several replicas', () => {
     }
     expect(slack).toEqual([{ replica: 'a', status: 503 }, { replica: 'b', status: 200 }]);
     expect(notified).toHaveLength(1);
-    expect(await store.claimOutbox(new Date('2100-01-01T00:00:00.000Z'), 1)).toEqual([]);
+    expect(await store.outbox.claim(new Date('2100-01-01T00:00:00.000Z'), 1)).toEqual([]);
   });
 
   describe('Provider outages', () => {

@@ -123,7 +123,7 @@ export class ReleaseDriver {
    */
   async tickAndWatch(tickSeconds: number): Promise<void> {
     await this.tick();
-    const expiry = await this.deps.store.nextForeignLeaseExpiry(this.deps.owner);
+    const expiry = await this.deps.store.leases.nextForeignExpiry(this.deps.owner);
     if (!expiry) return;
     const delayMs = expiry.getTime() - this.deps.clock.now().getTime() + 50;
     if (delayMs >= tickSeconds * 1000) return;
@@ -145,7 +145,7 @@ export class ReleaseDriver {
     const { store, clock, owner, options, logger } = this.deps;
     const now = clock.now();
     if (!onlyTakeovers) await this.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
-    const { releases, takeovers, fencingTokens } = await store.claimActiveReleases(owner, now, options.leaseSeconds);
+    const { releases, takeovers, fencingTokens } = await store.leases.claim(owner, now, options.leaseSeconds);
     for (const takeover of takeovers) {
       // Another replica stopped renewing its lease (it died or stalled): this one drives on.
       const seconds = (now.getTime() - new Date(takeover.lastRenewedAt).getTime()) / 1000;
@@ -194,7 +194,7 @@ export class ReleaseDriver {
       const target = this.deps.targets.find(release.target);
       // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
       const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
-      const token = moves ? await this.deps.store.renewFencingToken(id) : undefined;
+      const token = moves ? await this.deps.store.leases.renewFencingToken(id) : undefined;
       try {
         return await this.apply(release, result, target, token);
       } catch (error) {
@@ -443,7 +443,7 @@ export class ReleaseDriver {
   /** Before a router call on a tick: does this replica still hold the release's lease? */
   private async mayAct(release: Release, fenced: boolean): Promise<boolean> {
     if (!fenced) return true;
-    if (await this.deps.store.holdsLease(release.id, this.deps.owner, this.deps.clock.now())) return true;
+    if (await this.deps.store.leases.holds(release.id, this.deps.owner, this.deps.clock.now())) return true;
     this.deps.logger.warn(`Release ${release.id}: lease lost to another replica; not touching its router`);
     return false;
   }
@@ -563,7 +563,7 @@ export class ReleaseDriver {
       const { done, retry, next } = await outbox.deliver(entries, clock.now());
       const attemptAfter = new Date(clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
       const stored = next.map(entry => ({ ...entry, id: randomUUID(), attemptAfter }));
-      await store.settleOutbox({ done, retry, next: stored });
+      await store.outbox.settle({ done, retry, next: stored });
       await this.deliver(stored);
     } catch (error) {
       logger.warn(`Delivering messages failed: ${errorText(error)}`);
@@ -573,7 +573,7 @@ export class ReleaseDriver {
   /** Messages another replica stored but did not deliver (it died, or delivery failed): delivered now. */
   private async redeliver(now: Date) {
     if (!this.deps.outbox) return;
-    const due = await this.deps.store.claimOutbox(now, OUTBOX_GRACE_SECONDS * 2);
+    const due = await this.deps.store.outbox.claim(now, OUTBOX_GRACE_SECONDS * 2);
     if (due.length) this.deps.logger.info(`Delivering ${due.length} stored message(s) left undelivered`);
     await this.deliver(due);
   }

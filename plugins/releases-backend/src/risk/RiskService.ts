@@ -87,7 +87,7 @@ export class RiskService {
 
   /** Loads the newest stored model, if any. */
   async load(): Promise<void> {
-    const stored = (await this.deps.store.latestRiskModel()) as SerializedRiskModel | undefined;
+    const stored = (await this.deps.store.risk.latestModel()) as SerializedRiskModel | undefined;
     if (stored) this.model = RiskModel.fromJSON(stored);
   }
 
@@ -95,7 +95,7 @@ export class RiskService {
   async retrain(): Promise<RiskModel | undefined> {
     const { store, clock, logger, options } = this.deps;
     const since = new Date(clock.now().getTime() - 3 * 365 * 86_400_000).toISOString();
-    const [releases, imported] = await Promise.all([store.listReleaseHistory(since), store.listImportedHistory()]);
+    const [releases, imported] = await Promise.all([store.risk.listReleaseHistory(since), store.risk.listImported()]);
     const examples = [
       ...imported.map(d => ({ at: d.at, features: d.features, outcome: d.outcome })),
       ...releases
@@ -113,7 +113,7 @@ export class RiskService {
     const { model: trained, inWorker } = await trainInWorker({ set, now: clock.now().toISOString() });
     const model = RiskModel.fromJSON(trained);
     const validation = model.validation!;
-    await store.saveRiskModel({ trainedAt: model.trainedAt, rows: model.rows, validation, model: trained });
+    await store.risk.saveModel({ trainedAt: model.trainedAt, rows: model.rows, validation, model: trained });
     this.model = model;
     logger.info(
       `Risk model trained on ${model.rows} releases in ${((Date.now() - started) / 1000).toFixed(1)} s ${inWorker ? 'in a worker thread' : 'in-process'}; ` +
@@ -169,7 +169,7 @@ export class RiskService {
    */
   async features(request: { entityRef: string; author: string; metadata: Record<string, unknown>; trafficRatio?: number }): Promise<FeatureValues> {
     const now = this.deps.clock.now();
-    const earlier = await this.deps.store.listReleaseHistory(new Date(now.getTime() - 365 * 86_400_000).toISOString());
+    const earlier = await this.deps.store.risk.listReleaseHistory(new Date(now.getTime() - 365 * 86_400_000).toISOString());
     const values = { ...metadataFeatures(request.metadata), ...historyFeatures(request.entityRef, request.author, now, earlier) };
     if (request.trafficRatio !== undefined && Number.isFinite(request.trafficRatio)) values.trafficRatio = request.trafficRatio;
     return values;

@@ -269,7 +269,7 @@ export class ReleasesService {
         throw new InputError(`deployments[${i}]: unknown feature ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
       }
     }
-    await this.deps.store.importHistory(request.deployments);
+    await this.deps.store.risk.importDeployments(request.deployments);
     return request.deployments.length;
   }
 
