@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import {
@@ -7,13 +6,18 @@ import {
   Release,
   ReleaseAction,
 } from '@release-pilot/plugin-releases-common';
-import {
-  ReleaseTarget,
-  ReleaseTargetContext,
-} from '@release-pilot/plugin-releases-node';
-import { analysisWindowStart, Clock, EngineAction, EngineEvent, EngineOptions, EngineResult, handleReleaseEvent, JudgeCatalog, WatchJudge, watchNeedsHistory } from '@release-pilot/plugin-releases-core';
-import { OutboxEntry, ReleasesStore } from '../database/ReleasesStore';
+import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
+import { analysisWindowStart, Clock, EngineEvent, EngineOptions, EngineResult, handleReleaseEvent, JudgeCatalog, WatchJudge, watchNeedsHistory } from '@release-pilot/plugin-releases-core';
+import { ReleasesStore } from '../database/ReleasesStore';
+import { errorText } from './errorText';
+import { FencedRouter, targetContext } from './FencedRouter';
+import { OutboxDispatcher, ReleaseOutbox } from './OutboxDispatcher';
+
+export type { OutboxDelivery, ReleaseOutbox } from './OutboxDispatcher';
 import { TargetRegistry } from './TargetRegistry';
+import { ResultApplier } from './ResultApplier';
+import { Sampler } from './Sampler';
+import { TickLoop } from './TickLoop';
 import { readTargetState, runOperation } from './operations';
 
 /** Tuning of the driver. */
@@ -27,40 +31,11 @@ export interface ReleaseDriverOptions {
   targets: Record<string, Partial<EngineOptions>>;
 }
 
-/**
- * Where the messages for a release's owners go (the notifier). They are computed from the timeline
- * records before the release is saved and stored with them in one transaction (an outbox), then
- * delivered; a replica that dies in between leaves them to the next tick of any replica.
- */
-export interface ReleaseOutbox {
-  /** The messages these records of `release` produce (JSON). */
-  messagesFor(release: Release, records: EngineResult['records']): Array<{ message: unknown; owner?: string }>;
-  /** Delivers entries once each. Must not throw. */
-  deliver(entries: OutboxEntry[], now: Date): Promise<OutboxDelivery>;
-}
-
-/**
- * What one delivery round of outbox entries decided: the ids done with (delivered, or given up),
- * the entries to try again later (with their next message, e.g. an attempt count), and the new
- * entries they led to (e.g. one per escalation channel), which are stored and delivered at once.
- */
-export interface OutboxDelivery {
-  done: string[];
-  retry: Array<{ id: string; message: unknown; attemptAfter: string }>;
-  next: Array<{ releaseId: string; message: unknown; owner?: string }>;
-}
-
 /** The recovery check looks at this many seconds since the canary's traffic went to 0 %. */
 const RECOVERY_WINDOW_SECONDS = 15;
 
 /** How often a person's action is decided again when a tick changed the release meanwhile. */
 const OUTSIDE_TICK_ATTEMPTS = 5;
-
-/** How often a tick's router call puts back a weight saved by someone else while it was in flight. */
-const MAX_WEIGHT_REPAIRS = 3;
-
-/** How long the storing replica has to deliver an outbox entry before any replica may. */
-const OUTBOX_GRACE_SECONDS = 30;
 
 /**
  * No request at all on either side is not a quiet service but a provider that lost its data (or a
@@ -71,15 +46,6 @@ function assertSomeData(sample: MetricSample) {
   if (sample.canary.requests + sample.baseline.requests === 0) {
     throw new Error('no data: the metric provider reported no requests for either side');
   }
-}
-
-/** A weight the engine wants set before the new state is saved, its outcome reported back. */
-function isReported(action: EngineAction): boolean {
-  return action.type === 'setCanaryWeight' && action.report === true;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /**
@@ -103,69 +69,50 @@ export class ReleaseDriver {
       /** Messages for the owners, stored with the records and delivered after (notifications). */
       outbox?: ReleaseOutbox;
     },
-  ) {}
+  ) {
+    this.router = new FencedRouter(deps);
+    this.messages = new OutboxDispatcher(deps);
+    this.sampler = new Sampler(deps.store);
+    this.results = new ResultApplier({
+      ...deps,
+      router: this.router,
+      messages: this.messages,
+      engineOptions: release => this.engineOptions(release),
+      operate: (release, token, target, fenced) => this.operate(release, token, target, fenced),
+    });
+    this.loop = new TickLoop({
+      ...deps,
+      leaseSeconds: deps.options.leaseSeconds,
+      drive: (release, token) => this.driveRelease(release, token),
+      redeliver: now => this.messages.redeliver(now),
+    });
+  }
 
-  /** The tick in progress: ticks of one replica never overlap (the scheduler's and a takeover's). */
-  private running: Promise<void> = Promise.resolve();
-  private takeoverTimer?: ReturnType<typeof setTimeout>;
+  private readonly router: FencedRouter;
+  private readonly messages: OutboxDispatcher;
+  private readonly loop: TickLoop;
+  private readonly sampler: Sampler;
+  private readonly results: ResultApplier;
 
   /** One pass over all active releases this replica may drive, and over undelivered messages. */
   tick(options: { onlyTakeovers?: boolean } = {}): Promise<void> {
-    const next = this.running.then(() => this.tickOnce(options.onlyTakeovers ?? false));
-    this.running = next.catch(() => undefined);
-    return next;
+    return this.loop.tick(options);
   }
 
-  /**
-   * A tick, then a takeover timer: when another replica's lease runs out before this replica's next
-   * tick, one more tick runs right then. A dead replica's releases thus move on one lease after its
-   * last tick, not up to a tick later. Real time only (the backend and the reliability run).
-   */
-  async tickAndWatch(tickSeconds: number): Promise<void> {
-    await this.tick();
-    const expiry = await this.deps.store.leases.nextForeignExpiry(this.deps.owner);
-    if (!expiry) return;
-    const delayMs = expiry.getTime() - this.deps.clock.now().getTime() + 50;
-    if (delayMs >= tickSeconds * 1000) return;
-    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
-    this.takeoverTimer = setTimeout(() => {
-      this.takeoverTimer = undefined;
-      this.tick({ onlyTakeovers: true }).catch(error => this.deps.logger.warn(`Takeover tick failed: ${errorText(error)}`));
-    }, Math.max(0, delayMs));
-    this.takeoverTimer.unref?.();
+  /** A tick, then a takeover timer (see \`TickLoop\`). Real time only. */
+  tickAndWatch(tickSeconds: number): Promise<void> {
+    return this.loop.tickAndWatch(tickSeconds);
   }
 
   /** Stops the takeover timer (shutdown). */
   stop(): void {
-    if (this.takeoverTimer) clearTimeout(this.takeoverTimer);
-    this.takeoverTimer = undefined;
+    this.loop.stop();
   }
 
-  private async tickOnce(onlyTakeovers: boolean): Promise<void> {
-    const { store, clock, owner, options, logger } = this.deps;
-    const now = clock.now();
-    if (!onlyTakeovers) await this.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
-    const { releases, takeovers, fencingTokens } = await store.leases.claim(owner, now, options.leaseSeconds);
-    for (const takeover of takeovers) {
-      // Another replica stopped renewing its lease (it died or stalled): this one drives on.
-      const seconds = (now.getTime() - new Date(takeover.lastRenewedAt).getTime()) / 1000;
-      const message = `Taken over by replica ${owner} from ${takeover.from}, ${seconds.toFixed(1)} s after that replica's last tick`;
-      await store.appendEvents(takeover.id, [
-        { at: now.toISOString(), actor: 'release-pilot', type: 'taken_over', message, data: { from: takeover.from, to: owner, seconds } },
-      ]);
-      logger.info(`Release ${takeover.id}: ${message}`);
-    }
-    const taken = new Set(takeovers.map(t => t.id));
-    for (const release of releases) {
-      // A takeover tick drives only what it took over; the rest waits for the regular tick.
-      if (onlyTakeovers && !taken.has(release.id)) continue;
-      try {
-        await this.driveRelease(release, fencingTokens.get(release.id));
-      } catch (error) {
-        logger.warn(`Driving release ${release.id} failed: ${errorText(error)}`);
-      }
-    }
-  }
+
+
+
+
 
   /** Applies a person's action (pause, resume, promote, rollback) at once. */
   async applyUserAction(
@@ -196,7 +143,7 @@ export class ReleaseDriver {
       const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
       const token = moves ? await this.deps.store.leases.renewFencingToken(id) : undefined;
       try {
-        return await this.apply(release, result, target, token);
+        return await this.results.apply(release, result, target, token);
       } catch (error) {
         if (!(error instanceof ConflictError) || attempt >= OUTSIDE_TICK_ATTEMPTS) throw error;
         this.deps.logger.info(`Release ${id}: ${event.type === 'user' ? event.action : event.type} raced a tick; deciding it again`);
@@ -221,15 +168,6 @@ export class ReleaseDriver {
     };
   }
 
-  private context(release: Release, fencingToken?: number): ReleaseTargetContext {
-    return {
-      entityRef: release.entityRef,
-      releaseId: release.id,
-      version: release.version,
-      annotations: release.annotations ?? {},
-      fencingToken,
-    };
-  }
 
   /** One tick's work on a release this replica leased with `token`. */
   private async driveRelease(release: Release, token: number | undefined): Promise<void> {
@@ -275,7 +213,7 @@ export class ReleaseDriver {
   private async start(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
     let state;
     try {
-      state = await readTargetState(release, target, this.context(release, token));
+      state = await readTargetState(release, target, targetContext(release, token));
     } catch (error) {
       // Nothing moved yet: the release stays pending and says why, once per error.
       this.deps.logger.warn(`Release ${release.id}: reading the target before the start failed: ${errorText(error)}`);
@@ -300,10 +238,10 @@ export class ReleaseDriver {
   /** One call of the deployer for the release's operation, its outcome fed to the engine. */
   private async operate(release: Release, token: number | undefined, target: ReleaseTarget, fenced = true): Promise<Release> {
     if (!release.operation || release.deployMode !== 'deployer') return release;
-    if (!(await this.mayAct(release, fenced))) return release;
-    const event = await runOperation(release, target, this.context(release, token));
+    if (!(await this.router.mayAct(release, fenced))) return release;
+    const event = await runOperation(release, target, targetContext(release, token));
     const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
-    return this.apply(release, result, target, token, fenced);
+    return this.results.apply(release, result, target, token, fenced);
   }
 
   /**
@@ -318,21 +256,13 @@ export class ReleaseDriver {
     let history;
     const since = Math.max(Date.parse(recovery.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000);
     try {
-      const from = (await store.lastSampleAt(release.id)) ?? recovery.restoredAt!;
-      const start = Math.max(Date.parse(from), Date.parse(recovery.restoredAt!));
-      if (start >= now.getTime()) return;
-      const sample = await target.metricProvider.getSample(this.context(release), { from: new Date(start), to: now });
-      await store.appendSample(release.id, { at: now.toISOString(), stepIndex: release.currentStep, canaryWeight: 0, canary: sample.canary, baseline: sample.baseline });
+      const sample = await this.sampler.next(release, target, recovery.restoredAt!, now, recovery.restoredAt!);
+      if (!sample) return;
+      await this.sampler.record(release, now, sample, { canaryWeight: 0 });
       // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
       const recent = await store.listSamples(release.id, { since: new Date(since).toISOString() });
       window = mergeTrafficStats(recent.flatMap(s => [s.canary, s.baseline]));
-      if (!recovery.level && target.metricProvider.getHistory) {
-        const end = new Date(release.createdAt);
-        const { historyDays, bucketSeconds } = watch.options;
-        history = await target.metricProvider
-          .getHistory(this.context(release), { from: new Date(end.getTime() - historyDays * 86_400_000), to: end, bucketSeconds })
-          .catch(() => undefined);
-      }
+      if (!recovery.level) history = await this.sampler.history(release, target, watch.options).catch(() => undefined);
     } catch (error) {
       this.deps.logger.warn(`Release ${release.id}: the recovery check could not read metrics: ${errorText(error)}`);
     }
@@ -350,45 +280,32 @@ export class ReleaseDriver {
     const { store } = this.deps;
     const options = this.engineOptions(release);
     const analysis = options.analysis!;
-    const context = this.context(release);
     let sample;
     let history;
     try {
       await this.reconcileWeight(release, token, target);
       const start = release.state === 'watching' ? release.watchStartedAt : release.stepStartedAt;
-      const from = (await store.lastSampleAt(release.id)) ?? start ?? release.createdAt;
-      if (new Date(from).getTime() >= now.getTime()) return;
-      sample = await target.metricProvider.getSample(context, { from: new Date(from), to: now });
+      sample = await this.sampler.next(release, target, start ?? release.createdAt, now);
+      if (!sample) return;
       assertSomeData(sample);
-      if (watchNeedsHistory(release, analysis) && target.metricProvider.getHistory) {
-        const end = new Date(release.createdAt);
-        const { historyDays, bucketSeconds } = analysis.watch.options;
-        history = await target.metricProvider.getHistory(context, { from: new Date(end.getTime() - historyDays * 86_400_000), to: end, bucketSeconds });
-      }
+      if (watchNeedsHistory(release, analysis)) history = await this.sampler.history(release, target, analysis.watch.options);
     } catch (error) {
       await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
     const earlier = await store.listSamples(release.id, { since: analysisWindowStart(release, now, analysis) });
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
-    await store.appendSample(release.id, {
-      at: now.toISOString(),
-      stepIndex: release.currentStep,
-      canaryWeight: release.canaryWeight,
-      canary: sample.canary,
-      baseline: sample.baseline,
-      verdict: result.release.latestVerdict,
-    });
-    await this.apply(release, result, target, token, true);
+    await this.sampler.record(release, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
+    await this.results.apply(release, result, target, token, true);
   }
 
   /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
   private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget) {
-    const context = this.context(release, token);
+    const context = targetContext(release, token);
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
-    if (!(await this.mayAct(release, true))) return;
-    await this.setWeight(release, target, token, release.canaryWeight, true, release.revision);
+    if (!(await this.router.mayAct(release, true))) return;
+    await this.router.setWeight(release, target, token, release.canaryWeight, true, release.revision);
     const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
     await this.deps.store.appendEvents(release.id, [
       {
@@ -411,180 +328,11 @@ export class ReleaseDriver {
     stored: Release = release,
   ): Promise<Release> {
     const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
-    return this.apply(stored, result, target, token, true);
+    return this.results.apply(stored, result, target, token, true);
   }
 
-  /**
-   * One router call, decided on the release as stored at revision `basis`. On a tick it is checked
-   * again once it has landed: if anyone saved the release since (a person's rollback on another
-   * replica, a new lease holder), their own router call may have landed before this one on a router
-   * that cannot check fencing tokens (HAProxy), so the weight stored now is put back, and checked
-   * again the same way. Whoever saves a decision writes the router after saving, so the last call
-   * to land carries the last decision saved.
-   */
-  private async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean, basis: number) {
-    if (!fenced) return target.trafficRouter.setCanaryWeight(this.context(release, token), weight);
-    // A call that failed may still have landed in part: then any saved change is put back too.
-    const failure = await target.trafficRouter.setCanaryWeight(this.context(release, token), weight).then(() => undefined, (error: unknown) => ({ error }));
-    let written = failure ? NaN : weight;
-    let seen = basis;
-    for (let attempt = 0; attempt < MAX_WEIGHT_REPAIRS; attempt++) {
-      const stored = await this.deps.store.getRelease(release.id);
-      if (stored.revision === seen || stored.canaryWeight === written) break;
-      this.deps.logger.warn(`Release ${release.id}: changed by ${stored.rollbackActor ?? 'another replica'} while its router call of ${weight}% was in flight; putting back the stored ${stored.canaryWeight}%`);
-      const repaired = await target.trafficRouter.setCanaryWeight(this.context(stored, token), stored.canaryWeight).then(() => true, () => false);
-      written = repaired ? stored.canaryWeight : NaN;
-      seen = stored.revision;
-    }
-    if (failure) throw failure.error;
-    return undefined;
-  }
 
-  /** Before a router call on a tick: does this replica still hold the release's lease? */
-  private async mayAct(release: Release, fenced: boolean): Promise<boolean> {
-    if (!fenced) return true;
-    if (await this.deps.store.leases.holds(release.id, this.deps.owner, this.deps.clock.now())) return true;
-    this.deps.logger.warn(`Release ${release.id}: lease lost to another replica; not touching its router`);
-    return false;
-  }
 
-  /**
-   * Persists and performs an engine result. `previous` is the release as stored (for the
-   * concurrency check). A weight the engine wants reported (a rollback's weight 0) is set before
-   * anything is written; every other weight change is written first and then applied, so a crash
-   * in between is reconciled on restart.
-   */
-  private async apply(
-    previous: Release,
-    result: EngineResult,
-    target: ReleaseTarget | undefined,
-    /** The fencing token the router calls carry (routers that can compare-and-set refuse an older one). */
-    token: number | undefined,
-    /** A tick's work (fenced by the lease), not a person's action (which any replica may apply). */
-    fenced = false,
-  ): Promise<Release> {
-    const { clock } = this.deps;
-    const stamp = (records: EngineResult['records'], at: Date) => records.map(r => ({ ...r, at: at.toISOString() }));
-    let done = result;
-    let records = stamp(result.records, clock.now());
-    let reportedApplied = false;
-    if (result.actions.some(isReported)) {
-      // Weights the engine wants before anything is written (a rollback's weight 0: the fast path);
-      // each one's outcome goes back to the engine, and what it then decides is saved with the rest.
-      if (!(await this.mayAct(previous, fenced))) return previous;
-      done = { ...result, actions: result.actions.filter(a => !isReported(a)) };
-      for (const action of result.actions.filter(isReported)) {
-        if (action.type !== 'setCanaryWeight') continue;
-        const weight = action.weight;
-        let error: string | undefined;
-        try {
-          if (!target) throw new Error(`target '${previous.target}' is not registered`);
-          await this.setWeight(done.release, target, token, weight, fenced, previous.revision);
-          reportedApplied = true;
-        } catch (e) {
-          error = errorText(e);
-        }
-        const outcome = handleReleaseEvent(done.release, { type: 'weightApplied', weight, error }, clock.now(), this.engineOptions(previous));
-        done = { release: outcome.release, actions: [...done.actions, ...outcome.actions], records: [...done.records, ...outcome.records] };
-        records = [...records, ...stamp(outcome.records, clock.now())];
-      }
-    }
-    const saved = await this.save(previous, done, records, target, token, fenced);
-    if (reportedApplied && !fenced && target) {
-      // A person's weight went to the router before it was saved: a tick's call that landed in
-      // between would see no change when it checked. Once saved, the weight goes out once more.
-      await target.trafficRouter.setCanaryWeight(this.context(saved, token), saved.canaryWeight).catch(error =>
-        this.deps.logger.warn(`Release ${saved.id}: confirming weight ${saved.canaryWeight}% after saving failed: ${errorText(error)}`),
-      );
-    }
-    return saved;
-  }
 
-  /** Saves an engine result with its stamped records and messages, then performs its remaining actions. */
-  private async save(
-    previous: Release,
-    result: EngineResult,
-    stamped: Array<EngineResult['records'][number] & { at: string }>,
-    target: ReleaseTarget | undefined,
-    token: number | undefined,
-    fenced: boolean,
-  ): Promise<Release> {
-    const { store, logger } = this.deps;
-    const lease = fenced ? { leaseOwner: this.deps.owner } : {};
-    const outbox = this.outboxFor(result.release, result.records);
-    if (result.release !== previous || result.records.length > 0) {
-      await store.saveRelease(previous, result.release, stamped, { ...lease, outbox });
-    }
-    if (result.actions.length && !(await this.mayAct(result.release, fenced))) return result.release;
-    let weightsApplied = true;
-    for (const action of result.actions) {
-      if (action.type === 'operate') continue;
-      try {
-        if (!target) throw new Error(`target '${previous.target}' is not registered`);
-        await this.setWeight(result.release, target, token, action.weight, fenced, result.release.revision);
-      } catch (error) {
-        // The intent is stored; the next tick reconciles the router with it.
-        weightsApplied = false;
-        logger.warn(`Setting canary weight ${action.weight}% for release ${previous.id} failed: ${errorText(error)}`);
-      }
-    }
-    for (const record of result.records) {
-      logger.info(`Release ${previous.id} of ${previous.entityRef}: ${record.message}`);
-    }
-    this.recorded(result.release, result.records, outbox);
-    if (target && weightsApplied && result.actions.some(a => a.type === 'operate')) {
-      // The deployer's operation right away (its first call starts it); later ticks carry it on,
-      // so a failure here (a tick that saved meanwhile) changes nothing that was decided and saved.
-      return this.operate(result.release, token, target, fenced).catch(error => {
-        logger.warn(`Release ${previous.id}: the deployer's first call will be made by the next tick: ${errorText(error)}`);
-        return result.release;
-      });
-    }
-    return result.release;
-  }
 
-  /** The outbox entries of these records, due for any replica after the grace period. */
-  private outboxFor(release: Release, records: EngineResult['records']): OutboxEntry[] {
-    if (!records.length || !this.deps.outbox) return [];
-    const attemptAfter = new Date(this.deps.clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
-    return this.deps.outbox
-      .messagesFor(release, records)
-      .map(({ message, owner }) => ({ id: randomUUID(), releaseId: release.id, owner, message, attemptAfter }));
-  }
-
-  /**
-   * Delivers stored entries in the background; settles what the round decided, and delivers the
-   * entries it led to (stored first, so a replica that dies meanwhile leaves them to another).
-   */
-  private async deliver(entries: OutboxEntry[]): Promise<void> {
-    const { outbox, store, logger, clock } = this.deps;
-    if (!entries.length || !outbox) return;
-    try {
-      const { done, retry, next } = await outbox.deliver(entries, clock.now());
-      const attemptAfter = new Date(clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
-      const stored = next.map(entry => ({ ...entry, id: randomUUID(), attemptAfter }));
-      await store.outbox.settle({ done, retry, next: stored });
-      await this.deliver(stored);
-    } catch (error) {
-      logger.warn(`Delivering messages failed: ${errorText(error)}`);
-    }
-  }
-
-  /** Messages another replica stored but did not deliver (it died, or delivery failed): delivered now. */
-  private async redeliver(now: Date) {
-    if (!this.deps.outbox) return;
-    const due = await this.deps.store.outbox.claim(now, OUTBOX_GRACE_SECONDS * 2);
-    if (due.length) this.deps.logger.info(`Delivering ${due.length} stored message(s) left undelivered`);
-    await this.deliver(due);
-  }
-
-  private recorded(release: Release, records: EngineResult['records'], outbox: OutboxEntry[]) {
-    void this.deliver(outbox);
-    if (!records.length || !this.deps.onRecorded) return;
-    try {
-      this.deps.onRecorded(release, records);
-    } catch (error) {
-      this.deps.logger.warn(`Reporting the records of release ${release.id} failed: ${errorText(error)}`);
-    }
-  }
 }

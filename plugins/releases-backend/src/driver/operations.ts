@@ -1,13 +1,10 @@
 import { Release } from '@release-pilot/plugin-releases-common';
 import { ReleaseTarget, ReleaseTargetContext, SideVersions } from '@release-pilot/plugin-releases-node';
 import { EngineEvent } from '@release-pilot/plugin-releases-core';
+import { errorText } from './errorText';
 
 /** No single deployer call may hold a tick longer than this; the operation as a whole has the target's timeout. */
 export const DEPLOYER_CALL_TIMEOUT_MS = 30_000;
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 async function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
