@@ -1,5 +1,5 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
-import { parseEntityRef, RELATION_OWNED_BY, RELATION_PARENT_OF, stringifyEntityRef } from '@backstage/catalog-model';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { ConflictError, CustomErrorBase, InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
@@ -16,24 +16,21 @@ import {
   TeamOverview,
   TeamOverviewQuery,
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
-  RELEASE_PILOT_ANNOTATION_PREFIX,
-  RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
   DeployedRequest,
 } from '@release-pilot/plugin-releases-common';
-import { annotationProblems, SIMULATOR_TARGET, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
+import { SIMULATOR_TARGET } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
-import { Clock, DEFAULT_MINIMUMS, JudgeCatalog, lessCarefulThan, minimumsProblems, operationSide, PlanCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
+import { Clock, JudgeCatalog, operationSide, PlanCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
 import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
-import { claimConflicts, disallowedAnnotations, entityAnnotationProblems } from './annotationProblems';
-
-/** A person's request, not a token's without a user (the router admits only these two). */
-const isUser = (credentials: BackstageCredentials) => (credentials.principal as { type: string }).type === 'user';
+import { claimConflicts, entityAnnotationProblems } from './annotationProblems';
+import { Admission } from './Admission';
+import { CatalogReader } from './CatalogReader';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -57,87 +54,13 @@ export class ReleasesService {
       /** The plugin's own credentials: which entities claim what is checked across the whole catalog, whoever asks. */
       ownCredentials: () => Promise<BackstageCredentials>;
     },
-  ) {}
-
-  /** The entities annotated with a target, and their annotations (read with the plugin's own credentials). */
-  private async entitiesOf(targetName: string): Promise<Array<{ entityRef: string; annotations: Record<string, string> }>> {
-    const { items } = await this.deps.catalog.getEntities(
-      { filter: { [`metadata.annotations.${RELEASE_PILOT_TARGET_ANNOTATION}`]: targetName }, fields: ['kind', 'metadata.namespace', 'metadata.name', 'metadata.annotations'] },
-      { credentials: await this.deps.ownCredentials() },
-    );
-    return items.map(e => ({ entityRef: stringifyEntityRef(e), annotations: e.metadata.annotations ?? {} }));
+  ) {
+    this.catalog = new CatalogReader(deps);
+    this.admission = new Admission({ ...deps, catalog: this.catalog });
   }
 
-  /**
-   * What a release request would do, without storing anything: the entity (validated, with its
-   * annotation and target), the predicted risk with its reasons, and the plan the risk shaped.
-   */
-  private async prepare(request: CreateReleaseRequest, actor: string, credentials: BackstageCredentials, authorize: (entityRef: string) => Promise<void>) {
-    let entityRef: string;
-    try {
-      entityRef = stringifyEntityRef(
-        parseEntityRef(request.entityRef, { defaultKind: 'component', defaultNamespace: 'default' }),
-      );
-    } catch (error) {
-      throw new InputError(`Invalid entityRef '${request.entityRef}': ${(error as Error).message}`);
-    }
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials: await this.catalogCredentials(credentials) });
-    if (!entity) {
-      throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
-    }
-    await authorize(entityRef);
-    const annotations = entity.metadata.annotations ?? {};
-    const targetName = annotations[RELEASE_PILOT_TARGET_ANNOTATION];
-    if (!targetName) {
-      throw new InputError(
-        `Entity ${entityRef} has no '${RELEASE_PILOT_TARGET_ANNOTATION}' annotation; add it to name the target its releases go through`,
-      );
-    }
-    const target = this.deps.targets.get(targetName);
-    // Values the target's providers would put into a command, a query or a URL are checked before
-    // anything reads them, and only the values the target allows this entity are its to set.
-    const unusable = [...annotationProblems(annotations, targetAnnotationRules(target)), ...disallowedAnnotations(entityRef, annotations, target)];
-    if (unusable.length) {
-      throw new InputError(`Entity ${entityRef} has annotations target '${targetName}' cannot use: ${unusable.join(' ')}`);
-    }
-    const conflicts = claimConflicts(entityRef, annotations, target, await this.entitiesOf(targetName));
-    if (conflicts.length) {
-      throw new ConflictError(`Entity ${entityRef} would release into another entity's traffic: ${conflicts.join('; ')}. Point its annotations at its own.`);
-    }
-    const basePlan = this.deps.plans.resolve(
-      request.plan,
-      annotations[RELEASE_PILOT_PLAN_ANNOTATION],
-    );
-    const releaseAnnotations = Object.fromEntries(
-      Object.entries(annotations).filter(([key]) => key.startsWith(RELEASE_PILOT_ANNOTATION_PREFIX)),
-    );
-    const metadata = request.metadata ?? {};
-    const { risk } = this.deps;
-    // What the server can know, it derives: the traffic from the target's metric provider (never
-    // the request's metadata), and the author from the caller. Only a pipeline (a token without a
-    // user) names the author it releases for; a person is always their own author.
-    const trafficRatio = await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
-    const author = !isUser(credentials) && typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
-    const features = await risk.features({ entityRef, author, metadata, trafficRatio });
-    const owner =
-      entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef ??
-      (typeof entity.spec?.owner === 'string'
-        ? stringifyEntityRef(parseEntityRef(entity.spec.owner, { defaultKind: 'group', defaultNamespace: entity.metadata.namespace ?? 'default' }))
-        : undefined);
-    const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
-    const minimums = target.minimums ?? DEFAULT_MINIMUMS;
-    const riskPlan = risk.shapePlan(this.deps.plans.resolve(undefined, annotations[RELEASE_PILOT_PLAN_ANNOTATION]), assessment, minimums);
-    const shaped = request.plan !== undefined ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` } : riskPlan;
-    assessment.plan = { name: shaped.plan.name, reason: shaped.reason };
-    // A plan of the caller's choosing may not be less careful than the risk's without a permission.
-    const lessCareful = request.plan !== undefined ? lessCarefulThan(shaped.plan, riskPlan.plan) : [];
-    if (lessCareful.length) assessment.planOverride = { shaped: riskPlan.plan.name, lessCareful };
-    const short = minimumsProblems(shaped.plan, minimums, targetName);
-    if (short.length) {
-      throw new InputError(`Plan '${shaped.plan.name}' asks too little for target '${targetName}': ${short.join('; ')}. Lengthen its steps, or choose another plan.`);
-    }
-    return { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
-  }
+  private readonly catalog: CatalogReader;
+  private readonly admission: Admission;
 
   /** The risk a release request would get and the plan it would run, without starting it (the Start dialog's preview). */
   async assessRelease(
@@ -146,7 +69,7 @@ export class ReleasesService {
     credentials: BackstageCredentials,
     authorize: (entityRef: string) => Promise<void>,
   ): Promise<{ risk: RiskAssessment; plan: ReleasePlan }> {
-    const { assessment, plan } = await this.prepare(request, actor, credentials, authorize);
+    const { assessment, plan } = await this.admission.admit(request, actor, credentials, authorize);
     return { risk: assessment, plan };
   }
 
@@ -161,7 +84,7 @@ export class ReleasesService {
     },
     authorizePlanOverride: (entityRef: string) => Promise<void> = authorizeOverride,
   ): Promise<Release> {
-    const prepared = await this.prepare(request, actor, credentials, authorize);
+    const prepared = await this.admission.admit(request, actor, credentials, authorize);
     const { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan, assessment } = prepared;
     const shaped = { reason: assessment.plan!.reason };
     if (assessment.blocked) {
@@ -279,13 +202,13 @@ export class ReleasesService {
 
   /** What would stop a release of the entity in its Release Pilot annotations, with the fixes (the entity page shows it). */
   async annotationProblems(entityRef: string, credentials: BackstageCredentials): Promise<{ problems: string[] }> {
-    const entity = await this.deps.catalog.getEntityByRef(entityRef, { credentials: await this.catalogCredentials(credentials) });
+    const entity = await this.catalog.entity(entityRef, credentials);
     if (!entity) throw new NotFoundError(`Entity ${entityRef} was not found in the catalog`);
     const annotations = entity.metadata.annotations ?? {};
     const problems = entityAnnotationProblems(entityRef, annotations, this.deps);
     const target = this.deps.targets.find(annotations[RELEASE_PILOT_TARGET_ANNOTATION] ?? '');
     if (target) {
-      const conflicts = claimConflicts(entityRef, annotations, target, await this.entitiesOf(target.name));
+      const conflicts = claimConflicts(entityRef, annotations, target, await this.catalog.entitiesOf(target.name));
       problems.push(...conflicts.map(c => `${c}: another entity's traffic; point the annotations at this entity's own.`));
     }
     return { problems };
@@ -373,7 +296,7 @@ export class ReleasesService {
     if (parseEntityRef(group).kind !== 'group') {
       throw new InputError(`Invalid group '${query.group}': expected a Group entity ref like group:default/team-checkout`);
     }
-    const groups = await this.descendantGroups(group, credentials);
+    const groups = await this.catalog.descendantGroups(group, credentials);
     const to = this.deps.clock.now();
     const from = new Date(to.getTime() - query.days * 86_400_000);
     // A simulated release is the demo's: where the simulator target is off, it never counts.
@@ -384,35 +307,5 @@ export class ReleasesService {
     return teamOverview({ group, groups, from, to, releases, moments });
   }
 
-  /**
-   * The credentials the catalog is read with: a person's own, so the catalog's read permissions
-   * apply to them; for a token without a user, the plugin's, since Backstage does not delegate a
-   * token restricted by `accessRestrictions` (what it may do here is this plugin's permissions).
-   */
-  private async catalogCredentials(credentials: BackstageCredentials): Promise<BackstageCredentials> {
-    return isUser(credentials) ? credentials : this.deps.ownCredentials();
-  }
 
-  /** The group and all groups below it (through the catalog's parentOf relations). */
-  private async descendantGroups(group: string, credentials: BackstageCredentials): Promise<string[]> {
-    const seen = new Set([group]);
-    let todo = [group];
-    let found = false;
-    while (todo.length) {
-      const { items } = await this.deps.catalog.getEntitiesByRefs({ entityRefs: todo, fields: ['kind', 'metadata', 'relations'] }, { credentials: await this.catalogCredentials(credentials) });
-      todo = [];
-      for (const entity of items) {
-        if (!entity) continue;
-        found = true;
-        for (const relation of entity.relations ?? []) {
-          if (relation.type === RELATION_PARENT_OF && !seen.has(relation.targetRef)) {
-            seen.add(relation.targetRef);
-            todo.push(relation.targetRef);
-          }
-        }
-      }
-    }
-    if (!found) throw new NotFoundError(`Group ${group} was not found in the catalog`);
-    return [...seen];
-  }
 }
