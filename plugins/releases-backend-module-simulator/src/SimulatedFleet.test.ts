@@ -4,7 +4,7 @@ import {
   mergeTrafficStats,
 } from '@release-pilot/plugin-releases-common';
 import { CHECKOUT_INCIDENT_FAULT, DEFAULT_BASELINE, SimulatedFleet } from './SimulatedFleet';
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '@release-pilot/plugin-releases-core';
 import { StaleFencingTokenError } from '@release-pilot/plugin-releases-node';
 
 const context = { entityRef: 'component:default/checkout', releaseId: 'r1', version: '2.0.0', annotations: {} };

@@ -1,11 +1,5 @@
-import {
-  BehaviourProfile,
-  drawTraffic,
-  emptyTrafficStats,
-  HistoryBucket,
-  MetricSample,
-  SeededRandom,
-} from '@release-pilot/plugin-releases-common';
+import { emptyTrafficStats, HistoryBucket, MetricSample } from '@release-pilot/plugin-releases-common';
+import { BehaviourProfile, drawTraffic, SeededRandom } from '@release-pilot/plugin-releases-core';
 import {
   FencingTokens,
   MetricProvider,

@@ -1,5 +1,5 @@
 import { Config } from '@backstage/config';
-import { BehaviourProfile } from '@release-pilot/plugin-releases-common';
+import { BehaviourProfile } from '@release-pilot/plugin-releases-core';
 import {
   CHECKOUT_INCIDENT_FAULT,
   DEFAULT_BASELINE,

@@ -8,5 +8,3 @@ export * from './types';
 export * from './trafficStats';
 export * from './schema';
 export * from './permissions';
-export * from './random';
-export * from './normal';

@@ -6,6 +6,9 @@
  */
 export * from './analysis/FixedRuleJudge';
 export * from './configNumber';
+export * from './math/normal';
+export * from './simulation/drawTraffic';
+export * from './simulation/random';
 export * from './analysis/JudgeCatalog';
 export * from './analysis/ThresholdJudge';
 export * from './analysis/brent';

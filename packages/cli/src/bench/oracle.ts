@@ -1,4 +1,5 @@
-import { DEFAULT_LATENCY_BOUNDS_MS, normalCdf } from '@release-pilot/plugin-releases-common';
+import { DEFAULT_LATENCY_BOUNDS_MS } from '@release-pilot/plugin-releases-common';
+import { normalCdf } from '@release-pilot/plugin-releases-core';
 import { Scenario } from '../simulate/scenario';
 
 const Z95 = 1.6448536269514722;

@@ -11,7 +11,7 @@
  * real data measures that).
  */
 import type * as Core from '@release-pilot/plugin-releases-core';
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '@release-pilot/plugin-releases-core';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { resolve as resolvePath } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
   options: { rows: { type: 'string', default: '10000' }, predictions: { type: 'string', default: '2000' }, package: { type: 'string' } },
 });
 const core: typeof Core = args.package ? require(resolvePath(args.package)) : require('@release-pilot/plugin-releases-core');
+
 const { RISK_FEATURES, RiskModel, rocAuc, toRow, trainInWorker } = core;
 const rows = Number(args.rows);
 const predictions = Number(args.predictions);

@@ -6,17 +6,12 @@
  * seconds from the fault's first traffic to the rollback decision. Prints a table, then JSON.
  *   yarn bench:watch [--runs N] [--seed S]
  */
-import { DEFAULT_WATCH_OPTIONS, WatchJudge } from '@release-pilot/plugin-releases-core';
+import { BehaviourProfile, DEFAULT_WATCH_OPTIONS, SeededRandom, WatchJudge } from '@release-pilot/plugin-releases-core';
 import {
   DEFAULT_BASELINE,
   SimulatedFleet,
 } from '@release-pilot/plugin-releases-backend-module-simulator';
-import {
-  BehaviourProfile,
-  mergeTrafficStats,
-  SeededRandom,
-  TrafficStats,
-} from '@release-pilot/plugin-releases-common';
+import { mergeTrafficStats, TrafficStats } from '@release-pilot/plugin-releases-common';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

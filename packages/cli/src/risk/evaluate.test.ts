@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '@release-pilot/plugin-releases-core';
 import { evaluateCsv, TUNING_GRID } from './evaluate';
 
 /** 1,000 changes in time order: failures grow with the first feature, the second is noise. */

@@ -1,6 +1,6 @@
-import { AnalysisLimits, analysisWindowStart, DEFAULT_KAYENTA_OPTIONS, EngineOptions, FixedRuleJudge, handleReleaseEvent, Judge, JudgeCatalog, KayentaJudge, SequentialJudge, ThresholdJudge, WatchJudge } from '@release-pilot/plugin-releases-core';
+import { AnalysisLimits, analysisWindowStart, DEFAULT_KAYENTA_OPTIONS, EngineOptions, FixedRuleJudge, handleReleaseEvent, Judge, JudgeCatalog, KayentaJudge, SeededRandom, SequentialJudge, ThresholdJudge, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { Release, SeededRandom, StoredSample } from '@release-pilot/plugin-releases-common';
+import { Release, StoredSample } from '@release-pilot/plugin-releases-common';
 import { Scenario } from './scenario';
 
 /** A judge and the limits the engine counts its measurements against. */

@@ -1,4 +1,5 @@
-import { Release, SeededRandom } from '@release-pilot/plugin-releases-common';
+import { Release } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '@release-pilot/plugin-releases-core';
 import { randomUUID } from 'node:crypto';
 import { NewTimelineEvent } from '../database/ReleasesStore';
 

@@ -1,6 +1,6 @@
 import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
-import { ReleasePlan, SeededRandom } from '@release-pilot/plugin-releases-common';
+import { ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { HaproxyTrafficRouter, readHaproxyOptions, RuntimeApi } from '@release-pilot/plugin-releases-backend-module-haproxy';
 import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import { ChildProcess, spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { makeRelease, makeStats } from '@release-pilot/plugin-releases-core/testUtils';
-import { DEFAULT_WATCH_OPTIONS, FixedRuleJudge, JudgeCatalog, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
+import { DEFAULT_WATCH_OPTIONS, FixedRuleJudge, JudgeCatalog, SeededRandom, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';

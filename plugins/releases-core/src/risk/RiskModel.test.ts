@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../simulation/random';
 import { fitPlatt, calibrate } from './calibration';
 import { historyFeatures, metadataFeatures } from './features';
 import { brierScore, prAuc, rocAuc } from './metrics';

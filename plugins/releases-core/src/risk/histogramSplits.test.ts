@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../simulation/random';
 import { RandomForestClassifier } from 'ml-random-forest';
 import { growWithHistogramSplits } from './histogramSplits';
 

@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../../simulation/random';
 import { makeStats } from '../../testUtils/fixtures';
 import { DEFAULT_KAYENTA_OPTIONS, KayentaJudge, KayentaJudgeOptions } from './KayentaJudge';
 

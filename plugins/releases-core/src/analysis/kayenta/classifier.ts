@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../../simulation/random';
 import { mannWhitneyInterval } from './mannWhitney';
 
 /** Kayenta's metric classifications. */

@@ -1,5 +1,5 @@
 import { brentRoot } from '../brent';
-import { normalQuantile } from '@release-pilot/plugin-releases-common';
+import { normalQuantile } from '../../math/normal';
 
 /** R's `wilcox.test` finds its roots with `uniroot(tol = 1e-4)`; Kayenta ties out against it. */
 const ROOT_TOLERANCE = 1e-4;

@@ -1,4 +1,6 @@
-import { drawTraffic, emptyTrafficStats, HistoryBucket, SeededRandom, TrafficStats } from '@release-pilot/plugin-releases-common';
+import { emptyTrafficStats, HistoryBucket, TrafficStats } from '@release-pilot/plugin-releases-common';
+import { drawTraffic } from '../../simulation/drawTraffic';
+import { SeededRandom } from '../../simulation/random';
 import { makeStats } from '../../testUtils/fixtures';
 import { WatchJudge } from '../watch/WatchJudge';
 import { recoveryLevel } from './recovery';

@@ -1,8 +1,5 @@
-import {
-  emptyTrafficStats,
-  SeededRandom,
-  TrafficStats,
-} from '@release-pilot/plugin-releases-common';
+import { emptyTrafficStats, TrafficStats } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../../simulation/random';
 import { CanaryBaseline } from '../judge';
 import { DEFAULT_SEQUENTIAL_OPTIONS, SequentialJudge } from './SequentialJudge';
 import { emptyRateTest, evaluateRateTest, rateRatioGrid, updateRateTest } from './rateRatioTest';

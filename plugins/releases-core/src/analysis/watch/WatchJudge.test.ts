@@ -1,12 +1,6 @@
-import {
-  BehaviourProfile,
-  drawTraffic,
-  emptyTrafficStats,
-  HistoryBucket,
-  mergeTrafficStats,
-  SeededRandom,
-  TrafficStats,
-} from '@release-pilot/plugin-releases-common';
+import { emptyTrafficStats, HistoryBucket, mergeTrafficStats, TrafficStats } from '@release-pilot/plugin-releases-common';
+import { BehaviourProfile, drawTraffic } from '../../simulation/drawTraffic';
+import { SeededRandom } from '../../simulation/random';
 import { DEFAULT_WATCH_OPTIONS, WatchJudge, WatchOptions } from './WatchJudge';
 
 const DAY = 86_400;

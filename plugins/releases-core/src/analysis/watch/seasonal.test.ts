@@ -1,4 +1,4 @@
-import { SeededRandom } from '@release-pilot/plugin-releases-common';
+import { SeededRandom } from '../../simulation/random';
 import { median, robustSpread, SeasonalModel, SeriesPoint } from './seasonal';
 
 const DAY = 86_400_000;
