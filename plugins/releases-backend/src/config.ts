@@ -11,6 +11,8 @@ export interface ReleasesConfig {
   watch: WatchOptions;
   driver: ReleaseDriverOptions;
   risk: RiskOptions & { retrainHours: number };
+  /** A demo portal's seeded history (`releases.demo.history`), off unless configured. */
+  demoHistory?: { days: number; seed: number };
 }
 
 const positiveNumber = readConfigNumber;
@@ -99,6 +101,12 @@ function readRiskOptions(config: Config): ReleasesConfig['risk'] {
   return options;
 }
 
+function readDemoHistory(config: Config): ReleasesConfig['demoHistory'] {
+  const days = positiveNumber(config, 'releases.demo.history.days', 0, 0);
+  if (days === 0) return undefined;
+  return { days, seed: positiveNumber(config, 'releases.demo.history.seed', 1, 0) };
+}
+
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
@@ -108,6 +116,7 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     judges: JudgeCatalog.fromConfig(config),
     watch: readWatchOptions(config),
     risk: readRiskOptions(config),
+    demoHistory: readDemoHistory(config),
     driver: {
       targets: readTargetPolicies(config),
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),

@@ -2,11 +2,9 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
-import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
-import { RELATION_OWNED_BY, stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
-import { releasesPermissions, RELEASE_PILOT_TARGET_ANNOTATION } from '@release-pilot/plugin-releases-common';
+import { releasesPermissions } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
   releasesTargetsExtensionPoint,
@@ -23,7 +21,7 @@ import { RiskService } from './risk/RiskService';
 import { auditDecisions } from './driver/auditDecisions';
 import { ChannelDelivery, readNotificationsConfig } from './notify/channels';
 import { ReleaseNotifier } from './notify/ReleaseNotifier';
-import { demoHistory } from './demo/demoHistory';
+import { scheduleDemoHistory } from './demo/scheduleDemoHistory';
 import { CommandDeployer, readCommandDeployerOptions } from './deployers/CommandDeployer';
 
 /** Release Pilot's backend: the release engine, its driver and the `/api/releases` HTTP API. */
@@ -82,11 +80,7 @@ export const releasesPlugin = createBackendPlugin({
         catalog,
       }) {
         const settings = readReleasesConfig(config);
-        targets.configure(config, logger, (name, key) => {
-          if (!settings.judges.names().includes(name)) {
-            throw new Error(`Invalid config ${key}: no analysis '${name}' under releases.analyses; known: ${settings.judges.names().join(', ') || 'none'}`);
-          }
-        });
+        targets.configure(config, logger, (name, key) => settings.judges.assertConfigured(name, key));
         const store = await ReleasesStore.create({ database });
         const notificationsConfig = readNotificationsConfig(config);
         const notifier = new ReleaseNotifier({
@@ -156,37 +150,8 @@ export const releasesPlugin = createBackendPlugin({
             await risk.retrain();
           },
         });
-        const demo = config.getOptionalConfig('releases.demo.history');
-        if (demo && (demo.getOptionalNumber('days') ?? 0) > 0) {
-          // A demo portal's history (off unless configured): once the catalog has the annotated entities.
-          const days = demo.getNumber('days');
-          await scheduler.scheduleTask({
-            id: 'releases-demo-history',
-            scope: 'global',
-            frequency: { seconds: 5 },
-            timeout: { minutes: 1 },
-            fn: async () => {
-              if ((await store.listReleases({ limit: 1, offset: 0 })).totalCount > 0) return;
-              const { items } = await catalog.getEntities(
-                { filter: { [`metadata.annotations.${RELEASE_PILOT_TARGET_ANNOTATION}`]: CATALOG_FILTER_EXISTS } },
-                { credentials: await auth.getOwnServiceCredentials() },
-              );
-              if (!items.length) return;
-              const history = demoHistory({
-                entities: items.map(entity => ({
-                  entityRef: stringifyEntityRef(entity),
-                  owner: entity.relations?.find(r => r.type === RELATION_OWNED_BY)?.targetRef,
-                  target: entity.metadata.annotations![RELEASE_PILOT_TARGET_ANNOTATION],
-                })),
-                days,
-                seed: demo.getOptionalNumber('seed') ?? 1,
-                now: systemClock.now(),
-              });
-              for (const { release, events } of history) await store.createRelease(release, events);
-              await risk.retrain();
-              logger.info(`Demo history: ${history.length} releases of ${items.length} entities over ${days} days`);
-            },
-          });
+        if (settings.demoHistory) {
+          await scheduleDemoHistory({ settings: settings.demoHistory, scheduler, store, catalog, auth, risk, clock: systemClock, logger });
         }
         logger.info(
           `Release driver ticks every ${settings.tickSeconds}s; targets: ${targets.names().join(', ') || 'none'}`,

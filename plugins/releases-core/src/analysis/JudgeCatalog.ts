@@ -208,6 +208,13 @@ export class JudgeCatalog {
     return [...this.named.keys()].sort();
   }
 
+  /** Fails start-up when a config key (e.g. a target's `analysis`) names an analysis there is none of. */
+  assertConfigured(name: string, key: string): void {
+    if (!this.named.has(name)) {
+      throw new Error(`Invalid config ${key}: no analysis '${name}' under releases.analyses; known: ${this.names().join(', ') || 'none'}`);
+    }
+  }
+
   /** Refuses an analysis name config does not define (HTTP 400 when a release is created). */
   validate(name: string | undefined): void {
     if (name !== undefined && !this.named.has(name)) {
