@@ -8,3 +8,4 @@ export * from './types';
 export * from './trafficStats';
 export * from './schema';
 export * from './permissions';
+export * from './progress';

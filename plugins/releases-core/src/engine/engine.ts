@@ -1,4 +1,4 @@
-import { ReleaseAction, Release, ReleaseState, Verdict } from '@release-pilot/plugin-releases-common';
+import { ReleaseAction, Release, ReleaseState, stepProgress, Verdict, watchProgress } from '@release-pilot/plugin-releases-common';
 import { countMeasurement, DEFAULT_ANALYSIS, LimitDecision, measure, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
 import {
@@ -41,15 +41,7 @@ const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
 };
 
 function stepIsDone(release: Release, now: Date): boolean {
-  const step = release.plan.steps[release.currentStep];
-  const startedAt = release.stepStartedAt
-    ? new Date(release.stepStartedAt).getTime()
-    : now.getTime();
-  const elapsedSeconds = (now.getTime() - startedAt) / 1000;
-  // A step that gave the canary traffic is never done without any canary request measured: no
-  // promotion on missing data, whatever the plan's minimum.
-  const minRequests = Math.max(step.minCanaryRequests, step.weight > 0 ? 1 : 0);
-  return elapsedSeconds >= step.minDurationSeconds && release.stepCanaryRequests >= minRequests;
+  return stepProgress(release, now) >= 1;
 }
 
 /** After the last step: watch the service against its own history, or succeed when the plan has no watch. */
@@ -100,8 +92,7 @@ function onWatchTick(release: Release, verdict: Verdict, limit: { decision: Limi
       records: [{ type: 'watch_alert', actor: 'watch', message: `Alerting the owners: ${alert}` }],
     };
   }
-  const startedAt = new Date(release.watchStartedAt ?? now.toISOString()).getTime();
-  if ((now.getTime() - startedAt) / 1000 >= (release.plan.watchSeconds ?? 0)) {
+  if (watchProgress(release, now) >= 1) {
     return finishRelease(release, now, ENGINE_ACTOR, options);
   }
   return { release, actions: [], records: [] };

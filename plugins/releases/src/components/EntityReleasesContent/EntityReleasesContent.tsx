@@ -17,9 +17,9 @@ import {
 import { useState } from 'react';
 import { releasesApiRef } from '../../api';
 import { isReleasesAvailable } from '../../isReleasesAvailable';
-import { usePolling } from '../../hooks/usePolling';
+import { useRelease } from '../../hooks/useRelease';
 import useAsync from 'react-use/esm/useAsync';
-import { CurrentRelease } from '../CurrentRelease';
+import { ReleaseDetails } from '../ReleaseDetails';
 import { ReleaseHistory } from '../ReleaseHistory';
 import { StartReleaseDialog } from '../StartReleaseDialog';
 import { ReleaseActionButton } from '../ReleaseActionButton';
@@ -42,22 +42,12 @@ const ReleasesView = ({
   const problems = checked.value?.problems ?? [];
   const permissions = useReleasePermissions(entityRef);
   const [starting, setStarting] = useState(false);
-  const list = usePolling(() => api.listReleases({ entityRef, limit: 50 }), [api, entityRef]);
-  const latestId = list.value?.items[0]?.id;
-  const latest = usePolling(
-    async () => (latestId ? api.getRelease(latestId) : undefined),
-    [api, latestId],
-  );
+  const { releases, latestId, latest, error, refresh } = useRelease(entityRef);
 
-  if (list.error && !list.value) return <ResponseErrorPanel error={list.error} />;
-  if (!list.value) return <Progress />;
+  if (error) return <ResponseErrorPanel error={error} />;
+  if (!releases) return <Progress />;
 
-  const releases = list.value.items;
   const canStart = !releases.some(r => isActiveRelease(r.state)) && problems.length === 0;
-  const refresh = () => {
-    list.retry();
-    latest.retry();
-  };
 
   return (
     <Grid container spacing={3}>
@@ -93,8 +83,8 @@ const ReleasesView = ({
         </Box>
       </Grid>
       <Grid item xs={12}>
-        {latest.value ? (
-          <CurrentRelease release={latest.value} onChanged={refresh} permissions={permissions} owners={owners} />
+        {latest ? (
+          <ReleaseDetails release={latest} onChanged={refresh} permissions={permissions} owners={owners} />
         ) : (
           latestId === undefined && (
             <EmptyState

@@ -1,14 +1,14 @@
 import { render, screen } from '@testing-library/react';
 import { rolledBackRelease } from '../../__testUtils__/fixtures';
-import { ReleaseStepper, stepProgress } from './ReleaseStepper';
+import { ReleaseStepper, releaseProgress } from './ReleaseStepper';
 
-describe('stepProgress', () => {
+describe('releaseProgress', () => {
   it('is the lesser of elapsed time and canary requests', () => {
     const release = { ...rolledBackRelease(), state: 'running' as const, stepCanaryRequests: 25 };
-    expect(stepProgress(release, new Date('2026-01-01T00:00:04.000Z'))).toBeCloseTo(0.5);
-    expect(stepProgress({ ...release, stepCanaryRequests: 500 }, new Date('2026-01-01T00:00:04.000Z'))).toBeCloseTo(0.5);
-    expect(stepProgress({ ...release, stepCanaryRequests: 500 }, new Date('2026-01-01T00:01:00.000Z'))).toBe(1);
-    expect(stepProgress({ ...release, state: 'succeeded' }, new Date())).toBe(1);
+    expect(releaseProgress(release, new Date('2026-01-01T00:00:04.000Z'))).toBeCloseTo(0.5);
+    expect(releaseProgress({ ...release, stepCanaryRequests: 500 }, new Date('2026-01-01T00:00:04.000Z'))).toBeCloseTo(0.5);
+    expect(releaseProgress({ ...release, stepCanaryRequests: 500 }, new Date('2026-01-01T00:01:00.000Z'))).toBe(1);
+    expect(releaseProgress({ ...release, state: 'succeeded' }, new Date())).toBe(1);
   });
 
   it('is the elapsed share of the post-release watch while watching', () => {
@@ -18,8 +18,8 @@ describe('stepProgress', () => {
       plan: { ...rolledBackRelease().plan, watchSeconds: 120 },
       watchStartedAt: '2026-01-01T00:10:00.000Z',
     };
-    expect(stepProgress(release, new Date('2026-01-01T00:10:30.000Z'))).toBeCloseTo(0.25);
-    expect(stepProgress(release, new Date('2026-01-01T00:20:00.000Z'))).toBe(1);
+    expect(releaseProgress(release, new Date('2026-01-01T00:10:30.000Z'))).toBeCloseTo(0.25);
+    expect(releaseProgress(release, new Date('2026-01-01T00:20:00.000Z'))).toBe(1);
   });
 });
 

@@ -6,23 +6,14 @@ import {
   Stepper,
   Typography,
 } from '@material-ui/core';
-import { ReleaseDetails } from '@release-pilot/plugin-releases-common';
+import { ReleaseDetails, stepProgress, watchProgress } from '@release-pilot/plugin-releases-common';
 
-/** How far the current step is: the lesser of its time and its canary requests, as a fraction. */
-export function stepProgress(release: ReleaseDetails, now: Date): number {
+/** How far the release's current step (or its watch) is, by the engine's own rules (`stepProgress` in -common). */
+export function releaseProgress(release: ReleaseDetails, now: Date): number {
   if (release.state === 'succeeded') return 1;
-  if (release.state === 'watching') {
-    const seconds = release.plan.watchSeconds ?? 0;
-    const elapsed = (now.getTime() - new Date(release.watchStartedAt ?? now).getTime()) / 1000;
-    return seconds > 0 ? Math.max(0, Math.min(1, elapsed / seconds)) : 1;
-  }
-  const step = release.plan.steps[release.currentStep];
-  if (!step || !release.stepStartedAt) return 0;
-  const elapsed = (now.getTime() - new Date(release.stepStartedAt).getTime()) / 1000;
-  const byTime = step.minDurationSeconds > 0 ? elapsed / step.minDurationSeconds : 1;
-  const byRequests =
-    step.minCanaryRequests > 0 ? release.stepCanaryRequests / step.minCanaryRequests : 1;
-  return Math.max(0, Math.min(1, byTime, byRequests));
+  if (release.state === 'watching') return watchProgress(release, now);
+  if (!release.stepStartedAt) return 0;
+  return stepProgress(release, now);
 }
 
 /**
@@ -52,7 +43,7 @@ export const ReleaseStepper = ({
   else if (release.state === 'promoting' || (managed && promoted)) active = promoteIndex;
   else if (watched) active = watchIndex;
   const step = release.plan.steps[release.currentStep];
-  const progress = stepProgress(release, now);
+  const progress = releaseProgress(release, now);
   const warmUpLeft = release.warmUpUntil ? Math.ceil((Date.parse(release.warmUpUntil) - now.getTime()) / 1000) : 0;
   const blueGreen = release.plan.strategy === 'blueGreen';
   const label = (weight: number, approval?: boolean) => {

@@ -1,1 +1,1 @@
-export { ReleaseStepper, stepProgress } from './ReleaseStepper';
+export { ReleaseStepper, releaseProgress } from './ReleaseStepper';

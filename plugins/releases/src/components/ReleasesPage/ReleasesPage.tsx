@@ -1,5 +1,5 @@
 import { Content, Header, Page, Progress, ResponseErrorPanel } from '@backstage/core-components';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { Grid, MenuItem, TextField } from '@material-ui/core';
 import { ACTIVE_RELEASE_STATES, Release, ReleaseState } from '@release-pilot/plugin-releases-common';
@@ -7,6 +7,7 @@ import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
 import { usePolling } from '../../hooks/usePolling';
+import { useReleaseActions } from '../../hooks/useReleaseActions';
 import { deniedReason, useReleasePermissions } from '../../hooks/useReleasePermissions';
 import { ReleaseActionButton } from '../ReleaseActionButton';
 import { ReleasesTable } from '../ReleasesTable';
@@ -21,9 +22,8 @@ const RISKS = [
 
 /** A row's rollback button, allowed or disabled by the policy for that release's entity. */
 const RowRollback = ({ release, onDone }: { release: Release; onDone: () => void }) => {
-  const api = useApi(releasesApiRef);
-  const alertApi = useApi(alertApiRef);
   const may = useReleasePermissions(release.entityRef);
+  const { act } = useReleaseActions(release.id, onDone);
   const [confirm, setConfirm] = useState(false);
   if (release.state === 'rolling_back') return null;
   return (
@@ -45,12 +45,7 @@ const RowRollback = ({ release, onDone }: { release: Release; onDone: () => void
         onCancel={() => setConfirm(false)}
         onConfirm={async reason => {
           setConfirm(false);
-          try {
-            await api.act(release.id, 'rollback', reason);
-            onDone();
-          } catch (e) {
-            alertApi.post({ message: (e as Error).message, severity: 'error' });
-          }
+          await act('rollback', reason);
         }}
       />
     </>

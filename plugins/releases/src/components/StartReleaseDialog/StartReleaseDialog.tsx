@@ -13,10 +13,11 @@ import {
 } from '@material-ui/core';
 import { useApi } from '@backstage/core-plugin-api';
 import { Alert } from '@material-ui/lab';
-import { ReleasePlan, RiskAssessment } from '@release-pilot/plugin-releases-common';
-import { useEffect, useState } from 'react';
+import { ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
+import { useRiskPreview } from '../../hooks/useRiskPreview';
 import { ReleaseRisk } from '../ReleaseRisk';
 
 const numberOrUndefined = (text: string) => (text.trim() === '' || !Number.isFinite(Number(text)) ? undefined : Number(text));
@@ -57,23 +58,11 @@ export const StartReleaseDialog = ({
     ...(numberOrUndefined(filesChanged) !== undefined && { filesChanged: numberOrUndefined(filesChanged) }),
     ...(breaking && { breaking: true }),
   };
-  const metadataKey = JSON.stringify(metadata);
-  const [assessment, setAssessment] = useState<{ risk: RiskAssessment; plan: ReleasePlan } | undefined>();
   // A preview of the risk and the plan it shapes, refreshed as the person types.
-  useEffect(() => {
-    if (!open) return undefined;
-    const timer = setTimeout(() => {
-      api
-        .assessRelease({
-          entityRef,
-          version: version.trim() || 'preview',
-          ...(planName !== undefined && { plan: planName }),
-          metadata: JSON.parse(metadataKey),
-        })
-        .then(setAssessment, () => setAssessment(undefined));
-    }, 300);
-    return () => clearTimeout(timer);
-  }, [api, open, entityRef, version, planName, metadataKey]);
+  const assessment = useRiskPreview(
+    { entityRef, version: version.trim() || 'preview', ...(planName !== undefined && { plan: planName }), metadata },
+    open,
+  );
 
   const chosen = planName ?? defaultPlan ?? plans.value?.defaultPlan;
   const plan: ReleasePlan | undefined =

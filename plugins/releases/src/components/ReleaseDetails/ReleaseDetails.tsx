@@ -1,16 +1,14 @@
 import { ReleaseRisk } from '../ReleaseRisk';
 import { InfoCard } from '@backstage/core-components';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
 import { Box, Divider, Typography } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
 import {
   isActiveRelease,
-  ReleaseAction,
-  ReleaseDetails,
+  ReleaseDetails as ReleaseData,
   ReleaseState,
 } from '@release-pilot/plugin-releases-common';
 import { useState } from 'react';
-import { releasesApiRef } from '../../api';
+import { useReleaseActions } from '../../hooks/useReleaseActions';
 import { ReleaseCharts } from '../ReleaseCharts';
 import { ReleaseStateChip } from '../ReleaseStateChip';
 import { ReleaseStepper } from '../ReleaseStepper';
@@ -30,35 +28,21 @@ const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
 };
 
 /** The release being driven (or the last one): plan, progress, verdict, charts, timeline and buttons. */
-export const CurrentRelease = ({
+export const ReleaseDetails = ({
   release,
   onChanged,
   permissions,
   owners = [],
 }: {
-  release: ReleaseDetails;
+  release: ReleaseData;
   onChanged: () => void;
   /** What the person may do (all allowed when absent). */
   permissions?: ReleasePermissions;
   /** The entity's owners, to say who may act instead. */
   owners?: string[];
 }) => {
-  const api = useApi(releasesApiRef);
-  const alertApi = useApi(alertApiRef);
   const [confirmRollback, setConfirmRollback] = useState(false);
-  const [busy, setBusy] = useState(false);
-
-  const act = async (action: ReleaseAction, reason?: string) => {
-    setBusy(true);
-    try {
-      await api.act(release.id, action, reason);
-      onChanged();
-    } catch (e) {
-      alertApi.post({ message: (e as Error).message, severity: 'error' });
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { act, busy } = useReleaseActions(release.id, onChanged);
 
   const { state } = release;
   const active = isActiveRelease(state);

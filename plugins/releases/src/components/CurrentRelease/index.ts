@@ -1,1 +1,0 @@
-export { CurrentRelease } from './CurrentRelease';

@@ -1,0 +1,1 @@
+export { ReleaseDetails } from './ReleaseDetails';
