@@ -71,7 +71,9 @@ export interface Config {
         deployer?: { type: string; [option: string]: unknown };
         /** Seconds a deploy, promotion or scale-down may take. Default 600. */
         deployTimeoutSeconds?: number;
-        /** The analysis (a key of `releases.analyses`) judging entities without a `release-pilot.io/analysis` annotation. */
+        /** The judge (a key of `releases.judges`) judging entities without a `release-pilot.io/judge` annotation. */
+        judge?: string;
+        /** @deprecated The old name of `judge`. */
         analysis?: string;
         /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */
         maxConsecutiveProviderErrors?: number;
@@ -125,9 +127,11 @@ export interface Config {
       requestRate?: { enabled?: boolean; direction?: 'higher' | 'lower' | 'both'; minEffect?: number };
     };
     /**
-     * Named analyses an entity picks with the `release-pilot.io/analysis` annotation; each has the
-     * shape of `judge` below (type and its options).
+     * Named judges an entity picks with the `release-pilot.io/judge` annotation; each has the
+     * shape of `judge` below (type, its options and its limits).
      */
+    judges?: { [name: string]: { type?: 'sequential' | 'fixed' | 'threshold' | 'kayenta'; [option: string]: unknown } };
+    /** @deprecated The old name of `judges`; still read, with a warning at start-up. */
     analyses?: { [name: string]: { type?: 'sequential' | 'fixed' | 'threshold' | 'kayenta'; [option: string]: unknown } };
     /** The default judge: `sequential` (anytime-valid tests), `fixed` (ratio thresholds), `threshold` or `kayenta`. */
     judge?: {

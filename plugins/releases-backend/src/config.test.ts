@@ -48,15 +48,26 @@ describe('readReleasesConfig', () => {
 
   it('reads named analyses for entities to pick, and validates their names', () => {
     const config = readReleasesConfig(
-      new ConfigReader({ releases: { analyses: { careful: { type: 'sequential', alpha: 0.001 }, simple: { type: 'fixed' } } } }),
+      new ConfigReader({ releases: { judges: { careful: { type: 'sequential', alpha: 0.001 }, simple: { type: 'fixed' } } } }),
     );
     expect(config.judges.names()).toEqual(['careful', 'simple']);
     expect(config.judges.judgeFor('simple')).toBeInstanceOf(FixedRuleJudge);
     expect(config.judges.judgeFor(undefined)).toBe(config.judges.defaultJudge);
     expect(config.judges.judgeFor('dropped')).toBe(config.judges.defaultJudge);
-    expect(() => config.judges.validate('nope')).toThrow("Unknown analysis 'nope'; known analyses: careful, simple");
-    expect(() => readReleasesConfig(new ConfigReader({ releases: { analyses: { bad: { type: 'magic' } } } }))).toThrow(
-      "Invalid config releases.analyses.bad.type: 'magic'",
+    expect(() => config.judges.validate('nope')).toThrow("Unknown judge 'nope'; known judges: careful, simple");
+    expect(config.judges.deprecations).toEqual([]);
+    expect(() => readReleasesConfig(new ConfigReader({ releases: { judges: { bad: { type: 'magic' } } } }))).toThrow(
+      "Invalid config releases.judges.bad.type: 'magic'",
+    );
+  });
+
+  it("still reads the deprecated releases.analyses, says so, and refuses a name under both", () => {
+    const config = readReleasesConfig(new ConfigReader({ releases: { analyses: { old: { type: 'fixed' } }, judges: { careful: { type: 'sequential' } } } }));
+    expect(config.judges.names()).toEqual(['careful', 'old']);
+    expect(config.judges.judgeFor('old')).toBeInstanceOf(FixedRuleJudge);
+    expect(config.judges.deprecations).toEqual(['releases.analyses is deprecated: rename it to releases.judges']);
+    expect(() => readReleasesConfig(new ConfigReader({ releases: { analyses: { x: { type: 'fixed' } }, judges: { x: { type: 'fixed' } } } }))).toThrow(
+      "Invalid config releases.analyses.x: the judge 'x' is also under releases.judges; keep one",
     );
   });
 

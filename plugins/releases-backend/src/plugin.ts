@@ -80,6 +80,7 @@ export const releasesPlugin = createBackendPlugin({
         catalog,
       }) {
         const settings = readReleasesConfig(config);
+        for (const deprecation of settings.judges.deprecations) logger.warn(`Config ${deprecation}`);
         targets.configure(config, logger, (name, key) => settings.judges.assertConfigured(name, key));
         const store = await ReleasesStore.create({ database });
         const notificationsConfig = readNotificationsConfig(config);

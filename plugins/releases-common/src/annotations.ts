@@ -4,8 +4,16 @@ export const RELEASE_PILOT_ANNOTATION_PREFIX = 'release-pilot.io/';
 /** Annotation naming the target (traffic router + metric provider) that releases of an entity go through. */
 export const RELEASE_PILOT_TARGET_ANNOTATION = 'release-pilot.io/target';
 
-/** Optional annotation naming the analysis (from `releases.analyses` in config) that judges this entity's releases. */
+/** Optional annotation naming the judge (from `releases.judges` in config) that judges this entity's releases. */
+export const RELEASE_PILOT_JUDGE_ANNOTATION = 'release-pilot.io/judge';
+
+/** @deprecated The old name of `release-pilot.io/judge`, still read when that one is absent. */
 export const RELEASE_PILOT_ANALYSIS_ANNOTATION = 'release-pilot.io/analysis';
+
+/** The judge an entity's annotations name: `release-pilot.io/judge`, else the deprecated `release-pilot.io/analysis`. */
+export function judgeAnnotation(annotations: Record<string, string>): string | undefined {
+  return annotations[RELEASE_PILOT_JUDGE_ANNOTATION] ?? annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION];
+}
 
 /** Optional annotation naming the plan (from `releases.plans` in config) that releases of an entity use by default. */
 export const RELEASE_PILOT_PLAN_ANNOTATION = 'release-pilot.io/plan';

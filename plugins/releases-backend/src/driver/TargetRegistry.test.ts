@@ -34,14 +34,17 @@ const configure = (targets: JsonObject) => {
 };
 
 describe('TargetRegistry.configure', () => {
-  it('builds a named target from installed router and provider types, with its analysis', () => {
+  it('builds a named target from installed router and provider types, with its judge (or its deprecated analysis key, with a warning)', () => {
+    const warn = jest.spyOn(logger, 'warn');
     const r = configure({
-      vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' }, analysis: 'strict' },
+      vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' }, judge: 'strict' },
       simulator: { analysis: 'strict', maxConsecutiveProviderErrors: 3 },
     });
     expect(r.names()).toEqual(['simulator', 'vm']);
     expect(r.get('vm')).toMatchObject({ name: 'vm', analysis: 'strict', trafficRouter: router, metricProvider: metrics });
     expect(r.get('simulator').analysis).toBe('strict');
+    expect(warn).toHaveBeenCalledWith('Config releases.targets.simulator.analysis is deprecated: rename it to releases.targets.simulator.judge');
+    expect(warn).not.toHaveBeenCalledWith(expect.stringContaining('releases.targets.vm'));
   });
 
   it('fails at start-up with the key and what is known', () => {
@@ -54,8 +57,8 @@ describe('TargetRegistry.configure', () => {
     expect(() => configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus' } } })).toThrow(
       'Invalid config releases.targets.vm.metrics.baseUrl: missing',
     );
-    expect(() => configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'x' }, analysis: 'lax' } })).toThrow(
-      "Invalid config releases.targets.vm.analysis: no analysis 'lax'",
+    expect(() => configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'x' }, judge: 'lax' } })).toThrow(
+      "Invalid config releases.targets.vm.judge: no analysis 'lax'",
     );
     expect(() => configure({ simulator: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'x' } } })).toThrow(
       "a module already registers the target 'simulator'",

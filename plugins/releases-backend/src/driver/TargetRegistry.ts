@@ -85,8 +85,11 @@ export class TargetRegistry {
     for (const name of targets?.keys() ?? []) {
       const at = `releases.targets.${name}`;
       const block = targets!.getConfig(name);
-      const analysis = block.getOptionalString('analysis');
-      if (analysis !== undefined) validateAnalysis(analysis, `${at}.analysis`);
+      // `judge` names the target's default judge; `analysis` is its deprecated name.
+      const judgeKey = block.has('judge') || !block.has('analysis') ? 'judge' : 'analysis';
+      if (judgeKey === 'analysis') logger.warn(`Config ${at}.analysis is deprecated: rename it to ${at}.judge`);
+      const analysis = block.getOptionalString(judgeKey);
+      if (analysis !== undefined) validateAnalysis(analysis, `${at}.${judgeKey}`);
       if (!block.has('router') && !block.has('metrics')) {
         if (analysis !== undefined || block.has('allow') || block.has('minimums')) {
           const existing = this.#targets.get(name);

@@ -15,7 +15,7 @@ import {
   ReleaseList,
   TeamOverview,
   TeamOverviewQuery,
-  RELEASE_PILOT_ANALYSIS_ANNOTATION,
+  judgeAnnotation,
   RELEASE_PILOT_TARGET_ANNOTATION,
   DeployedRequest,
 } from '@release-pilot/plugin-releases-common';
@@ -100,7 +100,7 @@ export class ReleasesService {
       assessment.override = { actor, reason: request.riskOverride.reason };
     }
     if (assessment.planOverride) await authorizePlanOverride(entityRef);
-    const analysis = annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] ?? target.analysis;
+    const analysis = judgeAnnotation(annotations) ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
     let deployMode: Release['deployMode'] = target.deployer ? 'deployer' : 'unmanaged';
@@ -214,10 +214,14 @@ export class ReleasesService {
     return { problems };
   }
 
-  /** What an entity's annotations may name: targets, analyses and plans (the scaffolder action validates against it). */
-  listTargets(): { targets: string[]; analyses: string[]; plans: string[] } {
+  /**
+   * What an entity's annotations may name: targets, judges and plans (the scaffolder action validates
+   * against it). `analyses` repeats `judges` for clients of the old name.
+   */
+  listTargets(): { targets: string[]; judges: string[]; analyses: string[]; plans: string[] } {
     return {
       targets: this.deps.targets.names(),
+      judges: this.deps.judges.names(),
       analyses: this.deps.judges.names(),
       plans: this.deps.plans.list().plans.map(p => p.name),
     };

@@ -1,5 +1,6 @@
 import {
   RELEASE_PILOT_ANALYSIS_ANNOTATION,
+  RELEASE_PILOT_JUDGE_ANNOTATION,
   RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
@@ -39,7 +40,8 @@ export function entityAnnotationProblems(
   };
   check(RELEASE_PILOT_TARGET_ANNOTATION, 'target', deps.targets.names(), 'releases.targets');
   check(RELEASE_PILOT_PLAN_ANNOTATION, 'plan', deps.plans.list().plans.map(p => p.name), 'releases.plans');
-  check(RELEASE_PILOT_ANALYSIS_ANNOTATION, 'analysis', deps.judges.names(), 'releases.analyses');
+  check(RELEASE_PILOT_JUDGE_ANNOTATION, 'judge', deps.judges.names(), 'releases.judges');
+  check(RELEASE_PILOT_ANALYSIS_ANNOTATION, 'judge', deps.judges.names(), 'releases.judges');
   const threshold = annotations['release-pilot.io/risk-threshold'];
   if (threshold !== undefined && !(Number(threshold) > 0 && Number(threshold) <= 1)) {
     problems.push(`release-pilot.io/risk-threshold: ${shown(threshold)} is not a probability; use a number above 0 and at most 1, e.g. '0.7'.`);

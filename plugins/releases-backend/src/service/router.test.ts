@@ -20,7 +20,7 @@ const entities = [
   component('recommendations', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/plan': 'careful' }),
   component('legacy'),
   component('elsewhere', { 'release-pilot.io/target': 'kubernetes' }),
-  component('strict', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'strict' }),
+  component('strict', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/judge': 'strict' }),
   component('ghost', { 'release-pilot.io/target': 'simulator', 'release-pilot.io/analysis': 'ghost' }),
   component('payments', { 'release-pilot.io/target': 'simulator' }),
   {
@@ -58,7 +58,7 @@ async function startBackend(extraFeatures: Parameters<typeof startTestBackend>[0
             // The driver is tested on its own; keep it out of the way of the API tests.
             engine: { tickSeconds: 3600 },
             simulator: {},
-            analyses: { strict: { type: 'sequential', alpha: 0.001 } },
+            judges: { strict: { type: 'sequential', alpha: 0.001 } },
             plans: {
               careful: { steps: [{ weight: 5, minDurationSeconds: 60 }, { weight: 100, minDurationSeconds: 60 }] },
             },
@@ -139,7 +139,7 @@ describe.each(databases.eachSupportedId())('releases router on %s', dbId => {
     expect(strict.body.analysis).toBe('strict');
     const ghost = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/ghost', version: '1' });
     expect(ghost.status).toBe(400);
-    expect(ghost.body.error.message).toBe("Unknown analysis 'ghost'; known analyses: strict");
+    expect(ghost.body.error.message).toBe("Unknown judge 'ghost'; known judges: strict");
     const plain = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '1' });
     expect(plain.body.analysis).toBeUndefined();
   });

@@ -6,9 +6,9 @@ import {
   StoredSample,
   Verdict,
 } from '@release-pilot/plugin-releases-common';
-import { CanaryBaseline, Judge } from '../analysis/judge';
-import { SequentialJudge } from '../analysis/sequential/SequentialJudge';
-import { WatchJudge } from '../analysis/watch/WatchJudge';
+import { CanaryBaseline, Judge } from '../judges/judge';
+import { SequentialJudge } from '../judges/sequential/SequentialJudge';
+import { WatchJudge } from '../judges/watch/WatchJudge';
 
 /**
  * How many measurements of each kind an analysis tolerates, as Argo Rollouts' AnalysisTemplates

@@ -1,5 +1,5 @@
 import { Release, ReleaseOperation } from '@release-pilot/plugin-releases-common';
-import { recoveryLevel } from '../analysis/recovery/recovery';
+import { recoveryLevel } from '../judges/recovery/recovery';
 import { DEFAULT_ANALYSIS } from './analysis';
 import { InvalidTransitionError } from './errors';
 import {

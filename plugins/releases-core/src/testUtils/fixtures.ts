@@ -6,8 +6,8 @@ import {
   Verdict,
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
-import { Judge } from '../analysis/judge';
-import { WatchInput, WatchJudge } from '../analysis/watch/WatchJudge';
+import { Judge } from '../judges/judge';
+import { WatchInput, WatchJudge } from '../judges/watch/WatchJudge';
 import { DEFAULT_ANALYSIS, ReleaseAnalysis } from '../engine/analysis';
 import { DEFAULT_ENGINE_OPTIONS, EngineEvent, EngineOptions } from '../engine/types';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { createEnableReleasesAction } from './enableReleases';
 
-const catalog = async () => ({ targets: ['simulator', 'vm'], analyses: ['strict'], plans: ['careful', 'default'] });
+const catalog = async () => ({ targets: ['simulator', 'vm'], judges: ['strict'], plans: ['careful', 'default'] });
 
 const COMPONENT = `# The checkout service
 apiVersion: backstage.io/v1alpha1
@@ -34,7 +34,7 @@ describe('releases:enable', () => {
 
   it('adds the annotations, keeps the others and the comments, and outputs what it set', async () => {
     workspace.setContent({ 'catalog-info.yaml': COMPONENT });
-    const context = await run({ target: 'vm', plan: 'careful', analysis: 'strict', filePath: 'catalog-info.yaml' }, true);
+    const context = await run({ target: 'vm', plan: 'careful', judge: 'strict', filePath: 'catalog-info.yaml' }, true);
     const text = read();
     expect(text).toContain('# The checkout service');
     expect(text).toContain('backstage.io/techdocs-ref: dir:. # docs next to the code');
@@ -43,14 +43,22 @@ describe('releases:enable', () => {
       'backstage.io/techdocs-ref': 'dir:.',
       'release-pilot.io/target': 'vm',
       'release-pilot.io/plan': 'careful',
-      'release-pilot.io/analysis': 'strict',
+      'release-pilot.io/judge': 'strict',
     });
     expect(context.output).toHaveBeenCalledWith('entityName', 'checkout');
     expect(context.output).toHaveBeenCalledWith('annotations', {
       'release-pilot.io/target': 'vm',
       'release-pilot.io/plan': 'careful',
-      'release-pilot.io/analysis': 'strict',
+      'release-pilot.io/judge': 'strict',
     });
+  });
+
+  it("still takes the deprecated input 'analysis', and writes the judge annotation", async () => {
+    workspace.setContent({ 'catalog-info.yaml': COMPONENT });
+    await run({ target: 'vm', analysis: 'strict', filePath: 'catalog-info.yaml' });
+    const [doc] = parseAllDocuments(read()).map(d => d.toJS());
+    expect(doc.metadata.annotations['release-pilot.io/judge']).toBe('strict');
+    expect(doc.metadata.annotations['release-pilot.io/analysis']).toBeUndefined();
   });
 
   it('annotates the named component of a file with several documents and leaves the rest as it was', async () => {

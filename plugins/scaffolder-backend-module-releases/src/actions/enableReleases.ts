@@ -2,7 +2,7 @@ import { AuthService, DiscoveryService, resolveSafeChildPath } from '@backstage/
 import { InputError, NotFoundError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
-  RELEASE_PILOT_ANALYSIS_ANNOTATION,
+  RELEASE_PILOT_JUDGE_ANNOTATION,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
@@ -12,11 +12,11 @@ import { isMap, parseAllDocuments } from 'yaml';
 /** What an entity's Release Pilot annotations may name, as the releases backend's `GET /targets` lists them. */
 export interface ReleasesCatalog {
   targets: string[];
-  analyses: string[];
+  judges: string[];
   plans: string[];
 }
 
-/** Reads the configured targets, analyses and plans from the releases backend. */
+/** Reads the configured targets, judges and plans from the releases backend. */
 export function releasesCatalogFromBackend(deps: { discovery: DiscoveryService; auth: AuthService }): () => Promise<ReleasesCatalog> {
   return async () => {
     const base = await deps.discovery.getBaseUrl('releases');
@@ -39,7 +39,7 @@ function check(kind: string, value: string | undefined, known: string[]) {
 }
 
 /**
- * `releases:enable`: adds `release-pilot.io/target` (and optionally `analysis` and `plan`) to the
+ * `releases:enable`: adds `release-pilot.io/target` (and optionally `judge` and `plan`) to the
  * Component in a catalog-info.yaml of the workspace, after checking each name against what the
  * releases backend has configured. Comments and the other documents of the file are kept. It only
  * writes into the workspace, so it runs the same in a dry run.
@@ -58,7 +58,8 @@ export function createEnableReleasesAction(options: { catalog: () => Promise<Rel
     schema: {
       input: {
         target: z => z.string().min(1).describe('The release target (traffic router + metrics) under releases.targets'),
-        analysis: z => z.string().optional().describe('A named analysis under releases.analyses (empty: the target\'s)'),
+        judge: z => z.string().optional().describe('A named judge under releases.judges (empty: the target\'s)'),
+        analysis: z => z.string().optional().describe('Deprecated: the old name of judge'),
         plan: z => z.string().optional().describe('A named plan under releases.plans (empty: the default)'),
         filePath: z => z.string().default('catalog-info.yaml').describe('The catalog file, relative to the workspace'),
         component: z => z.string().optional().describe('The component to annotate when the file holds several'),
@@ -72,10 +73,10 @@ export function createEnableReleasesAction(options: { catalog: () => Promise<Rel
       // Template expressions of empty parameters arrive as empty strings: those mean "not set".
       const { target } = ctx.input;
       const filePath = ctx.input.filePath || 'catalog-info.yaml';
-      const [analysis, plan, component] = [ctx.input.analysis, ctx.input.plan, ctx.input.component].map(v => v || undefined);
+      const [judge, plan, component] = [ctx.input.judge || ctx.input.analysis, ctx.input.plan, ctx.input.component].map(v => v || undefined);
       const known = await options.catalog();
       check('target', target, known.targets);
-      check('analysis', analysis, known.analyses);
+      check('judge', judge, known.judges);
       check('plan', plan, known.plans);
 
       const file = resolveSafeChildPath(ctx.workspacePath, filePath);
@@ -100,7 +101,7 @@ export function createEnableReleasesAction(options: { catalog: () => Promise<Rel
       const [doc] = components;
       if (!isMap(doc.get('metadata'))) throw new InputError(`${filePath}: the Component has no metadata`);
       const annotations: Record<string, string> = { [RELEASE_PILOT_TARGET_ANNOTATION]: target };
-      if (analysis) annotations[RELEASE_PILOT_ANALYSIS_ANNOTATION] = analysis;
+      if (judge) annotations[RELEASE_PILOT_JUDGE_ANNOTATION] = judge;
       if (plan) annotations[RELEASE_PILOT_PLAN_ANNOTATION] = plan;
       if (!isMap(doc.getIn(['metadata', 'annotations']))) doc.setIn(['metadata', 'annotations'], doc.createNode({}));
       for (const [key, value] of Object.entries(annotations)) doc.setIn(['metadata', 'annotations', key], value);

@@ -108,7 +108,7 @@ function readKayenta(config: Config, key: string, num: NumberReader): KayentaJud
 
 const JUDGE_TYPES = ['sequential', 'fixed', 'threshold', 'kayenta'] as const;
 
-/** Builds the judge an analysis at `key` (`releases.judge` or `releases.analyses.<name>`) describes. */
+/** Builds the judge at `key` (`releases.judge` or `releases.judges.<name>`) describes. */
 function readJudge(config: Config, key: string, num: NumberReader): Judge {
   const type = oneOf(config, `${key}.type`, JUDGE_TYPES, 'sequential');
   if (type === 'kayenta') return readKayenta(config, key, num);
@@ -177,13 +177,16 @@ function readAnalysis(config: Config, key: string, num: NumberReader): Analysis 
 }
 
 /**
- * The judges a release can use: the default from `releases.judge`, and named analyses from
- * `releases.analyses` that an entity picks with the `release-pilot.io/analysis` annotation.
+ * The judges a release can use: the default from `releases.judge`, and named judges from
+ * `releases.judges` that an entity picks with the `release-pilot.io/judge` annotation. (The old
+ * names, `releases.analyses` and `release-pilot.io/analysis`, still work, with a warning.)
  */
 export class JudgeCatalog {
   private constructor(
     private readonly defaultAnalysis: Analysis,
     private readonly named: Map<string, Analysis>,
+    /** Deprecated config keys in use, each with its replacement, for the backend to log at start-up. */
+    readonly deprecations: string[] = [],
   ) {}
 
   /** One judge for everything (tests, simulations). */
@@ -191,13 +194,18 @@ export class JudgeCatalog {
     return new JudgeCatalog({ judge, limits }, new Map());
   }
 
-  /** Reads and validates `releases.judge` and `releases.analyses`; throws naming the bad key. */
+  /** Reads and validates `releases.judge` and `releases.judges` (or the deprecated `releases.analyses`); throws naming the bad key. */
   static fromConfig(config: Config, num: NumberReader = (key, fallback, min) => readConfigNumber(config, key, fallback, min)): JudgeCatalog {
     const named = new Map<string, Analysis>();
-    for (const name of config.getOptionalConfig('releases.analyses')?.keys() ?? []) {
-      named.set(name, readAnalysis(config, `releases.analyses.${name}`, num));
+    const deprecations: string[] = [];
+    for (const block of ['releases.judges', 'releases.analyses']) {
+      for (const name of config.getOptionalConfig(block)?.keys() ?? []) {
+        if (named.has(name)) throw new Error(`Invalid config ${block}.${name}: the judge '${name}' is also under releases.judges; keep one`);
+        named.set(name, readAnalysis(config, `${block}.${name}`, num));
+      }
     }
-    return new JudgeCatalog(readAnalysis(config, 'releases.judge', num), named);
+    if (config.has('releases.analyses')) deprecations.push('releases.analyses is deprecated: rename it to releases.judges');
+    return new JudgeCatalog(readAnalysis(config, 'releases.judge', num), named, deprecations);
   }
 
   get defaultJudge(): Judge {
@@ -208,18 +216,18 @@ export class JudgeCatalog {
     return [...this.named.keys()].sort();
   }
 
-  /** Fails start-up when a config key (e.g. a target's `analysis`) names an analysis there is none of. */
+  /** Fails start-up when a config key (e.g. a target's `judge`) names a judge there is none of. */
   assertConfigured(name: string, key: string): void {
     if (!this.named.has(name)) {
-      throw new Error(`Invalid config ${key}: no analysis '${name}' under releases.analyses; known: ${this.names().join(', ') || 'none'}`);
+      throw new Error(`Invalid config ${key}: no judge '${name}' under releases.judges; known: ${this.names().join(', ') || 'none'}`);
     }
   }
 
-  /** Refuses an analysis name config does not define (HTTP 400 when a release is created). */
+  /** Refuses a judge name config does not define (HTTP 400 when a release is created). */
   validate(name: string | undefined): void {
     if (name !== undefined && !this.named.has(name)) {
       throw new InputError(
-        `Unknown analysis '${name}'; known analyses: ${this.names().join(', ') || 'none (define them under releases.analyses)'}`,
+        `Unknown judge '${name}'; known judges: ${this.names().join(', ') || 'none (define them under releases.judges)'}`,
       );
     }
   }
