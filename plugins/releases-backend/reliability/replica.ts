@@ -31,7 +31,7 @@ async function main() {
     clock: systemClock,
     logger,
     owner,
-    options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: { maxConsecutiveProviderErrors: 10 }, targets: {} },
+    options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: { maxConsecutiveProviderErrors: 10 } },
   });
   process.stdout.write(`${owner} ready\n`);
   for (;;) {

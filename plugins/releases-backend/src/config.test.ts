@@ -105,22 +105,19 @@ describe('readReleasesConfig', () => {
     expect(read({ groupWeights: { errorRate: 70, p95LatencyMs: 70 } })).toThrow(/add up to more than 100/);
   });
 
-  it('reads the post-release watch and per-target provider-error limits', () => {
+  it('reads the post-release watch', () => {
     const config = readReleasesConfig(
       new ConfigReader({
         releases: {
           watch: { threshold: 6, onAnomaly: 'alert', requestRate: { direction: 'both' }, latency: { quantile: 0.99 } },
-          targets: { simulator: { maxConsecutiveProviderErrors: 20 } },
         },
       }),
     );
     expect(config.watch).toMatchObject({ threshold: 6, onAnomaly: 'alert', requestRate: { direction: 'both', enabled: true }, latency: { quantile: 0.99 } });
-    expect(config.driver.targets).toEqual({ simulator: { maxConsecutiveProviderErrors: 20 } });
     const read = (releases: object) => () => readReleasesConfig(new ConfigReader({ releases }));
     expect(read({ watch: { onAnomaly: 'page' } })).toThrow("Invalid config releases.watch.onAnomaly: 'page'; use 'rollback' or 'alert'");
     expect(read({ watch: { errorRate: { direction: 'up' } } })).toThrow("Invalid config releases.watch.errorRate.direction: 'up'; use 'higher', 'lower', 'both'");
     expect(read({ watch: { threshold: 0.5 } })).toThrow('Invalid config releases.watch.threshold: 0.5; it must be a number of at least 1');
-    expect(read({ targets: { simulator: { maxConsecutiveProviderErrors: 0 } } })).toThrow(/releases.targets.simulator.maxConsecutiveProviderErrors: 0/);
   });
 
   it('reads count metrics and directions for the sequential judge, naming a bad direction', () => {

@@ -58,21 +58,6 @@ function readWatchOptions(config: Config): WatchOptions {
   };
 }
 
-/** Reads `releases.targets.<name>`: per-target policies (today, how many provider errors in a row it tolerates). */
-function readTargetPolicies(config: Config): ReleaseDriverOptions['targets'] {
-  const targets = config.getOptionalConfig('releases.targets');
-  const policies: ReleaseDriverOptions['targets'] = {};
-  for (const name of targets?.keys() ?? []) {
-    const limit = config.getOptionalNumber(`releases.targets.${name}.maxConsecutiveProviderErrors`);
-    if (limit !== undefined) {
-      policies[name] = {
-        maxConsecutiveProviderErrors: positiveNumber(config, `releases.targets.${name}.maxConsecutiveProviderErrors`, limit, 1),
-      };
-    }
-  }
-  return policies;
-}
-
 /** Reads `releases.risk`: the risk gate, plan shaping and training. */
 function readRiskOptions(config: Config): ReleasesConfig['risk'] {
   const d = DEFAULT_RISK_OPTIONS;
@@ -118,7 +103,6 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     risk: readRiskOptions(config),
     demoHistory: readDemoHistory(config),
     driver: {
-      targets: readTargetPolicies(config),
       analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),
       // Renewed every tick; when a replica dies another takes its releases over one lease later.
       leaseSeconds: positiveNumber(config, 'releases.engine.leaseSeconds', Math.max(2, tickSeconds * 2), tickSeconds),

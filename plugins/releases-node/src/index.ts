@@ -154,6 +154,8 @@ export interface ReleaseTarget {
   confirmDeploys?: boolean;
   /** Seconds a deploy, promotion or scale-down may take before it counts as failed (default 600). */
   deployTimeoutSeconds?: number;
+  /** Provider errors in a row this target tolerates before a release rolls back (default: the engine's). */
+  maxConsecutiveProviderErrors?: number;
   /** The named analysis that judges releases of entities without a `release-pilot.io/analysis` annotation. */
   analysis?: string;
   /**

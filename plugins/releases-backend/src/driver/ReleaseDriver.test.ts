@@ -1,7 +1,7 @@
 import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { randomUUID } from 'node:crypto';
-import { MetricProvider, TrafficRouter } from '@release-pilot/plugin-releases-node';
+import { MetricProvider, ReleaseTarget, TrafficRouter } from '@release-pilot/plugin-releases-node';
 import {
   CHECKOUT_INCIDENT_FAULT,
   DEFAULT_BASELINE,
@@ -11,7 +11,7 @@ import {
 import { makeRelease, makeStats } from '@release-pilot/plugin-releases-core/testUtils';
 import { AnalysisLimits, DEFAULT_WATCH_OPTIONS, FixedRuleJudge, Judge, JudgeCatalog, SequentialJudge, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { ReleaseDriver, ReleaseDriverOptions, ReleaseOutbox } from './ReleaseDriver';
+import { ReleaseDriver, ReleaseOutbox } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 import { ReleasesService } from '../service/ReleasesService';
 import { createTestDatabases } from '../__testUtils__/databases';
@@ -35,7 +35,8 @@ async function setup(
     metrics?: MetricProvider;
     seed?: number;
     fleet?: Partial<SimulatedFleetOptions>;
-    targets?: ReleaseDriverOptions['targets'];
+    /** Policies of the simulator target (as `releases.targets.simulator` sets them). */
+    targets?: { simulator: Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> };
     judge?: Judge;
     limits?: AnalysisLimits;
   } = {},
@@ -58,7 +59,7 @@ async function setup(
     outbox?: ReleaseOutbox,
   ) => {
     const targets = new TargetRegistry();
-    targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics });
+    targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics, ...options.targets?.simulator });
     return new ReleaseDriver({
       store,
       targets,
@@ -72,7 +73,6 @@ async function setup(
         analysisWindowSeconds: 30,
         leaseSeconds: 2,
         engine: { maxConsecutiveProviderErrors: 3 },
-        targets: options.targets ?? {},
       },
     });
   };

@@ -27,8 +27,6 @@ export interface ReleaseDriverOptions {
   /** How long a replica holds the releases it drives before another may take them over. */
   leaseSeconds: number;
   engine: EngineOptions;
-  /** Per-target overrides of the engine's limits, by target name. */
-  targets: Record<string, Partial<EngineOptions>>;
 }
 
 /** The recovery check looks at this many seconds since the canary's traffic went to 0 %. */
@@ -154,11 +152,11 @@ export class ReleaseDriver {
   /** The engine's limits for a release (the global ones, overridden by its target's policy) and its analysis. */
   private engineOptions(release: Release): EngineOptions {
     const { judges, watch, options } = this.deps;
-    const deployTimeoutSeconds = this.deps.targets.find(release.target)?.deployTimeoutSeconds;
+    const target = this.deps.targets.find(release.target);
     return {
       ...options.engine,
-      ...(deployTimeoutSeconds === undefined ? {} : { deployTimeoutSeconds }),
-      ...options.targets[release.target],
+      ...(target?.deployTimeoutSeconds === undefined ? {} : { deployTimeoutSeconds: target.deployTimeoutSeconds }),
+      ...(target?.maxConsecutiveProviderErrors === undefined ? {} : { maxConsecutiveProviderErrors: target.maxConsecutiveProviderErrors }),
       analysis: {
         judge: judges.judgeFor(release.analysis),
         limits: judges.limitsFor(release.analysis),

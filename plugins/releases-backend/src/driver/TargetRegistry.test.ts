@@ -43,6 +43,11 @@ describe('TargetRegistry.configure', () => {
     expect(r.names()).toEqual(['simulator', 'vm']);
     expect(r.get('vm')).toMatchObject({ name: 'vm', analysis: 'strict', trafficRouter: router, metricProvider: metrics });
     expect(r.get('simulator').analysis).toBe('strict');
+    expect(r.get('simulator').maxConsecutiveProviderErrors).toBe(3);
+    expect(r.get('vm').maxConsecutiveProviderErrors).toBeUndefined();
+    expect(() => configure({ simulator: { maxConsecutiveProviderErrors: 0 } })).toThrow(
+      'Invalid config releases.targets.simulator.maxConsecutiveProviderErrors: 0; it must be a whole number of at least 1',
+    );
     expect(warn).toHaveBeenCalledWith('Config releases.targets.simulator.analysis is deprecated: rename it to releases.targets.simulator.judge');
     expect(warn).not.toHaveBeenCalledWith(expect.stringContaining('releases.targets.vm'));
   });

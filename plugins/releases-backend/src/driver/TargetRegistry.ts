@@ -41,6 +41,15 @@ function readAllow(block: Config, at: string, target: ReleaseTarget): Pick<Relea
   return { allow };
 }
 
+/** The target's own provider-error limit (`maxConsecutiveProviderErrors`), when it sets one. */
+function policiesOf(block: Config, at: string): Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> {
+  const key = 'maxConsecutiveProviderErrors';
+  if (!block.has(key)) return {};
+  const value = block.getNumber(key);
+  if (!(Number.isInteger(value) && value >= 1)) throw new Error(`Invalid config ${at}.${key}: ${value}; it must be a whole number of at least 1`);
+  return { maxConsecutiveProviderErrors: value };
+}
+
 function minimumsOf(block: Config, at: string): Pick<ReleaseTarget, 'minimums'> {
   const minimums = readMinimums(block, at);
   return minimums ? { minimums } : {};
@@ -91,12 +100,12 @@ export class TargetRegistry {
       const analysis = block.getOptionalString(judgeKey);
       if (analysis !== undefined) validateAnalysis(analysis, `${at}.${judgeKey}`);
       if (!block.has('router') && !block.has('metrics')) {
-        if (analysis !== undefined || block.has('allow') || block.has('minimums')) {
+        if (analysis !== undefined || block.has('allow') || block.has('minimums') || block.has('maxConsecutiveProviderErrors')) {
           const existing = this.#targets.get(name);
           if (!existing) {
             throw new Error(`Invalid config ${at}: no module registers a target '${name}'; add 'router' and 'metrics' blocks to configure one`);
           }
-          this.#targets.set(name, { ...existing, ...(analysis === undefined ? {} : { analysis }), ...readAllow(block, at, existing), ...minimumsOf(block, at) });
+          this.#targets.set(name, { ...existing, ...(analysis === undefined ? {} : { analysis }), ...readAllow(block, at, existing), ...minimumsOf(block, at), ...policiesOf(block, at) });
         }
         continue;
       }
@@ -127,7 +136,7 @@ export class TargetRegistry {
         metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
         ...this.deployerOf(block, at, name, child),
       };
-      this.#targets.set(name, { ...target, ...readAllow(block, at, target), ...minimumsOf(block, at) });
+      this.#targets.set(name, { ...target, ...readAllow(block, at, target), ...minimumsOf(block, at), ...policiesOf(block, at) });
     }
   }
 

@@ -46,7 +46,7 @@ async function setup(failures: DeployFailure[] = [], deployTimeoutSeconds = 600)
     clock,
     logger: mockServices.logger.mock(),
     owner: 'test',
-    options: { analysisWindowSeconds: 30, leaseSeconds: 5, engine: { maxConsecutiveProviderErrors: 3 }, targets: {} },
+    options: { analysisWindowSeconds: 30, leaseSeconds: 5, engine: { maxConsecutiveProviderErrors: 3 } },
   });
   return { store, clock, fleet, deployer, driver };
 }

@@ -140,7 +140,7 @@ backend checkout
         clock,
         logger: mockServices.logger.mock(),
         owner,
-        options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: { maxConsecutiveProviderErrors: 60 }, targets: {} },
+        options: { analysisWindowSeconds: 30, leaseSeconds: 30, engine: { maxConsecutiveProviderErrors: 60 } },
       });
     };
     const a = replica('replica-a');
