@@ -26,7 +26,7 @@ export * from './engine/analysis';
 export * from './engine/clock';
 export * from './engine/engine';
 export * from './engine/errors';
-export * from './engine/lifecycle';
+export { operationSide } from './engine/lifecycle';
 export * from './engine/planPolicy';
 export * from './engine/plans';
 export * from './engine/types';

@@ -1,18 +1,8 @@
 import { ReleaseAction, Release, ReleaseState, stepProgress, Verdict, watchProgress } from '@release-pilot/plugin-releases-common';
 import { countMeasurement, DEFAULT_ANALYSIS, LimitDecision, measure, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
-import {
-  beginDeploy,
-  enterFirstStep,
-  finishRelease,
-  onDeployConfirmed,
-  onOperation,
-  onRecoveryCheck,
-  onRollbackApplied,
-  onRollbackRefused,
-  retryRollback,
-  startRollback,
-} from './lifecycle';
+import { beginDeploy, enterFirstStep, finishRelease, onDeployConfirmed, onOperation } from './lifecycle';
+import { onRecoveryCheck, onRollbackApplied, onRollbackRefused, retryRollback, startRollback } from './rollback';
 import {
   DEFAULT_ENGINE_OPTIONS,
   ENGINE_ACTOR,
