@@ -35,7 +35,8 @@ const created = await until(
   'the release to be accepted',
   async () => {
     const res = await api('/releases', { method: 'POST', body: JSON.stringify({ entityRef, version }) });
-    if (res.status !== 201) console.log(`POST /releases: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+    // 404 while the catalog has not read its file location yet; anything else is worth showing.
+    if (res.status !== 201 && res.status !== 404) console.log(`POST /releases: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
     return res.status === 201 ? res.body : undefined;
   },
   120_000,
