@@ -58,13 +58,22 @@ if (release.state !== 'succeeded') {
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   const page = await browser.newPage();
-  await page.goto(`${base}/`);
-  await page.getByRole('button', { name: 'Enter' }).click({ timeout: 120_000 });
-  await page.goto(`${base}/catalog/default/component/scratch-service/releases`);
-  await page.getByText(`Latest release: ${version}`).waitFor({ timeout: 60_000 });
-  await page.getByText('succeeded', { exact: true }).first().waitFor({ timeout: 60_000 });
-  await page.getByRole('button', { name: 'Start release' }).waitFor({ timeout: 60_000 });
-  console.log(`scratch Releases tab rendered: 'Latest release: ${version}', succeeded, and its Start release button`);
+  try {
+    await page.goto(`${base}/`);
+    const enter = page.getByRole('button', { name: 'Enter' });
+    await enter.click({ timeout: 120_000 });
+    // Signed in once the sign-in page is gone; only then is the session there for the next page.
+    await enter.waitFor({ state: 'detached', timeout: 60_000 });
+    await page.goto(`${base}/catalog/default/component/scratch-service/releases`);
+    await page.getByText(`Latest release: ${version}`).waitFor({ timeout: 60_000 });
+    await page.getByText('succeeded', { exact: true }).first().waitFor({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'Start release' }).waitFor({ timeout: 60_000 });
+    console.log(`scratch Releases tab rendered: 'Latest release: ${version}', succeeded, and its Start release button`);
+  } catch (error) {
+    const text = await page.locator('body').innerText().catch(() => '');
+    console.log(`install check: the page at ${page.url()} shows: ${text.replace(/\s+/g, ' ').slice(0, 600)}`);
+    throw error;
+  }
 } finally {
   await browser.close();
 }
