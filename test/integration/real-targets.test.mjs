@@ -19,7 +19,11 @@ let load;
 const logOf = () => backend?.log ?? [];
 const { ready, create, waitForState, release, token } = releasesApi(BASE, logOf);
 
+/** Every weight poller still running: stopped with the rest, so a failed test cannot keep the process alive. */
+const pollers = new Set();
+
 async function stopAll() {
+  for (const poller of pollers) poller.stop();
   await load?.stop().catch(() => {});
   kill(backend);
   await stack?.stop();
@@ -43,7 +47,9 @@ function watchWeights() {
       await sleep(100);
     }
   })();
-  return { changes, stop: () => { stopped = true; } };
+  const poller = { changes, stop: () => { stopped = true; pollers.delete(poller); } };
+  pollers.add(poller);
+  return poller;
 }
 
 const cli = (...args) => runCli(BASE, ...args);
