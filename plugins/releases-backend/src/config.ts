@@ -15,14 +15,13 @@ export interface ReleasesConfig {
   demoHistory?: { days: number; seed: number };
 }
 
-const positiveNumber = readConfigNumber;
 
 const DIRECTIONS: readonly Direction[] = ['higher', 'lower', 'both'];
 
 /** Reads `releases.watch`: how the post-release watch judges the service against its history. */
 function readWatchOptions(config: Config): WatchOptions {
   const d = DEFAULT_WATCH_OPTIONS;
-  const num = (key: string, fallback: number, min: number) => positiveNumber(config, `releases.watch.${key}`, fallback, min);
+  const num = (key: string, fallback: number, min: number) => readConfigNumber(config, `releases.watch.${key}`, fallback, min);
   const metric = <T extends WatchMetricOptions>(name: 'errorRate' | 'latency' | 'requestRate', fallback: T) => {
     const at = `releases.watch.${name}`;
     const direction = config.getOptionalString(`${at}.direction`) ?? fallback.direction;
@@ -76,9 +75,9 @@ function readRiskOptions(config: Config): ReleasesConfig['risk'] {
     teamThresholds,
     lowRiskBelow: share('lowRiskBelow', d.lowRiskBelow),
     highRiskAbove: share('highRiskAbove', d.highRiskAbove),
-    busyTrafficRatio: positiveNumber(config, 'releases.risk.busyTrafficRatio', d.busyTrafficRatio, 1),
-    minTrainingRows: positiveNumber(config, 'releases.risk.minTrainingRows', d.minTrainingRows, 20),
-    retrainHours: positiveNumber(config, 'releases.risk.retrainHours', 24, 1),
+    busyTrafficRatio: readConfigNumber(config, 'releases.risk.busyTrafficRatio', d.busyTrafficRatio, 1),
+    minTrainingRows: readConfigNumber(config, 'releases.risk.minTrainingRows', d.minTrainingRows, 20),
+    retrainHours: readConfigNumber(config, 'releases.risk.retrainHours', 24, 1),
   };
   if (options.lowRiskBelow >= options.highRiskAbove) {
     throw new Error(`Invalid config releases.risk.lowRiskBelow: ${options.lowRiskBelow} must be below releases.risk.highRiskAbove (${options.highRiskAbove})`);
@@ -87,14 +86,14 @@ function readRiskOptions(config: Config): ReleasesConfig['risk'] {
 }
 
 function readDemoHistory(config: Config): ReleasesConfig['demoHistory'] {
-  const days = positiveNumber(config, 'releases.demo.history.days', 0, 0);
+  const days = readConfigNumber(config, 'releases.demo.history.days', 0, 0);
   if (days === 0) return undefined;
-  return { days, seed: positiveNumber(config, 'releases.demo.history.seed', 1, 0) };
+  return { days, seed: readConfigNumber(config, 'releases.demo.history.seed', 1, 0) };
 }
 
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
-  const tickSeconds = positiveNumber(config, 'releases.engine.tickSeconds', 5, 1);
+  const tickSeconds = readConfigNumber(config, 'releases.engine.tickSeconds', 5, 1);
   return {
     tickSeconds,
     plans: PlanCatalog.fromConfig(config),
@@ -103,11 +102,11 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     risk: readRiskOptions(config),
     demoHistory: readDemoHistory(config),
     driver: {
-      analysisWindowSeconds: positiveNumber(config, 'releases.judge.windowSeconds', 30, 1),
+      analysisWindowSeconds: readConfigNumber(config, 'releases.judge.windowSeconds', 30, 1),
       // Renewed every tick; when a replica dies another takes its releases over one lease later.
-      leaseSeconds: positiveNumber(config, 'releases.engine.leaseSeconds', Math.max(2, tickSeconds * 2), tickSeconds),
+      leaseSeconds: readConfigNumber(config, 'releases.engine.leaseSeconds', Math.max(2, tickSeconds * 2), tickSeconds),
       engine: {
-        maxConsecutiveProviderErrors: positiveNumber(
+        maxConsecutiveProviderErrors: readConfigNumber(
           config,
           'releases.engine.maxConsecutiveProviderErrors',
           DEFAULT_ENGINE_OPTIONS.maxConsecutiveProviderErrors,

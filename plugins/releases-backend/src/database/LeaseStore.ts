@@ -3,9 +3,9 @@ import { Knex } from 'knex';
 import { fromRow, ReleaseRow } from './rows';
 
 /**
- * Leases and fencing: which replica drives which active release (columns \`lease_owner\`,
- * \`lease_expires_at\` and \`fencing_token\` of \`releases\`), and the one fencing counter
- * (\`release_fencing\`) whose tokens let a router refuse a replica that lost its lease.
+ * Leases and fencing: which replica drives which active release (columns `lease_owner`,
+ * `lease_expires_at` and `fencing_token` of `releases`), and the one fencing counter
+ * (`release_fencing`) whose tokens let a router refuse a replica that lost its lease.
  */
 export class LeaseStore {
   constructor(private readonly db: Knex) {}

@@ -16,7 +16,7 @@ export interface OutboxEntry {
 
 /**
  * The outbox: messages for a release's owners, stored in the same transaction as the decision they
- * report, and delivered (by any replica) until they are gone. Table \`release_outbox\`.
+ * report, and delivered (by any replica) until they are gone. Table `release_outbox`.
  */
 export class OutboxStore {
   constructor(private readonly db: Knex) {}

@@ -41,7 +41,7 @@ export interface NewTimelineEvent {
 
 /**
  * The releases database. This class owns the release aggregate: releases, their steps, timeline and
- * samples; the other aggregates are its parts \`leases\`, \`outbox\` and \`risk\`, each in its own file
+ * samples; the other aggregates are its parts `leases`, `outbox` and `risk`, each in its own file
  * over its own tables. All share one Knex client and the plugin's migrations.
  */
 export class ReleasesStore {

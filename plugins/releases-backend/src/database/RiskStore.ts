@@ -22,9 +22,9 @@ export interface ImportedDeployment {
 }
 
 /**
- * What the risk model learns from and what it learned: earlier releases (read from \`releases\`),
- * deployments imported from before Release Pilot (\`risk_history\`) and the trained models
- * (\`risk_models\`, the last five kept).
+ * What the risk model learns from and what it learned: earlier releases (read from `releases`),
+ * deployments imported from before Release Pilot (`risk_history`) and the trained models
+ * (`risk_models`, the last five kept).
  */
 export class RiskStore {
   constructor(private readonly db: Knex) {}

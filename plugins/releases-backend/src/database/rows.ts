@@ -1,7 +1,7 @@
 import { isActiveRelease, Release } from '@release-pilot/plugin-releases-common';
 import { OutboxEntry } from './OutboxStore';
 
-/** How a release is stored: one row of \`releases\`, its JSON columns as text. */
+/** How a release is stored: one row of `releases`, its JSON columns as text. */
 export type ReleaseRow = {
   id: string;
   entity_ref: string;

@@ -20,7 +20,7 @@ export function targetContext(release: Release, fencingToken?: number): ReleaseT
 
 /**
  * The router as a tick's work must use it: only while this replica holds the release's lease, and
- * with every weight checked again once it has landed (see \`setWeight\`).
+ * with every weight checked again once it has landed (see `setWeight`).
  */
 export class FencedRouter {
   constructor(private readonly deps: { store: ReleasesStore; owner: string; clock: Clock; logger: LoggerService }) {}

@@ -41,7 +41,7 @@ export class OutboxDispatcher {
   /** The outbox entries of these records, due for any replica after the grace period. */
   entriesFor(release: Release, records: EngineResult['records']): OutboxEntry[] {
     if (!records.length || !this.deps.outbox) return [];
-    const attemptAfter = new Date(this.deps.clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
+    const attemptAfter = this.afterGrace();
     return this.deps.outbox
       .messagesFor(release, records)
       .map(({ message, owner }) => ({ id: randomUUID(), releaseId: release.id, owner, message, attemptAfter }));
@@ -56,13 +56,18 @@ export class OutboxDispatcher {
     if (!entries.length || !outbox) return;
     try {
       const { done, retry, next } = await outbox.deliver(entries, clock.now());
-      const attemptAfter = new Date(clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
+      const attemptAfter = this.afterGrace();
       const stored = next.map(entry => ({ ...entry, id: randomUUID(), attemptAfter }));
       await store.outbox.settle({ done, retry, next: stored });
       await this.deliver(stored);
     } catch (error) {
       logger.warn(`Delivering messages failed: ${errorText(error)}`);
     }
+  }
+
+  /** When an entry stored now becomes due for any replica. */
+  private afterGrace(): string {
+    return new Date(this.deps.clock.now().getTime() + OUTBOX_GRACE_SECONDS * 1000).toISOString();
   }
 
   /** Messages another replica stored but did not deliver (it died, or delivery failed): delivered now. */

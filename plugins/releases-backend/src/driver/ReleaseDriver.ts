@@ -97,7 +97,7 @@ export class ReleaseDriver {
     return this.loop.tick(options);
   }
 
-  /** A tick, then a takeover timer (see \`TickLoop\`). Real time only. */
+  /** A tick, then a takeover timer (see `TickLoop`). Real time only. */
   tickAndWatch(tickSeconds: number): Promise<void> {
     return this.loop.tickAndWatch(tickSeconds);
   }
