@@ -173,7 +173,7 @@ export interface Config {
       alpha?: number;
       /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable), whether it rolls back or pauses, and which way is worse (default higher). */
       errorRate?: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
-      /** Sequential: the share of requests slower than the baseline's quantile. */
+      /** Sequential: the share of requests slower than the baseline's quantile plus `minEffect`. */
       latency?: { quantile?: number; minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
       /** Sequential: named count metrics the target reports per side (events per request), e.g. `orders: { direction: lower }`. Default tolerance 0.1. */
       counters?: { [name: string]: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' } };

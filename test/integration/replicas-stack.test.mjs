@@ -30,6 +30,12 @@ function allowedShare(timeline, at) {
   return changes.filter(c => c.at <= at).reduce((_, c) => c.weight, 0);
 }
 
+/** One stored tick for people: each side's requests, errors and latency histogram (bucket bounds in ms). */
+function sampleLine(s) {
+  const side = t => `${t.requests} req ${t.errors} err [${t.latency.counts.join(' ')}]`;
+  return `${s.at} step ${s.stepIndex} at ${s.canaryWeight} %: canary ${side(s.canary)}; baseline ${side(s.baseline)}; ${s.verdict?.outcome ?? ''} ${s.verdict?.summary ?? ''}`;
+}
+
 let stack;
 let load;
 const replicas = [];
@@ -157,7 +163,11 @@ test('two whole backends on the real stack, the one driving a release SIGKILLed 
     if (new Set(steps).size !== steps.length) problems.push(`${r.version}: steps ${steps.join(',')}`);
     if (of(r.final.state).length !== 1) problems.push(`${r.version}: ${of(r.final.state).length} ${r.final.state} events`);
     const expected = r.faulty ? 'rolled_back' : 'succeeded';
-    if (r.final.state !== expected) problems.push(`${r.version}: ${r.final.state} (${r.final.reason}), expected ${expected}`);
+    if (r.final.state !== expected) {
+      problems.push(`${r.version}: ${r.final.state} (${r.final.reason}), expected ${expected}`);
+      // The evidence of a wrong verdict: the last ticks' counts of both sides.
+      for (const s of r.final.samples.slice(-6)) console.log(`  ${r.version} ${sampleLine(s)}`);
+    }
     for (const s of shares.filter(x => x.at >= r.createdAt && x.at <= r.endedAt)) {
       const allowed = allowedShare(t, s.at);
       if (allowed !== undefined) judged++;
@@ -177,6 +187,7 @@ test('two whole backends on the real stack, the one driving a release SIGKILLed 
       `${takeovers} takeovers (longest ${longest.toFixed(1)} s after the dead replica's last tick), HAProxy readings above plan ${abovePlan} of ${judged}; problems ${problems.length}; ` +
       `load ${counts.sent} requests, ${counts.connectionErrors} connection errors, ${counts.routerErrors} HAProxy errors`,
   );
+  for (const p of problems) console.log(`problem: ${p}`);
   assert.deepEqual(problems, []);
   // Each kill hit the driver of a release in progress; it may still finish (a fast rollback) before the lease runs out.
   assert.ok(takeovers >= KILLS * 0.75, `${takeovers} takeovers after ${KILLS} kills of the driving replica`);

@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { runScenario } from './simulate/runScenario';
 import { parseScenario } from './simulate/scenario';
+import { isRegionScenario, parseRegionScenario } from './simulate/regionScenario';
+import { formatRegionSimulation, simulateRegions } from './simulate/simulateRegions';
 import { CliError, Connection, ReleasesHttpClient } from './releases/client';
 import { describe, EXIT, exitCodeOf, waitFor } from './releases/progress';
 import { gitMetadata } from './releases/gitMetadata';
@@ -41,9 +43,17 @@ program
   .option('--warm-up <seconds>', 'override the plan\'s warm-up: its first seconds are not judged', positiveInteger('warm-up'))
   .option('--tick <seconds>', 'override the scenario\'s tick (the production default is 5)', positiveInteger('tick'))
   .option('--router-latency <ms>', 'override the simulated router\'s mean time to apply a weight', positiveInteger('router-latency'))
+  .option('--fault-region <region>', 'a region scenario: the new version fails in this region only')
   .option('--json', 'print one JSON object')
-  .action((options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; warmUp?: number; tick?: number; routerLatency?: number; json?: boolean }) => {
-    const parsed = parseScenario(readFileSync(options.scenario, 'utf8'));
+  .action(async (options: { scenario: string; runs: number; seed: number; judge?: string; config?: string[]; warmUp?: number; tick?: number; routerLatency?: number; faultRegion?: string; json?: boolean }) => {
+    const text = readFileSync(options.scenario, 'utf8');
+    if (isRegionScenario(text)) {
+      const regions = parseRegionScenario(text);
+      const simulation = await simulateRegions(options.tick === undefined ? regions : { ...regions, tickSeconds: options.tick }, options);
+      process.stdout.write(options.json ? `${JSON.stringify(simulation)}\n` : formatRegionSimulation(simulation));
+      return;
+    }
+    const parsed = parseScenario(text);
     if (options.tick !== undefined && !(options.tick >= 1 && options.tick <= 600)) throw new CliError(`--tick must be 1 to 600 seconds, got ${options.tick}`);
     const scenario = {
       ...parsed,

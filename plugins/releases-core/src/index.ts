@@ -39,3 +39,5 @@ export * from './risk/metrics';
 export * from './risk/prior';
 export * from './risk/trainInWorker';
 export * from './risk/trainJob';
+export * from './waves/regionRollout';
+export * from './waves/wavePlan';

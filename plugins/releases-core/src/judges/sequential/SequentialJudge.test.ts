@@ -173,6 +173,35 @@ describe('SequentialJudge', () => {
     expect(result.verdict.outcome).toBe('inconclusive');
   });
 
+  it('does not roll back a canary a fraction of a millisecond slower, and still catches a slow one at once', () => {
+    // The integration stack's shape: 2-10 ms answers, Prometheus buckets 5, 10 and 25 ms. A freshly
+    // started canary process answers a little slower: 8 % of its requests just past 10 ms against
+    // the baseline's 2 %, its p95 9.6 against 9.4 ms. Counting requests past the baseline's p95 (10 ms)
+    // made that a 4x "regression" and rolled healthy releases back; past p95 + 20 % (25 ms) it is nothing.
+    const stack = (random: SeededRandom, requests: number, pastTen: number, extraMs = 0): TrafficStats => {
+      const slow = random.binomial(requests, pastTen);
+      const counts = extraMs > 0 ? [0, 0, 0, 0, requests, 0, 0, 0, 0, 0] : [Math.round((requests - slow) * 0.4), requests - slow - Math.round((requests - slow) * 0.4), slow, 0, 0, 0, 0, 0, 0, 0];
+      return { requests, errors: 0, latency: { boundsMs: [5, 10, 25, 50, 100, 250, 500, 1000, 2500], counts } };
+    };
+    const judgeRun = (canary: (random: SeededRandom, requests: number) => TrafficStats) => {
+      const judge = new SequentialJudge();
+      const random = new SeededRandom(11);
+      let state: unknown;
+      for (let t = 1; t <= 300; t++) {
+        const sample = { canary: canary(random, 30), baseline: stack(random, 270, 0.02) };
+        const result = judge.judge({ sample, window: sample, state, step, now });
+        state = JSON.parse(JSON.stringify(result.state));
+        if (result.verdict.outcome === 'fail') return { failedAt: t, verdict: result.verdict };
+      }
+      return { failedAt: undefined, verdict: undefined };
+    };
+    expect(judgeRun((random, n) => stack(random, n, 0.08)).failedAt).toBeUndefined();
+    const slow = judgeRun((random, n) => stack(random, n, 0.02, 150));
+    expect(slow.failedAt).toBeLessThanOrEqual(3);
+    expect(slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs')).toMatchObject({ outcome: 'fail', threshold: 25 });
+    expect(slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!.rule).toMatch(/^fail when the share of requests slower than 25 ms \(the baseline's p95 plus 20 %, up to a bucket bound\) is above 1.2x/);
+  });
+
   it('judges the latency quantile it is configured for, and names it', () => {
     const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, latency: { ...DEFAULT_SEQUENTIAL_OPTIONS.latency, quantile: 0.5 } });
     const random = new SeededRandom(9);

@@ -45,7 +45,7 @@ export interface SequentialJudgeOptions {
   counters?: Record<string, SequentialMetricOptions>;
 }
 
-/** Defaults: alpha 1 %, 20 % tolerance on error rate and on the share of requests slower than the baseline's p95. */
+/** Defaults: alpha 1 %, 20 % tolerance on the error rate, and on the share of requests slower than the baseline's p95 plus 20 %. */
 export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
   alpha: 0.01,
   minRequests: 50,
@@ -91,11 +91,16 @@ function slowerThan(stats: TrafficStats, thresholdMs: number): number {
   return slow;
 }
 
-/** The bucket bound at or above the baseline's latency quantile: a threshold the histograms count exactly. */
-function bucketBoundAbove(stats: TrafficStats, quantile: number): number | undefined {
+/**
+ * The slow threshold: the bucket bound at or above the baseline's latency quantile plus the
+ * tolerated effect (p95 x 1.2), a threshold the histograms count exactly. The margin keeps a
+ * difference nobody would roll back for (a canary 0.5 ms slower, which doubles its share of
+ * requests just past the baseline's p95) from being tested at all: only a heavier tail past it is.
+ */
+function slowThreshold(stats: TrafficStats, quantile: number, minEffect: number): number | undefined {
   const value = histogramQuantile(stats.latency, quantile);
   if (!Number.isFinite(value)) return undefined;
-  return stats.latency.boundsMs.find(b => b >= value) ?? stats.latency.boundsMs[stats.latency.boundsMs.length - 1];
+  return stats.latency.boundsMs.find(b => b >= value * (1 + minEffect)) ?? stats.latency.boundsMs[stats.latency.boundsMs.length - 1];
 }
 
 /** An e-value for people: whole numbers, and no astronomy. */
@@ -225,7 +230,7 @@ export class SequentialJudge implements Judge {
     }
 
     // The next tick's slow threshold comes from data up to now only, so it is fixed before that tick's data.
-    const slowThresholdMs = bucketBoundAbove(window.baseline, this.options.latency.quantile) ?? previous.slowThresholdMs;
+    const slowThresholdMs = slowThreshold(window.baseline, this.options.latency.quantile, this.options.latency.minEffect) ?? previous.slowThresholdMs;
     const nextState: SequentialState = { version: 3, stepIndex: step.index, tests, slowThresholdMs };
     return { verdict: this.verdict(evidence, now), state: nextState };
   }
@@ -251,7 +256,7 @@ export class SequentialJudge implements Judge {
     };
     const tested = {
       errorRate: 'the error rate ratio',
-      p95LatencyMs: `the share of requests slower than ${slowMs ?? `the baseline p${Math.round(q * 100)} of`} ms`,
+      p95LatencyMs: `the share of requests slower than ${slowMs === undefined ? 'the baseline' : `${slowMs} ms (the baseline`}'s p${Math.round(q * 100)} plus ${Math.round(100 * minEffect)} %, up to a bucket bound${slowMs === undefined ? ', once known' : ')'}`,
     }[stream.metric as 'errorRate' | 'p95LatencyMs'] ?? `${stream.metric.slice('counter:'.length)} per request`;
     const way = test.direction === 'higher' ? `above ${1 + minEffect}x` : `below 1/${1 + minEffect} of`;
     return {
