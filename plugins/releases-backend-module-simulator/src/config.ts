@@ -123,3 +123,41 @@ function readDeployer(config: Config | undefined): SimulatedDeployerOptions {
     failures,
   };
 }
+
+/** One simulated region: its traffic on daily average and its time zone (its daily peak comes at the same local hour). */
+export interface SimulatedRegion {
+  region: string;
+  rps: number;
+  utcOffsetHours: number;
+}
+
+/**
+ * `releases.simulator.regions`: the fleet in several regions (the `simulator-regions` target), each
+ * with its own traffic and time zone. A version ending in `-faulty-in-<region>` replays the checkout
+ * incident in that region only.
+ */
+export function readSimulatorRegions(root: Config): SimulatedRegion[] {
+  const block = root.getOptionalConfig('releases.simulator.regions');
+  return (block?.keys() ?? []).map(region => {
+    const at = `releases.simulator.regions.${region}`;
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new Error(`Invalid config ${at}: a region name is 1-63 lowercase letters, digits and dashes`);
+    const rps = block!.getNumber(`${region}.rps`);
+    if (!(rps > 0)) throw new Error(`Invalid config ${at}.rps: ${rps}; it must be positive`);
+    const utcOffsetHours = block!.getOptionalNumber(`${region}.utcOffsetHours`) ?? 0;
+    if (!(utcOffsetHours >= -12 && utcOffsetHours <= 14)) throw new Error(`Invalid config ${at}.utcOffsetHours: ${utcOffsetHours}; it must be within -12 and 14`);
+    return { region, rps, utcOffsetHours };
+  });
+}
+
+/** The fleet's options in one region: its traffic, its peak at the fleet's peak hour local time, its own faults. */
+export function regionFleetOptions(base: SimulatedFleetOptions, region: SimulatedRegion): SimulatedFleetOptions {
+  const localPeak = (base.peakHourUtc ?? 15) - region.utcOffsetHours;
+  return {
+    ...base,
+    // Each region draws its own traffic.
+    seed: base.seed * 1009 + [...region.region].reduce((sum, c) => sum * 31 + c.charCodeAt(0), 0) % 1_000_003,
+    rps: region.rps,
+    peakHourUtc: ((localPeak % 24) + 24) % 24,
+    faults: [{ ...CHECKOUT_INCIDENT_FAULT, versionPattern: new RegExp(`-faulty-in-${region.region}$`) }, ...base.faults],
+  };
+}

@@ -3,7 +3,10 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { releasesTargetsExtensionPoint, SIMULATOR_TARGET } from '@release-pilot/plugin-releases-node';
-import { readSimulatorConfig } from './config';
+
+/** The simulated fleet in the regions of `releases.simulator.regions`. */
+export const SIMULATOR_REGIONS_TARGET = 'simulator-regions';
+import { readSimulatorConfig, readSimulatorRegions, regionFleetOptions } from './config';
 import { SimulatedFleet } from './SimulatedFleet';
 import { SimulatedDeployer } from './SimulatedDeployer';
 
@@ -32,6 +35,17 @@ export const releasesModuleSimulator = createBackendModule({
         const deployer = new SimulatedDeployer(options.deployer);
         const fleet = new SimulatedFleet(options, deployer);
         targets.addTarget({ name: SIMULATOR_TARGET, trafficRouter: fleet, metricProvider: fleet, deployer });
+        const regions = readSimulatorRegions(config);
+        if (regions.length > 0) {
+          const parts = Object.fromEntries(
+            regions.map(region => {
+              const regionDeployer = new SimulatedDeployer(options.deployer);
+              const regionFleet = new SimulatedFleet(regionFleetOptions(options, region), regionDeployer);
+              return [region.region, { trafficRouter: regionFleet, metricProvider: regionFleet, deployer: regionDeployer }];
+            }),
+          );
+          targets.addRegionTarget({ name: SIMULATOR_REGIONS_TARGET, regions: parts });
+        }
       },
     });
   },

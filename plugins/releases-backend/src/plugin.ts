@@ -37,6 +37,9 @@ export const releasesPlugin = createBackendPlugin({
       addTarget(target: ReleaseTarget) {
         targets.add(target);
       },
+      addRegionTarget(target) {
+        targets.addRegions(target);
+      },
       addTrafficRouterType(type, factory) {
         targets.addRouterType(type, factory);
       },

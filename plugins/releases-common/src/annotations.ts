@@ -24,3 +24,9 @@ export const RELEASE_PILOT_PLAN_ANNOTATION = 'release-pilot.io/plan';
  * Secrets (webhook URLs, routing keys) stay in config.
  */
 export const RELEASE_PILOT_CHANNELS_ANNOTATION = 'release-pilot.io/notify-channels';
+
+/**
+ * Optional annotation narrowing a release across regions to the regions an entity runs in:
+ * comma-separated region names of its target (`eu-west-1, us-east-1`). Absent: every region.
+ */
+export const RELEASE_PILOT_REGIONS_ANNOTATION = 'release-pilot.io/regions';

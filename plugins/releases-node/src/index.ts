@@ -169,6 +169,38 @@ export interface ReleaseTarget {
    * (`releases.targets.<name>.minimums`); a plan below it is refused. Default: 1 s, 0 requests.
    */
   minimums?: PlanMinimums;
+  /**
+   * A target spanning regions (or clusters), each with its own router, metric provider and deployer
+   * (`releases.targets.<name>.regions.<region>`). A release of it runs in waves of regions; each
+   * region's part is registered as a target of its own, named `<name>/<region>`.
+   */
+  regions?: Record<string, RegionParts>;
+  /** How a release across the regions is cut into waves (`releases.targets.<name>.waves`). */
+  waves?: RegionWaveOptions;
+}
+
+/** What a module registers for a target spanning regions. */
+export interface RegionTargetRegistration {
+  name: string;
+  regions: Record<string, RegionParts>;
+  /** Default: waves 1, 2, 4, the rest, at most 4 at once, no bake, roll back everywhere on a failure. */
+  waves?: Partial<RegionWaveOptions>;
+  /** The named judge of its releases. */
+  analysis?: string;
+}
+
+/** One region's router, metric provider and deployer. */
+export type RegionParts = Pick<ReleaseTarget, 'trafficRouter' | 'metricProvider' | 'deployer' | 'confirmDeploys' | 'deployTimeoutSeconds'>;
+
+/** Waves of a release across regions: default 1, 2, 4, then the rest, at most `maxParallel` at once. */
+export interface RegionWaveOptions {
+  maxParallel: number;
+  /** Seconds between a wave's success and the next wave's start. */
+  bakeSeconds: number;
+  /** `rollbackAll` (default): a failing region rolls back every region with the new version; `hold`: ask a person. */
+  failurePolicy: 'rollbackAll' | 'hold';
+  /** Explicit waves, every region once; default: traffic-aware (the quietest region relative to its daily average first). */
+  waves?: string[][];
 }
 
 /** The least a target lets a plan ask of a step: its duration and its canary requests. */
@@ -204,6 +236,8 @@ export type DeployerFactory = (options: TargetPartFactoryOptions) => Deployer;
 export interface ReleasesTargetsExtensionPoint {
   /** A complete target, registered under its own name (e.g. the simulated fleet). */
   addTarget(target: ReleaseTarget): void;
+  /** A target spanning regions, each with its own parts (e.g. the simulated fleet in twelve regions). */
+  addRegionTarget(target: RegionTargetRegistration): void;
   /** A router type that `releases.targets.<name>.router.type` can name (e.g. `haproxy`). */
   addTrafficRouterType(type: string, factory: TrafficRouterFactory): void;
   /** A metric provider type that `releases.targets.<name>.metrics.type` can name (e.g. `prometheus`). */

@@ -16,7 +16,7 @@ import {
 import { Knex } from 'knex';
 import { LeaseStore } from './LeaseStore';
 import { OutboxEntry, OutboxStore } from './OutboxStore';
-import { fromRow, isUniqueViolation, ReleaseRow, toOutboxRow, toRow } from './rows';
+import { activeKey, fromRow, isUniqueViolation, ReleaseRow, toOutboxRow, toRow } from './rows';
 import { RiskStore } from './RiskStore';
 
 export type { OutboxEntry } from './OutboxStore';
@@ -73,7 +73,7 @@ export class ReleasesStore {
     try {
       await this.db.transaction(async tx => {
         const active = await tx<ReleaseRow>('releases')
-          .where({ active_entity_ref: release.entityRef })
+          .where({ active_entity_ref: activeKey(release) })
           .first('id', 'version', 'state');
         if (active) {
           throw new ConflictError(
@@ -98,10 +98,10 @@ export class ReleasesStore {
     return fromRow(row);
   }
 
-  /** A page of releases, newest first. */
+  /** A page of releases, newest first; a release across regions counts once (its regions' releases are its parts). */
   async listReleases(query: ListReleasesQuery): Promise<ReleaseList> {
     const filtered = () => {
-      const q = this.db<ReleaseRow>('releases');
+      const q = this.db<ReleaseRow>('releases').whereNull('parent_id');
       if (query.entityRef) q.where('entity_ref', query.entityRef);
       if (query.state) q.where('state', query.state);
       if (query.owner) q.whereIn('owner_ref', query.owner);
@@ -160,10 +160,17 @@ export class ReleasesStore {
 
 
 
-  /** The releases of these owners created since `since` (team overviews), newest first. */
+  /** The regions' releases of a release across regions, in the order they were started. */
+  async listRegionReleases(parentId: string): Promise<Release[]> {
+    const rows = await this.db<ReleaseRow>('releases').where({ parent_id: parentId }).orderBy([{ column: 'created_at', order: 'asc' }, { column: 'region', order: 'asc' }]);
+    return rows.map(fromRow);
+  }
+
+  /** The releases of these owners created since `since` (team overviews), newest first; a release across regions counts once. */
   async listOwnedReleases(owners: string[], since: string, options: { exceptTarget?: string; limit?: number } = {}): Promise<Release[]> {
     const { exceptTarget, limit = 5000 } = options;
     const rows = await this.db<ReleaseRow>('releases')
+      .whereNull('parent_id')
       .whereIn('owner_ref', owners)
       .where('created_at', '>=', since)
       .modify(query => void (exceptTarget !== undefined && query.whereNot('target', exceptTarget)))

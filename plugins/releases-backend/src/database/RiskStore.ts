@@ -32,6 +32,7 @@ export class RiskStore {
   /** Releases requested since `since` (newest first, at most `limit`), for the risk model's history features. */
   async listReleaseHistory(since: string, limit = 20_000): Promise<ReleaseHistoryEntry[]> {
     const rows = await this.db<ReleaseRow>('releases')
+      .whereNull('parent_id')
       .where('created_at', '>=', since)
       .orderBy('created_at', 'desc')
       .limit(limit)

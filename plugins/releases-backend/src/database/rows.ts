@@ -39,13 +39,16 @@ export type ReleaseRow = {
   lease_owner?: string | null;
   lease_expires_at?: string | null;
   fencing_token?: number | string;
+  parent_id?: string | null;
+  region?: string | null;
+  rollout?: string | null;
 };
 
 export function toRow(release: Release): ReleaseRow {
   return {
     id: release.id,
     entity_ref: release.entityRef,
-    active_entity_ref: isActiveRelease(release.state) ? release.entityRef : null,
+    active_entity_ref: isActiveRelease(release.state) ? activeKey(release) : null,
     version: release.version,
     target: release.target,
     analysis: release.analysis ?? null,
@@ -76,7 +79,15 @@ export function toRow(release: Release): ReleaseRow {
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
     judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
     lifecycle: lifecycleColumn(release),
+    parent_id: release.parentId ?? null,
+    region: release.region ?? null,
+    rollout: release.rollout ? JSON.stringify(release.rollout) : null,
   };
+}
+
+/** What an active release holds: its entity, or for a region's release the entity in that region. */
+export function activeKey(release: Release): string {
+  return release.region ? `${release.entityRef}@${release.region}` : release.entityRef;
 }
 
 /** The lifecycle fields and the analysis limits' counts, stored together (absent on releases of unmanaged targets from before deployers). */
@@ -129,6 +140,9 @@ export function fromRow(row: ReleaseRow): Release {
     latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
     judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
     ...(row.lifecycle ? JSON.parse(row.lifecycle) : {}),
+    ...(row.parent_id && { parentId: row.parent_id }),
+    ...(row.region && { region: row.region }),
+    ...(row.rollout && { rollout: JSON.parse(row.rollout) }),
   };
 }
 

@@ -40,7 +40,8 @@ export class OutboxDispatcher {
 
   /** The outbox entries of these records, due for any replica after the grace period. */
   entriesFor(release: Release, records: EngineResult['records']): OutboxEntry[] {
-    if (!records.length || !this.deps.outbox) return [];
+    // A region's release is part of a release across regions, whose outcome is the one message.
+    if (!records.length || !this.deps.outbox || release.parentId) return [];
     const attemptAfter = this.afterGrace();
     return this.deps.outbox
       .messagesFor(release, records)

@@ -18,6 +18,7 @@ import { TargetRegistry } from './TargetRegistry';
 import { ResultApplier } from './ResultApplier';
 import { Sampler } from './Sampler';
 import { TickLoop } from './TickLoop';
+import { RegionCoordinator } from './RegionCoordinator';
 import { readTargetState, runOperation } from './operations';
 
 /** Tuning of the driver. */
@@ -78,6 +79,11 @@ export class ReleaseDriver {
       engineOptions: release => this.engineOptions(release),
       operate: (release, token, target, fenced) => this.operate(release, token, target, fenced),
     });
+    this.regions = new RegionCoordinator({
+      ...deps,
+      messages: this.messages,
+      rollBack: (id, reason) => this.applyUserAction(id, 'rollback', 'release-pilot', reason),
+    });
     this.loop = new TickLoop({
       ...deps,
       leaseSeconds: deps.options.leaseSeconds,
@@ -91,6 +97,12 @@ export class ReleaseDriver {
   private readonly loop: TickLoop;
   private readonly sampler: Sampler;
   private readonly results: ResultApplier;
+  private readonly regions: RegionCoordinator;
+
+  /** A person's resume or rollback of a release across regions. */
+  async applyRegionAction(id: string, action: 'resume' | 'rollback', actor: string): Promise<Release> {
+    return this.regions.act(await this.deps.store.getRelease(id), action, actor);
+  }
 
   /** One pass over all active releases this replica may drive, and over undelivered messages. */
   tick(options: { onlyTakeovers?: boolean } = {}): Promise<void> {
@@ -106,10 +118,6 @@ export class ReleaseDriver {
   stop(): void {
     this.loop.stop();
   }
-
-
-
-
 
 
   /** Applies a person's action (pause, resume, promote, rollback) at once. */
@@ -174,6 +182,10 @@ export class ReleaseDriver {
     if (!target) {
       // Without its router nothing can be shifted; say so on the timeline once per tick budget.
       await this.handle(release, token, { type: 'providerError', error: `target '${release.target}' is not registered` }, undefined, now);
+      return;
+    }
+    if (release.rollout) {
+      await this.regions.drive(release);
       return;
     }
     switch (release.state) {

@@ -5,11 +5,14 @@ import { RELEASE_PILOT_ANNOTATION_PREFIX } from '@release-pilot/plugin-releases-
 import {
   DeployerFactory,
   MetricProviderFactory,
+  RegionParts,
+  RegionTargetRegistration,
   ReleaseTarget,
   targetAnnotationRules,
   TrafficRouterFactory,
 } from '@release-pilot/plugin-releases-node';
-import { readMinimums } from '@release-pilot/plugin-releases-core';
+import { DEFAULT_WAVE_OPTIONS, readMinimums } from '@release-pilot/plugin-releases-core';
+import { readWaves, regionGroupParts, REGION_NAME } from './regionTargets';
 
 function known(names: Iterable<string>): string {
   const list = [...names].sort();
@@ -62,11 +65,31 @@ export class TargetRegistry {
   readonly #metricTypes = new Map<string, MetricProviderFactory>();
   readonly #deployerTypes = new Map<string, DeployerFactory>();
 
-  add(target: ReleaseTarget): void {
-    if (this.#targets.has(target.name)) {
-      throw new Error(`Release target '${target.name}' is registered twice`);
+  /**
+   * Registers a target; one spanning regions also registers each region's part as the target
+   * `<name>/<region>` (what its regions' releases run on), with the group's policies.
+   */
+  add(target: ReleaseTarget, config?: { allow: Config; at: string; minimums: Pick<ReleaseTarget, 'minimums'>; policies: Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> }): void {
+    const names = [target.name, ...Object.keys(target.regions ?? {}).map(region => `${target.name}/${region}`)];
+    const taken = names.find(n => this.#targets.has(n));
+    if (taken) throw new Error(`Release target '${taken}' is registered twice`);
+    const withPolicies = (t: ReleaseTarget): ReleaseTarget =>
+      config ? { ...t, ...readAllow(config.allow, config.at, t), ...config.minimums, ...config.policies } : t;
+    const group = withPolicies(target);
+    this.#targets.set(target.name, group);
+    for (const [region, parts] of Object.entries(target.regions ?? {})) {
+      const { regions: _regions, waves: _waves, ...shared } = group;
+      this.#targets.set(`${target.name}/${region}`, { ...shared, ...parts, name: `${target.name}/${region}` });
     }
-    this.#targets.set(target.name, target);
+  }
+
+  /** A module's target spanning regions: its group target (refusing every call) and each region's part. */
+  addRegions(target: RegionTargetRegistration): void {
+    const names = Object.keys(target.regions);
+    const bad = names.find(r => !REGION_NAME.test(r));
+    if (bad !== undefined || names.length === 0) throw new Error(`Target '${target.name}': region names are 1-63 lowercase letters, digits and dashes, at least one (got '${bad ?? ''}')`);
+    const waves = { ...DEFAULT_WAVE_OPTIONS, failurePolicy: 'rollbackAll' as const, ...target.waves };
+    this.add({ name: target.name, analysis: target.analysis, regions: target.regions, waves, ...regionGroupParts(target.name, Object.values(target.regions)) });
   }
 
   addRouterType(type: string, factory: TrafficRouterFactory): void {
@@ -99,7 +122,7 @@ export class TargetRegistry {
       if (judgeKey === 'analysis') logger.warn(`Config ${at}.analysis is deprecated: rename it to ${at}.judge`);
       const analysis = block.getOptionalString(judgeKey);
       if (analysis !== undefined) validateAnalysis(analysis, `${at}.${judgeKey}`);
-      if (!block.has('router') && !block.has('metrics')) {
+      if (!block.has('router') && !block.has('metrics') && !block.has('regions')) {
         if (analysis !== undefined || block.has('allow') || block.has('minimums') || block.has('maxConsecutiveProviderErrors')) {
           const existing = this.#targets.get(name);
           if (!existing) {
@@ -112,32 +135,50 @@ export class TargetRegistry {
       if (this.#targets.has(name)) {
         throw new Error(`Invalid config ${at}: a module already registers the target '${name}'; choose another name`);
       }
-      const part = <F>(key: 'router' | 'metrics', types: Map<string, F>): [F, Config] => {
-        const partConfig = block.getOptionalConfig(key);
-        if (!partConfig) {
-          throw new Error(`Invalid config ${at}.${key}: missing; a configured target needs both 'router' and 'metrics'`);
-        }
-        const type = partConfig.getOptionalString('type');
-        const factory = type === undefined ? undefined : types.get(type);
-        if (!factory) {
-          throw new Error(
-            `Invalid config ${at}.${key}.type: '${type ?? ''}' is not an installed ${key === 'router' ? 'traffic router' : 'metric provider'} type; known: ${known(types.keys())}`,
-          );
-        }
-        return [factory, partConfig];
-      };
-      const [routerFactory, routerConfig] = part('router', this.#routerTypes);
-      const [metricsFactory, metricsConfig] = part('metrics', this.#metricTypes);
       const child = logger.child({ target: name });
-      const target: ReleaseTarget = {
-        name,
-        analysis,
-        trafficRouter: routerFactory({ targetName: name, config: routerConfig, logger: child }),
-        metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger: child }),
-        ...this.deployerOf(block, at, name, child),
-      };
+      if (block.has('regions')) {
+        if (block.has('router') || block.has('metrics') || block.has('deployer')) {
+          throw new Error(`Invalid config ${at}: a target with 'regions' sets 'router', 'metrics' and 'deployer' per region, under ${at}.regions.<region>`);
+        }
+        const regionsConfig = block.getConfig('regions');
+        const regions: Record<string, RegionParts> = {};
+        for (const region of regionsConfig.keys()) {
+          if (!REGION_NAME.test(region)) throw new Error(`Invalid config ${at}.regions.${region}: a region name is 1-63 lowercase letters, digits and dashes`);
+          regions[region] = this.partsOf(regionsConfig.getConfig(region), `${at}.regions.${region}`, `${name}/${region}`, child);
+        }
+        if (Object.keys(regions).length === 0) throw new Error(`Invalid config ${at}.regions: name at least one region`);
+        const waves = readWaves(block, at, Object.keys(regions));
+        this.add({ name, analysis, regions, waves, ...regionGroupParts(name, Object.values(regions)) }, { allow: block, at, minimums: minimumsOf(block, at), policies: policiesOf(block, at) });
+        continue;
+      }
+      const target: ReleaseTarget = { name, analysis, ...this.partsOf(block, at, name, child) };
       this.#targets.set(name, { ...target, ...readAllow(block, at, target), ...minimumsOf(block, at), ...policiesOf(block, at) });
     }
+  }
+
+  /** A block's `router`, `metrics` and `deployer`, built through the registered types. */
+  private partsOf(block: Config, at: string, name: string, logger: LoggerService): RegionParts {
+    const part = <F>(key: 'router' | 'metrics', types: Map<string, F>): [F, Config] => {
+      const partConfig = block.getOptionalConfig(key);
+      if (!partConfig) {
+        throw new Error(`Invalid config ${at}.${key}: missing; a configured target needs both 'router' and 'metrics'`);
+      }
+      const type = partConfig.getOptionalString('type');
+      const factory = type === undefined ? undefined : types.get(type);
+      if (!factory) {
+        throw new Error(
+          `Invalid config ${at}.${key}.type: '${type ?? ''}' is not an installed ${key === 'router' ? 'traffic router' : 'metric provider'} type; known: ${known(types.keys())}`,
+        );
+      }
+      return [factory, partConfig];
+    };
+    const [routerFactory, routerConfig] = part('router', this.#routerTypes);
+    const [metricsFactory, metricsConfig] = part('metrics', this.#metricTypes);
+    return {
+      trafficRouter: routerFactory({ targetName: name, config: routerConfig, logger }),
+      metricProvider: metricsFactory({ targetName: name, config: metricsConfig, logger }),
+      ...this.deployerOf(block, at, name, logger),
+    };
   }
 
   /**

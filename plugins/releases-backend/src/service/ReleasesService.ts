@@ -21,7 +21,7 @@ import {
 } from '@release-pilot/plugin-releases-common';
 import { SIMULATOR_TARGET } from '@release-pilot/plugin-releases-node';
 import { randomUUID } from 'node:crypto';
-import { Clock, JudgeCatalog, operationSide, PlanCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
+import { Clock, JudgeCatalog, operationSide, PlanCatalog, RISK_FEATURES, RolloutActionError } from '@release-pilot/plugin-releases-core';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
 import { TargetRegistry } from '../driver/TargetRegistry';
@@ -31,6 +31,7 @@ import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
 import { claimConflicts, entityAnnotationProblems } from './annotationProblems';
 import { Admission } from './Admission';
 import { CatalogReader } from './CatalogReader';
+import { planRegionRollout, regionsOf } from './regionRelease';
 
 /** A release the risk gate stopped (HTTP 409); the message says why and how to override. */
 export class ReleaseBlockedError extends CustomErrorBase {
@@ -109,6 +110,11 @@ export class ReleasesService {
       throw new InputError(`deployed: the target '${targetName}' deploys by itself; 'deployed' is for targets whose deployer is 'none'`);
     }
     const previousVersion = await this.stableVersionOf(entityRef);
+    // A target spanning regions: the release runs in waves, each region a release of its own.
+    const rollout = target.regions
+      ? await planRegionRollout(target, regionsOf(entityRef, target, annotations), { entityRef, releaseId: 'waves', version: request.version, annotations: releaseAnnotations }, this.deps.clock.now())
+      : undefined;
+    if (rollout && request.deployed) throw new InputError(`deployed: the target '${targetName}' spans regions, each deployed on its own`);
     const release: Release = {
       id: randomUUID(),
       entityRef,
@@ -133,6 +139,7 @@ export class ReleasesService {
       previousVersion,
       // The pipeline deployed the canary before it asked: the release starts its steps at once.
       ...(request.deployed ? { sides: { canary: request.version, at: now } } : {}),
+      ...(rollout && { rollout, deployMode: undefined }),
     };
     const events: NewTimelineEvent[] = [
       {
@@ -237,12 +244,13 @@ export class ReleasesService {
 
   async getRelease(id: string): Promise<ReleaseDetails> {
     const release = await this.deps.store.getRelease(id);
-    const [steps, timeline, samples] = await Promise.all([
+    const [steps, timeline, samples, regionReleases] = await Promise.all([
       this.deps.store.listSteps(id),
       this.deps.store.listEvents(id),
       this.deps.store.listSamples(id, { limit: 2000 }),
+      release.rollout ? this.deps.store.listRegionReleases(id) : undefined,
     ]);
-    return { ...release, steps, timeline, samples };
+    return { ...release, steps, timeline, samples, ...(regionReleases && { regionReleases }) };
   }
 
   /** A person's action, after `authorize` accepted it for the release's entity. */
@@ -255,6 +263,19 @@ export class ReleasesService {
   ): Promise<Release> {
     const release = await this.deps.store.getRelease(id);
     await authorize(release.entityRef);
+    if (release.rollout) {
+      // A release across regions: a person resumes the remaining regions or rolls back everywhere;
+      // pausing or promoting is for one region's release.
+      if (action !== 'resume' && action !== 'rollback') {
+        throw new ConflictError(`Release ${id} spans regions: ${action} one region's release (listed under regionReleases), or resume or roll back all of them here`);
+      }
+      try {
+        return await this.deps.driver.applyRegionAction(id, action, actor);
+      } catch (error) {
+        if (error instanceof RolloutActionError) throw new ConflictError(error.message);
+        throw error;
+      }
+    }
     if (action === 'rollback' && release.state === 'succeeded') {
       // Rolling a finished release back is only sound for the entity's latest: its previous
       // version is what the target's stable side still serves.

@@ -5,3 +5,4 @@ export * from './timeline';
 export * from './risk';
 export * from './release';
 export * from './overview';
+export * from './regions';

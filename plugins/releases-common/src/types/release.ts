@@ -1,4 +1,5 @@
 import { ReleasePlan } from './plans';
+import { RegionRollout } from './regions';
 import { RiskAssessment } from './risk';
 import { ReleaseState } from './states';
 import { TimelineEvent } from './timeline';
@@ -132,6 +133,11 @@ export interface Release {
   judgeState?: unknown;
   /** Failed and inconclusive measurements so far, counted against the analysis limits (afresh for the watch). */
   measurements?: ReleaseMeasurements;
+  /** A release across regions: its waves and every region's part (its regions' releases carry `parentId`). */
+  rollout?: RegionRollout;
+  /** A region's release: the release across regions it belongs to, and its region. */
+  parentId?: string;
+  region?: string;
 }
 
 /** Measurements counted against an analysis's `failureLimit` and `inconclusiveLimit`. */
@@ -163,6 +169,8 @@ export interface ReleaseDetails extends Release {
   steps: StepRecord[];
   timeline: TimelineEvent[];
   samples: StoredSample[];
+  /** A release across regions: each region's own release, in the order they started. */
+  regionReleases?: Release[];
 }
 
 /** A page of releases, newest first. */

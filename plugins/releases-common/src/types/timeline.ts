@@ -29,7 +29,9 @@ export type TimelineEventType =
   | 'traffic_restored'
   | 'recovered'
   | 'not_recovered'
-  | 'recovery_unverified';
+  | 'recovery_unverified'
+  | 'wave_started'
+  | 'region_failed';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {

@@ -1,5 +1,6 @@
-import { isActiveRelease, ReleaseState } from '@release-pilot/plugin-releases-common';
-import { WavePlan } from './wavePlan';
+import { isActiveRelease, RegionFailurePolicy, RegionRollout, RegionStatus, ReleaseState, TimelineEventType, WavePlan } from '@release-pilot/plugin-releases-common';
+
+export type { RegionFailurePolicy, RegionRollout, RegionRolloutState, RegionStatus } from '@release-pilot/plugin-releases-common';
 
 /**
  * The coordinator of a release across regions, a pure state machine like the engine: each region
@@ -7,48 +8,6 @@ import { WavePlan } from './wavePlan';
  * when a wave starts, and what a failing region means for the others. It does no I/O: the driver
  * starts and rolls back the regions' releases it asks for, and feeds their states back.
  */
-
-/** What happens to the other regions when one fails. */
-export type RegionFailurePolicy =
-  /** Every region already on the new version is rolled back too: no skew (the default). */
-  | 'rollbackAll'
-  /** The promoted regions keep the new version; a person resumes the rest or rolls back everywhere. */
-  | 'hold';
-
-export type RegionRolloutState = 'running' | 'baking' | 'holding' | 'rolling_back' | 'succeeded' | 'rolled_back';
-
-/** One region's part, as the coordinator knows it. */
-export interface RegionStatus {
-  region: string;
-  /** Index into the plan's waves. */
-  wave: number;
-  /** `waiting` until its wave starts, then its release's state. */
-  state: 'waiting' | ReleaseState;
-  releaseId?: string;
-  /** The canary weight its router holds. */
-  weight: number;
-  /** The latest verdict's summary, or why it ended. */
-  verdict?: string;
-  startedAt?: string;
-  finishedAt?: string;
-}
-
-/** A release across regions: its waves, where it stands, and every region's part. */
-export interface RegionRollout {
-  plan: WavePlan;
-  failurePolicy: RegionFailurePolicy;
-  state: RegionRolloutState;
-  /** The wave in progress (or the last one). */
-  wave: number;
-  /** When the current wave's last region succeeded (the bake before the next wave counts from here). */
-  waveSucceededAt?: string;
-  regions: Record<string, RegionStatus>;
-  /** The region whose failure halted the release, and why. */
-  failedRegion?: string;
-  reason?: string;
-  /** Failed regions a person chose to leave on the previous version when resuming the rest. */
-  skipped?: string[];
-}
 
 /** What a region's release reports on each tick. */
 export interface RegionReport {
@@ -68,8 +27,9 @@ export type RolloutEvent =
 /** What the driver must do: start a region's release, or roll one back (also one that succeeded). */
 export type RolloutAction = { type: 'startRegion'; region: string } | { type: 'rollbackRegion'; region: string; reason: string };
 
+/** A timeline record of the release across regions (the types its owners hear about, as for any release). */
 export interface RolloutRecord {
-  type: 'wave_started' | 'region_failed' | 'regions_held' | 'regions_rolling_back' | 'regions_succeeded' | 'regions_rolled_back' | 'regions_resumed';
+  type: Extract<TimelineEventType, 'wave_started' | 'region_failed' | 'paused' | 'rollback_started' | 'succeeded' | 'rolled_back' | 'resumed'>;
   actor: string;
   message: string;
   data?: Record<string, unknown>;
@@ -112,12 +72,14 @@ function startWave(rollout: RegionRollout, wave: number, now: Date): RolloutResu
 /** Every region that runs the new version or is on its way to it: each is rolled back. */
 function rollBackEverywhere(rollout: RegionRollout, actor: string, why: string): RolloutResult {
   const targets = Object.values(rollout.regions).filter(r => r.state !== 'waiting' && !FAILED.includes(r.state) && r.state !== 'rolling_back');
+  // Nothing left to roll back (no region started, or every started one already back): done at once.
+  const done = targets.length === 0 && Object.values(rollout.regions).every(r => r.state === 'waiting' || FAILED.includes(r.state));
   return {
-    rollout: { ...rollout, state: 'rolling_back' },
+    rollout: { ...rollout, state: done ? 'rolled_back' : 'rolling_back' },
     actions: targets.map(r => ({ type: 'rollbackRegion', region: r.region, reason: why })),
     records: [
       {
-        type: 'regions_rolling_back',
+        type: done ? 'rolled_back' : 'rollback_started',
         actor,
         message: targets.length
           ? `Rolling back ${targets.map(r => r.region).join(', ')} so that every region runs the same version: ${why}`
@@ -156,7 +118,7 @@ function onTick(previous: RegionRollout, reports: Record<string, RegionReport>, 
       return {
         rollout: { ...rollout, state: 'rolled_back' },
         actions: [],
-        records: [{ type: 'regions_rolled_back', actor: COORDINATOR, message: `Every region runs the previous version again (${rollout.failedRegion ?? 'a person'} decided it)` }],
+        records: [{ type: 'rolled_back', actor: COORDINATOR, message: `Every region runs the previous version again (${rollout.failedRegion ?? 'a person'} decided it)` }],
       };
     }
     return { rollout, actions: [], records: [] };
@@ -171,7 +133,7 @@ function onTick(previous: RegionRollout, reports: Record<string, RegionReport>, 
       return {
         rollout: { ...halted, state: 'holding' },
         actions: [],
-        records: [record, { type: 'regions_held', actor: COORDINATOR, message: 'Holding for a person: resume the remaining regions, or roll back everywhere' }],
+        records: [record, { type: 'paused', actor: COORDINATOR, message: 'Holding for a person: resume the remaining regions, or roll back everywhere' }],
       };
     }
     const rollback = rollBackEverywhere(halted, COORDINATOR, why);
@@ -183,7 +145,7 @@ function onTick(previous: RegionRollout, reports: Record<string, RegionReport>, 
     return {
       rollout: { ...rollout, state: 'succeeded' },
       actions: [],
-      records: [{ type: 'regions_succeeded', actor: COORDINATOR, message: `Every region runs the new version (${all.length} regions in ${rollout.plan.waves.length} waves)` }],
+      records: [{ type: 'succeeded', actor: COORDINATOR, message: `Every region runs the new version (${all.length} regions in ${rollout.plan.waves.length} waves)` }],
     };
   }
   const succeededAt = rollout.waveSucceededAt ?? now.toISOString();
@@ -206,7 +168,7 @@ function onUser(rollout: RegionRollout, action: 'resume' | 'rollback', actor: st
   return {
     rollout: { ...rollout, state: 'running', skipped },
     actions: [],
-    records: [{ type: 'regions_resumed', actor, message: `${actor} resumed the remaining regions; ${skipped.join(', ')} stay${skipped.length === 1 ? 's' : ''} on the previous version` }],
+    records: [{ type: 'resumed', actor, message: `${actor} resumed the remaining regions; ${skipped.join(', ')} stay${skipped.length === 1 ? 's' : ''} on the previous version` }],
   };
 }
 

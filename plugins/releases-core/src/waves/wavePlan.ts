@@ -1,3 +1,7 @@
+import { WavePlan } from '@release-pilot/plugin-releases-common';
+
+export type { WavePlan } from '@release-pilot/plugin-releases-common';
+
 /**
  * Which regions a release goes to, in which waves and why: one region first, then growing waves
  * (1, 2, 4, the rest) of at most `maxParallel` regions, or the waves a user names. By default the
@@ -23,14 +27,6 @@ export interface WaveOptions {
 }
 
 export const DEFAULT_WAVE_OPTIONS: WaveOptions = { maxParallel: 4, bakeSeconds: 0 };
-
-/** The waves of a region release, with the reason for each region's place. Persisted with the release. */
-export interface WavePlan {
-  waves: string[][];
-  bakeSeconds: number;
-  /** Why each region is where it is, in release order. */
-  order: Array<{ region: string; reason: string }>;
-}
 
 /** The default wave sizes for `count` regions: 1, 2, 4, then the rest, no wave larger than `maxParallel`. */
 export function defaultWaveSizes(count: number, maxParallel: number): number[] {
