@@ -43,6 +43,8 @@ export interface Config {
         readySeconds?: number;
         failures?: Array<{ versionPattern: string; kind: 'fails' | 'neverReady' }>;
       };
+      /** The fleet in regions too (the `simulator-regions` target): each its traffic on daily average and its time zone. */
+      regions?: { [region: string]: { rps: number; utcOffsetHours?: number } };
     };
   };
 }

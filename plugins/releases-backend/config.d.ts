@@ -71,6 +71,24 @@ export interface Config {
         deployer?: { type: string; [option: string]: unknown };
         /** Seconds a deploy, promotion or scale-down may take. Default 600. */
         deployTimeoutSeconds?: number;
+        /**
+         * A target spanning regions or clusters: each with its own `router`, `metrics` and `deployer`
+         * (then not set at the top). A release goes region by region in `waves`.
+         */
+        regions?: {
+          [region: string]: {
+            router: { type: string; [option: string]: unknown };
+            metrics: { type: string; [option: string]: unknown };
+            deployer?: { type: string; [option: string]: unknown };
+            deployTimeoutSeconds?: number;
+          };
+        };
+        /**
+         * The waves of a release across the regions: at most `maxParallel` regions at once (default 4),
+         * `bakeSeconds` between waves (default 0), `failurePolicy` `rollbackAll` (default) or `hold`, and
+         * explicit `waves` (default: 1, 2, 4, the rest, the quietest region relative to its daily average first).
+         */
+        waves?: { maxParallel?: number; bakeSeconds?: number; failurePolicy?: 'rollbackAll' | 'hold'; waves?: string[][] };
         /** The judge (a key of `releases.judges`) judging entities without a `release-pilot.io/judge` annotation. */
         judge?: string;
         /** @deprecated The old name of `judge`. */

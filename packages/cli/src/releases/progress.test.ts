@@ -33,6 +33,24 @@ describe('progress lines', () => {
     expect(exitCodeOf(release({ state: 'rolled_back' }))).toBe(1);
     expect(exitCodeOf(release({ state: 'failed' }))).toBe(1);
   });
+
+  const rollout = (state: 'running' | 'succeeded', skipped?: string[]) => ({
+    plan: { waves: [['us-west-2'], ['eu-west-1', 'ap-south-1']], bakeSeconds: 0, order: [] },
+    failurePolicy: 'hold' as const, state, wave: 1, regions: {}, skipped,
+  });
+
+  it("prints every region's part of a release across regions, and exits 0 only when every region succeeded", () => {
+    const regions = [
+      release({ region: 'us-west-2', state: 'succeeded', currentStep: 2, canaryWeight: 100 }),
+      release({ region: 'eu-west-1', state: 'running', currentStep: 1, canaryWeight: 50 }),
+    ];
+    expect(describeRelease(release({ rollout: rollout('running'), regionReleases: regions }))).toBe(
+      'running wave 2/2: us-west-2 succeeded; eu-west-1 running step 2/3 at 50%; ap-south-1 waiting',
+    );
+    expect(exitCodeOf(release({ state: 'succeeded', rollout: rollout('succeeded') }))).toBe(0);
+    // A person resumed past a failed region: it succeeded, but not everywhere.
+    expect(exitCodeOf(release({ state: 'succeeded', rollout: rollout('succeeded', ['ap-south-1']) }))).toBe(1);
+  });
 });
 
 describe('release-pilot release commands', () => {

@@ -4,8 +4,28 @@ import { CliError, ReleasesHttpClient } from './client';
 /** Exit codes of `--wait`: success, rolled back or failed, blocked before it started, an error. */
 export const EXIT = { succeeded: 0, rolledBack: 1, blocked: 2, error: 3 } as const;
 
+/**
+ * A release across regions in one line: where the waves stand and each region's part, e.g.
+ * "running wave 2/3: us-west-2 succeeded; eu-west-1 running step 3/6 at 25%; ap-south-1 waiting".
+ */
+function describeRegions(release: ReleaseDetails): string {
+  const rollout = release.rollout!;
+  const byRegion = new Map((release.regionReleases ?? []).map(r => [r.region!, r]));
+  const parts = rollout.plan.waves.flat().map(name => {
+    const region = byRegion.get(name);
+    if (!region) return `${name} waiting`;
+    const steps = region.plan.steps.length;
+    const active = ['running', 'paused'].includes(region.state);
+    return `${name} ${region.state}${active ? ` step ${Math.min(region.currentStep + 1, steps)}/${steps} at ${region.canaryWeight}%` : ''}`;
+  });
+  const wave = `wave ${Math.max(1, rollout.wave + 1)}/${rollout.plan.waves.length}`;
+  const why = isActiveRelease(release.state) && !release.reason ? '' : ` (${release.reason ?? release.state})`;
+  return `${release.state} ${wave}: ${parts.join('; ')}${why}`;
+}
+
 /** One line of progress, e.g. "running step 2/6 at 5% (Canary healthy so far: ...)". */
 export function describe(release: ReleaseDetails): string {
+  if (release.rollout) return describeRegions(release);
   const steps = release.plan.steps.length;
   const step = `step ${Math.min(release.currentStep + 1, steps)}/${steps}`;
   const managed = release.deployMode === 'deployer' || release.deployMode === 'confirm';
@@ -19,8 +39,9 @@ export function describe(release: ReleaseDetails): string {
   return `${where}${why ? ` (${why})` : ''}`;
 }
 
-/** The exit code a finished release gives `--wait`. */
+/** The exit code a finished release gives `--wait`: 0 only when it succeeded (across regions: in every region). */
 export function exitCodeOf(release: ReleaseDetails): number {
+  if (release.rollout && release.rollout.skipped?.length) return EXIT.rolledBack;
   return release.state === 'succeeded' ? EXIT.succeeded : EXIT.rolledBack;
 }
 

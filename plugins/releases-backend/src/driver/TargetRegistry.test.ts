@@ -89,3 +89,30 @@ describe('TargetRegistry.configure', () => {
     expect(() => registry().addRouterType('haproxy', () => router)).toThrow("Traffic router type 'haproxy' is registered twice");
   });
 });
+
+describe('TargetRegistry.configure with regions', () => {
+  const region = { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' } };
+
+  it("registers the target and each region's part, with the group's policies, and a group router that refuses every call", async () => {
+    const r = configure({ global: { regions: { 'eu-west-1': region, 'us-east-1': region }, waves: { bakeSeconds: 60, failurePolicy: 'hold' }, judge: 'strict', maxConsecutiveProviderErrors: 4 } });
+    expect(r.names()).toEqual(['global', 'global/eu-west-1', 'global/us-east-1', 'simulator']);
+    expect(r.get('global').waves).toEqual({ maxParallel: 4, bakeSeconds: 60, failurePolicy: 'hold' });
+    expect(r.get('global/eu-west-1')).toMatchObject({ name: 'global/eu-west-1', analysis: 'strict', maxConsecutiveProviderErrors: 4, trafficRouter: router });
+    expect(r.get('global/eu-west-1').regions).toBeUndefined();
+    // The group reads its regions' annotations, and moves no traffic itself.
+    expect(r.get('global').trafficRouter.annotationRules?.map(a => a.annotation)).toEqual(['release-pilot.io/haproxy-backend']);
+    await expect(r.get('global').trafficRouter.setCanaryWeight({ entityRef: 'x', releaseId: 'r', version: '1', annotations: {} }, 10)).rejects.toThrow(
+      "The target 'global' spans regions: its releases move traffic and measure region by region, through 'global/<region>'",
+    );
+  });
+
+  it('refuses bad region config with the key to fix', () => {
+    expect(() => configure({ global: { regions: { 'EU West': region } } })).toThrow('Invalid config releases.targets.global.regions.EU West: a region name is 1-63 lowercase letters, digits and dashes');
+    expect(() => configure({ global: { regions: { a: { router: { type: 'haproxy' } } } } })).toThrow("Invalid config releases.targets.global.regions.a.metrics: missing");
+    expect(() => configure({ global: { router: { type: 'haproxy' }, regions: { a: region } } })).toThrow("a target with 'regions' sets 'router', 'metrics' and 'deployer' per region");
+    expect(() => configure({ global: { regions: { a: region, b: region }, waves: { waves: [['a'], ['a', 'c']] } } })).toThrow(
+      "Invalid config releases.targets.global.waves.waves: 'c' is not one of its regions (a, b); 'b' is in no wave; 'a' is in two waves",
+    );
+    expect(() => configure({ global: { regions: { a: region }, waves: { maxParallel: 0 } } })).toThrow(/Invalid config releases.targets.global.waves.maxParallel/);
+  });
+});

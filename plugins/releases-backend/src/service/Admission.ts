@@ -13,7 +13,7 @@ import { DEFAULT_MINIMUMS, lessCarefulThan, minimumsProblems, PlanCatalog } from
 import { annotationProblems, ReleaseTarget, targetAnnotationRules } from '@release-pilot/plugin-releases-node';
 import { TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
-import { claimConflicts, disallowedAnnotations } from './annotationProblems';
+import { claimConflicts, disallowedAnnotations, regionAnnotationProblems } from './annotationProblems';
 import { CatalogReader, isUser } from './CatalogReader';
 
 /** What admission decided for a release request that may go ahead. */
@@ -64,7 +64,11 @@ export class Admission {
         `Entity ${entityRef} has no '${RELEASE_PILOT_TARGET_ANNOTATION}' annotation; add it to name the target its releases go through`,
       );
     }
+    const [regionPart] = regionAnnotationProblems(entityRef, annotations, undefined);
+    if (regionPart) throw new InputError(`Entity ${entityRef}: ${regionPart}`);
     const target = this.deps.targets.get(targetName);
+    const [regionProblem] = regionAnnotationProblems(entityRef, annotations, target);
+    if (regionProblem) throw new InputError(regionProblem.startsWith('Entity') ? regionProblem : `Entity ${entityRef}: ${regionProblem}`);
     // Values the target's providers would put into a command, a query or a URL are checked before
     // anything reads them, and only the values the target allows this entity are its to set.
     const unusable = [...annotationProblems(annotations, targetAnnotationRules(target)), ...disallowedAnnotations(entityRef, annotations, target)];

@@ -3,6 +3,7 @@ import {
   RELEASE_PILOT_JUDGE_ANNOTATION,
   RELEASE_PILOT_ANNOTATION_PREFIX,
   RELEASE_PILOT_PLAN_ANNOTATION,
+  RELEASE_PILOT_REGIONS_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
 import {
@@ -17,6 +18,7 @@ import {
 } from '@release-pilot/plugin-releases-node';
 import { JudgeCatalog, PlanCatalog } from '@release-pilot/plugin-releases-core';
 import { TargetRegistry } from '../driver/TargetRegistry';
+import { regionsOf } from './regionRelease';
 
 /**
  * Each Release Pilot annotation of an entity that a release would be refused for, one sentence
@@ -48,7 +50,28 @@ export function entityAnnotationProblems(
   }
   const target = deps.targets.find(annotations[RELEASE_PILOT_TARGET_ANNOTATION] ?? '');
   if (target) problems.push(...annotationProblems(annotations, targetAnnotationRules(target)), ...disallowedAnnotations(entityRef, annotations, target));
+  problems.push(...regionAnnotationProblems(entityRef, annotations, target));
   return problems;
+}
+
+/**
+ * A region's part is not a target of its own to annotate (a release of it would leave the other
+ * regions behind), and `release-pilot.io/regions` must name regions of the entity's target.
+ */
+export function regionAnnotationProblems(entityRef: string, annotations: Record<string, string>, target: ReleaseTarget | undefined): string[] {
+  const name = annotations[RELEASE_PILOT_TARGET_ANNOTATION] ?? '';
+  const slash = name.indexOf('/');
+  if (slash > 0) {
+    return [`${RELEASE_PILOT_TARGET_ANNOTATION}: ${shown(name)} is one region of target ${shown(name.slice(0, slash))}; annotate the target and narrow it with ${RELEASE_PILOT_REGIONS_ANNOTATION}: ${shown(name.slice(slash + 1))}.`];
+  }
+  if (annotations[RELEASE_PILOT_REGIONS_ANNOTATION] === undefined || !target) return [];
+  if (!target.regions) return [`${RELEASE_PILOT_REGIONS_ANNOTATION}: target '${target.name}' does not span regions; remove the annotation.`];
+  try {
+    regionsOf(entityRef, target, annotations);
+    return [];
+  } catch (error) {
+    return [(error as Error).message];
+  }
 }
 
 /**

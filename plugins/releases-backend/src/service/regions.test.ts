@@ -19,6 +19,7 @@ const entities = [
   component('checkout', {}),
   component('search', { 'release-pilot.io/regions': 'eu-west-1, ap-south-1' }),
   component('payments', { 'release-pilot.io/regions': 'eu-west-1, mars-1' }),
+  component('gateway', { 'release-pilot.io/target': 'simulator-regions/eu-west-1' }),
   { apiVersion: 'backstage.io/v1alpha1', kind: 'Group', metadata: { name: 'team-checkout', namespace: 'default' }, spec: { type: 'team', children: [] } },
 ];
 
@@ -77,6 +78,14 @@ describe('releases across regions, through the API', () => {
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toBe(
       "Entity component:default/payments has an invalid 'release-pilot.io/regions' annotation: 'mars-1' is not a region of target 'simulator-regions'; use comma-separated names among us-west-2, eu-west-1, ap-south-1",
+    );
+    const problems = await request(server).get('/api/releases/annotations/problems').query({ entityRef: 'component:default/payments' });
+    expect(problems.body.problems).toEqual([refused.body.error.message]);
+    // One region's part is not a target to annotate: the other regions would be left behind.
+    const part = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/gateway', version: '2.0.0' });
+    expect(part.status).toBe(400);
+    expect(part.body.error.message).toBe(
+      "Entity component:default/gateway: release-pilot.io/target: 'simulator-regions/eu-west-1' is one region of target 'simulator-regions'; annotate the target and narrow it with release-pilot.io/regions: 'eu-west-1'.",
     );
     expect((await request(server).get('/api/releases/releases')).body.totalCount).toBe(0);
   });

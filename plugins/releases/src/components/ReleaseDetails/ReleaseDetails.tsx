@@ -13,6 +13,7 @@ import { ReleaseCharts } from '../ReleaseCharts';
 import { ReleaseStateChip } from '../ReleaseStateChip';
 import { ReleaseStepper } from '../ReleaseStepper';
 import { ReleaseSides } from '../ReleaseSides';
+import { RegionGrid } from '../RegionGrid';
 import { ReleaseTimeline } from '../ReleaseTimeline';
 import { RollbackDialog } from '../RollbackDialog';
 import { VerdictEvidence } from '../VerdictEvidence';
@@ -46,6 +47,8 @@ export const ReleaseDetails = ({
 
   const { state } = release;
   const active = isActiveRelease(state);
+  // A release across regions is paused and promoted region by region; here a person resumes or rolls back all of it.
+  const regions = release.rollout !== undefined;
   const may = permissions ?? { loading: false, start: true, pause: true, promote: true, rollback: true };
   const title = (
     <Box display="flex" alignItems="center" style={{ gap: 12 }}>
@@ -59,7 +62,7 @@ export const ReleaseDetails = ({
   return (
     <InfoCard title={title} subheader={`Started by ${release.createdBy} at ${new Date(release.createdAt).toLocaleString()} · plan '${release.plan.name}'`}>
       <Box display="flex" style={{ gap: 8 }} mb={2}>
-        {state === 'running' && (
+        {state === 'running' && !regions && (
           <ReleaseActionButton variant="outlined" deciding={may.loading} disabled={busy} allowed={may.pause} deniedReason={deniedReason('pause releases', owners)} onClick={() => act('pause')}>
             Pause
           </ReleaseActionButton>
@@ -69,7 +72,7 @@ export const ReleaseDetails = ({
             Resume
           </ReleaseActionButton>
         )}
-        {(state === 'running' || state === 'paused') && (
+        {(state === 'running' || state === 'paused') && !regions && (
           <ReleaseActionButton variant="outlined" color="primary" deciding={may.loading} disabled={busy} allowed={may.promote} deniedReason={deniedReason('promote releases', owners)} onClick={() => act('promote')}>
             Promote
           </ReleaseActionButton>
@@ -114,16 +117,19 @@ export const ReleaseDetails = ({
           <ReleaseRisk risk={release.risk} />
         </Box>
       )}
-      <ReleaseSides release={release} />
-      <ReleaseStepper release={release} />
+      <RegionGrid release={release} />
+      {!regions && <ReleaseSides release={release} />}
+      {!regions && <ReleaseStepper release={release} />}
       {release.latestVerdict && (
         <Box mt={2}>
           <VerdictEvidence verdict={release.latestVerdict} />
         </Box>
       )}
-      <Box mt={2}>
-        <ReleaseCharts release={release} />
-      </Box>
+      {!regions && (
+        <Box mt={2}>
+          <ReleaseCharts release={release} />
+        </Box>
+      )}
       <Box mt={2}>
         <Divider />
         <Typography variant="subtitle2" style={{ marginTop: 8 }}>Timeline</Typography>
