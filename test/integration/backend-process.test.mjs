@@ -254,7 +254,7 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     assert.ok(steps.includes('releases:completed'), steps.join(' '));
     const bad = await dryRun('nope');
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.error.message, "Unknown Release Pilot target 'nope'; configured targets: simulator");
+    assert.equal(bad.body.error.message, "Unknown Release Pilot target 'nope'; configured targets: simulator, simulator-regions");
     console.log(`scaffolder: dry run of ${template.metadata.name}: steps ${steps.join(' ')}; catalog-info.yaml annotations ${JSON.stringify(written.metadata.annotations)}; unknown target: 400 "${bad.body.error.message}"`);
   });
 

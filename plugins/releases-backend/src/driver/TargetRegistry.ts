@@ -203,8 +203,9 @@ export class TargetRegistry {
     return { ...deployTimeoutSeconds, deployer: factory({ targetName, config: deployerConfig, logger }) };
   }
 
+  /** The targets an entity may name; a region's part (`<target>/<region>`) is not one of them. */
   names(): string[] {
-    return [...this.#targets.keys()].sort();
+    return [...this.#targets.keys()].filter(name => !name.includes('/')).sort();
   }
 
   /** The target, or undefined when no module registered it. */

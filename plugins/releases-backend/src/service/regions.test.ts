@@ -50,9 +50,8 @@ async function startBackend(extra: any[] = []) {
 describe('releases across regions, through the API', () => {
   it('plans the waves with the quietest region first and says why, and lists the release once', async () => {
     const server = await startBackend();
-    expect((await request(server).get('/api/releases/targets')).body.targets).toEqual(
-      expect.arrayContaining(['simulator-regions', 'simulator-regions/us-west-2', 'simulator-regions/eu-west-1', 'simulator-regions/ap-south-1']),
-    );
+    // The parts of each region are not targets an entity may name.
+    expect((await request(server).get('/api/releases/targets')).body.targets).toEqual(['simulator', 'simulator-regions']);
     const created = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '2.0.0' });
     expect(created.status).toBe(201);
     const { rollout } = created.body;
