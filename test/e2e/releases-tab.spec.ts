@@ -20,7 +20,13 @@ async function waitForBackend(page: Page) {
 
 async function openReleasesTab(page: Page, name: string) {
   await page.goto(`/catalog/default/component/${name}/releases`);
-  await expect(page.getByRole('heading', { name, exact: true })).toBeVisible();
+  const heading = page.getByRole('heading', { name, exact: true });
+  const enter = page.getByRole('button', { name: 'Enter' });
+  // Backstage's guest session is refreshed on every page load; once in a full run the refresh lost it
+  // and the app showed its sign-in page instead. Sign in again then: the test is about the tab.
+  await expect(heading.or(enter)).toBeVisible();
+  if (await enter.isVisible()) await enter.click();
+  await expect(heading).toBeVisible();
 }
 
 async function startRelease(page: Page, version: string) {
@@ -84,7 +90,8 @@ test.describe.serial('Releases tab', () => {
     await expect(page.getByTestId('release-state').first()).toHaveText('rolled back');
     await expect(page.getByTestId('release-charts')).toBeVisible();
     // The sequential judge's evidence, in words.
-    await expect(page.getByTestId('evidence-p95LatencyMs')).toContainText(/Canary slow requests [\d.]+x the baseline's/);
+    // (Slow: past the baseline's p95 + 20 %, where a healthy baseline may have had no request yet.)
+    await expect(page.getByTestId('evidence-p95LatencyMs')).toContainText(/Canary slow requests ([\d.]+x the baseline's|no baseline events yet \(at least [\d.]+x\))/);
     await expect(page.getByRole('table', { name: 'release timeline' })).toContainText('Rolled back: canary weight 0%');
     if (process.env.RELEASE_PILOT_SCREENSHOT) {
       await page.waitForTimeout(2000);
