@@ -1,4 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { ConflictError } from '@backstage/errors';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import {
   CHECKOUT_INCIDENT_FAULT,
@@ -163,6 +164,8 @@ describe('a release across regions, through the driver', () => {
     const stillHeld = await s.store.getRelease(held.release.id);
     expect(stillHeld.state).toBe('paused');
     expect((await fleetState(s, held.release.entityRef))['us-east-1'].stable).toBe('2.0.0-faulty-in-ap-south-1');
+    // A tick that saves the release in between: the person's rollback is decided again, not refused.
+    jest.spyOn(s.store, 'saveRelease').mockRejectedValueOnce(new ConflictError(`Release ${held.release.id} was changed concurrently; reload and try again`));
     await s.driver.applyRegionAction(held.release.id, 'rollback', 'user:default/alice');
     for (let i = 0; i < 60 && (await s.store.getRelease(held.release.id)).state !== 'rolled_back'; i++) {
       s.clock.advance(1);

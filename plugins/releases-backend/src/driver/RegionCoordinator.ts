@@ -51,11 +51,21 @@ export class RegionCoordinator {
     await this.reconcile(saved, await this.deps.store.listRegionReleases(parent.id));
   }
 
-  /** A person's resume or rollback of the whole release (any replica). */
+  /**
+   * A person's resume or rollback of the whole release (any replica). A tick that saved the release
+   * in between makes it decide again on what the tick saved, as for a person's action on one release.
+   */
   async act(parent: Release, action: 'resume' | 'rollback', actor: string): Promise<Release> {
-    const saved = await this.decide(parent, { type: 'user', action, actor }, undefined);
-    await this.reconcile(saved, await this.deps.store.listRegionReleases(parent.id));
-    return saved;
+    for (let attempt = 1; ; attempt++) {
+      const current = attempt === 1 ? parent : await this.deps.store.getRelease(parent.id);
+      try {
+        const saved = await this.decide(current, { type: 'user', action, actor }, undefined);
+        await this.reconcile(saved, await this.deps.store.listRegionReleases(parent.id));
+        return saved;
+      } catch (error) {
+        if (!(error instanceof ConflictError) || attempt >= 5) throw error;
+      }
+    }
   }
 
   private async decide(parent: Release, event: RolloutEvent, leaseOwner: string | undefined): Promise<Release> {
