@@ -11,7 +11,8 @@ import { makeRelease } from '@release-pilot/plugin-releases-core/testUtils';
 import { DEFAULT_WATCH_OPTIONS, FixedRuleJudge, JudgeCatalog, newRegionRollout, VirtualClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { ReleasesStore } from '../database/ReleasesStore';
-import { ReleaseDriver } from './ReleaseDriver';
+import { messageFor } from '../notify/messages';
+import { ReleaseDriver, ReleaseOutbox } from './ReleaseDriver';
 import { TargetRegistry } from './TargetRegistry';
 
 jest.setTimeout(60_000);
@@ -28,6 +29,21 @@ const WAVES = [['us-east-1'], ['eu-west-1', 'ap-south-1']];
 
 const databases = createTestDatabases();
 
+/** The owners' messages, as the notifier would make them from each release's records. */
+function recordingOutbox() {
+  const delivered: Array<{ releaseId: string; region?: string; title: string; description: string }> = [];
+  const outbox: ReleaseOutbox = {
+    messagesFor: (release, records) =>
+      records.flatMap(record => {
+        const message = messageFor(release, record);
+        if (message) delivered.push({ releaseId: release.id, region: release.region, title: message.title, description: message.description });
+        return message ? [{ message }] : [];
+      }),
+    deliver: async entries => ({ done: entries.map(e => e.id), retry: [], next: [] }),
+  };
+  return { outbox, delivered };
+}
+
 async function setup(failurePolicy: 'rollbackAll' | 'hold' = 'rollbackAll') {
   const knex = await databases.init('SQLITE_3');
   const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
@@ -43,9 +59,11 @@ async function setup(failurePolicy: 'rollbackAll' | 'hold' = 'rollbackAll') {
   );
   const targets = new TargetRegistry();
   targets.addRegions({ name: 'global', regions, waves: { bakeSeconds: 10, failurePolicy, waves: WAVES } });
+  const { outbox, delivered } = recordingOutbox();
   const driver = new ReleaseDriver({
     store,
     targets,
+    outbox,
     judges: JudgeCatalog.of(new FixedRuleJudge()),
     watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
     clock,
@@ -53,7 +71,7 @@ async function setup(failurePolicy: 'rollbackAll' | 'hold' = 'rollbackAll') {
     owner: 'test',
     options: { analysisWindowSeconds: 30, leaseSeconds: 5, engine: { maxConsecutiveProviderErrors: 3 } },
   });
-  return { store, clock, driver, regions };
+  return { store, clock, driver, regions, delivered };
 }
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -148,6 +166,13 @@ describe('a release across regions, through the driver', () => {
       ['1.0.0', 0],
     ]);
     expect(timeline.some(t => t.startsWith('region_failed: ap-south-1 rolled back'))).toBe(true);
+    // The owners hear about the release, not about each region: one message per outcome, naming the failing region.
+    expect(s.delivered.every(m => m.releaseId === release.id && m.region === undefined)).toBe(true);
+    expect(s.delivered.map(m => m.title)).toEqual([
+      'Release of checkout 2.0.0-faulty-in-ap-south-1 started',
+      'Release of checkout 2.0.0-faulty-in-ap-south-1 rolled back automatically',
+    ]);
+    expect(s.delivered[1].description).toMatch(/^Reason: ap-south-1 rolled back: /);
   });
 
   it('holds for a person when the policy says so; the person rolls back everywhere', async () => {
