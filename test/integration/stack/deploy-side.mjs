@@ -11,12 +11,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const { RELEASE_PILOT_ACTION: action, RELEASE_PILOT_SIDE: side, RELEASE_PILOT_VERSION: version, RELEASE_PILOT_STACK_DIR: dir } = process.env;
+// A region's stack (the regions test) passes its own folder, ports and region name as arguments:
+// deploy-side.mjs DIR STABLE_PORT CANARY_PORT REGION; a version ending in -faulty-in-REGION fails there only.
+const [argDir, argStable, argCanary, region] = process.argv.slice(2);
+const { RELEASE_PILOT_ACTION: action, RELEASE_PILOT_SIDE: side, RELEASE_PILOT_VERSION: version } = process.env;
+const dir = argDir ?? process.env.RELEASE_PILOT_STACK_DIR;
 if (!['canary', 'stable'].includes(side) || !dir) {
   console.error(`deploy-side: unexpected side '${side}' or no RELEASE_PILOT_STACK_DIR`);
   process.exit(2);
 }
-const port = Number(side === 'canary' ? process.env.RELEASE_PILOT_STACK_CANARY_PORT : process.env.RELEASE_PILOT_STACK_STABLE_PORT);
+const port = Number(side === 'canary' ? argCanary ?? process.env.RELEASE_PILOT_STACK_CANARY_PORT : argStable ?? process.env.RELEASE_PILOT_STACK_STABLE_PORT);
+const faulty = version.endsWith('-faulty') || (region !== undefined && version.endsWith(`-faulty-in-${region}`));
 const pidFile = path.join(dir, `${side}.pid`);
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
 const alive = pid => {
@@ -40,7 +45,7 @@ fs.appendFileSync(path.join(dir, 'deploys.log'), `${new Date().toISOString()} ${
 if (action === 'scale-down') process.exit(0);
 
 const service = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-service.mjs');
-const child = spawn(process.execPath, [service, '--port', String(port), '--version', version, '--fault', version.endsWith('-faulty') ? 'errors' : 'none'], {
+const child = spawn(process.execPath, [service, '--port', String(port), '--version', version, '--fault', faulty ? 'errors' : 'none'], {
   detached: true,
   stdio: 'ignore',
 });

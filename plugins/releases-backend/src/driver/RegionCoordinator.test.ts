@@ -54,7 +54,16 @@ async function setup(failurePolicy: 'rollbackAll' | 'hold' = 'rollbackAll') {
       const deployer = new SimulatedDeployer({ deploySeconds: 2, readySeconds: 1, failures: [], now });
       const faults = [{ ...CHECKOUT_INCIDENT_FAULT, versionPattern: new RegExp(`-faulty-in-${region}$`) }];
       const fleet = new SimulatedFleet({ seed: 3 + i, rps: 1000, baseline: DEFAULT_BASELINE, faults, now }, deployer);
-      return [region, { trafficRouter: fleet, metricProvider: fleet, deployer, fleet }];
+      // Every weight the router is told, in order.
+      const weightsSet: number[] = [];
+      const trafficRouter = {
+        setCanaryWeight: async (context: Parameters<SimulatedFleet['setCanaryWeight']>[0], weight: number) => {
+          weightsSet.push(weight);
+          return fleet.setCanaryWeight(context, weight);
+        },
+        getCanaryWeight: (context: Parameters<SimulatedFleet['getCanaryWeight']>[0]) => fleet.getCanaryWeight(context),
+      };
+      return [region, { trafficRouter, metricProvider: fleet, deployer, fleet, weightsSet }];
     }),
   );
   const targets = new TargetRegistry();
@@ -166,6 +175,15 @@ describe('a release across regions, through the driver', () => {
       ['1.0.0', 0],
     ]);
     expect(timeline.some(t => t.startsWith('region_failed: ap-south-1 rolled back'))).toBe(true);
+    // Once a region's traffic went back to 0 for its rollback, nothing gave its canary traffic again
+    // (the same tick drives the region's release after the coordinator rolled it back: it must not
+    // put back the weight it had read before).
+    // (A promoted region's rollback restores through its canary side, at 100 % with the previous version: not checked here.)
+    for (const [region, parts] of Object.entries(s.regions).filter(([r]) => r !== 'us-east-1')) {
+      const weights = parts.weightsSet;
+      const restored = weights.findIndex((w, i) => w === 0 && weights.slice(0, i).some(x => x > 0));
+      expect([region, weights.slice(restored).filter(w => w > 0)]).toEqual([region, []]);
+    }
     // The owners hear about the release, not about each region: one message per outcome, naming the failing region.
     expect(s.delivered.every(m => m.releaseId === release.id && m.region === undefined)).toBe(true);
     expect(s.delivered.map(m => m.title)).toEqual([

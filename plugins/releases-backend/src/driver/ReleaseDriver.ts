@@ -293,7 +293,7 @@ export class ReleaseDriver {
     let sample;
     let history;
     try {
-      await this.reconcileWeight(release, token, target);
+      if ((await this.reconcileWeight(release, token, target)) === 'stale') return;
       const start = release.state === 'watching' ? release.watchStartedAt : release.stepStartedAt;
       sample = await this.sampler.next(release, target, start ?? release.createdAt, now);
       if (!sample) return;
@@ -309,12 +309,19 @@ export class ReleaseDriver {
     await this.results.apply(release, result, target, token, true);
   }
 
-  /** After a restart (or a router that lost state) the router is brought back to the persisted intent. */
-  private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget) {
+  /**
+   * After a restart (or a router that lost state) the router is brought back to the persisted intent;
+   * `stale` when the release changed since this tick read it (the tick then leaves it alone).
+   */
+  private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget): Promise<'stale' | undefined> {
     const context = targetContext(release, token);
     const actual = await target.trafficRouter.getCanaryWeight(context);
     if (actual === release.canaryWeight) return;
     if (!(await this.router.mayAct(release, true))) return;
+    // The router may differ because somebody acted since this tick read the release (a person's
+    // rollback, or the coordinator of its region release earlier in this very tick): then the router
+    // holds their decision, not a lost weight, and this tick's stale one must not overwrite it.
+    if ((await this.deps.store.getRelease(release.id)).revision !== release.revision) return 'stale';
     await this.router.setWeight(release, target, token, release.canaryWeight, true, release.revision);
     const message = `Reconciled canary weight from ${actual}% to the stored ${release.canaryWeight}%`;
     await this.deps.store.appendEvents(release.id, [
@@ -327,6 +334,7 @@ export class ReleaseDriver {
       },
     ]);
     this.deps.logger.info(`Release ${release.id} of ${release.entityRef}: ${message}`);
+    return undefined;
   }
 
   private async handle(
