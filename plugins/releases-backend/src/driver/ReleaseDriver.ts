@@ -316,8 +316,8 @@ export class ReleaseDriver {
   private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget): Promise<'stale' | undefined> {
     const context = targetContext(release, token);
     const actual = await target.trafficRouter.getCanaryWeight(context);
-    if (actual === release.canaryWeight) return;
-    if (!(await this.router.mayAct(release, true))) return;
+    if (actual === release.canaryWeight) return undefined;
+    if (!(await this.router.mayAct(release, true))) return undefined;
     // The router may differ because somebody acted since this tick read the release (a person's
     // rollback, or the coordinator of its region release earlier in this very tick): then the router
     // holds their decision, not a lost weight, and this tick's stale one must not overwrite it.
