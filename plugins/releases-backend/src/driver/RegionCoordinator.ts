@@ -5,7 +5,7 @@ import { Clock, handleRolloutEvent, RegionReport, RolloutEvent, RolloutResult } 
 import { randomUUID } from 'node:crypto';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { OutboxDispatcher } from './OutboxDispatcher';
-import { TargetRegistry } from './TargetRegistry';
+import { deployModeOf, TargetRegistry } from './TargetRegistry';
 import { errorText } from './errorText';
 
 /** The state a release across regions shows, from where its waves stand. */
@@ -46,9 +46,8 @@ export class RegionCoordinator {
   /** One tick of a release across regions that this replica leased. */
   async drive(parent: Release): Promise<void> {
     const children = await this.deps.store.listRegionReleases(parent.id);
-    await this.decide(parent, { type: 'tick', reports: reportsOf(children) }, this.deps.owner);
-    const saved = await this.deps.store.getRelease(parent.id);
-    await this.reconcile(saved, await this.deps.store.listRegionReleases(parent.id));
+    const saved = await this.decide(parent, { type: 'tick', reports: reportsOf(children) }, this.deps.owner);
+    await this.reconcile(saved, children);
   }
 
   /**
@@ -117,8 +116,7 @@ export class RegionCoordinator {
   private async startRegion(parent: Release, region: string, wave: number): Promise<void> {
     const target = this.deps.targets.get(`${parent.target}/${region}`);
     const now = this.deps.clock.now().toISOString();
-    let deployMode: Release['deployMode'] = target.deployer ? 'deployer' : 'unmanaged';
-    if (!target.deployer && target.confirmDeploys) deployMode = 'confirm';
+    const deployMode = deployModeOf(target);
     const child: Release = {
       id: randomUUID(),
       entityRef: parent.entityRef,

@@ -58,6 +58,12 @@ function minimumsOf(block: Config, at: string): Pick<ReleaseTarget, 'minimums'> 
   return minimums ? { minimums } : {};
 }
 
+/** How versions get onto a target's sides: its deployer, a pipeline's confirmation (`none`), or nobody. */
+export function deployModeOf(target: Pick<ReleaseTarget, 'deployer' | 'confirmDeploys'>): 'deployer' | 'confirm' | 'unmanaged' {
+  if (target.deployer) return 'deployer';
+  return target.confirmDeploys ? 'confirm' : 'unmanaged';
+}
+
 /** The targets releases go through, by name: registered whole by modules, or built from `releases.targets`. */
 export class TargetRegistry {
   readonly #targets = new Map<string, ReleaseTarget>();

@@ -24,7 +24,7 @@ import { randomUUID } from 'node:crypto';
 import { Clock, JudgeCatalog, operationSide, PlanCatalog, RISK_FEATURES, RolloutActionError } from '@release-pilot/plugin-releases-core';
 import { NewTimelineEvent, ReleasesStore } from '../database/ReleasesStore';
 import { ReleaseDriver } from '../driver/ReleaseDriver';
-import { TargetRegistry } from '../driver/TargetRegistry';
+import { deployModeOf, TargetRegistry } from '../driver/TargetRegistry';
 import { RiskService } from '../risk/RiskService';
 import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
@@ -104,8 +104,7 @@ export class ReleasesService {
     const analysis = judgeAnnotation(annotations) ?? target.analysis;
     this.deps.judges.validate(analysis);
     const now = this.deps.clock.now().toISOString();
-    let deployMode: Release['deployMode'] = target.deployer ? 'deployer' : 'unmanaged';
-    if (!target.deployer && target.confirmDeploys) deployMode = 'confirm';
+    const deployMode = deployModeOf(target);
     if (request.deployed && deployMode !== 'confirm') {
       throw new InputError(`deployed: the target '${targetName}' deploys by itself; 'deployed' is for targets whose deployer is 'none'`);
     }
