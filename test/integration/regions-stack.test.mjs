@@ -1,5 +1,6 @@
-// A release across three regions on real parts: three stacks on loopback (each its own HAProxy,
-// Prometheus and pair of demo services, deployed by Release Pilot through the command deployer),
+// A release across three regions on real parts: three stacks on loopback (each its own HAProxy and
+// pair of demo services, deployed by Release Pilot through the command deployer), one Prometheus
+// scraping all of them with a `region` label (each region's metrics select their own),
 // one backend on PostgreSQL with the target `vm-regions` (waves: region-a, then region-b and
 // region-c). A healthy release must reach every region; one failing in region-b (the second wave)
 // must be rolled back everywhere, region-a (already promoted) included. Checked region by region from
@@ -11,13 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { kill, releasesApi, root, sleep, startBackend } from './lib.mjs';
 import { exposureBeyondPlan } from './stack/exposure.mjs';
-import { startLoad, startStack } from './stack/stack.mjs';
+import { startLoad, startSharedPrometheus, startStack } from './stack/stack.mjs';
 
 const BASE = 'http://localhost:7027';
 const REGIONS = ['region-a', 'region-b', 'region-c'];
 process.env.RELEASE_PILOT_IT_DB_PREFIX = `${process.env.RELEASE_PILOT_IT_DB_PREFIX ?? `rp_it_${process.pid}_`}regions_`;
 
 let backend;
+let prometheus;
 const stacks = {};
 const loads = {};
 /** Every answer each region's users got: its version and the HAProxy server that served it. */
@@ -37,6 +39,7 @@ async function stopAll() {
     }
     await stack.stop();
   }
+  await prometheus?.stop();
 }
 after(stopAll);
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stopAll().finally(() => process.exit(1)));
@@ -54,14 +57,13 @@ async function servedIn(region) {
 test('one release across three regions on real parts: healthy everywhere, then a region-b failure rolled back everywhere', { timeout: 900_000 }, async t => {
   const env = { RELEASE_PILOT_STACK_NODE: process.execPath, RELEASE_PILOT_STACK_DEPLOY_SCRIPT: path.join(root, 'test/integration/stack/deploy-side.mjs') };
   for (const region of REGIONS) {
-    const stack = await startStack();
+    const stack = await startStack({ prometheus: false });
     stacks[region] = stack;
     // The initial stable process (1.4.1) is the deploy step's to replace from now on.
     fs.writeFileSync(path.join(stack.dir, 'stable.pid'), String(stack.stable.pid));
     const key = region.slice(-1).toUpperCase();
     Object.assign(env, {
       [`RELEASE_PILOT_REGION_${key}_HAPROXY_API_PORT`]: String(stack.ports.haproxyApi),
-      [`RELEASE_PILOT_REGION_${key}_PROMETHEUS_PORT`]: String(stack.ports.prometheus),
       [`RELEASE_PILOT_REGION_${key}_STABLE_PORT`]: String(stack.ports.stable),
       [`RELEASE_PILOT_REGION_${key}_CANARY_PORT`]: String(stack.ports.canary),
       [`RELEASE_PILOT_REGION_${key}_DIR`]: stack.dir,
@@ -73,8 +75,9 @@ test('one release across three regions on real parts: healthy everywhere, then a
     });
     pollers[region] = stack.pollWeights(100);
   }
-  // app-config.stack.yaml's own `vm` target points at region-a's parts.
-  Object.assign(env, { RELEASE_PILOT_STACK_HAPROXY_API_PORT: env.RELEASE_PILOT_REGION_A_HAPROXY_API_PORT, RELEASE_PILOT_STACK_PROMETHEUS_PORT: env.RELEASE_PILOT_REGION_A_PROMETHEUS_PORT });
+  prometheus = await startSharedPrometheus(stacks, region => ({ region }));
+  // app-config.stack.yaml's own `vm` target points at region-a's HAProxy and the shared Prometheus.
+  Object.assign(env, { RELEASE_PILOT_STACK_HAPROXY_API_PORT: env.RELEASE_PILOT_REGION_A_HAPROXY_API_PORT, RELEASE_PILOT_STACK_PROMETHEUS_PORT: String(prometheus.port) });
   backend = startBackend([path.join(root, 'test/integration/stack/app-config.stack.yaml'), path.join(root, 'test/integration/stack/app-config.stack-regions.yaml')], env);
   await ready();
   const releases = [];
@@ -103,6 +106,10 @@ test('one release across three regions on real parts: healthy everywhere, then a
     assert.deepEqual(REGIONS.map(x => byRegion[x].state), ['rolled_back', 'rolled_back', 'rolled_back']);
     const regionA = (await api('GET', `/releases/${byRegion['region-a'].id}`)).body;
     assert.ok(regionA.timeline.some(e => e.type === 'succeeded'), 'region-a had been promoted before region-b failed');
+    // region-c ran beside region-b, judged on its own series (region="region-c" in the shared
+    // Prometheus): healthy, it was rolled back for region-b's failure, not for its own verdict.
+    const regionC = (await api('GET', `/releases/${byRegion['region-c'].id}`)).body;
+    assert.match(regionC.timeline.find(e => e.type === 'rollback_started')?.message ?? '', /^Rolling back: requested by release-pilot: region-b rolled back: /);
     // No skew: every region's users are served the version before.
     await sleep(1500);
     for (const region of REGIONS) assert.deepEqual(await servedIn(region), ['2.0.0'], region);

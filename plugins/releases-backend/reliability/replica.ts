@@ -3,7 +3,7 @@ import { ReleasesStore } from '../src/database/ReleasesStore';
 import { ReleaseDriver } from '../src/driver/ReleaseDriver';
 import { TargetRegistry } from '../src/driver/TargetRegistry';
 import { DEFAULT_BASELINE, SimulatedFleet } from '@release-pilot/plugin-releases-backend-module-simulator';
-import { connect, consoleLogger, databaseService, SharedDeployer, SharedFleetMetrics, SharedRouter } from './shared';
+import { connect, consoleLogger, databaseService, REGIONS, SharedDeployer, SharedFleetMetrics, SharedRouter } from './shared';
 
 /**
  * One replica of the reliability run: the releases plugin's driver (store, leases, judge, engine)
@@ -15,15 +15,38 @@ async function main() {
   const logger = consoleLogger(owner, true);
   const store = await ReleasesStore.create({ database: databaseService(connect(database)) });
   const router = new SharedRouter(routerUrl, owner);
-  const fleet = new SimulatedFleet({
-    seed: 11,
-    rps: 400,
-    baseline: DEFAULT_BASELINE,
-    faults: [{ versionPattern: /-faulty$/, errorRate: 0.02, latencyMs: { p50: 400, p95: 1500 } }],
-  });
+  // A version faulty everywhere ends in `-faulty`; one faulty in a single region in `-faulty-in-<region>`.
+  const fleetOf = (region?: string) =>
+    new SimulatedFleet({
+      seed: 11,
+      rps: 400,
+      baseline: DEFAULT_BASELINE,
+      faults: [new RegExp(region ? `-faulty(-in-${region})?$` : '-faulty$')].map(versionPattern => ({ versionPattern, errorRate: 0.02, latencyMs: { p50: 400, p95: 1500 } })),
+    });
   const targets = new TargetRegistry();
-  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleet, router), deployer: new SharedDeployer(routerUrl, owner) });
-  const driver = new ReleaseDriver({
+  targets.add({ name: 'simulator', trafficRouter: router, metricProvider: new SharedFleetMetrics(fleetOf(), router), deployer: new SharedDeployer(routerUrl, owner) });
+  // A target across regions: each region's traffic and sides are its own on the shared router.
+  targets.addRegions({
+    name: 'regions',
+    regions: Object.fromEntries(
+      REGIONS.map(region => {
+        const regionRouter = new SharedRouter(routerUrl, owner, region);
+        return [region, { trafficRouter: regionRouter, metricProvider: new SharedFleetMetrics(fleetOf(region), regionRouter), deployer: new SharedDeployer(routerUrl, owner, region) }];
+      }),
+    ),
+  });
+  // RELEASE_PILOT_RELIABILITY_BROKEN_REGIONS=1 shows what the run catches: a driver whose region
+  // coordinator never rolls back a region that already succeeded, so a failure in a later wave
+  // leaves the earlier waves on the new version.
+  class RegionsLeftBehind extends ReleaseDriver {
+    async applyUserAction(...args: Parameters<ReleaseDriver['applyUserAction']>) {
+      const [id, action, actor] = args;
+      const release = await store.getRelease(id);
+      if (action === 'rollback' && actor === 'release-pilot' && release.region && release.state === 'succeeded') return release;
+      return super.applyUserAction(...args);
+    }
+  }
+  const driver = new (process.env.RELEASE_PILOT_RELIABILITY_BROKEN_REGIONS ? RegionsLeftBehind : ReleaseDriver)({
     store,
     targets,
     judges: JudgeCatalog.of(new SequentialJudge()),

@@ -1,24 +1,32 @@
 import { ReleasesStore } from '../src/database/ReleasesStore';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { newRegionRollout, planWaves } from '@release-pilot/plugin-releases-core';
 import { ChildProcess, spawn } from 'node:child_process';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { connect, databaseService, RouterServer } from './shared';
+import { connect, databaseService, REGIONS, RouterServer, sideKey } from './shared';
+import { checkRegionReleases } from './regionChecks';
 
 /**
  * `yarn test:reliability`: two replicas of the driver on one PostgreSQL database drive a stream of
- * releases of four services against a shared router, while replicas are killed with SIGKILL (or
+ * releases of four services against a shared router, and of two services across four regions in
+ * waves (each region its own traffic and sides on that router), while replicas are killed with SIGKILL (or
  * frozen with SIGSTOP past their lease and woken) at random moments and the metric provider drops
  * out. Then every release is checked: takeovers, steps run twice, weights above plan, timeline
  * events lost, releases stuck, promotions on missing data; and the stale router calls the
- * router's fencing check refused. Exits 1 when a must-be-0 figure is not 0 or fewer trials ran than asked.
+ * router's fencing check refused; for the releases across regions, a region's state lost, a wave or
+ * region run twice, and versions skewed between regions when a release ended. Exits 1 when a must-be-0 figure is not 0 or fewer trials ran than asked.
  */
 
 const TRIALS = Number(process.env.RELEASE_PILOT_RELIABILITY_TRIALS ?? 50);
 /** The share of trials that freeze a replica past its lease (SIGSTOP, then SIGCONT) instead of killing it. */
 const PAUSES = Number(process.env.RELEASE_PILOT_RELIABILITY_PAUSES ?? 0.3);
 const ENTITIES = ['svc-0', 'svc-1', 'svc-2', 'svc-3'].map(name => `component:default/${name}`);
+/** Released across the `regions` target: every third release is faulty in one region, each region in turn. */
+const REGION_ENTITIES = ['global-0', 'global-1'].map(name => `component:default/${name}`);
+/** What every region of them runs before the first release. */
+const FIRST_STABLE = '1.0.0';
 const PLAN: ReleasePlan = {
   name: 'reliability',
   steps: [10, 50, 100].map(weight => ({ weight, minDurationSeconds: 2, minCanaryRequests: 50 })),
@@ -143,10 +151,14 @@ async function main() {
   let outageSeconds = 0;
   let killsWhileDeploying = 0;
   let killsWhilePromoting = 0;
+  let killsWhileCoordinating = 0;
   let creating = true;
   let count = 0;
   try {
     await Promise.all(replicas.map(r => r.start()));
+    for (const entityRef of REGION_ENTITIES) {
+      for (const region of REGIONS) router.sides.set(sideKey(entityRef, region), { stable: FIRST_STABLE, canaryUp: false, canaryReadyAt: 0, stableReadyAt: 0 });
+    }
 
     // A stream of releases: each service gets a new one as soon as its last has finished; every fourth is faulty.
     const stableOf = new Map<string, string>();
@@ -165,6 +177,21 @@ async function main() {
             createdBy: 'reliability', createdAt: now, updatedAt: now, metadata: {},
             // The shared deployer puts each version on the canary and, after the steps, on the stable side.
             deployMode: 'deployer', previousVersion: stableOf.get(entityRef),
+          };
+          await store.createRelease(release, { at: now, actor: 'reliability', type: 'created', message: 'requested by the reliability run' });
+        }
+        for (const entityRef of REGION_ENTITIES) {
+          if (!creating || (await knex('releases').where({ active_entity_ref: entityRef }).first('id'))) continue;
+          count++;
+          const now = new Date().toISOString();
+          const faulty = count % 3 === 0 ? `-faulty-in-${REGIONS[(count / 3) % REGIONS.length]}` : '';
+          const release: Release = {
+            id: randomUUID(), entityRef, version: `2.${count}.0${faulty}`, target: 'regions', state: 'pending', plan: PLAN,
+            currentStep: 0, canaryWeight: 0, stepCanaryRequests: 0, consecutiveProviderErrors: 0, revision: 0,
+            createdBy: 'reliability', createdAt: now, updatedAt: now, metadata: {}, deployMode: 'deployer',
+            // What the first region runs: the last release's version if it succeeded everywhere (the checks find any skew).
+            previousVersion: router.sides.get(sideKey(entityRef, REGIONS[0]))?.stable,
+            rollout: newRegionRollout(planWaves(REGIONS, { maxParallel: 4, bakeSeconds: 0 }), 'rollbackAll'),
           };
           await store.createRelease(release, { at: now, actor: 'reliability', type: 'created', message: 'requested by the reliability run' });
         }
@@ -208,9 +235,10 @@ async function main() {
       }
       killedAt.set(victim.owner, Date.now());
       // Where the kill lands: the lifecycle phases of the releases the victim holds.
-      const held: Array<{ state: string }> = await knex('releases').where({ lease_owner: victim.owner }).whereNotNull('active_entity_ref').select('state');
+      const held: Array<{ state: string; rollout: unknown }> = await knex('releases').where({ lease_owner: victim.owner }).whereNotNull('active_entity_ref').select('state', 'rollout');
       if (held.some(r => r.state === 'deploying')) killsWhileDeploying++;
       if (held.some(r => r.state === 'promoting')) killsWhilePromoting++;
+      if (held.some(r => r.rollout)) killsWhileCoordinating++;
       victim.kill();
       trials++;
       setTimeout(() => victim.start().catch(error => process.stderr.write(`${error}\n`)), between(1000, 4000));
@@ -239,6 +267,10 @@ async function main() {
         }
       })()
     : [];
+  // Releases across regions: the coordinator's (parents) and each region's own, checked like any other.
+  const parents = releases.filter(r => r.rollout);
+  const children = (await Promise.all(parents.map(p => store.listRegionReleases(p.id)))).flat();
+  const driven = [...releases.filter(r => !r.rollout), ...children];
   const log = router.log.filter(l => !l.refused);
   const refused = router.log.filter(l => l.refused);
   let stepsTwice = 0;
@@ -248,12 +280,15 @@ async function main() {
   const takeoverSeconds: number[] = [];
   const afterKillSeconds: number[] = [];
   const problems: string[] = [];
-  for (const release of releases) {
+  for (const release of driven) {
     const events = await store.listEvents(release.id);
     const steps = await store.listSteps(release.id);
     const samples = await store.listSamples(release.id, { limit: 100_000 });
     const of = (type: string) => events.filter(e => e.type === type);
     takeoverSeconds.push(...of('taken_over').map(e => Number((e.data as { seconds: number }).seconds)));
+    for (const e of of('taken_over').filter(t => Number((t.data as { seconds: number }).seconds) > 5)) {
+      problems.push(`${release.id}${release.region ? ` (${release.region})` : ''}${release.rollout ? ' (across regions)' : ''}: slow takeover at ${e.at}: ${e.message}`);
+    }
     for (const e of of('taken_over')) {
       const kill = killedAt.get((e.data as { from: string }).from);
       if (kill !== undefined) afterKillSeconds.push((Date.parse(e.at) - kill) / 1000);
@@ -286,7 +321,7 @@ async function main() {
   // The lifecycle: a success put its version on the stable side before it ended; a rollback left the
   // previous one there; each service ends on its last success, served from the stable side at 100 %.
   let wrongSides = 0;
-  for (const release of releases) {
+  for (const release of releases.filter(r => !r.rollout)) {
     const stableDeploy = router.changes.find(c => c.entityRef === release.entityRef && c.side === 'stable' && c.version === release.version);
     if (release.state === 'succeeded' && (!stableDeploy || (release.finishedAt && Date.parse(stableDeploy.at) > Date.parse(release.finishedAt)))) {
       wrongSides++;
@@ -305,7 +340,12 @@ async function main() {
       problems.push(`${entityRef}: ends with stable ${sides?.stable}, canary ${sides?.canaryUp ? 'up' : 'down'} at ${router.weightOf(entityRef)}%, not ${last.version} at 100%`);
     }
   }
-  const stuck = releases.filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
+  for (const call of router.unreadyTraffic) problems.push(`${call.releaseId}: ${call.weight}% to ${call.version} on ${call.entityRef} at ${call.at} by ${call.by} before it was ready`);
+  for (const change of router.deploysUnderTraffic) problems.push(`${change.entityRef}: ${change.side} got ${change.version} at ${change.at} by ${change.by} while the canary had ${change.weight}%`);
+  const stuckOnes = [...releases, ...children].filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state));
+  for (const r of stuckOnes) problems.push(`${r.id}${r.region ? ` (${r.region})` : ''}: stuck ${r.state} at step ${r.currentStep}, ${r.canaryWeight}%`);
+  const stuck = [...releases, ...children].filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
+  const regions = await checkRegionReleases(store, router, parents, children, REGION_ENTITIES, FIRST_STABLE, problems);
   const figures = {
     trials,
     pauses: pausesDone,
@@ -329,6 +369,8 @@ async function main() {
     promotionsOnMissingData: missingData,
     killsWhileDeploying,
     killsWhilePromoting,
+    killsWhileCoordinating,
+    ...regions,
     canaryDeploys: router.changes.filter(c => c.side === 'canary').length,
     stableDeploys: router.changes.filter(c => c.side === 'stable').length,
     trafficBeforeReady: router.unreadyTraffic.length,
@@ -349,12 +391,16 @@ async function main() {
       `steps run twice ${figures.stepsRunTwice}, weights above plan ${figures.weightsAbovePlan}, timeline events lost ${figures.timelineEventsLost}, ` +
       `releases stuck ${figures.releasesStuck}, promotions on missing data ${figures.promotionsOnMissingData}; ` +
       `lifecycle: ${figures.killsWhileDeploying} kills while deploying, ${figures.killsWhilePromoting} while promoting, ${figures.canaryDeploys} canary and ${figures.stableDeploys} stable deploys; ` +
-      `traffic before ready ${figures.trafficBeforeReady}, deploys under traffic ${figures.deploysUnderTraffic}, wrong sides ${figures.wrongSidesAtTheEnd}; ${figures.minutes} min\n`,
+      `traffic before ready ${figures.trafficBeforeReady}, deploys under traffic ${figures.deploysUnderTraffic}, wrong sides ${figures.wrongSidesAtTheEnd}; ` +
+      `across ${REGIONS.length} regions: ${figures.regionReleases} releases (${figures.regionReleasesSucceeded} succeeded, ${figures.regionReleasesRolledBack} rolled back everywhere), ` +
+      `${figures.killsWhileCoordinating} kills of the replica coordinating one, region states lost ${figures.regionStatesLost}, waves or regions run twice ${figures.wavesRunTwice}, ` +
+      `regions skewed ${figures.regionsSkewed}, region wrong sides ${figures.regionWrongSides}; ${figures.minutes} min\n`,
   );
   process.stdout.write(`${JSON.stringify(figures)}\n`);
   const bad =
     figures.stepsRunTwice + figures.weightsAbovePlan + figures.timelineEventsLost + figures.releasesStuck + figures.promotionsOnMissingData +
-    figures.trafficBeforeReady + figures.deploysUnderTraffic + figures.wrongSidesAtTheEnd;
+    figures.trafficBeforeReady + figures.deploysUnderTraffic + figures.wrongSidesAtTheEnd +
+    figures.regionStatesLost + figures.wavesRunTwice + figures.regionsSkewed + figures.regionWrongSides;
   process.exit(bad > 0 || figures.trials < TRIALS ? 1 : 0);
 }
 

@@ -169,12 +169,20 @@ export class RouterServer {
   }
 }
 
-/** A replica's view of the shared router, over HTTP. */
+/** The regions of the run's target across regions (`regions`): waves of 1, 2 and 1 by default. */
+export const REGIONS = ['r1', 'r2', 'r3', 'r4'];
+
+/** Where the shared router and deployer keep an entity's traffic and sides: per region for a region's part (`<entity>@<region>`). */
+export function sideKey(entityRef: string, region?: string): string {
+  return region ? `${entityRef}@${region}` : entityRef;
+}
+
+/** A replica's view of the shared router, over HTTP; a region's router (`region`) keeps its own weights. */
 export class SharedRouter implements TrafficRouter {
-  constructor(private readonly url: string, private readonly by: string) {}
+  constructor(private readonly url: string, private readonly by: string, private readonly region?: string) {}
 
   async read(entityRef: string): Promise<{ weight: number; outage: boolean }> {
-    const response = await fetch(`${this.url}/weights/${encodeURIComponent(entityRef)}`);
+    const response = await fetch(`${this.url}/weights/${encodeURIComponent(sideKey(entityRef, this.region))}`);
     return response.json();
   }
 
@@ -182,11 +190,11 @@ export class SharedRouter implements TrafficRouter {
     const { releaseId, version, fencingToken } = context;
     // The worst moment to freeze: the lease was checked, the call not yet sent. When the run asks
     // for it, the replica stops itself here (SIGSTOP) and sends the call after the run wakes it.
-    const call: FrozenCall = { entityRef: context.entityRef, releaseId, version, weight };
+    const call: FrozenCall = { entityRef: sideKey(context.entityRef, this.region), releaseId, version, weight };
     if ((await fetch(`${this.url}/freeze/${encodeURIComponent(this.by)}`, { method: 'POST', body: JSON.stringify(call) })).status === 200) {
       process.kill(process.pid, 'SIGSTOP');
     }
-    const response = await fetch(`${this.url}/weights/${encodeURIComponent(context.entityRef)}`, {
+    const response = await fetch(`${this.url}/weights/${encodeURIComponent(call.entityRef)}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ releaseId, version, weight, by: this.by, fencingToken }),
@@ -199,12 +207,12 @@ export class SharedRouter implements TrafficRouter {
   }
 }
 
-/** A replica's view of the shared deployer, over HTTP: both sides of each entity live in the run's process. */
+/** A replica's view of the shared deployer, over HTTP: both sides of each entity (per region) live in the run's process. */
 export class SharedDeployer implements Deployer {
-  constructor(private readonly url: string, private readonly by: string) {}
+  constructor(private readonly url: string, private readonly by: string, private readonly region?: string) {}
 
   private async call<T>(entityRef: string, body?: object): Promise<T> {
-    const response = await fetch(`${this.url}/deployer/${encodeURIComponent(entityRef)}`, body ? { method: 'POST', body: JSON.stringify({ ...body, by: this.by }) } : {});
+    const response = await fetch(`${this.url}/deployer/${encodeURIComponent(sideKey(entityRef, this.region))}`, body ? { method: 'POST', body: JSON.stringify({ ...body, by: this.by }) } : {});
     return response.json();
   }
 

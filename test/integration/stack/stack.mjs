@@ -32,7 +32,50 @@ export function haproxyCommand(port, command) {
   });
 }
 
-export async function startStack() {
+/** Prometheus' config: one job scraping each of `targets` ({ address, labels }) every second. */
+function prometheusConfig(targets) {
+  const configs = targets.map(t => `      - targets: ['${t.address}']\n        labels: ${JSON.stringify(t.labels)}\n`).join('');
+  return `global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\nscrape_configs:\n  - job_name: checkout\n    static_configs:\n${configs}`;
+}
+
+/** Starts Prometheus on `port` with its config and data in `dir`: the process, and a promise that it is ready. */
+function runPrometheus(dir, port) {
+  const child = startProcess('prometheus', [
+    `--config.file=${path.join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${path.join(dir, 'prometheus')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ]);
+  const ready = until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${port}/-/ready`).catch(() => ({ ok: false }))).ok, 30_000);
+  return { child, ready };
+}
+
+/**
+ * One Prometheus for several stacks (regions): it scrapes every stack's services, each with the
+ * extra labels `labelsOf(name)` gives (e.g. `{ region }`). Stop it with `stop()`.
+ */
+export async function startSharedPrometheus(stacks, labelsOf) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-stack-prometheus-'));
+  const port = await freePort();
+  const targets = Object.entries(stacks).flatMap(([name, stack]) => stack.scrapeTargets.map(t => ({ ...t, labels: { ...t.labels, ...labelsOf(name) } })));
+  fs.writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(targets));
+  const { child, ready } = runPrometheus(dir, port);
+  await ready.catch(error => {
+    kill(child);
+    throw error;
+  });
+  return {
+    port,
+    async stop() {
+      kill(child);
+      await sleep(200);
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A stack; `{ prometheus: false }` leaves its services to a shared Prometheus (`startSharedPrometheus`). */
+export async function startStack({ prometheus: ownPrometheus = true } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-stack-'));
   const ports = {
     front: await freePort(),
@@ -50,17 +93,11 @@ export async function startStack() {
     return child;
   };
 
-  fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:
-  scrape_interval: 1s
-  scrape_timeout: 900ms
-scrape_configs:
-  - job_name: checkout
-    static_configs:
-      - targets: ['127.0.0.1:${ports.stable}']
-        labels: { service: checkout, track: stable }
-      - targets: ['127.0.0.1:${ports.canary}']
-        labels: { service: checkout, track: canary }
-`);
+  const ownTargets = [
+    { address: `127.0.0.1:${ports.stable}`, labels: { service: 'checkout', track: 'stable' } },
+    { address: `127.0.0.1:${ports.canary}`, labels: { service: 'checkout', track: 'canary' } },
+  ];
+  if (ownPrometheus) fs.writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(ownTargets));
   // Two frontends: users on "front" (stable and canary by weight), the blue-green preview path on
   // "preview" (canary only, marked with X-Preview). No health checks: the weights alone decide.
   fs.writeFileSync(path.join(dir, 'haproxy.cfg'), `global
@@ -164,18 +201,16 @@ backend checkout-preview
     },
     /** Starts Prometheus on its port and data (again) and waits until it is ready. */
     async startPrometheus() {
-      stack.prometheus = started(startProcess('prometheus', [
-        `--config.file=${path.join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${path.join(dir, 'prometheus')}`,
-        `--web.listen-address=127.0.0.1:${ports.prometheus}`,
-        '--log.level=warn',
-      ]), 'prometheus');
-      await until('Prometheus to be ready', async () => (await fetch(`http://127.0.0.1:${ports.prometheus}/-/ready`).catch(() => ({ ok: false }))).ok, 30_000);
+      const { child, ready } = runPrometheus(dir, ports.prometheus);
+      stack.prometheus = started(child, 'prometheus');
+      await ready;
     },
+    /** What a Prometheus scrapes of this stack: both services, labelled by service and track. */
+    scrapeTargets: ownTargets,
   };
 
   try {
-    const prometheusReady = stack.startPrometheus();
+    const prometheusReady = ownPrometheus ? stack.startPrometheus() : Promise.resolve();
     started(startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]), 'haproxy');
     stack.stable = service(ports.stable, '1.4.1', 'none');
     await listening(ports.stable, 'stable service');

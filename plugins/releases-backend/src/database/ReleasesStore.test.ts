@@ -178,5 +178,14 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     );
     await store.saveRelease(current, { ...current, revision: current.revision + 1, canaryWeight: 5 }, [], { leaseOwner: 'b' });
     expect((await store.getRelease(release.id)).canaryWeight).toBe(5);
+    // Once it ends, nobody holds it: a person's rollback after its success makes it active again, and
+    // the next replica claims it afresh, not as a takeover from b (which may have stopped long ago).
+    const driven = await store.getRelease(release.id);
+    const ended = { ...driven, revision: driven.revision + 1, state: 'succeeded' as const };
+    await store.saveRelease(driven, ended, [], { leaseOwner: 'b' });
+    await store.saveRelease(ended, { ...ended, revision: ended.revision + 1, state: 'rolling_back' }, []);
+    const revived = await claim('c', 600);
+    expect(revived.releases.map(r => r.id)).toEqual([release.id]);
+    expect(revived.takeovers).toEqual([]);
   });
 });

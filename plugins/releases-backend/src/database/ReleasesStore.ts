@@ -137,8 +137,9 @@ export class ReleasesStore {
       const query = tx('releases').where({ id: previous.id, revision: previous.revision });
       // The fence: a driver that lost its lease (paused, then woken) cannot write what it decided.
       if (options.leaseOwner) query.andWhere('lease_owner', options.leaseOwner);
+      // An ended release holds no lease: rolled back after its success, it is claimed afresh, not taken over.
       const updated = await query
-        .update(toRow(next))
+        .update(isActiveRelease(next.state) ? toRow(next) : { ...toRow(next), lease_owner: null, lease_expires_at: null })
         .catch(error => {
           // Rolling a succeeded release back makes it active again: only while its entity has no other.
           if (isUniqueViolation(error)) throw new ConflictError(`${next.entityRef} already has an active release; finish or roll it back first`);

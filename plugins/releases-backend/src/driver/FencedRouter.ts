@@ -19,6 +19,17 @@ export function targetContext(release: Release, fencingToken?: number): ReleaseT
 }
 
 /**
+ * What a router call of a release carries: as `targetContext`, with the version the canary side
+ * runs. That is the release's own, except while a rollback of a release that reached the stable
+ * side puts the previous version back: then the canary runs the previous version and takes the
+ * traffic meanwhile, and a router that routes by version must send it there.
+ */
+export function routerContext(release: Release, fencingToken?: number): ReleaseTargetContext {
+  const restoring = release.state === 'rolling_back' && release.sides?.canary;
+  return { ...targetContext(release, fencingToken), version: restoring || release.version };
+}
+
+/**
  * The router as a tick's work must use it: only while this replica holds the release's lease, and
  * with every weight checked again once it has landed (see `setWeight`).
  */
@@ -42,16 +53,16 @@ export class FencedRouter {
    * to land carries the last decision saved.
    */
   async setWeight(release: Release, target: ReleaseTarget, token: number | undefined, weight: number, fenced: boolean, basis: number) {
-    if (!fenced) return target.trafficRouter.setCanaryWeight(targetContext(release, token), weight);
+    if (!fenced) return target.trafficRouter.setCanaryWeight(routerContext(release, token), weight);
     // A call that failed may still have landed in part: then any saved change is put back too.
-    const failure = await target.trafficRouter.setCanaryWeight(targetContext(release, token), weight).then(() => undefined, (error: unknown) => ({ error }));
+    const failure = await target.trafficRouter.setCanaryWeight(routerContext(release, token), weight).then(() => undefined, (error: unknown) => ({ error }));
     let written = failure ? NaN : weight;
     let seen = basis;
     for (let attempt = 0; attempt < MAX_WEIGHT_REPAIRS; attempt++) {
       const stored = await this.deps.store.getRelease(release.id);
       if (stored.revision === seen || stored.canaryWeight === written) break;
       this.deps.logger.warn(`Release ${release.id}: changed by ${stored.rollbackActor ?? 'another replica'} while its router call of ${weight}% was in flight; putting back the stored ${stored.canaryWeight}%`);
-      const repaired = await target.trafficRouter.setCanaryWeight(targetContext(stored, token), stored.canaryWeight).then(() => true, () => false);
+      const repaired = await target.trafficRouter.setCanaryWeight(routerContext(stored, token), stored.canaryWeight).then(() => true, () => false);
       written = repaired ? stored.canaryWeight : NaN;
       seen = stored.revision;
     }

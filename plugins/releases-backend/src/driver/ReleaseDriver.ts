@@ -10,7 +10,7 @@ import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { analysisWindowStart, Clock, EngineEvent, EngineOptions, EngineResult, handleReleaseEvent, JudgeCatalog, WatchJudge, watchNeedsHistory } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { errorText } from './errorText';
-import { FencedRouter, targetContext } from './FencedRouter';
+import { FencedRouter, routerContext, targetContext } from './FencedRouter';
 import { OutboxDispatcher, ReleaseOutbox } from './OutboxDispatcher';
 
 export type { OutboxDelivery, ReleaseOutbox } from './OutboxDispatcher';
@@ -314,8 +314,7 @@ export class ReleaseDriver {
    * `stale` when the release changed since this tick read it (the tick then leaves it alone).
    */
   private async reconcileWeight(release: Release, token: number | undefined, target: ReleaseTarget): Promise<'stale' | undefined> {
-    const context = targetContext(release, token);
-    const actual = await target.trafficRouter.getCanaryWeight(context);
+    const actual = await target.trafficRouter.getCanaryWeight(routerContext(release, token));
     if (actual === release.canaryWeight) return undefined;
     if (!(await this.router.mayAct(release, true))) return undefined;
     // The router may differ because somebody acted since this tick read the release (a person's

@@ -4,7 +4,7 @@ import { Clock, EngineAction, EngineOptions, EngineResult, handleReleaseEvent } 
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { errorText } from './errorText';
-import { FencedRouter, targetContext } from './FencedRouter';
+import { FencedRouter, routerContext } from './FencedRouter';
 import { OutboxDispatcher } from './OutboxDispatcher';
 
 /** A weight the engine wants set before the new state is saved, its outcome reported back. */
@@ -79,7 +79,7 @@ export class ResultApplier {
     if (reportedApplied && !fenced && target) {
       // A person's weight went to the router before it was saved: a tick's call that landed in
       // between would see no change when it checked. Once saved, the weight goes out once more.
-      await target.trafficRouter.setCanaryWeight(targetContext(saved, token), saved.canaryWeight).catch(error =>
+      await target.trafficRouter.setCanaryWeight(routerContext(saved, token), saved.canaryWeight).catch(error =>
         this.deps.logger.warn(`Release ${saved.id}: confirming weight ${saved.canaryWeight}% after saving failed: ${errorText(error)}`),
       );
     }

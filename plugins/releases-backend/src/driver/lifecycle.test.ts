@@ -126,6 +126,7 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     const { release: second } = await run(s, '2.1.0', { previousVersion: '2.0.0' });
     expect(second.state).toBe('succeeded');
     expect(s.deployer.serving(second.entityRef)!.stable).toBe('2.1.0');
+    const routed = jest.spyOn(s.fleet, 'setCanaryWeight');
     await s.driver.applyUserAction(second.id, 'rollback', 'user:default/alice', 'customers complain');
     for (let i = 0; i < 60 && (await s.store.getRelease(second.id)).state !== 'rolled_back'; i++) {
       s.clock.advance(1);
@@ -134,6 +135,8 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     const done = await s.store.getRelease(second.id);
     expect(done.state).toBe('rolled_back');
     expect(s.deployer.serving(second.entityRef)!.stable).toBe('2.0.0');
+    // The router is told which version the traffic goes to: the canary that serves 100 % runs 2.0.0 again.
+    expect(routed.mock.calls.map(([context, weight]) => [weight, context.version])).toEqual([[0, '2.1.0'], [100, '2.0.0'], [0, '2.0.0']]);
     // The previous version goes onto the canary at 0 %, serves 100 % while the stable side gets it back, then stable serves again.
     expect((await s.store.listEvents(second.id)).map(e => e.type).slice(-7)).toEqual([
       'rollback_started', 'canary_deployed', 'stable_deployed', 'traffic_restored', 'canary_scaled_down', 'recovered', 'rolled_back',

@@ -3,6 +3,7 @@ import { ReleasePlan, RiskAssessment, RiskReason } from '@release-pilot/plugin-r
 import { MetricProvider, PlanMinimums, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 import { changeSizeKnown, Clock, DEFAULT_MINIMUMS, featureByName, FeatureContribution, FeatureValues, historyFeatures, metadataFeatures, outcomeOf, priorAssessment, RISK_FEATURES, RiskModel, SerializedRiskModel, toRow, trainInWorker, UNKNOWN_CHANGE_SIZE } from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
+import { bucketRps, readTraffic } from '../driver/traffic';
 
 /** `releases.risk` in app-config. */
 export interface RiskOptions {
@@ -137,29 +138,21 @@ export class RiskService {
    * provider has no history or does not answer within 3 s.
    */
   async trafficRatio(provider: MetricProvider, context: ReleaseTargetContext): Promise<number> {
-    if (!provider.getHistory) return NaN;
     const now = this.deps.clock.now();
-    const work = (async () => {
-      const [sample, history] = await Promise.all([
-        provider.getSample(context, { from: new Date(now.getTime() - 60_000), to: now }),
-        provider.getHistory!(context, { from: new Date(now.getTime() - 7 * 86_400_000), to: new Date(now.getTime() - 3_600_000), bucketSeconds: 300 }),
-      ]);
-      const secondOfDay = (t: number) => Math.floor(t / 1000) % 86_400;
-      const nowSecond = secondOfDay(now.getTime());
-      const usual = history
-        .filter(b => {
-          const d = Math.abs(secondOfDay(new Date(b.from).getTime()) - nowSecond);
-          return Math.min(d, 86_400 - d) <= 1800;
-        })
-        .map(b => b.stats.requests / ((new Date(b.to).getTime() - new Date(b.from).getTime()) / 1000))
-        .sort((a, b) => a - b);
-      if (usual.length === 0) return NaN;
-      const median = usual[Math.floor(usual.length / 2)];
-      const current = (sample.canary.requests + sample.baseline.requests) / 60;
-      return median > 0 ? current / median : NaN;
-    })();
-    const timeout = new Promise<number>(resolve => setTimeout(() => resolve(NaN), 3000).unref());
-    return Promise.race([work.catch(() => NaN), timeout]);
+    const traffic = await readTraffic(provider, context, now, { from: new Date(now.getTime() - 7 * 86_400_000), to: new Date(now.getTime() - 3_600_000), bucketSeconds: 300 });
+    if (!traffic) return NaN;
+    const secondOfDay = (t: number) => Math.floor(t / 1000) % 86_400;
+    const nowSecond = secondOfDay(now.getTime());
+    const usual = traffic.history
+      .filter(b => {
+        const d = Math.abs(secondOfDay(Date.parse(b.from)) - nowSecond);
+        return Math.min(d, 86_400 - d) <= 1800;
+      })
+      .map(bucketRps)
+      .sort((a, b) => a - b);
+    if (usual.length === 0) return NaN;
+    const median = usual[Math.floor(usual.length / 2)];
+    return median > 0 ? traffic.rps / median : NaN;
   }
 
   /**

@@ -2,6 +2,7 @@ import { InputError } from '@backstage/errors';
 import { RegionRollout, RELEASE_PILOT_REGIONS_ANNOTATION } from '@release-pilot/plugin-releases-common';
 import { newRegionRollout, planWaves, RegionTraffic } from '@release-pilot/plugin-releases-core';
 import { ReleaseTarget, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
+import { readTraffic } from '../driver/traffic';
 
 /** The regions of a target an entity is released in: its `release-pilot.io/regions`, checked, or all of them. */
 export function regionsOf(entityRef: string, target: ReleaseTarget, annotations: Record<string, string>): string[] {
@@ -23,21 +24,10 @@ export function regionsOf(entityRef: string, target: ReleaseTarget, annotations:
  * provider; undefined when it cannot say within 3 s (the waves then keep the configured order).
  */
 async function trafficOf(region: string, target: ReleaseTarget, context: ReleaseTargetContext, now: Date): Promise<RegionTraffic | undefined> {
-  const parts = target.regions![region];
-  const provider = parts.metricProvider;
-  if (!provider.getHistory) return undefined;
-  const work = (async () => {
-    const [sample, history] = await Promise.all([
-      provider.getSample(context, { from: new Date(now.getTime() - 60_000), to: now }),
-      provider.getHistory!(context, { from: new Date(now.getTime() - 86_400_000), to: now, bucketSeconds: 3600 }),
-    ]);
-    const seconds = history.reduce((sum, b) => sum + (Date.parse(b.to) - Date.parse(b.from)) / 1000, 0);
-    const requests = history.reduce((sum, b) => sum + b.stats.requests, 0);
-    if (seconds <= 0) return undefined;
-    return { region, rps: (sample.canary.requests + sample.baseline.requests) / 60, usualRps: requests / seconds };
-  })();
-  const timeout = new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 3000).unref());
-  return Promise.race([work.catch(() => undefined), timeout]);
+  const traffic = await readTraffic(target.regions![region].metricProvider, context, now, { from: new Date(now.getTime() - 86_400_000), to: now, bucketSeconds: 3600 });
+  const seconds = traffic?.history.reduce((sum, b) => sum + (Date.parse(b.to) - Date.parse(b.from)) / 1000, 0) ?? 0;
+  if (!traffic || seconds <= 0) return undefined;
+  return { region, rps: traffic.rps, usualRps: traffic.history.reduce((sum, b) => sum + b.stats.requests, 0) / seconds };
 }
 
 /** The waves of a new release across `regions`, in the target's wave shape and the regions' traffic order. */

@@ -103,17 +103,21 @@ describe('releases across regions, through the API', () => {
     expect(rollback.body.state).toBe('rolled_back');
   });
 
-  it('refuses a rollback of the whole release to a caller without the permission, and changes nothing', async () => {
-    const allowCreate = mockServices.permissions.mock({
-      authorize: async (requests: any[]) =>
-        requests.map(r => ({ result: r.permission.name === 'releases.release.rollback' ? AuthorizeResult.DENY : AuthorizeResult.ALLOW })),
+  it.each([
+    ['rollback', 'releases.release.rollback'],
+    ['resume', 'releases.release.pause'],
+  ])('refuses %s of the whole release to a caller without %s, and changes nothing', async (action, permission) => {
+    const denied = mockServices.permissions.mock({
+      authorize: async (requests: any[]) => requests.map(r => ({ result: r.permission.name === permission ? AuthorizeResult.DENY : AuthorizeResult.ALLOW })),
     } as any);
-    const server = await startBackend([allowCreate.factory]);
+    const server = await startBackend([denied.factory]);
     const { body } = await request(server).post('/api/releases/releases').send({ entityRef: 'component:default/checkout', version: '2.0.0' });
-    const refused = await request(server).post(`/api/releases/releases/${body.id}/rollback`).send({ reason: 'not mine' });
+    const refused = await request(server).post(`/api/releases/releases/${body.id}/${action}`).send({ reason: 'not mine' });
+    // 403 before anything else is looked at (a resume of a running release would otherwise be a 409).
     expect(refused.status).toBe(403);
     const after = await request(server).get(`/api/releases/releases/${body.id}`);
     expect(after.body.state).toBe(body.state);
     expect(after.body.revision).toBe(body.revision);
+    expect(after.body.timeline.map((e: any) => e.type)).toEqual(['created']);
   });
 });
