@@ -6,3 +6,4 @@ export * from './risk';
 export * from './release';
 export * from './overview';
 export * from './regions';
+export * from './resilience';

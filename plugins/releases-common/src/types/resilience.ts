@@ -1,0 +1,90 @@
+/**
+ * The resilience gate: chaos experiments run on the new version (the canary, at 0 %) and on a
+ * stable instance at once, under the same synthetic load and the same fault, before any production
+ * traffic. The gate passes when the canary is no less resilient than the stable side.
+ */
+
+/** What an experiment does to both instances. */
+export type FaultKind =
+  /** The service's dependency answers `intensity` ms later (a fault-injecting proxy). */
+  | 'dependencyLatency'
+  /** A share `intensity` (0-1) of the dependency's answers are errors. */
+  | 'dependencyErrors'
+  /** The dependency cannot be reached at all (connections rejected). */
+  | 'dependencyUnavailable'
+  /** The instance is killed and restarted. */
+  | 'instanceKill'
+  /** `intensity` % CPU load on the instance's cores (stress-ng). */
+  | 'cpuPressure'
+  /** A share `intensity` (0-1) of the instance's packets is dropped. */
+  | 'packetLoss';
+
+export const FAULT_KINDS: readonly FaultKind[] = ['dependencyLatency', 'dependencyErrors', 'dependencyUnavailable', 'instanceKill', 'cpuPressure', 'packetLoss'];
+
+/** One named fault with a duration and an intensity. */
+export interface ResilienceExperiment {
+  name: string;
+  fault: FaultKind;
+  /** Seconds the fault lasts. */
+  durationSeconds: number;
+  /** The fault's strength: added milliseconds, a share (0-1) or a CPU load in %, by kind. */
+  intensity?: number;
+  /** Seconds after the fault ends within which the canary must be back at its steady state. */
+  recoverySeconds: number;
+}
+
+/** How much less resilient than the stable side the canary may be before the gate fails it. */
+export interface ResilienceMargins {
+  /** The canary's error rate during the fault may be up to this many times the stable side's. */
+  errorRatio: number;
+  /**
+   * A request counts as slow past the stable side's latency quantile under the fault times (1 +
+   * `latency`); the canary may have up to `slowRatio` times the stable side's share of slow requests.
+   */
+  latency: number;
+  slowRatio: number;
+  /** Seconds the canary may take to recover beyond the stable side's time. */
+  recoverySeconds: number;
+}
+
+/** A plan's resilience gate: what runs before the first step, and how it is judged. */
+export interface ResilienceGatePlan {
+  experiments: ResilienceExperiment[];
+  margins: ResilienceMargins;
+  /** The latency quantile compared under the fault (0.95 by default). */
+  quantile: number;
+  /** Seconds of steady state before each fault: each side's normal level, for the recovery. */
+  steadySeconds: number;
+  /** Seconds at the start of each fault in which the stable side's latency quantile under it is measured. */
+  calibrationSeconds: number;
+  /** Requests each side must answer during a fault; fewer make the experiment inconclusive. */
+  minRequests: number;
+  /** The share of healthy versions the gate may block, split evenly over its experiments' tests. */
+  alpha: number;
+  /** Absolute bounds the canary must keep during each fault, whatever the stable side does. */
+  slo?: { errorRate?: number; latencyMs?: number };
+}
+
+/** What one side answered in one tick of an experiment. */
+export interface GateTick {
+  requests: number;
+  errors: number;
+  /** Each answered request's latency, in milliseconds. */
+  latenciesMs: number[];
+}
+
+/** One side's normal level before the fault. */
+export interface SteadyLevel {
+  errorRate: number;
+  quantileMs: number;
+}
+
+export type ExperimentPhase = 'steady' | 'fault' | 'recovery' | 'done';
+export type ExperimentVerdict = 'passed' | 'failed' | 'inconclusive';
+
+/** Per side, what an experiment measured in one phase: counts and the chosen latency quantile. */
+export interface PhaseFigures {
+  requests: number;
+  errors: number;
+  quantileMs?: number;
+}
