@@ -8,4 +8,5 @@ export { SimulatedFleet, DEFAULT_BASELINE, CHECKOUT_INCIDENT_FAULT } from './Sim
 export type { SimulatedFleetOptions, FaultProfile, RouterOutage } from './SimulatedFleet';
 
 export { SimulatedDeployer, DEFAULT_SIMULATED_DEPLOYER } from './SimulatedDeployer';
+export { SimulatedResilience, FRAGILE_VERSION } from './SimulatedResilience';
 export type { SimulatedDeployerOptions, DeployFailure } from './SimulatedDeployer';

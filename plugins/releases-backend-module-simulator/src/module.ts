@@ -9,6 +9,7 @@ export const SIMULATOR_REGIONS_TARGET = 'simulator-regions';
 import { readSimulatorConfig, readSimulatorRegions, regionFleetOptions } from './config';
 import { SimulatedFleet } from './SimulatedFleet';
 import { SimulatedDeployer } from './SimulatedDeployer';
+import { SimulatedResilience } from './SimulatedResilience';
 
 /**
  * Registers the simulated fleet, with its simulated deployer, as the `simulator` target, but only
@@ -34,7 +35,9 @@ export const releasesModuleSimulator = createBackendModule({
         const options = readSimulatorConfig(config);
         const deployer = new SimulatedDeployer(options.deployer);
         const fleet = new SimulatedFleet(options, deployer);
-        targets.addTarget({ name: SIMULATOR_TARGET, trafficRouter: fleet, metricProvider: fleet, deployer });
+        // The resilience gate's synthetic load: 50 requests/s on the canary and on a stable instance.
+        const gate = new SimulatedResilience({ rps: 50, seed: options.seed, now: options.now });
+        targets.addTarget({ name: SIMULATOR_TARGET, trafficRouter: fleet, metricProvider: fleet, deployer, resilience: { injector: gate, load: gate } });
         const regions = readSimulatorRegions(config);
         if (regions.length > 0) {
           const parts = Object.fromEntries(

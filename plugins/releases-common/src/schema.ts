@@ -40,6 +40,60 @@ export const watchSecondsSchema = z.number().int().min(0).max(86400);
 /** How long a new canary warms up before it is judged: up to an hour. */
 export const warmUpSecondsSchema = z.number().int().min(0).max(3600);
 
+/** The intensity each fault kind takes: a share, added milliseconds, a CPU load in %, or none. */
+const INTENSITY_RANGE: Record<string, [number, number, string] | undefined> = {
+  dependencyLatency: [1, 60_000, 'added milliseconds, 1-60000'],
+  dependencyErrors: [0.001, 1, 'a share of answers, 0.001-1'],
+  packetLoss: [0.001, 1, 'a share of packets, 0.001-1'],
+  cpuPressure: [1, 100, 'a CPU load in %, 1-100'],
+};
+
+/** One resilience experiment: a named fault with a duration, an intensity and a recovery limit. */
+export const resilienceExperimentSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    fault: z.enum(['dependencyLatency', 'dependencyErrors', 'dependencyUnavailable', 'instanceKill', 'cpuPressure', 'packetLoss']),
+    durationSeconds: z.number().int().min(5).max(3600),
+    intensity: z.number().optional(),
+    recoverySeconds: z.number().int().min(2).max(3600).default(30),
+  })
+  .superRefine((e, ctx) => {
+    const range = INTENSITY_RANGE[e.fault];
+    if (e.intensity === undefined) return;
+    if (!range) ctx.addIssue({ code: 'custom', message: `${e.fault} takes no intensity`, path: ['intensity'] });
+    else if (e.intensity < range[0] || e.intensity > range[1]) ctx.addIssue({ code: 'custom', message: `${e.fault}'s intensity is ${range[2]}`, path: ['intensity'] });
+  });
+
+/** A plan's resilience gate: its experiments and how they are judged (defaults in the core's `DEFAULT_GATE_OPTIONS`). */
+export const resilienceGateSchema = z
+  .strictObject({
+    experiments: z.array(resilienceExperimentSchema).min(1).max(20),
+    margins: z
+      .strictObject({
+        errorRatio: z.number().min(1).max(100).default(1.5),
+        latency: z.number().min(0).max(10).default(0.2),
+        slowRatio: z.number().min(1).max(100).default(1.5),
+        recoverySeconds: z.number().min(0).max(3600).default(10),
+      })
+      .default({ errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 }),
+    quantile: z.number().min(0.5).max(0.999).default(0.95),
+    steadySeconds: z.number().int().min(2).max(600).default(10),
+    calibrationSeconds: z.number().int().min(1).max(600).default(5),
+    minRequests: z.number().int().min(1).max(1_000_000).default(100),
+    alpha: z.number().gt(0).max(0.2).default(0.01),
+    slo: z.strictObject({ errorRate: z.number().min(0).max(1).optional(), latencyMs: z.number().positive().optional() }).optional(),
+  })
+  .superRefine((gate, ctx) => {
+    gate.experiments.forEach((e, i) => {
+      if (e.durationSeconds <= gate.calibrationSeconds) {
+        ctx.addIssue({ code: 'custom', message: `the fault must last longer than calibrationSeconds (${gate.calibrationSeconds} s)`, path: ['experiments', i, 'durationSeconds'] });
+      }
+    });
+    const names = gate.experiments.map(e => e.name);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) ctx.addIssue({ code: 'custom', message: `experiment '${twice}' is named twice`, path: ['experiments'] });
+  });
+
 /** Body of `POST /releases`. `plan` is a named plan or inline steps. */
 export const createReleaseRequestSchema = z.strictObject({
   entityRef: z.string().min(1).max(500),
@@ -109,6 +163,7 @@ export const listReleasesQuerySchema = z.strictObject({
     .enum([
       'pending',
       'deploying',
+      'gating',
       'running',
       'paused',
       'watching',

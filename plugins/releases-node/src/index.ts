@@ -6,7 +6,7 @@
 import { createExtensionPoint, LoggerService } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { z } from 'zod';
-import { HistoryBucket, MetricSample } from '@release-pilot/plugin-releases-common';
+import { GateTick, HistoryBucket, MetricSample, ResilienceExperiment } from '@release-pilot/plugin-releases-common';
 import { AnnotationRule } from './values';
 
 export * from './values';
@@ -169,6 +169,8 @@ export interface ReleaseTarget {
    * (`releases.targets.<name>.minimums`); a plan below it is refused. Default: 1 s, 0 requests.
    */
   minimums?: PlanMinimums;
+  /** The resilience gate's parts: a fault injector and the synthetic load (plans with `gate` need them). */
+  resilience?: ResilienceParts;
   /**
    * A target spanning regions (or clusters), each with its own router, metric provider and deployer
    * (`releases.targets.<name>.regions.<region>`). A release of it runs in waves of regions; each
@@ -265,4 +267,38 @@ export function parseConfigBlock<S extends z.ZodType>(schema: S, config: Config,
 /** `key: message` for each issue of a failed parse, the keys under `at`, joined with "; ". */
 export function describeConfigIssues(error: z.ZodError, at: string): string {
   return error.issues.map(issue => `${[at, ...issue.path.map(String)].join('.')}: ${issue.message}`).join('; ');
+}
+
+/** One fault of a resilience experiment, as the driver asks an injector for it. */
+export interface GateFault {
+  /** Stable for the experiment (`<release id>/<experiment index>`): injecting it again changes nothing. */
+  id: string;
+  experiment: ResilienceExperiment;
+  /** Seconds after which the injector removes the fault by itself, whatever happens to the backend. */
+  ttlSeconds: number;
+}
+
+/**
+ * Puts faults on a release's canary and stable instance at once. Both calls are idempotent, and the
+ * driver calls them every tick with the fault the gate's persisted state asks for: a replica that
+ * takes a release over re-applies or clears what a dead one left.
+ */
+export interface FaultInjector {
+  inject(context: ReleaseTargetContext, fault: GateFault): Promise<void>;
+  /** Removes every fault of the release from both instances. */
+  clear(context: ReleaseTargetContext): Promise<void>;
+}
+
+/** The gate's synthetic load on the canary and the stable instance. */
+export interface GateLoad {
+  /** Both sides' answers since the last read, and over how many seconds (starts the load if it is not running). */
+  read(context: ReleaseTargetContext): Promise<{ canary: GateTick; stable: GateTick; seconds: number }>;
+  /** Stops the release's load (idempotent). */
+  stop(context: ReleaseTargetContext): Promise<void>;
+}
+
+/** A target's resilience gate parts. */
+export interface ResilienceParts {
+  injector: FaultInjector;
+  load: GateLoad;
 }

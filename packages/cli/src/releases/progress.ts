@@ -1,4 +1,4 @@
-import { isActiveRelease, ReleaseDetails } from '@release-pilot/plugin-releases-common';
+import { describeGate, isActiveRelease, ReleaseDetails } from '@release-pilot/plugin-releases-common';
 import { CliError, ReleasesHttpClient } from './client';
 
 /** Exit codes of `--wait`: success, rolled back or failed, blocked before it started, an error. */
@@ -32,6 +32,7 @@ export function describe(release: ReleaseDetails): string {
   let where = `${release.state} ${step} at ${release.canaryWeight}%`;
   if (release.state === 'watching') where = `watching at ${release.canaryWeight}% against the service's history`;
   if (release.state === 'deploying') where = `deploying ${release.version} to the canary side at 0%${release.operation?.progress ? `: ${release.operation.progress}` : ''}`;
+  if (release.state === 'gating' && release.resilience) where = `resilience gate at 0%: ${describeGate(release.resilience)}`;
   if (release.state === 'promoting') where = `promoting: the stable side gets ${release.version}${release.operation?.progress ? ` (${release.operation.progress})` : ''}`;
   // A promoted release serves the version from the stable side.
   if (release.state === 'succeeded' && managed) where = `succeeded ${step} at 100% on the stable side`;

@@ -59,7 +59,7 @@ class RegionRun {
 
   /** A person (here: the coordinator) rolls the region back, also after its success. */
   rollBack(now: Date, reason: string) {
-    if (!this.release || !['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'].includes(this.release.state)) return;
+    if (!this.release || !['pending', 'deploying', 'gating', 'running', 'paused', 'watching', 'promoting', 'succeeded'].includes(this.release.state)) return;
     this.apply(handleReleaseEvent(this.release, { type: 'user', action: 'rollback', actor: 'release-pilot', reason }, now, this.engine), now);
   }
 

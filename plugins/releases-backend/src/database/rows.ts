@@ -90,10 +90,10 @@ export function activeKey(release: Release): string {
   return release.region ? `${release.entityRef}@${release.region}` : release.entityRef;
 }
 
-/** The lifecycle fields and the analysis limits' counts, stored together (absent on releases of unmanaged targets from before deployers). */
+/** The lifecycle fields, the analysis limits' counts and the resilience gate, stored together (absent on releases of unmanaged targets from before deployers). */
 export function lifecycleColumn(release: Release): string | null {
-  const { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements } = release;
-  const fields = { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements };
+  const { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements, resilience } = release;
+  const fields = { deployMode, operation, sides, previousVersion, recovery, rollbackActor, measurements, resilience };
   return Object.values(fields).some(v => v !== undefined) ? JSON.stringify(fields) : null;
 }
 

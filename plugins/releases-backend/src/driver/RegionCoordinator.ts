@@ -19,7 +19,7 @@ const STATE_OF: Record<RegionRollout['state'], ReleaseState> = {
 };
 
 /** A region's release can still be rolled back (also once it succeeded). */
-const ROLLBACK_FROM: readonly ReleaseState[] = ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'];
+const ROLLBACK_FROM: readonly ReleaseState[] = ['pending', 'deploying', 'gating', 'running', 'paused', 'watching', 'promoting', 'succeeded'];
 
 /**
  * The shell around the core's region coordinator: each tick it reads the regions' releases, lets

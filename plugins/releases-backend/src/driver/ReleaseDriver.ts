@@ -11,6 +11,7 @@ import { analysisWindowStart, Clock, EngineEvent, EngineOptions, EngineResult, h
 import { ReleasesStore } from '../database/ReleasesStore';
 import { errorText } from './errorText';
 import { FencedRouter, routerContext, targetContext } from './FencedRouter';
+import { clearGate, gateEvent } from './gate';
 import { OutboxDispatcher, ReleaseOutbox } from './OutboxDispatcher';
 
 export type { OutboxDelivery, ReleaseOutbox } from './OutboxDispatcher';
@@ -98,6 +99,8 @@ export class ReleaseDriver {
   private readonly sampler: Sampler;
   private readonly results: ResultApplier;
   private readonly regions: RegionCoordinator;
+  /** Releases past their resilience gate whose fault and load this replica has cleared. */
+  private readonly gatesCleared = new Set<string>();
 
   /** A person's resume or rollback of a release across regions. */
   async applyRegionAction(id: string, action: 'resume' | 'rollback', actor: string): Promise<Release> {
@@ -188,9 +191,20 @@ export class ReleaseDriver {
       await this.regions.drive(release);
       return;
     }
+    if (release.resilience && release.state !== 'gating' && !this.gatesCleared.has(release.id) && (await this.router.mayAct(release, true))) {
+      // Once per replica and release after its gate: what a replica that died before its `endGate` left.
+      await clearGate(target, targetContext(release, token)).then(
+        () => this.gatesCleared.add(release.id),
+        error => this.deps.logger.warn(`Release ${release.id}: clearing its resilience gate's fault and load failed: ${errorText(error)}`),
+      );
+    }
     switch (release.state) {
       case 'pending':
         await this.start(release, token, target, now);
+        return;
+      case 'gating':
+        if (!(await this.router.mayAct(release, true))) return;
+        await this.handle(release, token, await gateEvent(release, target, targetContext(release, token)), target, now);
         return;
       case 'deploying':
       case 'promoting':

@@ -4,7 +4,8 @@ import { Clock, EngineAction, EngineOptions, EngineResult, handleReleaseEvent } 
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { errorText } from './errorText';
-import { FencedRouter, routerContext } from './FencedRouter';
+import { FencedRouter, routerContext, targetContext } from './FencedRouter';
+import { clearGate } from './gate';
 import { OutboxDispatcher } from './OutboxDispatcher';
 
 /** A weight the engine wants set before the new state is saved, its outcome reported back. */
@@ -105,6 +106,10 @@ export class ResultApplier {
     let weightsApplied = true;
     for (const action of result.actions) {
       if (action.type === 'operate') continue;
+      if (action.type === 'endGate') {
+        if (target) await clearGate(target, targetContext(result.release, token)).catch(error => logger.warn(`Release ${previous.id}: clearing its resilience gate failed (its fault's TTL ends it): ${errorText(error)}`));
+        continue;
+      }
       try {
         if (!target) throw new Error(`target '${previous.target}' is not registered`);
         await this.deps.router.setWeight(result.release, target, token, action.weight, fenced, result.release.revision);

@@ -1,3 +1,4 @@
+import { ResilienceGatePlan } from './resilience';
 /** One step of a plan: hold the canary at `weight` percent for at least the duration and the canary requests given. */
 export interface PlanStep {
   /** A person must resume the release before it enters this step (a manual gate). */
@@ -27,6 +28,11 @@ export interface ReleasePlan {
    * `initialDelay`): a cold process's first requests are slow for a reason that passes. Nothing advances meanwhile.
    */
   warmUpSeconds?: number;
+  /**
+   * Chaos experiments on the canary (at 0 %) and a stable instance before the first step, on targets
+   * with a fault injector: the release goes on only if the canary is no less resilient.
+   */
+  gate?: ResilienceGatePlan;
 }
 
 /** The plans a release can name, as `GET /plans` lists them. */

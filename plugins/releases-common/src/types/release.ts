@@ -1,5 +1,6 @@
 import { ReleasePlan } from './plans';
 import { RegionRollout } from './regions';
+import { GateState } from './resilience';
 import { RiskAssessment } from './risk';
 import { ReleaseState } from './states';
 import { TimelineEvent } from './timeline';
@@ -123,6 +124,8 @@ export interface Release {
   operation?: ReleaseOperation;
   /** What each side runs, from the deployer's read-back ("stable 2.0.0 · canary 2.1.0"). */
   sides?: ReleaseSides;
+  /** The resilience gate (plans with `gate`): its experiments, where they stand and their evidence. */
+  resilience?: GateState;
   /** The version the stable side ran before this release: what a rollback of its success puts back. */
   previousVersion?: string;
   /** After a rollback: the service back at its pre-release level, measured. */

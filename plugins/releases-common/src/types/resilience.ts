@@ -88,3 +88,64 @@ export interface PhaseFigures {
   errors: number;
   quantileMs?: number;
 }
+
+/** One side's answers in one phase of an experiment (latencies capped at a few thousand). */
+export interface GateSideRecord {
+  requests: number;
+  errors: number;
+  latenciesMs: number[];
+}
+
+/** A side's way back after the fault. */
+export interface GateRecovery {
+  /** Seconds after the fault ended until the side was back (the start of its good ticks). */
+  seconds?: number;
+  streak: number;
+  /** When the current streak of good ticks began. */
+  streakStartedAt?: number;
+}
+
+/** The running state of the anytime-valid rate-ratio test (see the core's `rateRatioTest`). */
+export interface RateTestSnapshot {
+  logLikelihood: number[];
+  totals: { canaryEvents: number; canaryRequests: number; baselineEvents: number; baselineRequests: number };
+}
+
+/** An experiment's running state; persisted with the release. */
+export interface ExperimentState {
+  experiment: ResilienceExperiment;
+  phase: ExperimentPhase;
+  /** Seconds the current phase has run. */
+  phaseSeconds: number;
+  steady: { canary: GateSideRecord; stable: GateSideRecord };
+  levels?: { canary: SteadyLevel; stable: SteadyLevel };
+  fault: { canary: GateSideRecord; stable: GateSideRecord };
+  /** The stable side's latencies in the fault's first seconds (the slow threshold's source). */
+  calibration: number[];
+  slowThresholdMs?: number;
+  errorTest: RateTestSnapshot;
+  slowTest: RateTestSnapshot;
+  recovery: { canary: GateRecovery; stable: GateRecovery };
+  verdict?: ExperimentVerdict;
+  /** Why, in words: one line per part that decided. */
+  evidence: string[];
+}
+
+/** The gate's running state: its experiments, one after the other, and the verdict once there is one. */
+export interface GateState {
+  experiments: ExperimentState[];
+  /** The experiment running now (or the last one). */
+  index: number;
+  verdict?: ExperimentVerdict;
+  /** When the gate began (the canary deployed at 0 %). */
+  startedAt?: string;
+}
+
+const PHASE_WORDS: Record<ExperimentPhase, string> = { steady: 'steady state', fault: 'fault on', recovery: 'recovering', done: 'done' };
+
+/** Where a release's resilience gate stands, in words: "experiment 1 of 3, dependency +200 ms: fault on (12 of 30 s)". */
+export function describeGate(gate: GateState): string {
+  const current = gate.experiments[gate.index];
+  const of = current.phase === 'fault' ? ` (${Math.floor(current.phaseSeconds)} of ${current.experiment.durationSeconds} s)` : '';
+  return `experiment ${gate.index + 1} of ${gate.experiments.length}, ${current.experiment.name}: ${PHASE_WORDS[current.phase]}${of}`;
+}

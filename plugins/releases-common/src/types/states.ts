@@ -2,6 +2,8 @@
 export type ReleaseState =
   | 'pending'
   | 'deploying'
+  /** The resilience gate: chaos experiments on the canary (at 0 %) and a stable instance, before any traffic. */
+  | 'gating'
   | 'running'
   | 'paused'
   | 'watching'
@@ -15,6 +17,7 @@ export type ReleaseState =
 export const RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
   'deploying',
+  'gating',
   'running',
   'paused',
   'watching',
@@ -31,10 +34,13 @@ export const RELEASE_TRANSITIONS: Readonly<
 > = {
   // Deploying the canary side at 0 % (targets with a deployer), or straight to the steps (unmanaged).
   pending: ['deploying', 'running', 'rolling_back'],
-  deploying: ['running', 'rolling_back'],
+  deploying: ['gating', 'running', 'rolling_back'],
+  // The resilience gate passes (the first step), fails (rolled back before any traffic), or is
+  // inconclusive (paused for a person; resuming runs the experiment again).
+  gating: ['running', 'paused', 'rolling_back'],
   // Promoting: the stable side gets the version, traffic goes back to it, the canary is scaled down.
   running: ['paused', 'watching', 'promoting', 'succeeded', 'rolling_back'],
-  paused: ['running', 'promoting', 'succeeded', 'rolling_back'],
+  paused: ['gating', 'running', 'promoting', 'succeeded', 'rolling_back'],
   watching: ['promoting', 'succeeded', 'rolling_back'],
   promoting: ['succeeded', 'rolling_back'],
   rolling_back: ['rolled_back', 'failed'],
@@ -48,6 +54,7 @@ export const RELEASE_TRANSITIONS: Readonly<
 export const ACTIVE_RELEASE_STATES: readonly ReleaseState[] = [
   'pending',
   'deploying',
+  'gating',
   'running',
   'paused',
   'watching',

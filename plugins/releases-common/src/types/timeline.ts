@@ -31,7 +31,15 @@ export type TimelineEventType =
   | 'not_recovered'
   | 'recovery_unverified'
   | 'wave_started'
-  | 'region_failed';
+  | 'region_failed'
+  | 'gate_started'
+  | 'fault_injected'
+  | 'fault_removed'
+  | 'experiment_passed'
+  | 'experiment_failed'
+  | 'gate_passed'
+  | 'gate_failed'
+  | 'gate_inconclusive';
 
 /** An append-only record of what happened to a release: who, what, when and why. */
 export interface TimelineEvent {

@@ -1,8 +1,10 @@
 import { ReleaseAction, Release, ReleaseState, stepProgress, Verdict, watchProgress } from '@release-pilot/plugin-releases-common';
 import { countMeasurement, DEFAULT_ANALYSIS, LimitDecision, measure, TickInput } from './analysis';
+import { ConflictError } from '@backstage/errors';
 import { InvalidTransitionError } from './errors';
-import { beginDeploy, enterFirstStep, finishRelease, onDeployConfirmed, onOperation } from './lifecycle';
+import { beginDeploy, finishRelease, onDeployConfirmed, onOperation } from './lifecycle';
 import { onRecoveryCheck, onRollbackApplied, onRollbackRefused, retryRollback, startRollback } from './rollback';
+import { enterGateOrFirstStep, onGateError, onGateTick, pausedInGate, resumeGate } from './resilienceGate';
 import {
   DEFAULT_ENGINE_OPTIONS,
   ENGINE_ACTOR,
@@ -27,7 +29,7 @@ const USER_ACTION_SOURCES: Record<ReleaseAction, readonly ReleaseState[]> = {
   // Promoting a watched release ends its watch early.
   promote: ['running', 'paused', 'watching'],
   // A succeeded release can be rolled back to the previous version (the service checks it is the entity's latest).
-  rollback: ['pending', 'deploying', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
+  rollback: ['pending', 'deploying', 'gating', 'running', 'paused', 'watching', 'promoting', 'succeeded'],
 };
 
 function stepIsDone(release: Release, now: Date): boolean {
@@ -168,6 +170,11 @@ function onUserAction(
   if (!USER_ACTION_SOURCES[action].includes(release.state)) {
     throw new InvalidTransitionError(release.state, action);
   }
+  // Paused by an inconclusive resilience gate: resuming runs the experiment again; nothing skips it.
+  if (pausedInGate(release) && action === 'resume') return resumeGate(release, actor, reason, now);
+  if (pausedInGate(release) && action === 'promote') {
+    throw new ConflictError('Cannot promote a release its resilience gate paused: resume to run the experiment again, or roll back');
+  }
   switch (action) {
     case 'pause':
       return {
@@ -289,7 +296,7 @@ function dispatch(
   switch (event.type) {
     case 'start': {
       if (release.state !== 'pending') throw new InvalidTransitionError(release.state, 'start');
-      return managesSides(release) ? beginDeploy(release, event, now, options) : enterFirstStep(release, now);
+      return managesSides(release) ? beginDeploy(release, event, now, options) : enterGateOrFirstStep(release, now);
     }
     case 'tick':
       if (release.state !== 'running' && release.state !== 'paused' && release.state !== 'watching') {
@@ -332,6 +339,10 @@ function dispatch(
       return onDeployConfirmed(release, event, now, options);
     case 'recoveryCheck':
       return onRecoveryCheck(release, event, now, options);
+    case 'gateTick':
+      return onGateTick(release, event, now, options);
+    case 'gateError':
+      return onGateError(release, event.error, now);
     default:
       throw new Error(`Unknown engine event ${(event as EngineEvent).type}`);
   }

@@ -15,6 +15,7 @@ import {
   transition,
   unchanged,
 } from './types';
+import { enterGateOrFirstStep } from './resilienceGate';
 import { startRollback } from './rollback';
 
 /**
@@ -207,7 +208,7 @@ function completeOperation(release: Release, op: ReleaseOperation, now: Date, op
           ],
         };
       }
-      const entered = enterFirstStep(done, now);
+      const entered = enterGateOrFirstStep(done, now);
       const record: EngineRecord = {
         type: 'canary_deployed',
         actor: ENGINE_ACTOR,

@@ -5,6 +5,7 @@ import {
   PlanStep,
   planStepsSchema,
   ReleasePlan,
+  resilienceGateSchema,
   warmUpSecondsSchema,
   watchSecondsSchema,
 } from '@release-pilot/plugin-releases-common';
@@ -27,10 +28,12 @@ const watchSeconds = watchSecondsSchema.default(0);
 const warmUpSeconds = warmUpSecondsSchema.optional();
 const seconds = z.number().int().min(0).max(86400);
 const requests = z.number().int().min(0).default(0);
+/** Every strategy may begin with a resilience gate. */
+const gate = resilienceGateSchema.optional();
 
 /** A plan in config: explicit canary steps, or a strategy whose steps are derived from a few numbers. */
 const planConfigSchema = z.discriminatedUnion('strategy', [
-  z.strictObject({ strategy: z.literal('canary').default('canary'), steps: planStepsSchema, watchSeconds, warmUpSeconds }),
+  z.strictObject({ strategy: z.literal('canary').default('canary'), steps: planStepsSchema, watchSeconds, warmUpSeconds, gate }),
   z.strictObject({
     strategy: z.literal('blueGreen'),
     /** Seconds the new version is analysed on the router's preview path, with no user traffic. */
@@ -40,6 +43,7 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     /** Seconds after the switch the service is watched, with the old version kept for the switch back. */
     bakeSeconds: seconds,
     warmUpSeconds,
+    gate,
   }),
   z.strictObject({
     strategy: z.literal('progressive'),
@@ -49,6 +53,7 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     minCanaryRequests: requests,
     watchSeconds,
     warmUpSeconds,
+    gate,
   }),
   z.strictObject({
     strategy: z.literal('rolling'),
@@ -58,6 +63,7 @@ const planConfigSchema = z.discriminatedUnion('strategy', [
     minCanaryRequests: requests,
     watchSeconds,
     warmUpSeconds,
+    gate,
   }),
 ]);
 
@@ -66,7 +72,7 @@ type PlanConfig = z.infer<typeof planConfigSchema>;
 /** The steps a configured plan stands for, with its warm-up. */
 function planFromConfig(name: string, plan: PlanConfig): ReleasePlan {
   const steps = stepsFromConfig(name, plan);
-  return plan.warmUpSeconds ? { ...steps, warmUpSeconds: plan.warmUpSeconds } : steps;
+  return { ...steps, ...(plan.warmUpSeconds ? { warmUpSeconds: plan.warmUpSeconds } : {}), ...(plan.gate ? { gate: plan.gate } : {}) };
 }
 
 function stepsFromConfig(name: string, plan: PlanConfig): ReleasePlan {

@@ -33,7 +33,7 @@ export function startRollback(release: Release, now: Date, actor: string, reason
   const managed = managesSides(release);
   const record: EngineRecord = { type: 'rollback_started', actor, message: `Rolling back: ${reason}`, data: { fromWeight: release.canaryWeight } };
   // A pending release touched nothing; a deploying one may have started the canary, which is scaled down.
-  const servedTraffic = release.state !== 'pending' && release.state !== 'deploying';
+  const servedTraffic = release.state !== 'pending' && release.state !== 'deploying' && release.state !== 'gating';
   const recovery = managed && release.state !== 'pending'
     ? { status: servedTraffic ? ('verifying' as const) : ('not_needed' as const), decidedAt: now.toISOString() }
     : undefined;
@@ -66,7 +66,9 @@ export function startRollback(release: Release, now: Date, actor: string, reason
     rollbackActor: actor,
     operation: undefined,
   };
-  return { release: next, actions: [ROLLBACK_WEIGHT], records: [record] };
+  // Rolled back in its resilience gate: the fault and the load come off too.
+  const endGate: EngineAction[] = release.state === 'gating' ? [{ type: 'endGate' }] : [];
+  return { release: next, actions: [ROLLBACK_WEIGHT, ...endGate], records: [record] };
 }
 
 /** Whether the release waits for the router to take the rollback's weight 0. */

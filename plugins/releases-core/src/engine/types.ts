@@ -9,6 +9,7 @@ import {
   TimelineEventType,
   TrafficStats,
   HistoryBucket,
+  GateTick,
 } from '@release-pilot/plugin-releases-common';
 import { ReleaseAnalysis, TickInput } from './analysis';
 import { InvalidTransitionError } from './errors';
@@ -48,15 +49,24 @@ export type EngineEvent =
    * provider did not answer), and, until the release has its yardstick, the service's history
    * before the release and the samples stored before the rollback decision.
    */
-  | { type: 'recoveryCheck'; window?: TrafficStats; windowSeconds: number; history?: HistoryBucket[]; before?: StoredSample[] };
+  | { type: 'recoveryCheck'; window?: TrafficStats; windowSeconds: number; history?: HistoryBucket[]; before?: StoredSample[] }
+  /** The resilience gate: what the canary and the stable instance answered to the synthetic load over `seconds`. */
+  | { type: 'gateTick'; canary: GateTick; stable: GateTick; seconds: number }
+  /** The resilience gate's fault injector or load failed: the running experiment is inconclusive. */
+  | { type: 'gateError'; error: string };
 
 /**
  * What the driver must do for the engine; the engine itself does no I/O. A weight with `report`
  * is set before the new state is saved (a rollback's weight 0: the fast path), and its outcome comes
  * back as a `weightApplied` event. `operate` runs the release's persisted `operation` through the
  * deployer now (the driver also runs it on every tick); its outcome comes back as an `operation` event.
+ * `endGate` clears the resilience gate's fault and load.
  */
-export type EngineAction = { type: 'setCanaryWeight'; weight: number; report?: true } | { type: 'operate' };
+export type EngineAction =
+  | { type: 'setCanaryWeight'; weight: number; report?: true }
+  | { type: 'operate' }
+  /** The resilience gate is over (passed, failed, paused or rolled back): its fault and load come off both instances. */
+  | { type: 'endGate' };
 
 /** A timeline entry the driver records. */
 export interface EngineRecord {

@@ -1,13 +1,15 @@
 import {
-  ExperimentPhase,
+  ExperimentState,
   ExperimentVerdict,
+  GateRecovery,
+  GateSideRecord,
   GateTick,
   PhaseFigures,
   ResilienceExperiment,
   ResilienceGatePlan,
   SteadyLevel,
 } from '@release-pilot/plugin-releases-common';
-import { emptyRateTest, evaluateRateTest, rateRatioGrid, RateTestState, updateRateTest } from '../judges/sequential/rateRatioTest';
+import { emptyRateTest, evaluateRateTest, rateRatioGrid, updateRateTest } from '../judges/sequential/rateRatioTest';
 
 /**
  * One chaos experiment of the resilience gate, judged canary against stable: both sides take the
@@ -40,39 +42,8 @@ const RECOVERED_TICKS = 2;
 /** Fewest requests per side in the steady state to measure a level. */
 const MIN_STEADY_REQUESTS = 20;
 
-interface SideRecord {
-  requests: number;
-  errors: number;
-  latenciesMs: number[];
-}
-
-interface Recovery {
-  /** Seconds after the fault ended until the side was back (the start of its two good ticks). */
-  seconds?: number;
-  streak: number;
-  /** When the current streak of good ticks began. */
-  streakStartedAt?: number;
-}
-
-/** An experiment's running state; JSON-serializable, persisted with the release. */
-export interface ExperimentState {
-  experiment: ResilienceExperiment;
-  phase: ExperimentPhase;
-  /** Seconds the current phase has run. */
-  phaseSeconds: number;
-  steady: { canary: SideRecord; stable: SideRecord };
-  levels?: { canary: SteadyLevel; stable: SteadyLevel };
-  fault: { canary: SideRecord; stable: SideRecord };
-  /** The stable side's latencies in the fault's first seconds (the slow threshold's source). */
-  calibration: number[];
-  slowThresholdMs?: number;
-  errorTest: RateTestState;
-  slowTest: RateTestState;
-  recovery: { canary: Recovery; stable: Recovery };
-  verdict?: ExperimentVerdict;
-  /** Why, in words: one line per part that decided. */
-  evidence: string[];
-}
+type SideRecord = GateSideRecord;
+type Recovery = GateRecovery;
 
 const emptySide = (): SideRecord => ({ requests: 0, errors: 0, latenciesMs: [] });
 

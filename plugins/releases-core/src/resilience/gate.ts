@@ -1,5 +1,5 @@
-import { ExperimentVerdict, GateTick, ResilienceExperiment, ResilienceGatePlan } from '@release-pilot/plugin-releases-common';
-import { ExperimentState, newExperimentState, updateExperiment } from './experimentJudge';
+import { GateState, GateTick, ResilienceExperiment, ResilienceGatePlan } from '@release-pilot/plugin-releases-common';
+import { newExperimentState, updateExperiment } from './experimentJudge';
 
 /** A gate's defaults: margins, the p95, 10 s of steady state, 5 s of calibration, α 1 %. */
 export const DEFAULT_GATE_OPTIONS: Omit<ResilienceGatePlan, 'experiments'> = {
@@ -10,14 +10,6 @@ export const DEFAULT_GATE_OPTIONS: Omit<ResilienceGatePlan, 'experiments'> = {
   minRequests: 100,
   alpha: 0.01,
 };
-
-/** The gate's running state: its experiments, one after the other, and the verdict once there is one. */
-export interface GateState {
-  experiments: ExperimentState[];
-  /** The experiment running now (or the last one). */
-  index: number;
-  verdict?: ExperimentVerdict;
-}
 
 export function newGateState(experiments: ResilienceExperiment[]): GateState {
   if (experiments.length === 0) throw new Error('A resilience gate needs at least one experiment');

@@ -1,5 +1,5 @@
-import { FaultKind, GateTick, ResilienceGatePlan } from '@release-pilot/plugin-releases-common';
-import { activeFault, endedFault, GateState, newGateState, updateGate } from '../resilience/gate';
+import { FaultKind, GateState, GateTick, ResilienceGatePlan } from '@release-pilot/plugin-releases-common';
+import { activeFault, endedFault, newGateState, updateGate } from '../resilience/gate';
 import { SeededRandom } from './random';
 
 /**

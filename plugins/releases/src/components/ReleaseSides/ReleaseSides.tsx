@@ -1,6 +1,6 @@
 import { Box, Typography } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
-import { Release } from '@release-pilot/plugin-releases-common';
+import { describeGate, Release } from '@release-pilot/plugin-releases-common';
 
 /** The lifecycle phase in words, with the deployer's progress. */
 export function phaseText(release: Release): string | undefined {
@@ -9,6 +9,8 @@ export function phaseText(release: Release): string | undefined {
   switch (release.state) {
     case 'deploying':
       return `Deploying ${release.version} to the canary side at 0%${progress}${waiting}`;
+    case 'gating':
+      return release.resilience ? `Resilience gate at 0%: ${describeGate(release.resilience)}` : undefined;
     case 'promoting':
       return release.operation?.kind === 'scaleDownCanary'
         ? `Promoted: stable runs ${release.version} at 100%; scaling the canary down${progress}`

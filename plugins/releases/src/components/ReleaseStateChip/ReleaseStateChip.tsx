@@ -4,6 +4,7 @@ import { ReleaseState } from '@release-pilot/plugin-releases-common';
 const COLORS: Record<ReleaseState, { background: string; color: string }> = {
   pending: { background: '#e0e0e0', color: '#333' },
   deploying: { background: '#5e35b1', color: '#fff' },
+  gating: { background: '#3949ab', color: '#fff' },
   running: { background: '#1e88e5', color: '#fff' },
   paused: { background: '#fb8c00', color: '#fff' },
   watching: { background: '#00897b', color: '#fff' },

@@ -38,7 +38,7 @@ export const ReleaseStepper = ({
   const deployed = release.timeline.some(e => e.type === 'canary_deployed');
   const promoted = release.timeline.some(e => e.type === 'promotion_started');
   let active = first + release.currentStep;
-  if (release.state === 'pending' || release.state === 'deploying') active = 0;
+  if (release.state === 'pending' || release.state === 'deploying' || release.state === 'gating') active = 0;
   else if (release.state === 'succeeded') active = promoteIndex + (managed ? 1 : 0);
   else if (release.state === 'promoting' || (managed && promoted)) active = promoteIndex;
   else if (watched) active = watchIndex;
