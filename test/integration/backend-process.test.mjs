@@ -76,6 +76,19 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     console.log(`faulty release: one critical notification for the owner team's guest: "${notes[0].payload.title}"`);
   });
 
+  await t.test('the resilience gate: a -fragile version is blocked before any production traffic, with its evidence', async () => {
+    const r = await create('gateway', '5.1.1-fragile', 'resilient');
+    const done = await waitForState(r.id, 'rolled_back', 120_000);
+    const types = done.timeline.map(e => e.type);
+    const seconds = (eventAt(done, 'gate_failed') - eventAt(done, 'fault_injected')) / 1000;
+    console.log(`fragile release: blocked by the resilience gate ${seconds}s after its first fault went on (1 s tick), never given production traffic; reason: ${done.reason}`);
+    assert.ok(!types.includes('started') && !types.includes('step_advanced'), types.join(','));
+    assert.deepEqual(types.filter(t => t.startsWith('gate_') || t.startsWith('fault_') || t.startsWith('experiment_')), ['gate_started', 'fault_injected', 'experiment_failed', 'fault_removed', 'gate_failed']);
+    assert.match(done.reason, /^resilience gate: dependency latency \+200 ms: Errors under dependency latency \+200 ms: canary \d+\.\d % vs stable/);
+    assert.equal(done.recovery.status, 'not_needed');
+    assert.equal(done.resilience.verdict, 'failed');
+  });
+
   await t.test('release-pilot start --wait with a static token: exit 0 for a healthy version, 1 for a faulty one, 3 with a clear message on errors', async () => {
     const started = Date.now();
     const healthy = await cli('start', '--entity', 'component:default/payments', '--version', '5.2.0', '--plan', 'slow', '--wait', '--interval', '1');

@@ -85,7 +85,8 @@ export const resilienceGateSchema = z
   })
   .superRefine((gate, ctx) => {
     gate.experiments.forEach((e, i) => {
-      if (e.durationSeconds <= gate.calibrationSeconds) {
+      // The latency test starts after the calibration; a killed instance has no latency to compare.
+      if (e.fault !== 'instanceKill' && e.durationSeconds <= gate.calibrationSeconds) {
         ctx.addIssue({ code: 'custom', message: `the fault must last longer than calibrationSeconds (${gate.calibrationSeconds} s)`, path: ['experiments', i, 'durationSeconds'] });
       }
     });

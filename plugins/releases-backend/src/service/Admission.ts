@@ -107,6 +107,11 @@ export class Admission {
     // A plan of the caller's choosing may not be less careful than the risk's without a permission.
     const lessCareful = request.plan !== undefined ? lessCarefulThan(shaped.plan, riskPlan.plan) : [];
     if (lessCareful.length) assessment.planOverride = { shaped: riskPlan.plan.name, lessCareful };
+    if (shaped.plan.gate && !target.resilience) {
+      throw new InputError(
+        `Plan '${shaped.plan.name}' begins with a resilience gate, but target '${targetName}' has no fault injector and synthetic load for it; choose a plan without 'gate', or a target with them`,
+      );
+    }
     const short = minimumsProblems(shaped.plan, minimums, targetName);
     if (short.length) {
       throw new InputError(`Plan '${shaped.plan.name}' asks too little for target '${targetName}': ${short.join('; ')}. Lengthen its steps, or choose another plan.`);

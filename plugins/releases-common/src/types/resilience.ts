@@ -149,3 +149,21 @@ export function describeGate(gate: GateState): string {
   const of = current.phase === 'fault' ? ` (${Math.floor(current.phaseSeconds)} of ${current.experiment.durationSeconds} s)` : '';
   return `experiment ${gate.index + 1} of ${gate.experiments.length}, ${current.experiment.name}: ${PHASE_WORDS[current.phase]}${of}`;
 }
+
+/** The q-quantile of `values` (nearest rank); NaN without values. */
+export function quantileOf(values: readonly number[], q: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/** What the experiment measured per side in its fault phase, for the UI and the evidence. */
+export function faultFigures(state: ExperimentState, quantile: number): { canary: PhaseFigures; stable: PhaseFigures } {
+  const figures = (side: GateSideRecord): PhaseFigures => ({
+    requests: side.requests,
+    errors: side.errors,
+    ...(side.latenciesMs.length > 0 && { quantileMs: quantileOf(side.latenciesMs, quantile) }),
+  });
+  return { canary: figures(state.fault.canary), stable: figures(state.fault.stable) };
+}
+

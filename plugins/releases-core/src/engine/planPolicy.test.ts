@@ -1,4 +1,5 @@
 import { ConfigReader } from '@backstage/config';
+import { DEFAULT_GATE_OPTIONS } from '../resilience/gate';
 import { ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { DEFAULT_PLAN } from './plans';
 import { DEFAULT_MINIMUMS, lessCarefulThan, minimumsProblems, readMinimums } from './planPolicy';
@@ -24,6 +25,10 @@ describe('plan policy', () => {
     ]);
     const gated = { ...DEFAULT_PLAN, steps: DEFAULT_PLAN.steps.map(s => (s.weight === 50 ? { ...s, approval: true } : s)) };
     expect(lessCarefulThan(DEFAULT_PLAN, gated)).toEqual(["0 manual gates (the risk's plan: 1)"]);
+    const kill = { name: 'instance kill', fault: 'instanceKill' as const, durationSeconds: 10, recoverySeconds: 30 };
+    const resilient = { ...DEFAULT_PLAN, gate: { ...DEFAULT_GATE_OPTIONS, experiments: [kill] } };
+    expect(lessCarefulThan(DEFAULT_PLAN, resilient)).toEqual(["no resilience experiment 'instance kill' (the risk's plan runs it before any traffic)"]);
+    expect(lessCarefulThan(resilient, DEFAULT_PLAN)).toEqual([]);
   });
 
   it('holds every judged step to the target\'s minimums, a blue-green switch aside', () => {

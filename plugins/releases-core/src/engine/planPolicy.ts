@@ -81,5 +81,7 @@ export function lessCarefulThan(plan: ReleasePlan, shaped: ReleasePlan): string[
   if (a.requests < b.requests) why.push(`${a.requests} canary requests in a step (the risk's plan: ${b.requests})`);
   if (a.watch < b.watch) why.push(`a watch of ${duration(a.watch)} (the risk's plan: ${duration(b.watch)})`);
   if (a.gates < b.gates) why.push(`${a.gates} manual gates (the risk's plan: ${b.gates})`);
+  const missing = (shaped.gate?.experiments ?? []).filter(e => !plan.gate?.experiments.some(x => x.name === e.name)).map(e => e.name);
+  if (missing.length) why.push(`no resilience experiment ${missing.map(m => `'${m}'`).join(', ')} (the risk's plan runs it before any traffic)`);
   return why;
 }

@@ -88,6 +88,21 @@ describe('PlanCatalog', () => {
     expect(read('soon')).toThrow(/releases\.plans\.p\.warmUpSeconds/);
   });
 
+  it('reads a resilience gate with its defaults, and names what is wrong with a bad one', () => {
+    const read = (gate: object) => () => PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { p: { steps: [{ weight: 100, minDurationSeconds: 5 }], gate } } } }));
+    const latency = { name: 'dependency +200 ms', fault: 'dependencyLatency', intensity: 200, durationSeconds: 30 };
+    const gate = read({ experiments: [latency] })().resolve('p').gate!;
+    expect(gate).toMatchObject({ quantile: 0.95, steadySeconds: 10, calibrationSeconds: 5, minRequests: 100, alpha: 0.01, margins: { errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 } });
+    expect(gate.experiments).toEqual([{ ...latency, recoverySeconds: 30 }]);
+    expect(read({ experiments: [] })).toThrow(/releases\.plans\.p\.gate\.experiments/);
+    expect(read({ experiments: [{ ...latency, intensity: 0.5 }] })).toThrow(/gate\.experiments\.0\.intensity.*dependencyLatency's intensity is added milliseconds, 1-60000/);
+    expect(read({ experiments: [{ ...latency, fault: 'instanceKill' }] })).toThrow(/instanceKill takes no intensity/);
+    expect(read({ experiments: [{ ...latency, fault: 'meteorStrike' }] })).toThrow(/gate\.experiments\.0\.fault/);
+    expect(read({ experiments: [latency], calibrationSeconds: 30 })).toThrow(/the fault must last longer than calibrationSeconds \(30 s\)/);
+    expect(read({ experiments: [latency, latency] })).toThrow(/experiment 'dependency \+200 ms' is named twice/);
+    expect(read({ experiments: [latency], alpha: 0.5 })).toThrow(/gate\.alpha/);
+  });
+
   it('names the bad key of a strategy plan', () => {
     const read = (plan: object) => () => PlanCatalog.fromConfig(new ConfigReader({ releases: { plans: { p: plan } } }));
     expect(read({ strategy: 'blueGreen', previewSeconds: 30 })).toThrow(/releases\.plans\.p\.bakeSeconds/);

@@ -1,5 +1,7 @@
 import {
   ExperimentState,
+  faultFigures,
+  quantileOf,
   ExperimentVerdict,
   GateRecovery,
   GateSideRecord,
@@ -62,13 +64,6 @@ export function newExperimentState(experiment: ResilienceExperiment): Experiment
   };
 }
 
-/** The q-quantile of `values` (nearest rank); NaN without values. */
-export function quantileOf(values: readonly number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 function record(side: SideRecord, tick: GateTick): SideRecord {
   const room = KEEP_LATENCIES - side.latenciesMs.length;
   return {
@@ -86,16 +81,6 @@ export function testAlpha(gate: ResilienceGatePlan): number {
 const percent = (x: number) => `${(100 * x).toFixed(x < 0.01 ? 2 : 1)} %`;
 const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
 const pLabel = (q: number) => `p${Math.round(q * 100)}`;
-
-/** What the experiment measured per side in its fault phase, for the UI and the evidence. */
-export function faultFigures(state: ExperimentState, quantile: number): { canary: PhaseFigures; stable: PhaseFigures } {
-  const figures = (side: SideRecord): PhaseFigures => ({
-    requests: side.requests,
-    errors: side.errors,
-    ...(side.latenciesMs.length > 0 && { quantileMs: quantileOf(side.latenciesMs, quantile) }),
-  });
-  return { canary: figures(state.fault.canary), stable: figures(state.fault.stable) };
-}
 
 function decided(state: ExperimentState, verdict: ExperimentVerdict, evidence: string[]): ExperimentState {
   return { ...state, phase: 'done', verdict, evidence: [...state.evidence, ...evidence] };

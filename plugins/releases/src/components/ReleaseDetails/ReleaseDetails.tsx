@@ -14,6 +14,7 @@ import { ReleaseStateChip } from '../ReleaseStateChip';
 import { ReleaseStepper } from '../ReleaseStepper';
 import { ReleaseSides } from '../ReleaseSides';
 import { RegionGrid } from '../RegionGrid';
+import { ResilienceGate } from '../ResilienceGate';
 import { ReleaseTimeline } from '../ReleaseTimeline';
 import { RollbackDialog } from '../RollbackDialog';
 import { VerdictEvidence } from '../VerdictEvidence';
@@ -22,6 +23,7 @@ import { deniedReason, ReleasePermissions } from '../../hooks/useReleasePermissi
 
 const REASON_PREFIX: Partial<Record<ReleaseState, string>> = {
   deploying: 'Deploying: ',
+  gating: 'Resilience gate: ',
   paused: 'Paused: ',
   rolling_back: 'Rolling back: ',
   rolled_back: 'Rolled back: ',
@@ -118,6 +120,7 @@ export const ReleaseDetails = ({
         </Box>
       )}
       <RegionGrid release={release} />
+      <ResilienceGate gate={release.resilience} plan={release.plan} active={state === 'gating'} />
       {!regions && <ReleaseSides release={release} />}
       {!regions && <ReleaseStepper release={release} />}
       {release.latestVerdict && (

@@ -1,0 +1,1 @@
+export { ResilienceGate } from './ResilienceGate';
