@@ -99,6 +99,41 @@ test.describe.serial('Releases tab', () => {
     }
   });
 
+  test('a -fragile release of checkout is blocked by the resilience gate before any traffic, canary and stable side by side', async ({ page }) => {
+    test.setTimeout(240_000);
+    const version = '2.5.1-fragile';
+    await openReleasesTab(page, 'checkout');
+    const start = page.getByRole('button', { name: 'Start release' });
+    await expect(start).toBeEnabled({ timeout: 120_000 });
+    await start.click();
+    await page.getByRole('button', { name: /^Plan/ }).click();
+    await page.getByRole('option', { name: 'resilient', exact: true }).click();
+    await expect(page.getByTestId('plan-preview')).toContainText('First a resilience gate at 0%: dependency latency +200 ms (20s), instance kill (5s), canary against stable');
+    await page.getByLabel('version').fill(version);
+    await page.getByRole('button', { name: 'Start', exact: true }).click();
+    await expect(page.getByText(`Current release: ${version}`)).toBeVisible();
+    // Live: the gate's first experiment runs on the canary at 0 % (10 s of steady state, then the fault).
+    await expect(page.getByTestId('release-state').first()).toHaveText('gating', { timeout: 30_000 });
+    const first = page.getByTestId('experiment-1');
+    await expect(first.getByTestId('experiment-status')).toHaveText(/steady state|fault on/);
+    await expect(page.getByTestId('release-reason')).toContainText(/Rolled back: resilience gate: dependency latency \+200 ms: Errors under dependency latency \+200 ms: canary [\d.]+ % vs stable/, {
+      timeout: 90_000,
+    });
+    // Canary and stable side by side under the same fault, and the evidence.
+    await expect(first.getByTestId('experiment-status')).toHaveText('failed');
+    await expect(first.getByTestId('experiment-figures')).toContainText(/error rate[\d.]+ %[\d.]+ %/);
+    await expect(first).toContainText("the stable side's rate with");
+    await expect(page.getByTestId('experiment-2').getByTestId('experiment-status')).toHaveText('waiting');
+    // Never a production request: no step ever started.
+    const timeline = page.getByRole('table', { name: 'release timeline' });
+    await expect(timeline).toContainText('Resilience gate failed before any production traffic');
+    await expect(timeline).not.toContainText('Started release');
+    if (process.env.RELEASE_PILOT_GATE_SCREENSHOT) {
+      await page.waitForTimeout(2000);
+      await page.screenshot({ path: process.env.RELEASE_PILOT_GATE_SCREENSHOT, fullPage: true });
+    }
+  });
+
   test('a canary slow only in its first seconds passes a plan with a warm-up, which the tab shows', async ({ page }) => {
     await openReleasesTab(page, 'payments');
     const start = page.getByRole('button', { name: 'Start release' });

@@ -168,7 +168,7 @@ export const StartReleaseDialog = ({
         )}
         {plan && (
           <Typography variant="body2" data-testid="plan-preview">
-            Canary weights{' '}
+            {plan.gate ? `First a resilience gate at 0%: ${plan.gate.experiments.map(e => `${e.name} (${e.durationSeconds}s)`).join(', ')}, canary against stable; then canary weights ` : 'Canary weights '}
             {plan.steps
               .map(s => `${s.approval ? 'gate, ' : ''}${s.weight}% (${s.minDurationSeconds}s, ${s.minCanaryRequests} req)`)
               .join(' → ')}
