@@ -64,12 +64,15 @@ export function newExperimentState(experiment: ResilienceExperiment): Experiment
   };
 }
 
+/** Latencies are kept to 0.1 ms: the persisted state stays small, the quantiles do not change. */
+const tenth = (ms: number) => Math.round(ms * 10) / 10;
+
 function record(side: SideRecord, tick: GateTick): SideRecord {
   const room = KEEP_LATENCIES - side.latenciesMs.length;
   return {
     requests: side.requests + tick.requests,
     errors: side.errors + tick.errors,
-    latenciesMs: room > 0 ? [...side.latenciesMs, ...tick.latenciesMs.slice(0, room)] : side.latenciesMs,
+    latenciesMs: room > 0 ? [...side.latenciesMs, ...tick.latenciesMs.slice(0, room).map(tenth)] : side.latenciesMs,
   };
 }
 
@@ -147,6 +150,8 @@ function faultTick(state: ExperimentState, tick: { canary: GateTick; stable: Gat
     calibration = [...calibration, ...tick.stable.latenciesMs].slice(0, KEEP_LATENCIES);
     if (elapsed >= gate.calibrationSeconds && calibration.length > 0) {
       slowThresholdMs = quantileOf(calibration, gate.quantile) * (1 + gate.margins.latency);
+      // Its job is done: the persisted state need not carry it any more.
+      calibration = [];
     }
   } else {
     const slow = (t: GateTick) => t.latenciesMs.filter(l => l > slowThresholdMs!).length;
