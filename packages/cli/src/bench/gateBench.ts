@@ -3,7 +3,9 @@
  * synthetic load on each side, 1 s tick), over the default experiments: dependency latency +200 ms
  * for 30 s, CPU 80 % for 20 s, an instance kill for 5 s. Healthy versions count false blocks (the
  * gate's α is 1 %); `-fragile` ones (their dependency pool runs out under the latency) count blocks
- * and the seconds from their first fault to the verdict. Prints a table, then JSON.
+ * and the seconds from their first fault to the verdict. Two more rows run one experiment (dependency
+ * errors 10 % for 30 s) on a canary with exactly the margin's 1.5x the stable side's errors (blocked
+ * at most α of the time) and with 3x. Prints a table, then JSON.
  *   yarn bench:gate [--runs N] [--seed S]
  */
 import { DEFAULT_GATE_OPTIONS, simulateGate } from '@release-pilot/plugin-releases-core';
@@ -32,16 +34,30 @@ const PLAN: ResilienceGatePlan = {
   ],
 };
 
+/** One experiment whose fault makes both sides fail some requests: the error test's margin is what decides. */
+const ERRORS_PLAN: ResilienceGatePlan = {
+  ...DEFAULT_GATE_OPTIONS,
+  experiments: [{ name: 'dependency errors 10 %', fault: 'dependencyErrors', intensity: 0.1, durationSeconds: 30, recoverySeconds: 30 }],
+};
+
 const median = (xs: number[]) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : NaN);
 
 function main() {
   const started = Date.now();
-  const rows = (['healthy', 'fragile'] as const).map(kind => {
-    const results = Array.from({ length: runs }, (_, i) => simulateGate(PLAN, { fragile: kind === 'fragile' }, seed * 100_000 + i, TICK));
+  const kinds = [
+    { versions: 'healthy', plan: PLAN, canary: { fragile: false } },
+    { versions: 'fragile', plan: PLAN, canary: { fragile: true } },
+    // At the margin: errors exactly 1.5x the stable side's under the fault, the most a version may
+    // have and pass. The gate blocks such a version at most alpha of the time; 3x it should block.
+    { versions: 'errors 1.5x under dependency errors 10 % (the margin)', plan: ERRORS_PLAN, canary: { fragile: false, errorFactor: 1.5 } },
+    { versions: 'errors 3x under dependency errors 10 %', plan: ERRORS_PLAN, canary: { fragile: false, errorFactor: 3 } },
+  ];
+  const rows = kinds.map(kind => {
+    const results = Array.from({ length: runs }, (_, i) => simulateGate(kind.plan, kind.canary, seed * 100_000 + i, TICK));
     const blocked = results.filter(r => r.state.verdict === 'failed');
     const inconclusive = results.filter(r => r.state.verdict === 'inconclusive');
     return {
-      versions: kind,
+      versions: kind.versions,
       runs,
       blockedShare: blocked.length / runs,
       inconclusiveShare: inconclusive.length / runs,

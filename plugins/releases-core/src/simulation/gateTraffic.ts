@@ -17,6 +17,8 @@ export interface GateInstance {
   fragile: boolean;
   /** Requests per second of the gate's load on this instance. */
   rps: number;
+  /** Its error rate under any fault, times this (1: as the stable version). */
+  errorFactor?: number;
 }
 
 export interface ActiveFault {
@@ -79,6 +81,7 @@ export function simulateGateTick(random: SeededRandom, instance: GateInstance, s
       break;
   }
   if (down) return { requests, errors: requests, latenciesMs: [] };
+  if (fault) errorRate *= instance.errorFactor ?? 1;
   // The fragile pool: exhausted under the fault's extra latency, and for a while after such a fault.
   const leaking = instance.fragile && after !== undefined && after.seconds < FRAGILE_LEAK_SECONDS && exhausts(instance.rps, after.fault);
   const needed = instance.rps * ((BASE_MEDIAN_MS + addedMs) / 1000);
@@ -113,7 +116,7 @@ export interface SimulatedGate {
  * Runs a gate tick by tick (`tickSeconds`) on a simulated canary (`fragile` or not) and a healthy
  * stable instance, both at `rps`, until it has a verdict (at most an hour).
  */
-export function simulateGate(plan: ResilienceGatePlan, canary: { fragile: boolean; rps?: number }, seed: number, tickSeconds = 1, stableRps = 50): SimulatedGate {
+export function simulateGate(plan: ResilienceGatePlan, canary: { fragile: boolean; rps?: number; errorFactor?: number }, seed: number, tickSeconds = 1, stableRps = 50): SimulatedGate {
   const random = new SeededRandom(seed);
   let state = newGateState(plan.experiments);
   let seconds = 0;
@@ -130,7 +133,7 @@ export function simulateGate(plan: ResilienceGatePlan, canary: { fragile: boolea
     state = updateGate(
       state,
       {
-        canary: simulateGateTick(random, { fragile: canary.fragile, rps: canary.rps ?? stableRps }, tickSeconds, fault, after),
+        canary: simulateGateTick(random, { fragile: canary.fragile, rps: canary.rps ?? stableRps, errorFactor: canary.errorFactor }, tickSeconds, fault, after),
         stable: simulateGateTick(random, { fragile: false, rps: stableRps }, tickSeconds, fault, after),
         seconds: tickSeconds,
       },
