@@ -128,9 +128,11 @@ test.describe.serial('Releases tab', () => {
     const timeline = page.getByRole('table', { name: 'release timeline' });
     await expect(timeline).toContainText('Resilience gate failed before any production traffic');
     await expect(timeline).not.toContainText('Started release');
+    await expect(page.getByText('Resilience gate', { exact: true })).toBeVisible();
     if (process.env.RELEASE_PILOT_GATE_SCREENSHOT) {
       await page.waitForTimeout(2000);
-      await page.screenshot({ path: process.env.RELEASE_PILOT_GATE_SCREENSHOT, fullPage: true });
+      // Without the notification's toast (notistack), which would cover the experiments.
+      await page.screenshot({ path: process.env.RELEASE_PILOT_GATE_SCREENSHOT, fullPage: true, style: '.notistack-SnackbarContainer { display: none !important; }' });
     }
   });
 

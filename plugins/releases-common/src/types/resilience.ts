@@ -126,6 +126,8 @@ export interface ExperimentState {
   errorTest: RateTestSnapshot;
   slowTest: RateTestSnapshot;
   recovery: { canary: GateRecovery; stable: GateRecovery };
+  /** The fault ran its whole duration and the recovery was measured (not decided during the fault). */
+  faultEnded?: boolean;
   verdict?: ExperimentVerdict;
   /** Why, in words: one line per part that decided. */
   evidence: string[];

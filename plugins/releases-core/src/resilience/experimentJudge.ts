@@ -203,6 +203,7 @@ function faultTick(state: ExperimentState, tick: { canary: GateTick; stable: Gat
     ...next,
     phase: 'recovery',
     phaseSeconds: 0,
+    faultEnded: true,
     evidence: [
       ...next.evidence,
       `Under ${experiment.name}: errors canary ${percent(rate(figures.canary))} vs stable ${percent(rate(figures.stable))}, ` +

@@ -47,6 +47,25 @@ describe('ReleaseStepper', () => {
     expect(state('Promote')).toEqual(['active']);
   });
 
+  it('shows a resilience gate as the stage after the deploy, and marks it, not a step, when it blocked the release', () => {
+    const release = rolledBackRelease();
+    const event = (type: string) => ({ id: 0, releaseId: release.id, actor: 'release-pilot', message: '', type: type as never, at: release.createdAt });
+    const experiment = { name: 'dependency +200 ms', fault: 'dependencyLatency' as const, durationSeconds: 20, recoverySeconds: 30 };
+    const gate = { experiments: [experiment], margins: { errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 }, quantile: 0.95, steadySeconds: 10, calibrationSeconds: 5, minRequests: 100, alpha: 0.01 };
+    const blocked = {
+      ...release,
+      deployMode: 'deployer' as const,
+      plan: { ...release.plan, gate },
+      resilience: { experiments: [], index: 0, verdict: 'failed' as const },
+      timeline: [event('canary_deployed'), event('gate_started'), event('gate_failed')],
+    };
+    render(<ReleaseStepper release={blocked} />);
+    expect(state('Deploy')).toEqual(['completed']);
+    expect(state('Resilience gate')).toEqual(['active', 'error']);
+    expect(state('1%')).toEqual([]);
+    expect(screen.getByText('1 experiment at 0%')).toBeInTheDocument();
+  });
+
   it('has no deploy or promote step for a target without a deployer, and marks where a rollback happened', () => {
     render(<ReleaseStepper release={rolledBackRelease()} />);
     expect(screen.queryByText('Deploy')).not.toBeInTheDocument();

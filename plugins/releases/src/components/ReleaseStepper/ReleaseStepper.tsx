@@ -32,13 +32,19 @@ export const ReleaseStepper = ({
   const stepCount = release.plan.steps.length;
   const watched = release.watchStartedAt !== undefined;
   const managed = release.deployMode === 'deployer' || release.deployMode === 'confirm';
-  const first = managed ? 1 : 0;
+  const gate = release.plan.gate;
+  const gateIndex = managed ? 1 : 0;
+  const first = (managed ? 1 : 0) + (gate ? 1 : 0);
   const watchIndex = first + stepCount;
   const promoteIndex = watchIndex + (watchSeconds > 0 ? 1 : 0);
   const deployed = release.timeline.some(e => e.type === 'canary_deployed');
   const promoted = release.timeline.some(e => e.type === 'promotion_started');
+  // A gated release takes its first production traffic only once the gate passed.
+  const inGate = gate !== undefined && release.resilience !== undefined && release.resilience.verdict !== 'passed';
+  const stepsStarted = !gate || release.resilience?.verdict === 'passed';
   let active = first + release.currentStep;
-  if (release.state === 'pending' || release.state === 'deploying' || release.state === 'gating') active = 0;
+  if (release.state === 'pending' || release.state === 'deploying') active = 0;
+  else if (inGate) active = gateIndex;
   else if (release.state === 'succeeded') active = promoteIndex + (managed ? 1 : 0);
   else if (release.state === 'promoting' || (managed && promoted)) active = promoteIndex;
   else if (watched) active = watchIndex;
@@ -61,10 +67,17 @@ export const ReleaseStepper = ({
             </StepLabel>
           </Step>
         )}
+        {gate && (
+          <Step key="gate" completed={active > gateIndex}>
+            <StepLabel error={failedHere && inGate} optional={caption(`${gate.experiments.length} experiment${gate.experiments.length === 1 ? '' : 's'} at 0%`)}>
+              Resilience gate
+            </StepLabel>
+          </Step>
+        )}
         {release.plan.steps.map((s, index) => (
           <Step key={index} completed={first + index < active}>
             <StepLabel
-              error={failedHere && (deployed || !managed) && !watched && index === release.currentStep}
+              error={failedHere && (deployed || !managed) && stepsStarted && !watched && index === release.currentStep}
               optional={caption(`${s.minDurationSeconds}s, ${s.minCanaryRequests} req`)}
             >
               {label(s.weight, s.approval)}
@@ -86,7 +99,7 @@ export const ReleaseStepper = ({
           </Step>
         )}
       </Stepper>
-      {release.state === 'running' || release.state === 'paused' ? (
+      {(release.state === 'running' || release.state === 'paused') && !inGate ? (
         <Box px={2}>
           <Typography variant="body2" gutterBottom>
             Step {release.currentStep + 1} of {release.plan.steps.length}: canary weight{' '}

@@ -10,9 +10,11 @@ const VERDICT_COLOR: Record<string, { background: string; color: string }> = {
 
 const rate = (f: PhaseFigures) => (f.requests > 0 ? `${((100 * f.errors) / f.requests).toFixed(f.errors / f.requests < 0.01 ? 2 : 1)} %` : '–');
 const ms = (x?: number) => (x === undefined || Number.isNaN(x) ? '–' : `${Math.round(x).toLocaleString('en-US')} ms`);
-const recovered = (seconds?: number, done?: boolean) => {
+/** Seconds to recover, once the fault is over; "not back" when the experiment ended without it. */
+const recovered = (state: ExperimentState, side: 'canary' | 'stable') => {
+  const seconds = state.recovery[side].seconds;
   if (seconds !== undefined) return `${seconds.toFixed(0)} s`;
-  return done ? 'not back' : '–';
+  return state.faultEnded && state.phase === 'done' ? 'not back' : '–';
 };
 
 /** One experiment: canary and stable side by side under the same fault, and the verdict with its evidence. */
@@ -20,7 +22,6 @@ const Experiment = ({ state, index, running, quantile }: { state: ExperimentStat
   const figures = faultFigures(state, quantile);
   const started = state.phase !== 'steady' || state.phaseSeconds > 0 || state.verdict;
   const pLabel = `p${Math.round(quantile * 100)}`;
-  const ended = state.phase === 'done';
   let status = 'waiting';
   if (state.verdict) status = state.verdict;
   else if (running && started) status = PHASE[state.phase];
@@ -59,8 +60,8 @@ const Experiment = ({ state, index, running, quantile }: { state: ExperimentStat
             </TableRow>
             <TableRow>
               <TableCell>recovered after</TableCell>
-              <TableCell align="right">{recovered(state.recovery.canary.seconds, ended)}</TableCell>
-              <TableCell align="right">{recovered(state.recovery.stable.seconds, ended)}</TableCell>
+              <TableCell align="right">{recovered(state, 'canary')}</TableCell>
+              <TableCell align="right">{recovered(state, 'stable')}</TableCell>
             </TableRow>
           </TableBody>
         </Table>
