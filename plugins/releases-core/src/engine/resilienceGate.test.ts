@@ -91,6 +91,9 @@ describe('the resilience gate in the release lifecycle', () => {
     expect(resumed.release.resilience?.experiments[0].phase).toBe('steady');
     expect(resumed.release.resilience?.verdict).toBeUndefined();
     expect(runGate(resumed.release, false, 2).release.state).toBe('running');
+    // Rolled back while the gate holds it: it never served production traffic, so there is no recovery to verify.
+    const rolled = handleReleaseEvent(broken.release, { type: 'user', action: 'rollback', actor: 'user:default/alice' }, at(6));
+    expect(rolled.release.recovery?.status).toBe('not_needed');
   });
 
   it('rolls back from the gate at a person\'s request, with no traffic to restore', () => {

@@ -33,7 +33,9 @@ export function startRollback(release: Release, now: Date, actor: string, reason
   const managed = managesSides(release);
   const record: EngineRecord = { type: 'rollback_started', actor, message: `Rolling back: ${reason}`, data: { fromWeight: release.canaryWeight } };
   // A pending release touched nothing; a deploying one may have started the canary, which is scaled down.
-  const servedTraffic = release.state !== 'pending' && release.state !== 'deploying' && release.state !== 'gating';
+  // Before its first step nothing served production traffic: not while deploying, nor in (or paused by) its resilience gate.
+  const inGate = release.state === 'gating' || (release.resilience !== undefined && release.resilience.verdict !== 'passed');
+  const servedTraffic = release.state !== 'pending' && release.state !== 'deploying' && !inGate;
   const recovery = managed && release.state !== 'pending'
     ? { status: servedTraffic ? ('verifying' as const) : ('not_needed' as const), decidedAt: now.toISOString() }
     : undefined;
