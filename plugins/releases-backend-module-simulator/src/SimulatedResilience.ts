@@ -1,4 +1,4 @@
-import { ActiveFault, SeededRandom, simulateGateTick } from '@release-pilot/plugin-releases-core';
+import { ActiveFault, faultOf, SeededRandom, simulateGateTick } from '@release-pilot/plugin-releases-core';
 import { FaultInjector, GateFault, GateLoad, ReleaseTargetContext } from '@release-pilot/plugin-releases-node';
 
 /** A version the simulated fleet runs fragile: healthy, until its dependency slows down and its connection pool runs out. */
@@ -54,7 +54,7 @@ export class SimulatedResilience implements FaultInjector, GateLoad {
     const instances = this.#instances.get(context.releaseId);
     if (!instances?.fault) return;
     const { experiment } = instances.fault.fault;
-    instances.ended = { fault: { kind: experiment.fault, intensity: experiment.intensity }, at: Math.min(this.now(), instances.fault.until) };
+    instances.ended = { fault: faultOf(experiment), at: Math.min(this.now(), instances.fault.until) };
     instances.fault = undefined;
     this.log.push({ at: this.now(), releaseId: context.releaseId, action: 'clear' });
   }
@@ -65,7 +65,7 @@ export class SimulatedResilience implements FaultInjector, GateLoad {
     const seconds = Math.max(0, (now - instances.lastReadAt) / 1000);
     instances.lastReadAt = now;
     const on = this.active(context.releaseId)?.experiment;
-    const fault = on && { kind: on.fault, intensity: on.intensity };
+    const fault = on && faultOf(on);
     const after = instances.ended && { fault: instances.ended.fault, seconds: (now - instances.ended.at) / 1000 };
     const fragile = FRAGILE_VERSION.test(context.version);
     return {

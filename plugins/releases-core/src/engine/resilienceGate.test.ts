@@ -2,7 +2,7 @@ import { Release, ResilienceGatePlan } from '@release-pilot/plugin-releases-comm
 import { makeRelease } from '../testUtils';
 import { activeFault, DEFAULT_GATE_OPTIONS, endedFault } from '../resilience/gate';
 import { SeededRandom } from '../simulation/random';
-import { simulateGateTick } from '../simulation/gateTraffic';
+import { faultOf, simulateGateTick } from '../simulation/gateTraffic';
 import { EngineAction, EngineRecord, handleReleaseEvent } from './engine';
 
 const GATE: ResilienceGatePlan = {
@@ -33,8 +33,8 @@ function runGate(start: Release, fragile: boolean, seed = 1) {
   for (let s = 1; s < 300 && release.state === 'gating'; s++) {
     const on = activeFault(release.resilience!);
     const ended = endedFault(release.resilience!);
-    const fault = on && { kind: on.fault, intensity: on.intensity };
-    const after = ended && { fault: { kind: ended.experiment.fault, intensity: ended.experiment.intensity }, seconds: ended.seconds };
+    const fault = on && faultOf(on);
+    const after = ended && { fault: faultOf(ended.experiment), seconds: ended.seconds };
     const result = handleReleaseEvent(
       release,
       { type: 'gateTick', seconds: 1, canary: simulateGateTick(random, { fragile, rps: 50 }, 1, fault, after), stable: simulateGateTick(random, { fragile: false, rps: 50 }, 1, fault, after) },

@@ -86,7 +86,7 @@ export function onGateTick(release: Release, event: { canary: GateTick; stable: 
     return { ...rollback, records: [...records, { type: 'gate_failed', actor: GATE_ACTOR, message: `Resilience gate failed before any production traffic: ${failed.evidence.at(-1)}` }, ...rollback.records] };
   }
   if (after.verdict === 'inconclusive') return inconclusive(next, after.experiments[after.index].evidence.at(-1) ?? 'no verdict', now, records);
-  return records.length === 0 && after === before ? { release, actions: [], records } : { release: next, actions: [], records };
+  return { release: next, actions: [], records };
 }
 
 /** The fault injector or the load failed: the experiment cannot say anything, and the release waits for a person. */

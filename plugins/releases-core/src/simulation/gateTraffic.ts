@@ -26,6 +26,11 @@ export interface ActiveFault {
   intensity?: number;
 }
 
+/** The fault an experiment puts on the instances. */
+export function faultOf(experiment: { fault: FaultKind; intensity?: number }): ActiveFault {
+  return { kind: experiment.fault, intensity: experiment.intensity };
+}
+
 /** Dependency connections a fragile instance holds; requests wait at most this long for one. */
 export const FRAGILE_POOL = 8;
 const FRAGILE_TIMEOUT_MS = 1000;
@@ -122,14 +127,13 @@ export function simulateGate(plan: ResilienceGatePlan, canary: { fragile: boolea
   let seconds = 0;
   const faultSeconds: number[] = [];
   const faultStartedAt: number[] = [];
-  const asFault = (e: { fault: FaultKind; intensity?: number }): ActiveFault => ({ kind: e.fault, intensity: e.intensity });
   while (!state.verdict && seconds < 3600) {
     const on = activeFault(state);
     if (on) faultSeconds.push(seconds);
     if (on && faultStartedAt[state.index] === undefined) faultStartedAt[state.index] = seconds;
     const ended = endedFault(state);
-    const fault = on && asFault(on);
-    const after = ended && { fault: asFault(ended.experiment), seconds: ended.seconds };
+    const fault = on && faultOf(on);
+    const after = ended && { fault: faultOf(ended.experiment), seconds: ended.seconds };
     state = updateGate(
       state,
       {
