@@ -18,6 +18,13 @@ export interface Config {
      * Named plans. `strategy: canary` (the default) lists its steps, rising in weight and ending at 100;
      * the other strategies derive their steps from a few numbers.
      */
+    /**
+     * Named chaos experiments for resilience gates, listed by name per target
+     * (`targets.<name>.experiments`) or per entity (`release-pilot.io/experiments`).
+     */
+    experiments?: {
+      [name: string]: { name?: string; fault: string; durationSeconds: number; intensity?: number; recoverySeconds?: number };
+    };
     plans?: {
       [name: string]: {
         /** canary (default), blueGreen, progressive or rolling. */
@@ -95,6 +102,8 @@ export interface Config {
         analysis?: string;
         /** Provider errors in a row this target tolerates (holding the step) before the release rolls back. Default: `engine.maxConsecutiveProviderErrors`. */
         maxConsecutiveProviderErrors?: number;
+        /** The resilience gate's experiments for releases on this target (names in `releases.experiments`), when the plan and the entity list none. */
+        experiments?: string[];
         /**
          * What an entity's annotations may set, by the annotation's name after `release-pilot.io/`
          * (`haproxy-backend`, `prometheus-canary-selector`, `kubernetes-namespace`, ...): value patterns

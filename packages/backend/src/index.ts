@@ -66,6 +66,7 @@ backend.add(import('@backstage/plugin-signals-backend'));
 backend.add(import('@release-pilot/plugin-releases-backend'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-simulator'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-haproxy'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-chaos'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-kubernetes'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-prometheus'));
 

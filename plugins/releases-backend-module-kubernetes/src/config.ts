@@ -58,7 +58,7 @@ export type KubernetesRouterOptions = z.infer<typeof kubernetesRouterSchema>;
  * A cluster given by name is looked up among the clusters of Backstage's Kubernetes plugin config
  * (`kubernetes.clusterLocatorMethods` of type `config`); an inline one is taken as it is.
  */
-function resolveCluster(cluster: string | Record<string, unknown>, at: string, rootConfig: Config): ClusterOptions {
+export function resolveCluster(cluster: string | Record<string, unknown>, at: string, rootConfig: Config): ClusterOptions {
   if (typeof cluster !== 'string') return cluster as ClusterOptions;
   const wanted = cluster;
   const known: string[] = [];
@@ -90,7 +90,7 @@ export function readKubernetesRouterOptions(
   return { ...options, cluster: resolveCluster(options.cluster as string | Record<string, unknown>, at, rootConfig) };
 }
 
-const clusterField = z.union([
+export const clusterField = z.union([
   z.string().min(1),
   clusterFields.extend({ name: z.string().default('inline') }).refine(httpNeedsSkip, httpNeedsSkipIssue),
 ]);

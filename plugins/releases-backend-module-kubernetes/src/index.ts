@@ -11,3 +11,6 @@ export type { KubernetesRouterOptions, ClusterOptions } from './config';
 export { KubernetesDeployer, rolloutStatus } from './KubernetesDeployer';
 export { readKubernetesDeployerOptions, kubernetesDeployerSchema } from './config';
 export type { KubernetesDeployerOptions } from './config';
+export { KubernetesChaos, readKubernetesChaosOptions, kubernetesChaosSchema } from './chaos/KubernetesChaos';
+export type { KubernetesChaosOptions } from './chaos/KubernetesChaos';
+export { chaosMeshResource, litmusResource } from './chaos/chaosResources';

@@ -49,6 +49,9 @@ export const releasesPlugin = createBackendPlugin({
       addDeployerType(type, factory) {
         targets.addDeployerType(type, factory);
       },
+      addResilienceType(type, factory) {
+        targets.addResilienceType(type, factory);
+      },
     });
 
     env.registerInit({
@@ -85,6 +88,7 @@ export const releasesPlugin = createBackendPlugin({
         const settings = readReleasesConfig(config);
         for (const deprecation of settings.judges.deprecations) logger.warn(`Config ${deprecation}`);
         targets.configure(config, logger, (name, key) => settings.judges.assertConfigured(name, key));
+        targets.checkExperiments(settings.plans.experimentIds());
         const store = await ReleasesStore.create({ database });
         const notificationsConfig = readNotificationsConfig(config);
         const notifier = new ReleaseNotifier({

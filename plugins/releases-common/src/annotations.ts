@@ -30,3 +30,10 @@ export const RELEASE_PILOT_CHANNELS_ANNOTATION = 'release-pilot.io/notify-channe
  * comma-separated region names of its target (`eu-west-1, us-east-1`). Absent: every region.
  */
 export const RELEASE_PILOT_REGIONS_ANNOTATION = 'release-pilot.io/regions';
+
+/**
+ * Optional annotation listing the resilience gate's experiments for an entity's releases:
+ * comma-separated names from `releases.experiments` in config (`dependency-latency, instance-kill`).
+ * It replaces the plan's and the target's lists for this entity.
+ */
+export const RELEASE_PILOT_EXPERIMENTS_ANNOTATION = 'release-pilot.io/experiments';

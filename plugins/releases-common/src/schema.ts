@@ -67,15 +67,17 @@ export const resilienceExperimentSchema = z
 /** A plan's resilience gate: its experiments and how they are judged (defaults in the core's `DEFAULT_GATE_OPTIONS`). */
 export const resilienceGateSchema = z
   .strictObject({
-    experiments: z.array(resilienceExperimentSchema).min(1).max(20),
+    /** Empty in config: the entity's (`release-pilot.io/experiments`) or the target's list fills it at admission. */
+    experiments: z.array(resilienceExperimentSchema).max(20).default([]),
     margins: z
       .strictObject({
         errorRatio: z.number().min(1).max(100).default(1.5),
         latency: z.number().min(0).max(10).default(0.2),
+        latencyMs: z.number().min(0).max(60_000).default(50),
         slowRatio: z.number().min(1).max(100).default(1.5),
         recoverySeconds: z.number().min(0).max(3600).default(10),
       })
-      .default({ errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 }),
+      .default({ errorRatio: 1.5, latency: 0.2, latencyMs: 50, slowRatio: 1.5, recoverySeconds: 10 }),
     quantile: z.number().min(0.5).max(0.999).default(0.95),
     steadySeconds: z.number().int().min(2).max(600).default(10),
     calibrationSeconds: z.number().int().min(1).max(600).default(5),
@@ -113,6 +115,8 @@ export const createReleaseRequestSchema = z.strictObject({
         steps: planStepsSchema,
         watchSeconds: watchSecondsSchema.optional(),
         warmUpSeconds: warmUpSecondsSchema.optional(),
+        /** A resilience gate before the first step (its experiments, or the entity's or target's list). */
+        gate: resilienceGateSchema.optional(),
       }),
     ])
     .optional(),

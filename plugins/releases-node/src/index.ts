@@ -169,6 +169,8 @@ export interface ReleaseTarget {
    * (`releases.targets.<name>.minimums`); a plan below it is refused. Default: 1 s, 0 requests.
    */
   minimums?: PlanMinimums;
+  /** The resilience gate's experiments for releases on this target, by name in `releases.experiments` (`releases.targets.<name>.experiments`). */
+  experiments?: string[];
   /** The resilience gate's parts: a fault injector and the synthetic load (plans with `gate` need them). */
   resilience?: ResilienceParts;
   /**
@@ -234,6 +236,9 @@ export type MetricProviderFactory = (options: TargetPartFactoryOptions) => Metri
 /** Builds a deployer from its config block (`releases.targets.<name>.deployer`); throws naming the bad key. */
 export type DeployerFactory = (options: TargetPartFactoryOptions) => Deployer;
 
+/** Builds a target's resilience gate parts from its config block (`releases.targets.<name>.resilience`); throws naming the bad key. */
+export type ResilienceFactory = (options: TargetPartFactoryOptions) => ResilienceParts;
+
 /** Registers targets, or the router and metric provider types that configured targets are built from. */
 export interface ReleasesTargetsExtensionPoint {
   /** A complete target, registered under its own name (e.g. the simulated fleet). */
@@ -246,6 +251,8 @@ export interface ReleasesTargetsExtensionPoint {
   addMetricProviderType(type: string, factory: MetricProviderFactory): void;
   /** A deployer type that `releases.targets.<name>.deployer.type` can name (e.g. `kubernetes`, `command`). */
   addDeployerType(type: string, factory: DeployerFactory): void;
+  /** A resilience gate type that `releases.targets.<name>.resilience.type` can name (e.g. `instances`). */
+  addResilienceType(type: string, factory: ResilienceFactory): void;
 }
 
 /** The extension point through which backend modules add targets. */

@@ -3,7 +3,9 @@
 // process of one side with the version it is given, as an Ansible play or an SSH script would on a
 // VM. Environment (from Release Pilot): RELEASE_PILOT_ACTION (deploy | scale-down), _SIDE, _VERSION;
 // (from the test) RELEASE_PILOT_STACK_DIR (pid files), RELEASE_PILOT_STACK_STABLE_PORT, _CANARY_PORT.
-// A version ending in -faulty runs with --fault errors. It stops the old process gracefully
+// A version ending in -faulty runs with --fault errors. The gate stack sets RELEASE_PILOT_STACK_CANARY_NETNS
+// and _CANARY_HOST (the canary runs in that network namespace, on that address) and _CANARY_DEPENDENCY /
+// _STABLE_DEPENDENCY (each side's dependency URL: the canary's goes through its fault proxy). It stops the old process gracefully
 // (SIGTERM: in-flight requests finish, then it exits), starts the new one and exits; Release
 // Pilot's readiness check (GET /stats answers the version) says when the side is ready.
 import { spawn } from 'node:child_process';
@@ -45,7 +47,13 @@ fs.appendFileSync(path.join(dir, 'deploys.log'), `${new Date().toISOString()} ${
 if (action === 'scale-down') process.exit(0);
 
 const service = path.join(path.dirname(fileURLToPath(import.meta.url)), 'demo-service.mjs');
-const child = spawn(process.execPath, [service, '--port', String(port), '--version', version, '--fault', faulty ? 'errors' : 'none'], {
+const env = name => process.env[`RELEASE_PILOT_STACK_${side.toUpperCase()}_${name}`];
+const serviceArgs = [service, '--port', String(port), '--version', version, '--fault', faulty ? 'errors' : 'none'];
+if (env('HOST')) serviceArgs.push('--host', env('HOST'));
+if (env('DEPENDENCY')) serviceArgs.push('--dependency', env('DEPENDENCY'));
+// `ip netns exec` execs the service: the pid is the service's own.
+const [program, args] = env('NETNS') ? ['ip', ['netns', 'exec', env('NETNS'), process.execPath, ...serviceArgs]] : [process.execPath, serviceArgs];
+const child = spawn(program, args, {
   detached: true,
   stdio: 'ignore',
 });

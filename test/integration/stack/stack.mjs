@@ -74,8 +74,12 @@ export async function startSharedPrometheus(stacks, labelsOf) {
   };
 }
 
-/** A stack; `{ prometheus: false }` leaves its services to a shared Prometheus (`startSharedPrometheus`). */
-export async function startStack({ prometheus: ownPrometheus = true } = {}) {
+/**
+ * A stack; `{ prometheus: false }` leaves its services to a shared Prometheus (`startSharedPrometheus`).
+ * `canaryHost` puts the canary elsewhere than loopback (in a network namespace: the gate stack);
+ * `dependency` is the URL the production stable instance reads its dependency at.
+ */
+export async function startStack({ prometheus: ownPrometheus = true, canaryHost = '127.0.0.1', dependency } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'release-pilot-stack-'));
   const ports = {
     front: await freePort(),
@@ -95,7 +99,7 @@ export async function startStack({ prometheus: ownPrometheus = true } = {}) {
 
   const ownTargets = [
     { address: `127.0.0.1:${ports.stable}`, labels: { service: 'checkout', track: 'stable' } },
-    { address: `127.0.0.1:${ports.canary}`, labels: { service: 'checkout', track: 'canary' } },
+    { address: `${canaryHost}:${ports.canary}`, labels: { service: 'checkout', track: 'canary' } },
   ];
   if (ownPrometheus) fs.writeFileSync(path.join(dir, 'prometheus.yml'), prometheusConfig(ownTargets));
   // Two frontends: users on "front" (stable and canary by weight), the blue-green preview path on
@@ -118,13 +122,13 @@ backend checkout
   balance roundrobin
   http-response set-header X-Served-By %s
   server stable 127.0.0.1:${ports.stable} weight 200
-  server canary 127.0.0.1:${ports.canary} weight 0
+  server canary ${canaryHost}:${ports.canary} weight 0
 backend checkout-preview
-  server canary 127.0.0.1:${ports.canary}
+  server canary ${canaryHost}:${ports.canary}
 `);
 
-  const service = (port, version, fault) =>
-    started(startProcess(process.execPath, [path.join(here, 'demo-service.mjs'), '--port', String(port), '--version', version, '--fault', fault]), `demo ${version}`);
+  const service = (port, version, fault, extra = []) =>
+    started(startProcess(process.execPath, [path.join(here, 'demo-service.mjs'), '--port', String(port), '--version', version, '--fault', fault, ...extra]), `demo ${version}`);
   const listening = (port, what) => until(`${what} on ${port}`, () => new Promise(resolve => {
     const socket = net.connect({ host: '127.0.0.1', port }, () => { socket.destroy(); resolve(true); });
     socket.on('error', () => resolve(false));
@@ -212,7 +216,7 @@ backend checkout-preview
   try {
     const prometheusReady = ownPrometheus ? stack.startPrometheus() : Promise.resolve();
     started(startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]), 'haproxy');
-    stack.stable = service(ports.stable, '1.4.1', 'none');
+    stack.stable = service(ports.stable, '1.4.1', 'none', dependency ? ['--dependency', dependency] : []);
     await listening(ports.stable, 'stable service');
     await listening(ports.haproxyApi, 'HAProxy runtime API');
     await prometheusReady;

@@ -3,8 +3,9 @@ import { AddressInfo } from 'node:net';
 
 /*
  * No Kubernetes API server can run on this machine. The tests run the router and the deployer
- * against a local HTTP server that answers like one for the few objects involved (GET, and PATCH
- * with JSON Patch or strategic merge patch) and records every request, so the tests check the
+ * against a local HTTP server that answers like one for the few objects involved (GET, PATCH
+ * with JSON Patch, merge patch or strategic merge patch; for custom resources POST, list by label
+ * and DELETE) and records every request, so the tests check the
  * exact method, path, content type, authorization and body a real API server would receive.
  * `rollOut` plays the Deployment controller: it makes a Deployment's status match its spec.
  */
@@ -29,7 +30,25 @@ export class FakeApiServer {
           res.end(JSON.stringify(payload));
         };
         if (this.status) return send(this.status, { kind: 'Status', message: `forbidden: User "system:serviceaccount:rp:rp" cannot patch resource`, code: this.status });
-        const path = req.url!.split('?')[0];
+        const [path, query] = req.url!.split('?');
+        // Custom resources: create into a collection, list it by label, delete one.
+        if (req.method === 'POST') {
+          const at = `${path}/${body?.metadata?.name}`;
+          if (this.objects.has(at)) return send(409, { kind: 'Status', message: `${body.metadata.name} already exists`, code: 409 });
+          this.objects.set(at, { ...body, metadata: { ...body.metadata, resourceVersion: '1' } });
+          return send(201, this.objects.get(at));
+        }
+        if (req.method === 'GET' && query?.includes('labelSelector')) {
+          const selector = new URLSearchParams(query ?? '').get('labelSelector');
+          const [key, value] = selector ? selector.split('=') : [];
+          const items = [...this.objects.entries()].filter(([k, o]) => k.startsWith(`${path}/`) && (!key || o.metadata?.labels?.[key] === value)).map(([, o]) => o);
+          return send(200, { kind: 'List', items });
+        }
+        if (req.method === 'DELETE') {
+          if (!this.objects.has(path)) return send(404, { kind: 'Status', message: `${path.split('/').pop()} not found`, code: 404 });
+          this.objects.delete(path);
+          return send(200, { kind: 'Status', status: 'Success' });
+        }
         const object = this.objects.get(path);
         if (!object) return send(404, { kind: 'Status', message: `${path.split('/').pop()} not found`, code: 404 });
         if (req.method === 'GET') return send(200, object);
@@ -43,6 +62,12 @@ export class FakeApiServer {
             if (op.op === 'replace' || op.op === 'add') parent[key] = op.value;
           }
           next.metadata.resourceVersion = String(Number(next.metadata.resourceVersion) + 1);
+          this.objects.set(path, next);
+          return send(200, next);
+        }
+        if (req.method === 'PATCH' && req.headers['content-type'] === 'application/merge-patch+json') {
+          const next = structuredClone(object);
+          next.spec = { ...next.spec, ...body.spec };
           this.objects.set(path, next);
           return send(200, next);
         }

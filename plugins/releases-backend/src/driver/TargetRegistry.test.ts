@@ -85,6 +85,31 @@ describe('TargetRegistry.configure', () => {
     );
   });
 
+  it('builds the resilience gate from an installed type, and names an unknown one', () => {
+    const parts = { injector: { inject: async () => {}, clear: async () => {} }, load: { read: async () => ({}) as never, stop: async () => {} } };
+    const withGate = (resilience: JsonObject) => {
+      const r = registry();
+      r.addResilienceType('instances', ({ targetName, config }) => {
+        if (!config.has('instances')) throw new Error(`Invalid config releases.targets.${targetName}.resilience.instances: missing`);
+        return parts;
+      });
+      r.configure(new ConfigReader({ releases: { targets: { vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' }, resilience } } } }), logger, validate);
+      return r;
+    };
+    expect(withGate({ type: 'instances', instances: {} }).get('vm').resilience).toBe(parts);
+    expect(() => withGate({ type: 'litmus' })).toThrow("Invalid config releases.targets.vm.resilience.type: 'litmus' is not an installed resilience gate type; known: instances");
+    expect(() => withGate({ type: 'instances' })).toThrow('releases.targets.vm.resilience.instances: missing');
+    expect(() => registry().addResilienceType('x', () => parts)).not.toThrow();
+  });
+
+  it('reads a target\'s experiment list, also for a module\'s target, and checks its names at start-up', () => {
+    const r = configure({ vm: { router: { type: 'haproxy' }, metrics: { type: 'prometheus', baseUrl: 'http://p' }, experiments: ['latency'] }, simulator: { experiments: ['kill'] } });
+    expect(r.get('vm').experiments).toEqual(['latency']);
+    expect(r.get('simulator').experiments).toEqual(['kill']);
+    expect(() => r.checkExperiments(['latency', 'kill'])).not.toThrow();
+    expect(() => r.checkExperiments(['latency'])).toThrow('Invalid config releases.targets.simulator.experiments: no experiment named kill in releases.experiments; known: latency');
+  });
+
   it('refuses a type registered twice', () => {
     expect(() => registry().addRouterType('haproxy', () => router)).toThrow("Traffic router type 'haproxy' is registered twice");
   });

@@ -4,6 +4,7 @@ import { InputError } from '@backstage/errors';
 import { RELEASE_PILOT_ANNOTATION_PREFIX } from '@release-pilot/plugin-releases-common';
 import {
   DeployerFactory,
+  ResilienceFactory,
   MetricProviderFactory,
   RegionParts,
   RegionTargetRegistration,
@@ -45,12 +46,15 @@ function readAllow(block: Config, at: string, target: ReleaseTarget): Pick<Relea
 }
 
 /** The target's own provider-error limit (`maxConsecutiveProviderErrors`), when it sets one. */
-function policiesOf(block: Config, at: string): Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> {
+function policiesOf(block: Config, at: string): Pick<ReleaseTarget, 'maxConsecutiveProviderErrors' | 'experiments'> {
   const key = 'maxConsecutiveProviderErrors';
-  if (!block.has(key)) return {};
+  // The resilience gate's experiments for releases on this target: names from `releases.experiments` (checked at start-up).
+  const experiments = block.getOptionalStringArray('experiments');
+  const listed = experiments ? { experiments } : {};
+  if (!block.has(key)) return listed;
   const value = block.getNumber(key);
   if (!(Number.isInteger(value) && value >= 1)) throw new Error(`Invalid config ${at}.${key}: ${value}; it must be a whole number of at least 1`);
-  return { maxConsecutiveProviderErrors: value };
+  return { maxConsecutiveProviderErrors: value, ...listed };
 }
 
 function minimumsOf(block: Config, at: string): Pick<ReleaseTarget, 'minimums'> {
@@ -70,12 +74,13 @@ export class TargetRegistry {
   readonly #routerTypes = new Map<string, TrafficRouterFactory>();
   readonly #metricTypes = new Map<string, MetricProviderFactory>();
   readonly #deployerTypes = new Map<string, DeployerFactory>();
+  readonly #resilienceTypes = new Map<string, ResilienceFactory>();
 
   /**
    * Registers a target; one spanning regions also registers each region's part as the target
    * `<name>/<region>` (what its regions' releases run on), with the group's policies.
    */
-  add(target: ReleaseTarget, config?: { allow: Config; at: string; minimums: Pick<ReleaseTarget, 'minimums'>; policies: Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> }): void {
+  add(target: ReleaseTarget, config?: { allow: Config; at: string; minimums: Pick<ReleaseTarget, 'minimums'>; policies: Pick<ReleaseTarget, 'maxConsecutiveProviderErrors' | 'experiments'> }): void {
     const names = [target.name, ...Object.keys(target.regions ?? {}).map(region => `${target.name}/${region}`)];
     const taken = names.find(n => this.#targets.has(n));
     if (taken) throw new Error(`Release target '${taken}' is registered twice`);
@@ -113,6 +118,11 @@ export class TargetRegistry {
     this.#deployerTypes.set(type, factory);
   }
 
+  addResilienceType(type: string, factory: ResilienceFactory): void {
+    if (this.#resilienceTypes.has(type)) throw new Error(`Resilience gate type '${type}' is registered twice`);
+    this.#resilienceTypes.set(type, factory);
+  }
+
   /**
    * Builds the targets of `releases.targets.<name>` that name a `router` and `metrics`, through the
    * registered types; throws at start-up with the bad key and the known types. Entries without a
@@ -129,7 +139,7 @@ export class TargetRegistry {
       const analysis = block.getOptionalString(judgeKey);
       if (analysis !== undefined) validateAnalysis(analysis, `${at}.${judgeKey}`);
       if (!block.has('router') && !block.has('metrics') && !block.has('regions')) {
-        if (analysis !== undefined || block.has('allow') || block.has('minimums') || block.has('maxConsecutiveProviderErrors')) {
+        if (analysis !== undefined || block.has('allow') || block.has('minimums') || block.has('maxConsecutiveProviderErrors') || block.has('experiments')) {
           const existing = this.#targets.get(name);
           if (!existing) {
             throw new Error(`Invalid config ${at}: no module registers a target '${name}'; add 'router' and 'metrics' blocks to configure one`);
@@ -143,8 +153,8 @@ export class TargetRegistry {
       }
       const child = logger.child({ target: name });
       if (block.has('regions')) {
-        if (block.has('router') || block.has('metrics') || block.has('deployer')) {
-          throw new Error(`Invalid config ${at}: a target with 'regions' sets 'router', 'metrics' and 'deployer' per region, under ${at}.regions.<region>`);
+        if (block.has('router') || block.has('metrics') || block.has('deployer') || block.has('resilience')) {
+          throw new Error(`Invalid config ${at}: a target with 'regions' sets 'router', 'metrics' and 'deployer' per region, under ${at}.regions.<region>, and has no resilience gate yet`);
         }
         const regionsConfig = block.getConfig('regions');
         const regions: Record<string, RegionParts> = {};
@@ -157,7 +167,7 @@ export class TargetRegistry {
         this.add({ name, analysis, regions, waves, ...regionGroupParts(name, Object.values(regions)) }, { allow: block, at, minimums: minimumsOf(block, at), policies: policiesOf(block, at) });
         continue;
       }
-      const target: ReleaseTarget = { name, analysis, ...this.partsOf(block, at, name, child) };
+      const target: ReleaseTarget = { name, analysis, ...this.partsOf(block, at, name, child), ...this.resilienceOf(block, at, name, child) };
       this.#targets.set(name, { ...target, ...readAllow(block, at, target), ...minimumsOf(block, at), ...policiesOf(block, at) });
     }
   }
@@ -207,6 +217,28 @@ export class TargetRegistry {
       throw new Error(`Invalid config ${at}.deployer.type: '${type ?? ''}' is not an installed deployer type; known: ${known(['none', ...this.#deployerTypes.keys()])}`);
     }
     return { ...deployTimeoutSeconds, deployer: factory({ targetName, config: deployerConfig, logger }) };
+  }
+
+  /** The target's `resilience` block, built through the registered resilience gate types. */
+  private resilienceOf(block: Config, at: string, targetName: string, logger: LoggerService): Pick<ReleaseTarget, 'resilience'> {
+    const config = block.getOptionalConfig('resilience');
+    if (!config) return {};
+    const type = config.getOptionalString('type');
+    const factory = type === undefined ? undefined : this.#resilienceTypes.get(type);
+    if (!factory) {
+      throw new Error(`Invalid config ${at}.resilience.type: '${type ?? ''}' is not an installed resilience gate type; known: ${known(this.#resilienceTypes.keys())}`);
+    }
+    return { resilience: factory({ targetName, config, logger }) };
+  }
+
+  /** Every target's experiment list must name experiments of `releases.experiments`; throws at start-up naming the key. */
+  checkExperiments(configured: readonly string[]): void {
+    for (const target of this.#targets.values()) {
+      const unknown = (target.experiments ?? []).filter(id => !configured.includes(id));
+      if (unknown.length && !target.name.includes('/')) {
+        throw new Error(`Invalid config releases.targets.${target.name}.experiments: no experiment named ${unknown.join(', ')} in releases.experiments; known: ${configured.join(', ') || 'none'}`);
+      }
+    }
   }
 
   /** The targets an entity may name; a region's part (`<target>/<region>`) is not one of them. */

@@ -97,6 +97,21 @@ describe('the resilience gate through the driver', () => {
     ]);
   });
 
+  it('puts no fault on a canary that takes production traffic: the experiment is inconclusive and the release pauses', async () => {
+    const s = await setup();
+    const created = await create(s, '2.0.0');
+    await run(s, created, r => r.state === 'gating' && r.resilience?.experiments[0].phaseSeconds === 5);
+    // Someone moves users onto the canary behind Release Pilot's back, before the fault.
+    const context = { entityRef: created.entityRef, releaseId: created.id, version: created.version, annotations: {} };
+    await s.fleet.setCanaryWeight(context, 5);
+    const { release, seen } = await run(s, created, r => r.state === 'paused');
+    expect(release.state).toBe('paused');
+    expect(release.resilience?.experiments[0].verdict).toBe('inconclusive');
+    expect(JSON.stringify(release.resilience)).toContain('the canary takes 5 % of production traffic');
+    expect(seen.every(o => o.fault === undefined)).toBe(true);
+    expect(s.gate.log.filter(l => l.action === 'inject')).toEqual([]);
+  });
+
   it('a person rolling back mid-fault takes the fault and the load off at once', async () => {
     const s = await setup();
     const created = await create(s, '2.0.0');

@@ -18,6 +18,9 @@ export async function gateEvent(release: Release, target: ReleaseTarget, context
   const experiment = activeFault(gate);
   try {
     if (experiment) {
+      // Never a fault on an instance that takes production traffic: the router must hold the canary at 0 %.
+      const weight = await target.trafficRouter.getCanaryWeight(context);
+      if (weight > 0) throw new Error(`the canary takes ${weight} % of production traffic; no fault goes on an instance that serves users`);
       const remaining = experiment.durationSeconds - gate.experiments[gate.index].phaseSeconds;
       await parts.injector.inject(context, { id: `${release.id}/${gate.index}`, experiment, ttlSeconds: Math.ceil(Math.max(remaining, 0) + FAULT_TTL_SLACK_SECONDS) });
     } else {

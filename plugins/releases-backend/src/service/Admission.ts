@@ -6,6 +6,7 @@ import {
   ReleasePlan,
   RiskAssessment,
   RELEASE_PILOT_ANNOTATION_PREFIX,
+  RELEASE_PILOT_EXPERIMENTS_ANNOTATION,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
@@ -79,10 +80,10 @@ export class Admission {
     if (conflicts.length) {
       throw new ConflictError(`Entity ${entityRef} would release into another entity's traffic: ${conflicts.join('; ')}. Point its annotations at its own.`);
     }
-    const basePlan = this.deps.plans.resolve(
-      request.plan,
-      annotations[RELEASE_PILOT_PLAN_ANNOTATION],
-    );
+    // A gate's experiments: the entity's list, else the plan's own, else the target's.
+    const experimentSources = { annotation: annotations[RELEASE_PILOT_EXPERIMENTS_ANNOTATION], target: { name: targetName, ids: target.experiments ?? [] } };
+    const withExperiments = (plan: ReleasePlan) => this.deps.plans.withGateExperiments(plan, experimentSources);
+    const basePlan = withExperiments(this.deps.plans.resolve(request.plan, annotations[RELEASE_PILOT_PLAN_ANNOTATION]));
     const releaseAnnotations = Object.fromEntries(
       Object.entries(annotations).filter(([key]) => key.startsWith(RELEASE_PILOT_ANNOTATION_PREFIX)),
     );
@@ -101,7 +102,7 @@ export class Admission {
         : undefined);
     const assessment = risk.assess(features, risk.thresholdFor(annotations, owner));
     const minimums = target.minimums ?? DEFAULT_MINIMUMS;
-    const riskPlan = risk.shapePlan(this.deps.plans.resolve(undefined, annotations[RELEASE_PILOT_PLAN_ANNOTATION]), assessment, minimums);
+    const riskPlan = risk.shapePlan(withExperiments(this.deps.plans.resolve(undefined, annotations[RELEASE_PILOT_PLAN_ANNOTATION])), assessment, minimums);
     const shaped = request.plan !== undefined ? { plan: basePlan, reason: `plan '${basePlan.name}' was requested` } : riskPlan;
     assessment.plan = { name: shaped.plan.name, reason: shaped.reason };
     // A plan of the caller's choosing may not be less careful than the risk's without a permission.

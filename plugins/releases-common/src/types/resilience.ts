@@ -42,6 +42,8 @@ export interface ResilienceMargins {
    * `latency`); the canary may have up to `slowRatio` times the stable side's share of slow requests.
    */
   latency: number;
+  /** ...and past it plus this many ms (default 50): a few ms more on fast answers is noise, not fragility. */
+  latencyMs?: number;
   slowRatio: number;
   /** Seconds the canary may take to recover beyond the stable side's time. */
   recoverySeconds: number;
@@ -111,6 +113,22 @@ export interface RateTestSnapshot {
   totals: { canaryEvents: number; canaryRequests: number; baselineEvents: number; baselineRequests: number };
 }
 
+/** One side in one tick of an experiment, for the charts: its error rate and latency quantile. */
+export interface GatePointSide {
+  /** Errors over requests in the tick (absent without requests). */
+  errorRate?: number;
+  /** The gate's latency quantile over the tick's answers, in ms (absent without answers). */
+  latencyMs?: number;
+}
+
+/** One tick of an experiment: seconds since the experiment began, its phase, and both sides. */
+export interface GatePoint {
+  t: number;
+  phase: Exclude<ExperimentPhase, 'done'>;
+  canary: GatePointSide;
+  stable: GatePointSide;
+}
+
 /** An experiment's running state; persisted with the release. */
 export interface ExperimentState {
   experiment: ResilienceExperiment;
@@ -129,6 +147,8 @@ export interface ExperimentState {
   /** The fault ran its whole duration and the recovery was measured (not decided during the fault). */
   faultEnded?: boolean;
   verdict?: ExperimentVerdict;
+  /** Per tick, both sides through the steady state, the fault and the recovery (the charts; capped, thinned when long). */
+  series?: GatePoint[];
   /** Why, in words: one line per part that decided. */
   evidence: string[];
 }

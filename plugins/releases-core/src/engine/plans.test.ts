@@ -94,13 +94,46 @@ describe('PlanCatalog', () => {
     const gate = read({ experiments: [latency] })().resolve('p').gate!;
     expect(gate).toMatchObject({ quantile: 0.95, steadySeconds: 10, calibrationSeconds: 5, minRequests: 100, alpha: 0.01, margins: { errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 } });
     expect(gate.experiments).toEqual([{ ...latency, recoverySeconds: 30 }]);
-    expect(read({ experiments: [] })).toThrow(/releases\.plans\.p\.gate\.experiments/);
+    // No experiments in the plan: the entity's or the target's list fills them at admission.
+    expect(read({})().resolve('p').gate!.experiments).toEqual([]);
     expect(read({ experiments: [{ ...latency, intensity: 0.5 }] })).toThrow(/gate\.experiments\.0\.intensity.*dependencyLatency's intensity is added milliseconds, 1-60000/);
     expect(read({ experiments: [{ ...latency, fault: 'instanceKill' }] })).toThrow(/instanceKill takes no intensity/);
     expect(read({ experiments: [{ ...latency, fault: 'meteorStrike' }] })).toThrow(/gate\.experiments\.0\.fault/);
     expect(read({ experiments: [latency], calibrationSeconds: 30 })).toThrow(/the fault must last longer than calibrationSeconds \(30 s\)/);
     expect(read({ experiments: [latency, latency] })).toThrow(/experiment 'dependency \+200 ms' is named twice/);
     expect(read({ experiments: [latency], alpha: 0.5 })).toThrow(/gate\.alpha/);
+  });
+
+  it('fills a gate\'s experiments from the entity\'s list, else the plan\'s, else the target\'s, by name in releases.experiments', () => {
+    const plans = PlanCatalog.fromConfig(
+      new ConfigReader({
+        releases: {
+          experiments: {
+            'latency-200': { fault: 'dependencyLatency', intensity: 200, durationSeconds: 20 },
+            kill: { name: 'instance kill', fault: 'instanceKill', durationSeconds: 5 },
+          },
+          plans: {
+            open: { steps: [{ weight: 100, minDurationSeconds: 5 }], gate: {} },
+            own: { steps: [{ weight: 100, minDurationSeconds: 5 }], gate: { experiments: [{ name: 'cpu', fault: 'cpuPressure', intensity: 80, durationSeconds: 10 }] } },
+          },
+        },
+      }),
+    );
+    expect(plans.experimentIds()).toEqual(['kill', 'latency-200']);
+    const names = (plan: string, sources: object) => plans.withGateExperiments(plans.resolve(plan), sources).gate!.experiments.map(e => e.name);
+    const target = { name: 'vm', ids: ['kill'] };
+    expect(names('open', { target })).toEqual(['instance kill']);
+    expect(names('own', { target })).toEqual(['cpu']);
+    expect(names('own', { annotation: ' latency-200, kill ', target })).toEqual(['latency-200', 'instance kill']);
+    expect(plans.withGateExperiments(plans.resolve('default'), { annotation: 'kill' }).gate).toBeUndefined();
+    expect(() => names('open', { target: { name: 'vm', ids: [] } })).toThrow("Plan 'open' begins with a resilience gate but lists no experiments");
+    expect(() => names('open', { annotation: 'kill, meteor' })).toThrow('Annotation release-pilot.io/experiments names unknown experiments: meteor; known (releases.experiments): kill, latency-200');
+    expect(() => names('open', { annotation: '$(reboot)' })).toThrow('must list experiment names');
+    // A catalog experiment that does not fit the plan's gate (no longer than its calibration).
+    const tight = PlanCatalog.fromConfig(new ConfigReader({ releases: { experiments: { short: { fault: 'packetLoss', intensity: 0.1, durationSeconds: 5 } }, plans: { p: { steps: [{ weight: 100, minDurationSeconds: 5 }], gate: { calibrationSeconds: 8 } } } } }));
+    expect(() => tight.withGateExperiments(tight.resolve('p'), { annotation: 'short' })).toThrow('the fault must last longer than calibrationSeconds (8 s)');
+    expect(() => PlanCatalog.fromConfig(new ConfigReader({ releases: { experiments: { k: { fault: 'instanceKill', durationSeconds: 1 } } } }))).toThrow(/releases\.experiments\.k\.durationSeconds/);
+    expect(() => PlanCatalog.fromConfig(new ConfigReader({ releases: { experiments: { Bad_Name: { fault: 'instanceKill', durationSeconds: 5 } } } }))).toThrow(/releases\.experiments\.Bad_Name/);
   });
 
   it('names the bad key of a strategy plan', () => {

@@ -5,11 +5,13 @@ import {
   PlanStep,
   planStepsSchema,
   ReleasePlan,
+  ResilienceExperiment,
+  resilienceExperimentSchema,
   resilienceGateSchema,
   warmUpSecondsSchema,
   watchSecondsSchema,
 } from '@release-pilot/plugin-releases-common';
-import { parseConfigBlock } from '@release-pilot/plugin-releases-node';
+import { describeConfigIssues, parseConfigBlock } from '@release-pilot/plugin-releases-node';
 import { z } from 'zod';
 
 /** The built-in plan: canary weights 1, 5, 10, 25, 50, 100 %, a minute and 100 canary requests each, then a 10-minute watch. */
@@ -117,11 +119,67 @@ function stepsFromConfig(name: string, plan: PlanConfig): ReleasePlan {
 }
 
 /** Named plans from `releases.plans`, plus the built-in `default`. */
+/** A name in `releases.experiments` (and in `release-pilot.io/experiments`). */
+export const EXPERIMENT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** Where a release's gate experiments come from, besides its plan. */
+export interface ExperimentSources {
+  /** The entity's `release-pilot.io/experiments`, unparsed. */
+  annotation?: string;
+  /** The target's `releases.targets.<name>.experiments`. */
+  target?: { name: string; ids: readonly string[] };
+}
+
 export class PlanCatalog {
   private constructor(
     private readonly plans: Map<string, ReleasePlan>,
     private readonly defaultName: string,
+    private readonly experiments: Map<string, ResilienceExperiment> = new Map(),
   ) {}
+
+  /** The names in `releases.experiments`. */
+  experimentIds(): string[] {
+    return [...this.experiments.keys()].sort();
+  }
+
+  /** The named experiments, or an InputError naming what is unknown and what is known. */
+  experimentsNamed(ids: readonly string[], where: string): ResilienceExperiment[] {
+    const unknown = ids.filter(id => !this.experiments.has(id));
+    if (unknown.length) {
+      throw new InputError(`${where} names unknown experiments: ${unknown.join(', ')}; known (releases.experiments): ${this.experimentIds().join(', ') || 'none'}`);
+    }
+    return ids.map(id => this.experiments.get(id)!);
+  }
+
+  /**
+   * The plan with its gate's experiments: the entity's list if it has one, else the plan's own,
+   * else the target's. A gate left without experiments, or one they do not fit (a fault no longer
+   * than the calibration, a name twice), is an InputError.
+   */
+  withGateExperiments(plan: ReleasePlan, sources: ExperimentSources): ReleasePlan {
+    if (!plan.gate) return plan;
+    let experiments = plan.gate.experiments;
+    if (sources.annotation !== undefined) {
+      const ids = sources.annotation.split(',').map(id => id.trim()).filter(Boolean);
+      const bad = ids.find(id => !EXPERIMENT_ID.test(id));
+      if (bad !== undefined || ids.length === 0) {
+        throw new InputError(`Annotation release-pilot.io/experiments must list experiment names (lowercase letters, digits, dashes), comma-separated; got '${sources.annotation.slice(0, 100)}'`);
+      }
+      experiments = this.experimentsNamed(ids, 'Annotation release-pilot.io/experiments');
+    } else if (experiments.length === 0 && sources.target?.ids.length) {
+      experiments = this.experimentsNamed(sources.target.ids, `releases.targets.${sources.target.name}.experiments`);
+    }
+    if (experiments.length === 0) {
+      throw new InputError(
+        `Plan '${plan.name}' begins with a resilience gate but lists no experiments, and neither the entity (annotation release-pilot.io/experiments) nor target '${sources.target?.name ?? ''}' (releases.targets.<name>.experiments) lists any`,
+      );
+    }
+    const checked = resilienceGateSchema.safeParse({ ...plan.gate, experiments });
+    if (!checked.success) {
+      throw new InputError(`The resilience gate of plan '${plan.name}' does not fit its experiments: ${checked.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return { ...plan, gate: { ...plan.gate, experiments } };
+  }
 
   /** Reads and validates `releases.plans` and `releases.defaultPlan`; throws on invalid config. */
   static fromConfig(config: Config): PlanCatalog {
@@ -137,7 +195,16 @@ export class PlanCatalog {
         `Invalid config releases.defaultPlan: no plan named '${defaultName}'; known plans: ${[...plans.keys()].join(', ')}`,
       );
     }
-    return new PlanCatalog(plans, defaultName);
+    const experiments = new Map<string, ResilienceExperiment>();
+    const experimentsConfig = config.getOptionalConfig('releases.experiments');
+    for (const id of experimentsConfig?.keys() ?? []) {
+      if (!EXPERIMENT_ID.test(id)) throw new Error(`Invalid config releases.experiments.${id}: an experiment's name is lowercase letters, digits and dashes`);
+      const block = experimentsConfig!.getConfig(id);
+      const parsed = resilienceExperimentSchema.safeParse({ name: id, ...(block.get() as object) });
+      if (!parsed.success) throw new Error(`Invalid config ${describeConfigIssues(parsed.error, `releases.experiments.${id}`)}`);
+      experiments.set(id, parsed.data);
+    }
+    return new PlanCatalog(plans, defaultName, experiments);
   }
 
   names(): string[] {
@@ -157,7 +224,7 @@ export class PlanCatalog {
    * else the configured default. Unknown names are an InputError.
    */
   resolve(
-    requested: string | { steps: PlanStep[]; watchSeconds?: number; warmUpSeconds?: number } | undefined,
+    requested: string | { steps: PlanStep[]; watchSeconds?: number; warmUpSeconds?: number; gate?: ReleasePlan['gate'] } | undefined,
     annotated?: string,
   ): ReleasePlan {
     if (requested && typeof requested === 'object') {
@@ -167,6 +234,7 @@ export class PlanCatalog {
         steps: requested.steps,
         watchSeconds: requested.watchSeconds ?? 0,
         ...(warmUp ? { warmUpSeconds: warmUp } : {}),
+        ...(requested.gate ? { gate: requested.gate } : {}),
       };
     }
     const name = requested ?? annotated ?? this.defaultName;

@@ -3,6 +3,8 @@ import {
   faultFigures,
   quantileOf,
   ExperimentVerdict,
+  GatePoint,
+  GatePointSide,
   GateRecovery,
   GateSideRecord,
   GateTick,
@@ -97,14 +99,31 @@ export function updateExperiment(
 ): ExperimentState {
   if (state.phase === 'done') return state;
   const elapsed = state.phaseSeconds + tick.seconds;
+  let next: ExperimentState;
   switch (state.phase) {
     case 'steady':
-      return steadyTick(state, tick, elapsed, gate);
+      next = steadyTick(state, tick, elapsed, gate);
+      break;
     case 'fault':
-      return faultTick(state, tick, elapsed, gate);
+      next = faultTick(state, tick, elapsed, gate);
+      break;
     default:
-      return recoveryTick(state, tick, elapsed, gate);
+      next = recoveryTick(state, tick, elapsed, gate);
   }
+  return { ...next, series: withPoint(state.series ?? [], state.phase, tick, gate.quantile) };
+}
+
+/** Points kept per experiment; past it every other older point goes (an hour at a 1 s tick is thinned, not cut). */
+export const MAX_GATE_POINTS = 600;
+
+function withPoint(series: GatePoint[], phase: GatePoint['phase'], tick: { canary: GateTick; stable: GateTick; seconds: number }, quantile: number): GatePoint[] {
+  const side = (t: GateTick): GatePointSide => ({
+    ...(t.requests > 0 && { errorRate: Math.round((t.errors / t.requests) * 10_000) / 10_000 }),
+    ...(t.latenciesMs.length > 0 && { latencyMs: tenth(quantileOf(t.latenciesMs, quantile)) }),
+  });
+  const t = Math.round(((series.at(-1)?.t ?? 0) + tick.seconds) * 10) / 10;
+  const next = [...series, { t, phase, canary: side(tick.canary), stable: side(tick.stable) }];
+  return next.length > MAX_GATE_POINTS ? next.filter((_, i) => i % 2 === 1 || i === next.length - 1) : next;
 }
 
 function steadyTick(state: ExperimentState, tick: { canary: GateTick; stable: GateTick }, elapsed: number, gate: ResilienceGatePlan): ExperimentState {
@@ -149,7 +168,9 @@ function faultTick(state: ExperimentState, tick: { canary: GateTick; stable: Gat
   if (slowThresholdMs === undefined) {
     calibration = [...calibration, ...tick.stable.latenciesMs].slice(0, KEEP_LATENCIES);
     if (elapsed >= gate.calibrationSeconds && calibration.length > 0) {
-      slowThresholdMs = quantileOf(calibration, gate.quantile) * (1 + gate.margins.latency);
+      const stableQuantile = quantileOf(calibration, gate.quantile);
+      // Slower by the relative margin and by the absolute one: a few ms on fast answers (a fresh process, a GC pause) is noise, not fragility.
+      slowThresholdMs = Math.max(stableQuantile * (1 + gate.margins.latency), stableQuantile + (gate.margins.latencyMs ?? 0));
       // Its job is done: the persisted state need not carry it any more.
       calibration = [];
     }

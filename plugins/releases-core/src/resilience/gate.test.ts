@@ -18,6 +18,43 @@ describe('the resilience gate', () => {
     expect(state.experiments[0].evidence.join('\n')).toMatch(/Recovered from dependency \+200 ms: canary in 0 s, stable in 0 s/);
   });
 
+  it('keeps both sides per tick through the steady state, the fault and the recovery, for the charts', () => {
+    const { state } = runGate(gate([LATENCY]), { fragile: false }, 1);
+    const series = state.experiments[0].series!;
+    expect(series.map(p => p.t)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
+    expect(series.filter(p => p.phase === 'steady')).toHaveLength(10);
+    expect(series.filter(p => p.phase === 'fault')).toHaveLength(30);
+    expect(series.filter(p => p.phase === 'recovery')).toHaveLength(2);
+    // Under +200 ms both sides' p95 is above 200 ms; before it, well below.
+    expect(series.filter(p => p.phase === 'fault').every(p => p.canary.latencyMs! > 200 && p.stable.latencyMs! > 200)).toBe(true);
+    expect(series.filter(p => p.phase === 'steady').every(p => p.canary.latencyMs! < 200)).toBe(true);
+    const fragile = runGate(gate([LATENCY]), { fragile: true }, 1).state.experiments[0].series!;
+    expect(Math.max(...fragile.filter(p => p.phase === 'fault').map(p => p.canary.errorRate!))).toBeGreaterThan(0.2);
+  });
+
+  it('does not block a canary a few ms slower on fast answers (the absolute latency margin), but does without it', () => {
+    // Under an unavailable dependency both sides answer errors fast: stable in ~10 ms, a fresh canary in ~18 ms.
+    const unavailable: ResilienceExperiment = { name: 'dependency unavailable', fault: 'dependencyUnavailable', durationSeconds: 20, recoverySeconds: 30 };
+    const side = (base: number, i: number): GateTick => ({ requests: 40, errors: 40, latenciesMs: Array.from({ length: 40 }, (_, k) => base + ((k * 7 + i) % 10)) });
+    const run = (latencyMs: number) => {
+      const plan = gate([unavailable], { margins: { ...DEFAULT_GATE_OPTIONS.margins, latencyMs } });
+      let state = newGateState(plan.experiments);
+      for (let i = 0; i < 40 && !state.verdict; i++) state = updateGate(state, { canary: side(18, i), stable: side(10, i), seconds: 1 }, plan);
+      return state;
+    };
+    expect(run(50).experiments[0].slowThresholdMs).toBeGreaterThan(60);
+    expect(run(50).verdict).toBe('passed');
+    expect(run(0).verdict).toBe('failed');
+  });
+
+  it('thins a long series instead of cutting it', () => {
+    const long = gate([{ ...LATENCY, durationSeconds: 1200 }]);
+    const series = runGate(long, { fragile: false }, 2).state.experiments[0].series!;
+    expect(series.length).toBeLessThanOrEqual(600);
+    expect(series.at(-1)!.t).toBe(1212);
+    expect(series[0].t).toBeLessThan(10);
+  });
+
   it('fails a fragile version within seconds of the fault, on its errors', () => {
     const { state, seconds, faultSeconds } = runGate(gate([LATENCY]), { fragile: true }, 1);
     expect(state.verdict).toBe('failed');

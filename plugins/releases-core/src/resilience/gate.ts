@@ -3,7 +3,7 @@ import { newExperimentState, updateExperiment } from './experimentJudge';
 
 /** A gate's defaults: margins, the p95, 10 s of steady state, 5 s of calibration, α 1 %. */
 export const DEFAULT_GATE_OPTIONS: Omit<ResilienceGatePlan, 'experiments'> = {
-  margins: { errorRatio: 1.5, latency: 0.2, slowRatio: 1.5, recoverySeconds: 10 },
+  margins: { errorRatio: 1.5, latency: 0.2, latencyMs: 50, slowRatio: 1.5, recoverySeconds: 10 },
   quantile: 0.95,
   steadySeconds: 10,
   calibrationSeconds: 5,

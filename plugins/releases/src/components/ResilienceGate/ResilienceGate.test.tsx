@@ -1,5 +1,6 @@
 import { render, screen, within } from '@testing-library/react';
 import { ExperimentState, GateState, ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { faultWindow, gateChartRows } from './GateCharts';
 import { ResilienceGate } from './ResilienceGate';
 
 const latency = { name: 'dependency latency +200 ms', fault: 'dependencyLatency' as const, intensity: 200, durationSeconds: 20, recoverySeconds: 30 };
@@ -45,6 +46,20 @@ describe('ResilienceGate', () => {
     // The next experiment never ran.
     expect(within(screen.getByTestId('experiment-2')).getByTestId('experiment-status')).toHaveTextContent('waiting');
     expect(within(screen.getByTestId('experiment-2')).queryByTestId('experiment-figures')).toBeNull();
+  });
+
+  it('charts both sides per tick through the fault, with the fault window shaded', () => {
+    const series = Array.from({ length: 12 }, (_, i) => ({
+      t: i + 1,
+      phase: (['steady', 'fault', 'recovery'] as const)[Number(i >= 3) + Number(i >= 9)],
+      canary: { errorRate: i >= 3 && i < 9 ? 0.4 : 0, latencyMs: i >= 3 && i < 9 ? 900 : 12 },
+      stable: { errorRate: 0, latencyMs: i >= 3 && i < 9 ? 230 : 11 },
+    }));
+    const gate: GateState = { experiments: [experiment({ phase: 'recovery', phaseSeconds: 3, series })], index: 0 };
+    render(<ResilienceGate gate={gate} plan={plan} active />);
+    expect(within(screen.getByTestId('experiment-1')).getByTestId('experiment-charts')).toHaveTextContent('error rate');
+    expect(faultWindow(series)).toEqual({ from: 3, to: 9 });
+    expect(gateChartRows(series)[4]).toEqual({ t: 5, canaryErrors: 40, stableErrors: 0, canaryLatency: 900, stableLatency: 230 });
   });
 
   it('says which phase the running experiment is in, and shows nothing for a plan without a gate', () => {

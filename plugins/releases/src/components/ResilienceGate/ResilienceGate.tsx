@@ -1,5 +1,6 @@
 import { Box, Chip, Paper, Table, TableBody, TableCell, TableHead, TableRow, Typography } from '@material-ui/core';
 import { ExperimentState, faultFigures, GateState, PhaseFigures, ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { GateCharts } from './GateCharts';
 
 const PHASE: Record<ExperimentState['phase'], string> = { steady: 'steady state', fault: 'fault on', recovery: 'recovering', done: 'done' };
 const VERDICT_COLOR: Record<string, { background: string; color: string }> = {
@@ -26,7 +27,7 @@ const Experiment = ({ state, index, running, quantile }: { state: ExperimentStat
   if (state.verdict) status = state.verdict;
   else if (running && started) status = PHASE[state.phase];
   return (
-    <Paper variant="outlined" style={{ padding: 8, minWidth: 300 }} data-testid={`experiment-${index + 1}`}>
+    <Paper variant="outlined" style={{ padding: 8, minWidth: 340, flex: 1 }} data-testid={`experiment-${index + 1}`}>
       <Box display="flex" alignItems="center" justifyContent="space-between" style={{ gap: 8 }}>
         <Typography variant="body2">
           <b>{state.experiment.name}</b> · {state.experiment.durationSeconds} s
@@ -66,6 +67,7 @@ const Experiment = ({ state, index, running, quantile }: { state: ExperimentStat
           </TableBody>
         </Table>
       )}
+      <GateCharts series={state.series} quantileLabel={pLabel} />
       {state.evidence.map((line, i) => (
         <Typography key={i} variant="caption" display="block" color={state.verdict === 'failed' && i === state.evidence.length - 1 ? 'error' : 'textSecondary'}>
           {line}

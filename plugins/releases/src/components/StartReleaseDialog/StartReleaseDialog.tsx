@@ -65,8 +65,11 @@ export const StartReleaseDialog = ({
   );
 
   const chosen = planName ?? defaultPlan ?? plans.value?.defaultPlan;
+  // The admitted plan when there is one: shaped by the risk, its gate's experiments filled in from the entity or target.
   const plan: ReleasePlan | undefined =
-    planName === undefined && assessment ? assessment.plan : plans.value?.plans.find(p => p.name === chosen);
+    assessment && (planName === undefined || assessment.plan.name.startsWith(planName)) ? assessment.plan : plans.value?.plans.find(p => p.name === chosen);
+  const gateWords = (gate: NonNullable<ReleasePlan['gate']>) =>
+    gate.experiments.length ? gate.experiments.map(e => `${e.name} (${e.durationSeconds}s)`).join(', ') : "the entity's or the target's experiments";
 
   const start = async (override?: string) => {
     setBusy(true);
@@ -168,7 +171,7 @@ export const StartReleaseDialog = ({
         )}
         {plan && (
           <Typography variant="body2" data-testid="plan-preview">
-            {plan.gate ? `First a resilience gate at 0%: ${plan.gate.experiments.map(e => `${e.name} (${e.durationSeconds}s)`).join(', ')}, canary against stable; then canary weights ` : 'Canary weights '}
+            {plan.gate ? `First a resilience gate at 0%: ${gateWords(plan.gate)}, canary against stable; then canary weights ` : 'Canary weights '}
             {plan.steps
               .map(s => `${s.approval ? 'gate, ' : ''}${s.weight}% (${s.minDurationSeconds}s, ${s.minCanaryRequests} req)`)
               .join(' → ')}
