@@ -38,7 +38,7 @@ log "Install check: building and packing the plugin family"
 $YARN tsc >"$SCRATCH/tsc.log" 2>&1 || { cat "$SCRATCH/tsc.log"; exit 1; }
 mkdir -p "$SCRATCH/packs"
 PACKAGES=(releases-common releases-node releases-core releases-backend releases-backend-module-simulator releases-backend-module-prometheus
-  releases-backend-module-haproxy releases-backend-module-kubernetes scaffolder-backend-module-releases releases)
+  releases-backend-module-haproxy releases-backend-module-chaos releases-backend-module-kubernetes scaffolder-backend-module-releases releases)
 for p in "${PACKAGES[@]}"; do
   (cd "plugins/$p" && $YARN backstage-cli package build >"$SCRATCH/build-$p.log" 2>&1 &&
     $YARN pack --out "$SCRATCH/packs/$p.tgz" >>"$SCRATCH/build-$p.log" 2>&1) ||

@@ -19,3 +19,5 @@ export { SignalInjector } from './signals/SignalInjector';
 export { StressInjector } from './stress/StressInjector';
 export { CommandInjector } from './command/CommandInjector';
 export { AutocannonLoad } from './load/AutocannonLoad';
+export { faultProxyMain } from './proxy/main';
+export { netnsMain } from './netns/main';
