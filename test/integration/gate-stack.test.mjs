@@ -114,7 +114,7 @@ test('the resilience gate on the stack, with real faults', { timeout: 1_800_000 
         const pid = side === 'canary' ? Number(fs.readFileSync(path.join(gate.stack.dir, 'canary.pid'), 'utf8')) : undefined;
         if (pid) assert.doesNotMatch(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2], /[TZX]/);
       }
-      console.log(`backend SIGKILLed ${e.phaseSeconds} s into '${e.experiment.name}': the ${kind} fault was gone ${gone.toFixed(1)} s later (its TTL ran out about ${ttl} s after the kill)`);
+      console.log(`backend SIGKILLed ${e.phaseSeconds.toFixed(1)} s into '${e.experiment.name}': the ${kind} fault was gone ${gone.toFixed(1)} s later (its TTL ran out about ${ttl} s after the kill)`);
       await startReplica();
     }
     const done = await until(`release ${r.id} to end`, async () => {
