@@ -123,6 +123,9 @@ test.describe.serial('Releases tab', () => {
     await expect(first.getByTestId('experiment-status')).toHaveText('failed');
     await expect(first.getByTestId('experiment-figures')).toContainText(/error rate[\d.]+ %[\d.]+ %/);
     await expect(first).toContainText("the stable side's rate with");
+    // Both sides per tick through the steady state and the fault: error rate and p95 charts.
+    await expect(first.getByTestId('experiment-charts')).toContainText('error rate');
+    await expect(first.getByTestId('experiment-charts').locator('.recharts-line')).toHaveCount(4);
     await expect(page.getByTestId('experiment-2').getByTestId('experiment-status')).toHaveText('waiting');
     // Never a production request: no step ever started.
     const timeline = page.getByRole('table', { name: 'release timeline' });

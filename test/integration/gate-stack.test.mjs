@@ -5,14 +5,15 @@
 // instead of 16) is blocked before any production request, a healthy one passes, and a backend
 // SIGKILLed mid-experiment leaves no fault behind past its TTL. Needs root (namespaces, nft),
 // RELEASE_PILOT_IT_PG_HOST / _PORT. RELEASE_PILOT_GATE_RUNS=N adds N more healthy releases
-// through the gate (the false-block count, docs/measured.md).
+// through the gate (the false-block count, docs/measured.md). RELEASE_PILOT_GATE_BROKEN=traffic sends
+// users to the canary while its gate runs: the 0-production-requests check must then fail.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { eventAt, kill, releasesApi, root, sleep, startBackend, until } from './lib.mjs';
 import { startGateStack } from './stack/gate-stack.mjs';
-import { startLoad } from './stack/stack.mjs';
+import { haproxyCommand, startLoad } from './stack/stack.mjs';
 
 const BASE = 'http://localhost:7027';
 process.env.RELEASE_PILOT_IT_DB_PREFIX = `${process.env.RELEASE_PILOT_IT_DB_PREFIX ?? `rp_it_${process.pid}_`}gate_`;
@@ -59,6 +60,11 @@ test('the resilience gate on the stack, with real faults', { timeout: 1_800_000 
 
   await t.test('a -fragile version is blocked by the gate with 0 production requests served by it', async () => {
     const r = await create('checkout', '1.5.0-fragile');
+    if (process.env.RELEASE_PILOT_GATE_BROKEN === 'traffic') {
+      // A deliberately broken setup: users reach the canary while its gate runs. The checks below must fail.
+      await until('the gate to start', async () => (await release(r.id)).state === 'gating', 120_000, logOf);
+      await haproxyCommand(gate.stack.ports.haproxyApi, 'set server checkout/canary weight 20');
+    }
     const done = await waitForState(r.id, 'rolled_back', 300_000);
     assert.match(done.reason, /^resilience gate: dependency latency \+200 ms: /);
     const failed = done.resilience.experiments[0];
