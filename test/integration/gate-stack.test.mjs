@@ -23,7 +23,7 @@ let backend;
 let gate;
 let load;
 const logOf = () => backend?.log ?? [];
-const { ready, create, waitForState, release } = releasesApi(BASE, logOf);
+const { ready, create, release } = releasesApi(BASE, logOf);
 
 async function stopAll() {
   await load?.stop().catch(() => {});
@@ -65,11 +65,16 @@ test('the resilience gate on the stack, with real faults', { timeout: 1_800_000 
       await until('the gate to start', async () => (await release(r.id)).state === 'gating', 120_000, logOf);
       await haproxyCommand(gate.stack.ports.haproxyApi, 'set server checkout/canary weight 20');
     }
-    const done = await waitForState(r.id, 'rolled_back', 300_000);
+    const done = await until(`release ${r.id} to end or pause`, async () => {
+      const now = await release(r.id);
+      return ['rolled_back', 'paused', 'succeeded', 'failed'].includes(now.state) ? now : undefined;
+    }, 300_000, logOf);
+    // HAProxy's own count of the sessions it sent to the canary server: users' requests.
+    assert.equal(await gate.canaryProductionSessions(), 0, 'HAProxy sent production requests to the fragile canary');
+    assert.equal(done.state, 'rolled_back', `${done.state}: ${done.reason ?? ''}`);
     assert.match(done.reason, /^resilience gate: dependency latency \+200 ms: /);
     const failed = done.resilience.experiments[0];
     assert.equal(failed.verdict, 'failed');
-    assert.equal(await gate.canaryProductionSessions(), 0, 'HAProxy sent production requests to the fragile canary');
     await assertNoFaults('after the blocked release');
     console.log(`-fragile blocked ${seconds(done, 'fault_injected', 'experiment_failed')} s after the fault went on; the gate took ${seconds(done, 'gate_started', 'gate_failed')} s; ` +
       `canary errors under the fault ${failed.fault.canary.errors}/${failed.fault.canary.requests}, stable ${failed.fault.stable.errors}/${failed.fault.stable.requests}; HAProxy canary sessions 0`);
