@@ -20,7 +20,7 @@ export const instanceSchema = z
     dependency: hostPort.optional(),
     /** The control URL of the fault proxy in front of its dependency (`release-pilot-fault-proxy`): latency and errors. */
     proxy: url.optional(),
-    /** A file holding the instance's process id: `instanceKill` kills it (its supervisor restarts it). */
+    /** A file holding the instance's process id: `instanceKill` kills it (its supervisor restarts it), `instancePause` stops and continues it. */
     pidFile: z.string().regex(/^\/[\w./${}-]+$/, 'an absolute path; ${entityName} is filled in').optional(),
   })
   .strict();
@@ -47,7 +47,9 @@ export const DEFAULT_INJECTORS: Record<FaultKind, z.infer<typeof injectorChoice>
   dependencyUnavailable: 'nftables',
   packetLoss: 'nftables',
   instanceKill: 'signal',
+  instancePause: 'signal',
   cpuPressure: 'stress-ng',
+  memoryPressure: 'stress-ng',
 };
 
 /** `releases.targets.<name>.resilience` of type `instances`. */
@@ -64,7 +66,7 @@ export const instancesResilienceSchema = z
       })
       .strict()
       .default({ rps: 50, connections: 8, timeoutSeconds: 2 }),
-    injectors: z.partialRecord(z.enum(FAULT_KINDS as [FaultKind, ...FaultKind[]]), injectorChoice).default({}),
+    injectors: z.partialRecord(z.enum(FAULT_KINDS), injectorChoice).default({}),
     /** Where process ids of running fault tools (stress-ng) are kept, so a restarted backend can stop them. */
     stateDirectory: z.string().regex(/^\/[\w./-]+$/, 'an absolute path').default('/tmp/release-pilot-chaos'),
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FAULT_KINDS } from './types/resilience';
 
 /** A plan step as clients send it. */
 export const planStepSchema = z.strictObject({
@@ -46,13 +47,14 @@ const INTENSITY_RANGE: Record<string, [number, number, string] | undefined> = {
   dependencyErrors: [0.001, 1, 'a share of answers, 0.001-1'],
   packetLoss: [0.001, 1, 'a share of packets, 0.001-1'],
   cpuPressure: [1, 100, 'a CPU load in %, 1-100'],
+  memoryPressure: [1, 90, "a share of the host's memory in %, 1-90"],
 };
 
 /** One resilience experiment: a named fault with a duration, an intensity and a recovery limit. */
 export const resilienceExperimentSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
-    fault: z.enum(['dependencyLatency', 'dependencyErrors', 'dependencyUnavailable', 'instanceKill', 'cpuPressure', 'packetLoss']),
+    fault: z.enum(FAULT_KINDS),
     durationSeconds: z.number().int().min(5).max(3600),
     intensity: z.number().optional(),
     recoverySeconds: z.number().int().min(2).max(3600).default(30),
@@ -88,7 +90,7 @@ export const resilienceGateSchema = z
   .superRefine((gate, ctx) => {
     gate.experiments.forEach((e, i) => {
       // The latency test starts after the calibration; a killed instance has no latency to compare.
-      if (e.fault !== 'instanceKill' && e.durationSeconds <= gate.calibrationSeconds) {
+      if (e.fault !== 'instanceKill' && e.fault !== 'instancePause' && e.durationSeconds <= gate.calibrationSeconds) {
         ctx.addIssue({ code: 'custom', message: `the fault must last longer than calibrationSeconds (${gate.calibrationSeconds} s)`, path: ['experiments', i, 'durationSeconds'] });
       }
     });

@@ -31,4 +31,35 @@ describe('instance kill by signal', () => {
     await expect(new SignalInjector(new StateFiles(dir)).inject(instance(), fault('instanceKill'))).rejects.toThrow('names no pid file');
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  it('pauses the process for the fault and continues it on clear, or by its watchdog when the TTL runs out with no backend', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-signal-'));
+    const pidFile = path.join(dir, 'canary.pid');
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    fs.writeFileSync(pidFile, String(child.pid));
+    // The process state (T: stopped, S: sleeping) once the signal has been delivered.
+    const stateOf = async () => {
+      let state = '';
+      for (let i = 0; i < 20; i++) {
+        state = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(' ')[2];
+        if (state !== 'R') break;
+        await new Promise(resolve => setTimeout(resolve, 25));
+      }
+      return state;
+    };
+    const on = instance({ pidFile });
+    const state = new StateFiles(path.join(dir, 'state'));
+    await new SignalInjector(state).inject(on, fault('instancePause', undefined, 60));
+    expect(await stateOf()).toBe('T');
+    await new SignalInjector(state).clear(on);
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(await stateOf()).toBe('S');
+    // Nobody clears: the watchdog continues it when the TTL (1 s) has passed.
+    await new SignalInjector(state).inject(on, fault('instancePause', undefined, 1, 'r1/1'));
+    expect(await stateOf()).toBe('T');
+    await new Promise(resolve => setTimeout(resolve, 1600));
+    expect(await stateOf()).toBe('S');
+    child.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });

@@ -30,6 +30,15 @@ describeIf('stress-ng CPU pressure', () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
+  it('takes a share of memory with a VM worker for memoryPressure', async () => {
+    await new StressInjector(new StateFiles(dir)).inject(on, fault('memoryPressure', 5));
+    const pid = pidOf();
+    expect(await commandLineOf(pid)).toContain('--vm 1 --vm-bytes 5% --vm-keep');
+    await new StressInjector(new StateFiles(dir)).clear(on);
+    await new Promise(resolve => setTimeout(resolve, 200));
+    expect(await commandLineOf(pid)).toBeUndefined();
+  });
+
   it('ends by itself when the TTL passes (stress-ng --timeout)', async () => {
     await new StressInjector(new StateFiles(dir)).inject(on, fault('cpuPressure', 20, 1));
     const pid = pidOf();

@@ -4,21 +4,23 @@ import { Instance, InstanceInjector } from '../instances';
 import { commandLineOf, StateFiles } from '../state';
 
 /**
- * `cpuPressure` with Debian's stress-ng: one CPU worker per instance at the fault's load (%), for
- * the fault's TTL (stress-ng's own `--timeout`, so it stops by itself if the backend dies). Its
+ * `cpuPressure` and `memoryPressure` with Debian's stress-ng: one CPU worker per instance at the
+ * fault's load (%), or one VM worker taking the fault's share (%) of memory, for the fault's TTL (stress-ng's own `--timeout`, so it stops by itself if the backend dies). Its
  * process id goes to the state directory, so a restarted backend or another replica stops it.
  */
 export class StressInjector implements InstanceInjector {
   constructor(private readonly state: StateFiles, private readonly program = 'stress-ng') {}
 
   async inject(instance: Instance, fault: GateFault): Promise<void> {
-    if (fault.experiment.fault !== 'cpuPressure') throw new Error(`stress-ng cannot inject ${fault.experiment.fault}`);
+    const kind = fault.experiment.fault;
+    if (kind !== 'cpuPressure' && kind !== 'memoryPressure') throw new Error(`stress-ng cannot inject ${kind}`);
     const file = this.state.pathOf(instance, 'stress');
     const running = await this.running(file);
     if (running?.id === fault.id) return;
     if (running) await this.stop(file, running.pid);
-    const load = Math.round(Math.min(Math.max(fault.experiment.intensity ?? 80, 1), 100));
-    const child = spawn(this.program, ['--cpu', '1', '--cpu-load', String(load), '--timeout', `${Math.max(1, Math.ceil(fault.ttlSeconds))}s`, '--quiet'], {
+    const share = Math.round(Math.min(Math.max(fault.experiment.intensity ?? (kind === 'cpuPressure' ? 80 : 50), 1), 100));
+    const stressor = kind === 'cpuPressure' ? ['--cpu', '1', '--cpu-load', String(share)] : ['--vm', '1', '--vm-bytes', `${share}%`, '--vm-keep'];
+    const child = spawn(this.program, [...stressor, '--timeout', `${Math.max(1, Math.ceil(fault.ttlSeconds))}s`, '--quiet'], {
       detached: true,
       stdio: 'ignore',
     });

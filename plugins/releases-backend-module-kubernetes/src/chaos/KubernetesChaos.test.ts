@@ -127,6 +127,20 @@ describe('KubernetesChaos', () => {
     expect([...api.objects.keys()]).toEqual([]);
   });
 
+  it('maps memory pressure and a pause: StressChaos memory, PodChaos pod-failure; Litmus pod-memory-hog, and no pause', async () => {
+    const memory = { ...latency, experiment: { ...latency.experiment, fault: 'memoryPressure' as const, intensity: 40 } };
+    const pause = { ...latency, id: `${context.releaseId}/2`, experiment: { ...latency.experiment, fault: 'instancePause' as const, intensity: undefined } };
+    await chaos('chaos-mesh').inject(context, memory);
+    expect(api.requests.at(-1)).toMatchObject({ path: '/apis/chaos-mesh.org/v1alpha1/namespaces/shop/stresschaos', body: { kind: 'StressChaos', spec: { stressors: { memory: { workers: 1, size: '40%' } }, duration: '45s' } } });
+    await chaos('chaos-mesh').inject(context, pause);
+    expect(api.requests.at(-1)).toMatchObject({ path: '/apis/chaos-mesh.org/v1alpha1/namespaces/shop/podchaos', body: { kind: 'PodChaos', spec: { action: 'pod-failure', duration: '45s', mode: 'all' } } });
+    await chaos('litmus').inject(context, { ...memory, id: `${context.releaseId}/3` });
+    expect(api.requests.at(-1)!.body.spec.experiments).toEqual([
+      { name: 'pod-memory-hog', spec: { components: { env: [{ name: 'TOTAL_CHAOS_DURATION', value: '45' }, { name: 'MEMORY_PERCENTAGE', value: '40' }] } } },
+    ]);
+    await expect(chaos('litmus').inject(context, { ...pause, id: `${context.releaseId}/4` })).rejects.toThrow('LitmusChaos has no experiment for instancePause');
+  });
+
   it('says what it cannot do, and what the API server refused', async () => {
     const errors = { ...latency, experiment: { ...latency.experiment, fault: 'dependencyErrors' as const, intensity: 0.5 } };
     await expect(chaos('chaos-mesh').inject(context, errors)).rejects.toThrow('Chaos Mesh has no fault for dependencyErrors');

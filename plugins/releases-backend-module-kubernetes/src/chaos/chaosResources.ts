@@ -48,11 +48,20 @@ export function chaosMeshResource(fault: GateFault, target: ChaosTarget): ChaosR
       return network({ action: 'loss', loss: { loss: String(Math.round((experiment.intensity ?? 0.1) * 100)) } });
     case 'instanceKill':
       return { group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos', body: { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata, spec: { ...selected, mode: 'one', action: 'pod-kill' } } };
+    case 'instancePause':
+      // The pods stop serving for the duration (their containers' image swapped for a pause image).
+      return { group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'podchaos', body: { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'PodChaos', metadata, spec: { ...selected, action: 'pod-failure', duration } } };
     case 'cpuPressure':
+    case 'memoryPressure': {
+      const stressors =
+        experiment.fault === 'cpuPressure'
+          ? { cpu: { workers: 1, load: Math.round(experiment.intensity ?? 80) } }
+          : { memory: { workers: 1, size: `${Math.round(experiment.intensity ?? 50)}%` } };
       return {
         group: 'chaos-mesh.org', version: 'v1alpha1', plural: 'stresschaos',
-        body: { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'StressChaos', metadata, spec: { ...selected, stressors: { cpu: { workers: 1, load: Math.round(experiment.intensity ?? 80) } }, duration } },
+        body: { apiVersion: 'chaos-mesh.org/v1alpha1', kind: 'StressChaos', metadata, spec: { ...selected, stressors, duration } },
       };
+    }
     default:
       throw new Error(`Chaos Mesh has no fault for ${experiment.fault} on outgoing calls; use the command injector or the fault proxy`);
   }
@@ -68,9 +77,10 @@ export function litmusResource(fault: GateFault, target: ChaosTarget): ChaosReso
     packetLoss: () => ({ name: 'pod-network-loss', env: env({ NETWORK_PACKET_LOSS_PERCENTAGE: String(Math.round((experiment.intensity ?? 0.1) * 100)) }) }),
     instanceKill: () => ({ name: 'pod-delete', env: env({ FORCE: 'true', PODS_AFFECTED_PERC: '1' }) }),
     cpuPressure: () => ({ name: 'pod-cpu-hog', env: env({ CPU_CORES: '1', CPU_LOAD: String(Math.round(experiment.intensity ?? 80)) }) }),
+    memoryPressure: () => ({ name: 'pod-memory-hog', env: env({ MEMORY_PERCENTAGE: String(Math.round(experiment.intensity ?? 50)) }) }),
   };
   const chosen = experiments[experiment.fault];
-  if (!chosen) throw new Error(`LitmusChaos has no experiment for ${experiment.fault} on outgoing calls; use the command injector or the fault proxy`);
+  if (!chosen) throw new Error(`LitmusChaos has no experiment for ${experiment.fault}; use the command injector (or the fault proxy for dependency errors)`);
   const { name, env: components } = chosen();
   const applabel = Object.entries(target.labels).map(([k, v]) => `${k}=${v}`).join(',');
   return {

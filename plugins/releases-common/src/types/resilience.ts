@@ -14,12 +14,25 @@ export type FaultKind =
   | 'dependencyUnavailable'
   /** The instance is killed and restarted. */
   | 'instanceKill'
+  /** The instance's process is stopped (SIGSTOP) for the fault's duration, then continued. */
+  | 'instancePause'
   /** `intensity` % CPU load on the instance's cores (stress-ng). */
   | 'cpuPressure'
+  /** `intensity` % of the host's memory taken (stress-ng --vm). */
+  | 'memoryPressure'
   /** A share `intensity` (0-1) of the instance's packets is dropped. */
   | 'packetLoss';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['dependencyLatency', 'dependencyErrors', 'dependencyUnavailable', 'instanceKill', 'cpuPressure', 'packetLoss'];
+export const FAULT_KINDS = [
+  'dependencyLatency',
+  'dependencyErrors',
+  'dependencyUnavailable',
+  'instanceKill',
+  'instancePause',
+  'cpuPressure',
+  'memoryPressure',
+  'packetLoss',
+] as const satisfies readonly FaultKind[];
 
 /** One named fault with a duration and an intensity. */
 export interface ResilienceExperiment {

@@ -102,6 +102,9 @@ describe('PlanCatalog', () => {
     expect(read({ experiments: [latency], calibrationSeconds: 30 })).toThrow(/the fault must last longer than calibrationSeconds \(30 s\)/);
     expect(read({ experiments: [latency, latency] })).toThrow(/experiment 'dependency \+200 ms' is named twice/);
     expect(read({ experiments: [latency], alpha: 0.5 })).toThrow(/gate\.alpha/);
+    expect(read({ experiments: [{ name: 'memory', fault: 'memoryPressure', intensity: 95, durationSeconds: 30 }] })).toThrow(/memoryPressure's intensity is a share of the host's memory in %, 1-90/);
+    // A paused instance, like a killed one, answers nothing to calibrate on: it may be short.
+    expect(read({ experiments: [{ name: 'pause', fault: 'instancePause', durationSeconds: 5 }] })().resolve('p').gate!.experiments[0].fault).toBe('instancePause');
   });
 
   it('fills a gate\'s experiments from the entity\'s list, else the plan\'s, else the target\'s, by name in releases.experiments', () => {

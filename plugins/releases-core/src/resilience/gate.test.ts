@@ -47,6 +47,15 @@ describe('the resilience gate', () => {
     expect(run(0).verdict).toBe('failed');
   });
 
+  it('passes a healthy version through a pause and memory pressure: both sides equally down, then equally slower', () => {
+    const plan = gate([
+      { name: 'pause', fault: 'instancePause', durationSeconds: 5, recoverySeconds: 30 },
+      { name: 'memory 50 %', fault: 'memoryPressure', intensity: 50, durationSeconds: 20, recoverySeconds: 30 },
+    ]);
+    const verdicts = Array.from({ length: 50 }, (_, seed) => runGate(plan, { fragile: false }, 300 + seed).state.verdict);
+    expect(verdicts.filter(v => v !== 'passed')).toEqual([]);
+  });
+
   it('thins a long series instead of cutting it', () => {
     const long = gate([{ ...LATENCY, durationSeconds: 1200 }]);
     const series = runGate(long, { fragile: false }, 2).state.experiments[0].series!;

@@ -49,6 +49,9 @@ function addedLatency(fault: ActiveFault | undefined): number {
       return 5;
     case 'cpuPressure':
       return BASE_MEDIAN_MS * ((fault.intensity ?? 80) / 100);
+    case 'memoryPressure':
+      // Page reclaim and cache misses: a little slower, more so the more memory is taken.
+      return BASE_MEDIAN_MS * ((fault.intensity ?? 50) / 200);
     default:
       return 0;
   }
@@ -77,6 +80,8 @@ export function simulateGateTick(random: SeededRandom, instance: GateInstance, s
       errorRate += 0.02;
       break;
     case 'instanceKill':
+    case 'instancePause':
+      // A stopped process answers nothing either: its requests time out.
       down = true;
       break;
     case 'packetLoss':
