@@ -5,12 +5,17 @@
  * p95 <= 500 ms, 3 failures tolerated). Prints a table, then one JSON object. `detected` is the share
  * of runs whose rollback came after the fault's first traffic; detection times are over those runs.
  *   yarn bench:judge [--runs N] [--healthy-runs N] [--seed S] [--judges sequential,fixed,kayenta,threshold] [--only NAME-PART]
+ * With --grid, the power table instead (powerGrid.ts): error-only regressions of --ratios (1.5,2,3)
+ * at --rps (20,100,300,2000) over --plans (demo, default, 2-min steps, 15-min steps), each judge's
+ * detected share and median time next to the oracle SPRT's, and the A/A false rollback rate per
+ * traffic level on the longest plan (--aa-runs, default 1000).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runScenario, ScenarioResult } from '../simulate/runScenario';
 import { parseScenario } from '../simulate/scenario';
 import { oracleDetectionSeconds } from './oracle';
+import { falseRollbackShare, GRID_PLANS, powerRow } from './powerGrid';
 
 const JUDGES = ['sequential', 'fixed', 'kayenta', 'threshold'] as const;
 
@@ -37,6 +42,53 @@ const runs = arg('runs', 200);
 const healthyRuns = arg('healthy-runs', 1000);
 const seed = arg('seed', 1);
 const dir = resolve(require.resolve('@release-pilot/cli/package.json'), '../scenarios/bench');
+
+function listArg(name: string, fallback: string[]): string[] {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1].split(',') : fallback;
+}
+
+if (process.argv.includes('--grid')) {
+  const plans = listArg('plans', Object.keys(GRID_PLANS));
+  const badPlan = plans.find(p => !(p in GRID_PLANS));
+  if (badPlan) {
+    process.stderr.write(`Unknown plan '${badPlan}'; use ${Object.keys(GRID_PLANS).join(', ')}\n`);
+    process.exit(2);
+  }
+  const rpsList = listArg('rps', ['20', '100', '300', '2000']).map(Number);
+  const ratios = listArg('ratios', ['1.5', '2', '3']).map(Number);
+  const gridRuns = arg('runs', 100);
+  const aaRuns = arg('aa-runs', 1000);
+  const pad = (v: unknown, n: number) => String(v ?? '-').padEnd(n);
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  process.stdout.write(`power: error-only regressions, baseline errors 0.5 %, tick 1 s (demo), 5 s (default, 2-min), 10 s (15-min), ${gridRuns} runs per row, alpha 0.01; oracle: SPRT knowing the true ratio (vs 1.2)\n`);
+  process.stdout.write(`${pad('plan', 14)}${pad('rps', 6)}${pad('errors', 8)}${pad('judge', 11)}${pad('detected', 10)}${pad('median s', 10)}${pad('oracle det', 12)}${pad('oracle s', 10)}${pad('x oracle', 10)}goals\n`);
+  const rows = [];
+  for (const plan of plans) {
+    for (const rps of rpsList) {
+      for (const ratio of ratios) {
+        for (const judge of judges) {
+          const r = powerRow(plan, rps, ratio, judge, gridRuns, seed);
+          rows.push(r);
+          process.stdout.write(
+            `${pad(plan, 14)}${pad(rps, 6)}${pad(`${ratio}x`, 8)}${pad(judge, 11)}${pad(pct(r.detectedShare), 10)}${pad(r.medianSeconds, 10)}${pad(pct(r.oracleShare), 12)}${pad(r.oracleMedianSeconds, 10)}${pad(r.ratioToOracle, 10)}${r.meetsGoals ? 'met' : 'MISSED'}\n`,
+          );
+        }
+      }
+    }
+  }
+  const longest = plans.reduce((a, b) => (GRID_PLANS[a] >= GRID_PLANS[b] ? a : b));
+  const aa = [];
+  for (const rps of rpsList) {
+    for (const judge of judges) {
+      const share = falseRollbackShare(longest, rps, judge, aaRuns, seed);
+      aa.push({ plan: longest, rps, judge, runs: aaRuns, falseRollbackShare: share });
+      process.stdout.write(`A/A ${longest} ${rps} rps ${judge}: ${(100 * share).toFixed(1)}% false rollbacks of ${aaRuns}\n`);
+    }
+  }
+  process.stdout.write(`${JSON.stringify({ grid: rows, aa, seed })}\n`);
+  process.exit(0);
+}
 
 const rows: Array<ScenarioResult & { oracleSeconds?: number; ratioToOracle?: number; seconds: number }> = [];
 for (const file of readdirSync(dir).filter(f => f.endsWith('.yaml') && f.includes(only)).sort()) {
