@@ -276,7 +276,10 @@ test('the backend process on PostgreSQL: succeed, roll back, survive SIGKILL', {
     const before = await until('search to reach step 3', async () => {
       const now = await release(r.id);
       return now.currentStep === 2 ? now : undefined;
-    }, 120_000);
+    }, 120_000).catch(async error => {
+      const now = await release(r.id);
+      throw new Error(`${error.message.split('\n')[0]}; the release is ${now.state} at step ${now.currentStep + 1}${now.reason ? `: ${now.reason}` : ''}; last verdict: ${now.verdict?.summary ?? 'none'}`);
+    });
     kill(backend);
     await until('the backend to die', async () => {
       try { await fetch(`${BASE}/api/releases/health`); return false; } catch { return true; }

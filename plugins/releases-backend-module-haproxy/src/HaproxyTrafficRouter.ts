@@ -84,16 +84,22 @@ export class HaproxyTrafficRouter implements TrafficRouter {
     return Number(match[1]);
   }
 
-  private async setWeights(backend: string, servers: string[], weight: number) {
+  /**
+   * Sets the weights of every server in one runtime API request (`set server ...; set server ...`,
+   * in the given order), so HAProxy applies them back to back instead of a round trip apart; then
+   * reads each one back.
+   */
+  private async setWeights(backend: string, groups: Array<{ servers: string[]; weight: number }>) {
+    const commands = groups.flatMap(({ servers, weight }) => servers.map(server => `set server ${backend}/${server} weight ${weight}`));
+    const answer = await this.api.command(commands.join('; '));
+    if (answer !== '') throw new HaproxyError(`HAProxy refused the weights (${commands.join('; ')}): ${answer}`);
     await Promise.all(
-      servers.map(async server => {
-        const answer = await this.api.command(`set server ${backend}/${server} weight ${weight}`);
-        if (answer !== '') throw new HaproxyError(`HAProxy refused weight ${weight} for ${backend}/${server}: ${answer}`);
-        const actual = await this.getWeight(backend, server);
-        if (actual !== weight) {
-          throw new HaproxyError(`HAProxy holds weight ${actual} for ${backend}/${server} after setting ${weight}`);
-        }
-      }),
+      groups.flatMap(({ servers, weight }) =>
+        servers.map(async server => {
+          const actual = await this.getWeight(backend, server);
+          if (actual !== weight) throw new HaproxyError(`HAProxy holds weight ${actual} for ${backend}/${server} after setting ${weight}`);
+        }),
+      ),
     );
   }
 
@@ -101,13 +107,10 @@ export class HaproxyTrafficRouter implements TrafficRouter {
     const { backend, stable, canary } = this.servers(context);
     const target = serverWeights(weight, canary.length, stable.length);
     const current = await this.getCanaryWeight(context);
-    if (weight >= current) {
-      await this.setWeights(backend, canary, target.canary);
-      await this.setWeights(backend, stable, target.stable);
-    } else {
-      await this.setWeights(backend, stable, target.stable);
-      await this.setWeights(backend, canary, target.canary);
-    }
+    // Raising the canary: canary first; lowering it: stable first. Never both at 0 in between.
+    const canaryGroup = { servers: canary, weight: target.canary };
+    const stableGroup = { servers: stable, weight: target.stable };
+    await this.setWeights(backend, weight >= current ? [canaryGroup, stableGroup] : [stableGroup, canaryGroup]);
   }
 
   async getCanaryWeight(context: ReleaseTargetContext): Promise<number> {
