@@ -204,6 +204,8 @@ export interface Config {
       latency?: { quantile?: number; minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
       /** Sequential: named count metrics the target reports per side (events per request), e.g. `orders: { direction: lower }`. Default tolerance 0.1. */
       counters?: { [name: string]: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' } };
+      /** Sequential: judge the ticks where the canary serves alone (100 %) against the baseline's earlier rate (errors, counters). Default true. */
+      compareCanaryAlone?: boolean;
       errorRateFailRatio?: number;
       minCanaryErrors?: number;
       p95FailRatio?: number;

@@ -8,7 +8,9 @@
  * With --grid, the power table instead (powerGrid.ts): error-only regressions of --ratios (1.5,2,3)
  * at --rps (20,100,300,2000) over --plans (demo, default, 2-min steps, 15-min steps), each judge's
  * detected share and median time next to the oracle SPRT's, and the A/A false rollback rate per
- * traffic level on the longest plan (--aa-runs, default 1000).
+ * traffic level on the longest plan (--aa-runs, default 1000). --last-weight 95 ends every plan at
+ * 95 % instead of 100 %, keeping a 5 % baseline (the alternative to comparing the canary alone with
+ * the baseline's earlier rate).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -59,16 +61,17 @@ if (process.argv.includes('--grid')) {
   const ratios = listArg('ratios', ['1.5', '2', '3']).map(Number);
   const gridRuns = arg('runs', 100);
   const aaRuns = arg('aa-runs', 1000);
+  const lastWeight = arg('last-weight', 100);
   const pad = (v: unknown, n: number) => String(v ?? '-').padEnd(n);
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
-  process.stdout.write(`power: error-only regressions, baseline errors 0.5 %, tick 1 s (demo), 5 s (default, 2-min), 10 s (15-min), ${gridRuns} runs per row, alpha 0.01; oracle: SPRT knowing the true ratio (vs 1.2)\n`);
+  process.stdout.write(`power: error-only regressions, baseline errors 0.5 %, tick 1 s (demo), 5 s (default, 2-min), 10 s (15-min), weights 1, 5, 10, 25, 50, ${lastWeight} %, ${gridRuns} runs per row, alpha 0.01; oracle: SPRT knowing the true ratio (vs 1.2)\n`);
   process.stdout.write(`${pad('plan', 14)}${pad('rps', 6)}${pad('errors', 8)}${pad('judge', 11)}${pad('detected', 10)}${pad('median s', 10)}${pad('oracle det', 12)}${pad('oracle s', 10)}${pad('x oracle', 10)}goals\n`);
   const rows = [];
   for (const plan of plans) {
     for (const rps of rpsList) {
       for (const ratio of ratios) {
         for (const judge of judges) {
-          const r = powerRow(plan, rps, ratio, judge, gridRuns, seed);
+          const r = powerRow(plan, rps, ratio, judge, gridRuns, seed, lastWeight);
           rows.push(r);
           process.stdout.write(
             `${pad(plan, 14)}${pad(rps, 6)}${pad(`${ratio}x`, 8)}${pad(judge, 11)}${pad(pct(r.detectedShare), 10)}${pad(r.medianSeconds, 10)}${pad(pct(r.oracleShare), 12)}${pad(r.oracleMedianSeconds, 10)}${pad(r.ratioToOracle, 10)}${r.meetsGoals ? 'met' : 'MISSED'}\n`,
@@ -81,7 +84,7 @@ if (process.argv.includes('--grid')) {
   const aa = [];
   for (const rps of rpsList) {
     for (const judge of judges) {
-      const share = falseRollbackShare(longest, rps, judge, aaRuns, seed);
+      const share = falseRollbackShare(longest, rps, judge, aaRuns, seed, lastWeight);
       aa.push({ plan: longest, rps, judge, runs: aaRuns, falseRollbackShare: share });
       process.stdout.write(`A/A ${longest} ${rps} rps ${judge}: ${(100 * share).toFixed(1)}% false rollbacks of ${aaRuns}\n`);
     }

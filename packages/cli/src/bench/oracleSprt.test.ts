@@ -21,9 +21,19 @@ describe('the oracle SPRT', () => {
     expect(rejected / 2000).toBeLessThanOrEqual(0.01);
   });
 
-  it('gets no evidence at 100 % (no baseline) or without errors', () => {
-    const oracle = new OracleSprt(3);
-    for (let i = 0; i < 1000; i++) expect(oracle.update(5, 1000, 0, 0)).toBe(false);
-    expect(oracle.update(0, 100, 0, 100)).toBe(false);
+  it('at 100 % compares the canary with the baseline it saw before, and gets no evidence without errors', () => {
+    const rejectsAlone = (canaryErrors: number) => {
+      const oracle = new OracleSprt(3);
+      // Earlier ticks: canary and baseline at the same 0.5 % (no evidence either way).
+      for (let i = 0; i < 20; i++) oracle.update(5, 1000, 50, 10000);
+      return Array.from({ length: 100 }, () => oracle.update(canaryErrors, 1000, 0, 0)).some(Boolean);
+    };
+    // 1,000 requests a tick at 0.5 % (5 errors) never reject; at 3x (15 errors) they do.
+    expect(rejectsAlone(5)).toBe(false);
+    expect(rejectsAlone(15)).toBe(true);
+    // Alone from the start there is no baseline to compare with.
+    const alone = new OracleSprt(3);
+    expect(Array.from({ length: 100 }, () => alone.update(15, 1000, 0, 0)).some(Boolean)).toBe(false);
+    expect(new OracleSprt(3).update(0, 100, 0, 100)).toBe(false);
   });
 });

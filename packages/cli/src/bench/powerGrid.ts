@@ -9,7 +9,8 @@ const GRID_TICKS: Record<string, number> = { demo: 1, default: 5, '2-min steps':
 const WEIGHTS = [1, 5, 10, 25, 50, 100];
 const BASELINE = { errorRate: 0.005, latencyMs: { p50: 90, p95: 145 } };
 
-export function gridScenario(plan: string, rps: number, ratio: number | undefined): Scenario {
+/** A plan's steps; `lastWeight` below 100 keeps a baseline share on the last step (compared in docs/judge.md). */
+export function gridScenario(plan: string, rps: number, ratio: number | undefined, lastWeight = 100): Scenario {
   return {
     name: `${plan} ${rps}rps ${ratio ? `errors ${ratio}x` : 'A/A'}`,
     tickSeconds: GRID_TICKS[plan],
@@ -17,7 +18,7 @@ export function gridScenario(plan: string, rps: number, ratio: number | undefine
     traffic: { rps },
     baseline: BASELINE,
     canary: ratio ? { fault: { errorRate: BASELINE.errorRate * ratio } } : {},
-    plan: { steps: WEIGHTS.map(weight => ({ weight, seconds: GRID_PLANS[plan] })) },
+    plan: { steps: WEIGHTS.map(weight => ({ weight: weight === 100 ? lastWeight : weight, seconds: GRID_PLANS[plan] })) },
     judge: 'sequential',
   };
 }
@@ -39,8 +40,8 @@ export interface PowerRow {
 }
 
 /** Error-only regressions through a judge and the oracle, on the same plans, traffic and seeds. */
-export function powerRow(plan: string, rps: number, ratio: number, judge: string, runs: number, seed: number): PowerRow {
-  const scenario = gridScenario(plan, rps, ratio);
+export function powerRow(plan: string, rps: number, ratio: number, judge: string, runs: number, seed: number, lastWeight = 100): PowerRow {
+  const scenario = gridScenario(plan, rps, ratio, lastWeight);
   const result = runScenario(scenario, { runs, seed, judge });
   const oracle = Array.from({ length: runs }, (_, i) => oracleRun(scenario, seed + i, ratio)).filter((s): s is number => s !== undefined);
   const oracleMedian = distribution(oracle).median;
@@ -56,6 +57,6 @@ export function powerRow(plan: string, rps: number, ratio: number, judge: string
 }
 
 /** A/A releases (canary = baseline) on a plan: the share rolled back. */
-export function falseRollbackShare(plan: string, rps: number, judge: string, runs: number, seed: number): number {
-  return runScenario(gridScenario(plan, rps, undefined), { runs, seed, judge }).falseRollbackRate;
+export function falseRollbackShare(plan: string, rps: number, judge: string, runs: number, seed: number, lastWeight = 100): number {
+  return runScenario(gridScenario(plan, rps, undefined, lastWeight), { runs, seed, judge }).falseRollbackRate;
 }

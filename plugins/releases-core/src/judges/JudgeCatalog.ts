@@ -150,6 +150,7 @@ function readJudge(config: Config, key: string, num: NumberReader): Judge {
     errorRate: metric(`${key}.errorRate`, DEFAULT_SEQUENTIAL_OPTIONS.errorRate.minEffect),
     latency: { ...metric(`${key}.latency`, DEFAULT_SEQUENTIAL_OPTIONS.latency.minEffect), quantile },
     counters,
+    compareCanaryAlone: config.getOptionalBoolean(`${key}.compareCanaryAlone`) ?? true,
   });
 }
 

@@ -2,7 +2,7 @@ import { emptyTrafficStats, TrafficStats } from '@release-pilot/plugin-releases-
 import { SeededRandom } from '../../simulation/random';
 import { CanaryBaseline } from '../judge';
 import { DEFAULT_SEQUENTIAL_OPTIONS, SequentialJudge } from './SequentialJudge';
-import { emptyRateTest, evaluateRateTest, rateRatioGrid, updateRateTest } from './rateRatioTest';
+import { emptyRateTest, evaluateRateTest, poissonUpperBound, rateRatioGrid, updateRateTest } from './rateRatioTest';
 
 const now = new Date('2026-01-01T00:00:00.000Z');
 const step = { index: 0, count: 1 };
@@ -102,6 +102,46 @@ describe('rate ratio test', () => {
     expect(rejected / 1000).toBeLessThanOrEqual(0.01);
   });
 
+  /** Runs of `shared` ticks of both sides, then `alone` ticks of the canary serving alone, at the null's edge (1.2x). */
+  function canaryAloneRejections(boundAlpha: number, runs: number): number {
+    const grid = rateRatioGrid(1.2);
+    const nullIndex = grid.indexOf(1.2);
+    const random = new SeededRandom(21);
+    let rejected = 0;
+    for (let release = 0; release < runs; release++) {
+      let test = emptyRateTest(grid);
+      const tick = (counts: Parameters<typeof updateRateTest>[2]) => {
+        test = updateRateTest(grid, test, counts, { canaryAlone: { alpha: boundAlpha } });
+        return evaluateRateTest(grid, test, nullIndex, 0.01).rejected;
+      };
+      let hit = false;
+      for (let t = 0; t < 20 && !hit; t++) {
+        hit = tick({ canaryEvents: random.poisson(0.6), canaryRequests: 100, baselineEvents: random.poisson(4.5), baselineRequests: 900 });
+      }
+      for (let t = 0; t < 300 && !hit; t++) hit = tick({ canaryEvents: random.poisson(6), canaryRequests: 1000, baselineEvents: 0, baselineRequests: 0 });
+      if (hit) rejected++;
+    }
+    return rejected / runs;
+  }
+
+  it('compares a canary serving alone with the baseline\'s earlier rate: at most alpha plus the bound\'s alpha at the null\'s edge', () => {
+    expect(canaryAloneRejections(0.0005, 1000)).toBeLessThanOrEqual(0.01 + 0.0005);
+    // The check catches a broken version: without the bound's margin (the baseline's rate taken at
+    // face value) a baseline that happened to look good makes the canary look worse, far too often.
+    expect(canaryAloneRejections(0.5, 500)).toBeGreaterThan(0.02);
+  });
+
+  it('bounds a Poisson mean from above: never below the count, and wider for a smaller alpha', () => {
+    expect(poissonUpperBound(0, 0.01)).toBeCloseTo(Math.log(100));
+    expect(poissonUpperBound(100, 0.01)).toBeGreaterThan(120);
+    expect(poissonUpperBound(100, 0.01)).toBeLessThan(140);
+    expect(poissonUpperBound(100, 0.001)).toBeGreaterThan(poissonUpperBound(100, 0.01));
+    // Coverage: a Poisson(100) count's bound is below 100 in at most 1 % of 5,000 draws.
+    const random = new SeededRandom(4);
+    const misses = Array.from({ length: 5000 }, () => poissonUpperBound(random.poisson(100), 0.01) < 100).filter(Boolean).length;
+    expect(misses / 5000).toBeLessThanOrEqual(0.01);
+  });
+
   it('ignores ticks where a side served nothing', () => {
     const grid = rateRatioGrid(1.2);
     const state = updateRateTest(grid, emptyRateTest(grid), { canaryEvents: 5, canaryRequests: 100, baselineEvents: 0, baselineRequests: 0 });
@@ -142,7 +182,7 @@ describe('SequentialJudge', () => {
     expect(failures).toBeLessThanOrEqual(4);
   });
 
-  it('tests each step afresh at alpha / steps, so a long healthy history does not slow detection', () => {
+  it('tests each step afresh at alpha x 0.1 / steps, so a long healthy history does not slow detection', () => {
     const judge = new SequentialJudge();
     const random = new SeededRandom(9);
     let state: unknown;
@@ -162,7 +202,32 @@ describe('SequentialJudge', () => {
       ticks++;
     }
     expect(ticks).toBeLessThanOrEqual(15);
-    expect(verdict.evidence[1].rule).toMatch(/of (200|1200) needed/);
+    expect(verdict.evidence[1].rule).toMatch(/of (118|6,000) needed/);
+  });
+
+  it('catches at 100 % an error regression the steps before did not show, against the baseline\'s earlier rate; not when told not to', () => {
+    const lastStep = (compareCanaryAlone: boolean) => {
+      const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, compareCanaryAlone });
+      const random = new SeededRandom(3);
+      let state: unknown;
+      const tick = (index: number, canary: TrafficStats, baseline: TrafficStats) => {
+        const sample = { canary, baseline };
+        const result = judge.judge({ sample, window: sample, state, step: { index, count: 2 }, now });
+        state = JSON.parse(JSON.stringify(result.state));
+        return result.verdict;
+      };
+      for (let t = 0; t < 120; t++) expect(tick(0, side(random, 200, 0.005, 0.05), side(random, 1800, 0.005, 0.05)).outcome).not.toBe('fail');
+      // The canary alone, at 3x the errors: 2,000 requests a tick against the baseline's 1,080 errors of 216,000 before.
+      for (let t = 0; t < 60; t++) {
+        const verdict = tick(1, side(random, 2000, 0.015, 0.05), emptyTrafficStats());
+        if (verdict.outcome === 'fail') return { ticks: t + 1, verdict };
+      }
+      return { ticks: undefined, verdict: undefined };
+    };
+    const caught = lastStep(true);
+    expect(caught.ticks).toBeLessThanOrEqual(10);
+    expect(caught.verdict!.evidence.find(e => e.metric === 'errorRate')!.outcome).toBe('fail');
+    expect(lastStep(false).ticks).toBeUndefined();
   });
 
   it('starts afresh from a state of another configuration', () => {

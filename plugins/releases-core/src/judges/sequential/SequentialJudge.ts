@@ -43,6 +43,12 @@ export interface SequentialJudgeOptions {
   };
   /** Named count metrics (events per request in `TrafficStats.counters`), e.g. orders placed with direction `lower`. */
   counters?: Record<string, SequentialMetricOptions>;
+  /**
+   * Ticks where the canary serves alone (the 100 % step) count too, against the baseline's rate
+   * earlier in the release (errors and counters; default true). It assumes the stable version's
+   * rate does not change meanwhile; turn it off for a service whose error rate swings within minutes.
+   */
+  compareCanaryAlone?: boolean;
 }
 
 /** Defaults: alpha 1 %, 20 % tolerance on the error rate, and on the share of requests slower than the baseline's p95 plus 20 %. */
@@ -53,11 +59,19 @@ export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
   latency: { quantile: 0.95, minEffect: 0.2, critical: true },
 };
 
+/**
+ * How a metric's alpha is spent (measured with `yarn bench:judge --grid`, docs/judge.md): most on
+ * the release-long test, whose evidence gathers over every step; a tenth on the per-step tests; and
+ * a twentieth on the bound of the baseline's rate that lets the release test count the ticks where
+ * the canary serves alone.
+ */
+export const ALPHA_SHARES = { release: 0.85, steps: 0.1, baselineBound: 0.05 } as const;
+
 /** The two tests of one metric in one direction. */
 interface MetricTests {
-  /** Over the whole release, at alpha / 2: slow regressions gather evidence across steps. */
+  /** Over the whole release, at alpha x 0.85 (+ 0.05 for the baseline bound): slow regressions gather evidence across steps. */
   release: RateTestState;
-  /** Over the current step only, at alpha / (2 x steps): a fault that appears at a step is not held
+  /** Over the current step only, at alpha x 0.1 / steps: a fault that appears at a step is not held
    *  back by the evidence of a long healthy history. */
   step: RateTestState;
 }
@@ -183,8 +197,8 @@ export class SequentialJudge implements Judge {
   /** The verdict of both tests: the one with the stronger evidence relative to its own threshold. */
   private evaluate(grid: number[], tests: MetricTests, minEffect: number, alpha: number, stepCount: number) {
     const nullIndex = grid.indexOf(1 + minEffect);
-    const alphaRelease = alpha / 2;
-    const alphaStep = alpha / (2 * Math.max(1, stepCount));
+    const alphaRelease = alpha * ALPHA_SHARES.release;
+    const alphaStep = (alpha * ALPHA_SHARES.steps) / Math.max(1, stepCount);
     const release = { ...evaluateRateTest(grid, tests.release, nullIndex, alphaRelease), threshold: 1 / alphaRelease };
     const step = { ...evaluateRateTest(grid, tests.step, nullIndex, alphaStep), threshold: 1 / alphaStep };
     const strongest = release.eValue / release.threshold >= step.eValue / step.threshold ? release : step;
@@ -220,7 +234,11 @@ export class SequentialJudge implements Judge {
             d === 'higher'
               ? { canaryEvents, canaryRequests: sample.canary.requests, baselineEvents, baselineRequests: sample.baseline.requests }
               : { canaryEvents: baselineEvents, canaryRequests: sample.baseline.requests, baselineEvents: canaryEvents, baselineRequests: sample.canary.requests };
-          t = { release: updateRateTest(grid, t.release, counts), step: updateRateTest(grid, t.step, counts) };
+          // A tick where the canary serves alone counts for the release test, against the baseline's earlier rate.
+          // Not for the slow share: its threshold moves with the baseline's window, so the baseline's earlier share is of another threshold.
+          const alone = this.options.compareCanaryAlone !== false && d === 'higher' && stream.metric !== 'p95LatencyMs';
+          const canaryAlone = alone ? { alpha: alpha * ALPHA_SHARES.baselineBound } : undefined;
+          t = { release: updateRateTest(grid, t.release, counts, { canaryAlone }), step: updateRateTest(grid, t.step, counts) };
         }
         tests[key] = t;
         return { direction: d, ...this.evaluate(grid, t, minEffect, alpha, step.count) };
@@ -270,7 +288,7 @@ export class SequentialJudge implements Judge {
       ...(stream.metric === 'p95LatencyMs' && q !== 0.95 && { quantile: q }),
       // The direction that decided (for `both`, the one with the stronger evidence).
       ...(direction !== 'higher' && { direction: test.direction }),
-      rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${Math.round(test.threshold)} needed)`,
+      rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${formatEValue(test.threshold)} needed)`,
       // For a lower-is-worse metric these are of the baseline over the canary: how many times worse.
       estimate: test.estimate,
       lowerBound: test.lowerBound,

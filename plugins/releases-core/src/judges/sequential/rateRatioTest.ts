@@ -9,6 +9,15 @@
  * Ville's inequality it ever reaches 1/α with probability at most α: however often it is looked at,
  * across steps and weight changes (in the spirit of Lindon & Malek 2022, "Anytime-valid inference for
  * multinomial count data").
+ *
+ * Ticks where the canary serves alone (the 100 % step) have no baseline to condition on. With
+ * `canaryAlone`, such a tick is compared with the baseline's rate earlier in the release instead:
+ * the canary's events are Poisson with mean θ·U·nc, where U is an upper confidence bound (level
+ * `canaryAlone.alpha`) of the baseline's rate from the earlier ticks' totals. On the event that the
+ * baseline's rate is below U, which fails with probability at most that alpha, the mixture stays a
+ * supermartingale under θ ≤ θ0; the test's level becomes its own alpha plus the bound's. It assumes
+ * the stable version's rate does not change during that step: a dependency incident then would be
+ * blamed on the canary (docs/judge.md weighs this).
  */
 
 /** One tick's counts. */
@@ -56,8 +65,36 @@ export function emptyRateTest(grid: number[]): RateTestState {
   };
 }
 
-/** Adds one tick's counts. Ticks where one side served nothing carry no information and change nothing. */
-export function updateRateTest(grid: number[], state: RateTestState, tick: RateCounts): RateTestState {
+/**
+ * Upper confidence bound of a Poisson mean from `events` observed, at level 1 - alpha, by the
+ * Chernoff bound: the U above `events` with U - events - events·ln(U / events) = ln(1 / alpha).
+ */
+export function poissonUpperBound(events: number, alpha: number): number {
+  const target = Math.log(1 / alpha);
+  if (events === 0) return target;
+  const gap = (u: number) => u - events - events * Math.log(u / events) - target;
+  let low = events;
+  let high = events + target + 2 * Math.sqrt(2 * events * target);
+  while (gap(high) < 0) high *= 2;
+  for (let i = 0; i < 60; i++) {
+    const mid = (low + high) / 2;
+    if (gap(mid) < 0) low = mid;
+    else high = mid;
+  }
+  return high;
+}
+
+/** Settings of a rate test's update. */
+export interface RateTestUpdateOptions {
+  /** Compare ticks where the canary serves alone with the baseline's earlier rate, bounded at this level. */
+  canaryAlone?: { alpha: number };
+}
+
+/**
+ * Adds one tick's counts. Ticks where one side served nothing carry no information and change
+ * nothing, but for a canary serving alone with `canaryAlone` set and a baseline seen before.
+ */
+export function updateRateTest(grid: number[], state: RateTestState, tick: RateCounts, options: RateTestUpdateOptions = {}): RateTestState {
   const totals = {
     canaryEvents: state.totals.canaryEvents + tick.canaryEvents,
     canaryRequests: state.totals.canaryRequests + tick.canaryRequests,
@@ -65,6 +102,13 @@ export function updateRateTest(grid: number[], state: RateTestState, tick: RateC
     baselineRequests: state.totals.baselineRequests + tick.baselineRequests,
   };
   const events = tick.canaryEvents + tick.baselineEvents;
+  if (options.canaryAlone && tick.baselineRequests === 0 && tick.canaryRequests > 0 && state.totals.baselineRequests > 0) {
+    const rate = poissonUpperBound(state.totals.baselineEvents, options.canaryAlone.alpha) / state.totals.baselineRequests;
+    const logTheta = logsOf(grid);
+    // log Poisson(C; θ·rate·nc) up to terms that are the same for every θ.
+    const logLikelihood = grid.map((theta, k) => state.logLikelihood[k] + tick.canaryEvents * logTheta[k] - theta * rate * tick.canaryRequests);
+    return { logLikelihood, totals };
+  }
   if (events === 0 || tick.canaryRequests === 0 || tick.baselineRequests === 0) {
     return { logLikelihood: state.logLikelihood, totals };
   }
