@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import { ConfigReader } from '@backstage/config';
-import { DEFAULT_TRAIN_WINDOW, JudgeCatalog, RISK_FEATURES } from '@release-pilot/plugin-releases-core';
-import { RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
+import { DEFAULT_TRAIN_WINDOW, detectableEffect, JudgeCatalog, RISK_FEATURES, SequentialJudge } from '@release-pilot/plugin-releases-core';
+import { describeDetectableEffect, RELEASE_ACTIONS } from '@release-pilot/plugin-releases-common';
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -67,8 +67,20 @@ program
         )
       : undefined;
     const result = runScenario(scenario, { ...options, judges });
+    // What the plan can catch at this traffic, with the sequential judge (the default one's settings when it is sequential).
+    const sequential = judges?.defaultJudge instanceof SequentialJudge ? judges.defaultJudge.options : undefined;
+    const detectable = ['default', 'sequential'].includes(options.judge ?? scenario.judge)
+      ? detectableEffect({
+          rps: scenario.traffic.rps,
+          baselineErrorRate: scenario.baseline.errorRate,
+          steps: scenario.plan.steps,
+          tickSeconds: scenario.tickSeconds,
+          judge: sequential,
+          seed: options.seed,
+        })
+      : undefined;
     if (options.json) {
-      process.stdout.write(`${JSON.stringify(result)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...result, detectable })}\n`);
       return;
     }
     const d = result.detectionSeconds;
@@ -79,6 +91,7 @@ program
         `false rollback rate ${(100 * result.falseRollbackRate).toFixed(1)} %; detection median ${seconds(d.median)}, p95 ${seconds(d.p95)}, max ${seconds(d.max)}; ` +
         `canary weight 0 median ${seconds(w.median)}, p95 ${seconds(w.p95)}, max ${seconds(w.max)} (from the fault's first canary traffic)\n`,
     );
+    if (detectable) process.stdout.write(`${describeDetectableEffect(detectable)} (${detectable.runs} simulated releases per ratio tried)\n`);
   });
 
 const risk = program.command('risk').description('The release risk model');

@@ -132,6 +132,7 @@ export const releasesPlugin = createBackendPlugin({
           risk,
           notifier,
           ownCredentials: () => auth.getOwnServiceCredentials(),
+          tickSeconds: settings.tickSeconds,
         });
 
         lifecycle.addShutdownHook(() => driver.stop());

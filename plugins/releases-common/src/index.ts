@@ -9,3 +9,4 @@ export * from './trafficStats';
 export * from './schema';
 export * from './permissions';
 export * from './progress';
+export * from './detectable';

@@ -21,6 +21,7 @@ export * from './judges/kayenta/scoring';
 export * from './judges/recovery/recovery';
 export * from './judges/sequential/SequentialJudge';
 export * from './judges/sequential/rateRatioTest';
+export * from './judges/sequential/detectableEffect';
 export * from './judges/watch/WatchJudge';
 export * from './judges/watch/seasonal';
 export * from './engine/analysis';

@@ -133,14 +133,17 @@ export class RiskService {
   }
 
   /**
-   * The traffic now relative to the usual for this time of day: the last minute against the median
-   * of the same half hour over the past week, from the target's metric provider. NaN when the
-   * provider has no history or does not answer within 3 s.
+   * The traffic now: requests per second over the last minute, relative to the median of the same
+   * half hour over the past week (`ratio`), and the error rate over that week, from the target's
+   * metric provider. `ratio` is NaN, and the rest missing, when the provider has no history or does
+   * not answer within 3 s.
    */
-  async trafficRatio(provider: MetricProvider, context: ReleaseTargetContext): Promise<number> {
+  async traffic(provider: MetricProvider, context: ReleaseTargetContext): Promise<{ ratio: number; rps?: number; errorRate?: number }> {
     const now = this.deps.clock.now();
     const traffic = await readTraffic(provider, context, now, { from: new Date(now.getTime() - 7 * 86_400_000), to: new Date(now.getTime() - 3_600_000), bucketSeconds: 300 });
-    if (!traffic) return NaN;
+    if (!traffic) return { ratio: NaN };
+    const requests = traffic.history.reduce((sum, b) => sum + b.stats.requests, 0);
+    const errorRate = requests > 0 ? traffic.history.reduce((sum, b) => sum + b.stats.errors, 0) / requests : undefined;
     const secondOfDay = (t: number) => Math.floor(t / 1000) % 86_400;
     const nowSecond = secondOfDay(now.getTime());
     const usual = traffic.history
@@ -150,9 +153,8 @@ export class RiskService {
       })
       .map(bucketRps)
       .sort((a, b) => a - b);
-    if (usual.length === 0) return NaN;
-    const median = usual[Math.floor(usual.length / 2)];
-    return median > 0 ? traffic.rps / median : NaN;
+    const median = usual.length ? usual[Math.floor(usual.length / 2)] : 0;
+    return { ratio: median > 0 ? traffic.rps / median : NaN, rps: traffic.rps, errorRate };
   }
 
   /**

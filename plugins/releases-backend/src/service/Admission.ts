@@ -29,6 +29,8 @@ export interface Admitted {
   targetName: string;
   plan: ReleasePlan;
   assessment: RiskAssessment;
+  /** The service's traffic now and its usual error rate, when the target's metric provider says. */
+  traffic: { rps?: number; errorRate?: number };
 }
 
 /**
@@ -92,7 +94,8 @@ export class Admission {
     // What the server can know, it derives: the traffic from the target's metric provider (never
     // the request's metadata), and the author from the caller. Only a pipeline (a token without a
     // user) names the author it releases for; a person is always their own author.
-    const trafficRatio = await risk.trafficRatio(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
+    const traffic = await risk.traffic(target.metricProvider, { entityRef, releaseId: 'risk', version: request.version, annotations: releaseAnnotations });
+    const trafficRatio = traffic.ratio;
     const author = !isUser(credentials) && typeof metadata.author === 'string' && metadata.author ? metadata.author : actor;
     const features = await risk.features({ entityRef, author, metadata, trafficRatio });
     const owner =
@@ -117,6 +120,6 @@ export class Admission {
     if (short.length) {
       throw new InputError(`Plan '${shaped.plan.name}' asks too little for target '${targetName}': ${short.join('; ')}. Lengthen its steps, or choose another plan.`);
     }
-    return { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment };
+    return { entityRef, owner, annotations, releaseAnnotations, metadata, target, targetName, plan: shaped.plan, assessment, traffic: { rps: traffic.rps, errorRate: traffic.errorRate } };
   }
 }

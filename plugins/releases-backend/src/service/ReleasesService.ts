@@ -4,13 +4,12 @@ import { ConflictError, CustomErrorBase, InputError, NotFoundError } from '@back
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   CreateReleaseRequest,
+  ReleasePreview,
   ImportRiskHistoryRequest,
   ListReleasesQuery,
   PlanList,
   Release,
   ReleaseAction,
-  ReleasePlan,
-  RiskAssessment,
   ReleaseDetails,
   ReleaseList,
   TeamOverview,
@@ -30,6 +29,7 @@ import { ReleaseNotifier } from '../notify/ReleaseNotifier';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../overview/teamOverview';
 import { claimConflicts, entityAnnotationProblems } from './annotationProblems';
 import { Admission } from './Admission';
+import { DetectableEffects } from './DetectableEffects';
 import { CatalogReader } from './CatalogReader';
 import { planRegionRollout, regionsOf } from './regionRelease';
 
@@ -54,14 +54,18 @@ export class ReleasesService {
       notifier?: ReleaseNotifier;
       /** The plugin's own credentials: which entities claim what is checked across the whole catalog, whoever asks. */
       ownCredentials: () => Promise<BackstageCredentials>;
+      /** The engine's tick (default 5 s): what a plan can detect depends on it. */
+      tickSeconds?: number;
     },
   ) {
     this.catalog = new CatalogReader(deps);
     this.admission = new Admission({ ...deps, catalog: this.catalog });
+    this.detectable = new DetectableEffects(deps.tickSeconds ?? 5);
   }
 
   private readonly catalog: CatalogReader;
   private readonly admission: Admission;
+  private readonly detectable: DetectableEffects;
 
   /** The risk a release request would get and the plan it would run, without starting it (the Start dialog's preview). */
   async assessRelease(
@@ -69,9 +73,11 @@ export class ReleasesService {
     actor: string,
     credentials: BackstageCredentials,
     authorize: (entityRef: string) => Promise<void>,
-  ): Promise<{ risk: RiskAssessment; plan: ReleasePlan }> {
-    const { assessment, plan } = await this.admission.admit(request, actor, credentials, authorize);
-    return { risk: assessment, plan };
+  ): Promise<ReleasePreview> {
+    const { assessment, plan, annotations, target, traffic } = await this.admission.admit(request, actor, credentials, authorize);
+    const analysis = judgeAnnotation(annotations) ?? target.analysis;
+    const detectable = this.detectable.of(this.deps.judges.judgeFor(analysis), plan, traffic);
+    return { risk: assessment, plan, ...(detectable && { detectable }) };
   }
 
   /** Validates the entity, its annotation, target and plan, predicts the risk (gate), then stores a pending release. */

@@ -1,7 +1,7 @@
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { emptyTrafficStats } from '@release-pilot/plugin-releases-common';
+import { describeDetectableEffect, emptyTrafficStats } from '@release-pilot/plugin-releases-common';
 import { releasesTargetsExtensionPoint } from '@release-pilot/plugin-releases-node';
 import request from 'supertest';
 import { releasesPlugin } from '../plugin';
@@ -14,15 +14,15 @@ import { releasesPlugin } from '../plugin';
 
 jest.setTimeout(60_000);
 
-const traffic = (requests: number) => ({ ...emptyTrafficStats(), requests });
+const traffic = (requests: number, errors = 0) => ({ ...emptyTrafficStats(), requests, errors });
 
-/** Traffic now is twice the usual: 120 requests in the last minute, 300 per 5-minute bucket before. */
+/** Traffic now is twice the usual: 120 requests in the last minute, 300 per 5-minute bucket before (1 % errors). */
 const metrics = {
   getSample: jest.fn(async () => ({ from: '', to: '', canary: traffic(0), baseline: traffic(120) })),
   getHistory: jest.fn(async (_context: unknown, range: { from: Date; to: Date; bucketSeconds: number }) => {
     const buckets = [];
     for (let t = range.from.getTime(); t < range.to.getTime(); t += range.bucketSeconds * 1000) {
-      buckets.push({ from: new Date(t).toISOString(), to: new Date(t + range.bucketSeconds * 1000).toISOString(), stats: traffic(300) });
+      buckets.push({ from: new Date(t).toISOString(), to: new Date(t + range.bucketSeconds * 1000).toISOString(), stats: traffic(300, 3) });
     }
     return buckets;
   }),
@@ -92,6 +92,19 @@ describe('the risk gate\'s inputs', () => {
     expect(forAlice.status).toBe(200);
     expect(forAlice.body.risk.features.authorServiceReleases).toBe(1);
     expect(forAlice.body.risk.features.trafficRatio).toBeCloseTo(2, 5);
+  });
+
+  it('tells what the plan can detect at the service\'s traffic: at 2 requests/s, not a 2x regression', async () => {
+    const server = await startBackend();
+    const assessed = await request(server)
+      .post('/api/releases/risk/assess')
+      .set('Authorization', mockCredentials.user.header('user:default/alice'))
+      .send({ entityRef: 'component:default/checkout', version: '1.0.1' });
+    expect(assessed.status).toBe(200);
+    expect(assessed.body.detectable).toMatchObject({ rps: 2, baselineErrorRate: 0.01, probability: 0.9 });
+    // Either no ratio up to 20x, or one above 2x: the dialog warns either way.
+    expect(assessed.body.detectable.ratio ?? Infinity).toBeGreaterThan(2);
+    expect(describeDetectableEffect(assessed.body.detectable)).toMatch(/cannot detect even a 20x|a 2x regression can slip through/);
   });
 
   // That it never shortens the plan is RiskService.test.ts's (a low probability needs a long record).

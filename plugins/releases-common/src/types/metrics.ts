@@ -74,3 +74,16 @@ export interface Verdict {
   summary: string;
   evidence: MetricEvidence[];
 }
+
+/**
+ * What a plan can detect at a service's traffic: the smallest error-rate regression (canary over
+ * baseline) its judge catches with `probability`, from `runs` simulated releases per ratio tried.
+ */
+export interface DetectableEffect {
+  /** Undefined when even a 20x regression is caught less often than `probability`. */
+  ratio?: number;
+  probability: number;
+  runs: number;
+  rps: number;
+  baselineErrorRate: number;
+}

@@ -4,7 +4,7 @@ import { GateState } from './resilience';
 import { RiskAssessment } from './risk';
 import { ReleaseState } from './states';
 import { TimelineEvent } from './timeline';
-import { TrafficStats, Verdict } from './metrics';
+import { DetectableEffect, TrafficStats, Verdict } from './metrics';
 
 /**
  * How versions get onto a target's sides: `deployer` (Release Pilot deploys), `confirm` (the
@@ -182,4 +182,12 @@ export interface ReleaseList {
   totalCount: number;
   offset: number;
   limit: number;
+}
+
+/** What a release request would do (`POST /risk/assess`): its risk, the plan it would run, and what that plan can detect at the service's traffic. */
+export interface ReleasePreview {
+  risk: RiskAssessment;
+  plan: ReleasePlan;
+  /** Only with the sequential judge and a metric provider that knows the service's traffic and error rate. */
+  detectable?: DetectableEffect;
 }

@@ -7,8 +7,7 @@ import {
   ReleaseAction,
   ReleaseDetails,
   ReleaseList,
-  ReleasePlan,
-  RiskAssessment,
+  ReleasePreview,
   TeamOverview,
 } from '@release-pilot/plugin-releases-common';
 
@@ -19,7 +18,7 @@ export interface ReleasesApi {
   getRelease(id: string): Promise<ReleaseDetails>;
   createRelease(request: CreateReleaseRequest): Promise<Release>;
   /** The risk a release would get and the plan it would run, without starting it. */
-  assessRelease(request: CreateReleaseRequest): Promise<{ risk: RiskAssessment; plan: ReleasePlan }>;
+  assessRelease(request: CreateReleaseRequest): Promise<ReleasePreview>;
   act(id: string, action: ReleaseAction, reason?: string): Promise<Release>;
   /** Releases of everything a group and its child groups own, with DORA figures, over the last `days` days. */
   teamOverview(group: string, days: number): Promise<TeamOverview>;

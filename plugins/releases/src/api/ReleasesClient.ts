@@ -8,8 +8,7 @@ import {
   ReleaseAction,
   ReleaseDetails,
   ReleaseList,
-  ReleasePlan,
-  RiskAssessment,
+  ReleasePreview,
   TeamOverview,
 } from '@release-pilot/plugin-releases-common';
 import { ReleasesApi } from './ReleasesApi';
@@ -55,7 +54,7 @@ export class ReleasesClient implements ReleasesApi {
     });
   }
 
-  assessRelease(request: CreateReleaseRequest): Promise<{ risk: RiskAssessment; plan: ReleasePlan }> {
+  assessRelease(request: CreateReleaseRequest): Promise<ReleasePreview> {
     return this.request('/risk/assess', { method: 'POST', body: JSON.stringify(request) });
   }
 

@@ -141,7 +141,7 @@ export class SequentialJudge implements Judge {
   private readonly streams: Stream[];
   private readonly grids = new Map<number, number[]>();
 
-  constructor(private readonly options: SequentialJudgeOptions = DEFAULT_SEQUENTIAL_OPTIONS) {
+  constructor(readonly options: SequentialJudgeOptions = DEFAULT_SEQUENTIAL_OPTIONS) {
     this.streams = [
       { metric: 'errorRate', options: options.errorRate, events: stats => stats.errors },
       {

@@ -136,6 +136,7 @@ describe('EntityReleasesContent', () => {
           ...(!request.metadata?.linesAdded && { unknown: ['change size (no lines or files changed were sent)'] }),
           plan: { name: 'demo (high risk)', reason: 'risk 62% is at or above 50%: smaller steps (1% > 50% > 100%), twice as long each, and a manual gate before 50%' },
         },
+        detectable: { ratio: 4.7, probability: 0.9, runs: 40, rps: 20, baselineErrorRate: 0.005 },
       })),
     });
     await renderTab(api);
@@ -150,6 +151,10 @@ describe('EntityReleasesContent', () => {
     expect(risk).toHaveTextContent('lines changed: 9,000 (usually 200), +40 points');
     expect(screen.getByTestId('risk-plan')).toHaveTextContent("Plan 'demo (high risk)': risk 62% is at or above 50%");
     expect(screen.getByTestId('plan-preview')).toHaveTextContent('gate, 50% (12s, 50 req)');
+    // What the plan can detect at the service's traffic, as a warning when 2x is out of its reach.
+    expect(screen.getByTestId('detectable-effect')).toHaveTextContent(
+      "At 20 requests/s (0.5 % errors) this plan catches an error rate 4.7x the stable version's (2.4 %) or worse in 90 % of releases: a 2x regression can slip through",
+    );
     expect(api.assessRelease).toHaveBeenLastCalledWith({ entityRef: 'component:default/checkout', version: 'preview', metadata: { linesAdded: 9000 } });
   });
 

@@ -13,7 +13,7 @@ import {
 } from '@material-ui/core';
 import { useApi } from '@backstage/core-plugin-api';
 import { Alert } from '@material-ui/lab';
-import { ReleasePlan } from '@release-pilot/plugin-releases-common';
+import { describeDetectableEffect, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
 import { releasesApiRef } from '../../api';
@@ -177,6 +177,11 @@ export const StartReleaseDialog = ({
               .join(' → ')}
             {plan.warmUpSeconds ? `; the first ${plan.warmUpSeconds}s are a warm-up, not judged` : ''}
           </Typography>
+        )}
+        {assessment?.detectable && (
+          <Alert severity={(assessment.detectable.ratio ?? Infinity) > 2 ? 'warning' : 'info'} data-testid="detectable-effect">
+            {describeDetectableEffect(assessment.detectable)}.
+          </Alert>
         )}
       </DialogContent>
       <DialogActions>
