@@ -200,8 +200,19 @@ export interface Config {
       alpha?: number;
       /** Sequential: error rate, with the tolerance (0.2 = 20 % worse is acceptable), whether it rolls back or pauses, and which way is worse (default higher). */
       errorRate?: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
-      /** Sequential: the share of requests slower than the baseline's quantile plus `minEffect`. */
-      latency?: { quantile?: number; minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' };
+      /**
+       * Sequential: per quantile (default p50, p95 and p99, each at alpha / their number), the share of
+       * requests slower than the baseline's quantile plus `minEffect` (0.2) and `minEffectMs` (10).
+       * `quantile` (one) is the older form of `quantiles`.
+       */
+      latency?: {
+        quantiles?: number[];
+        quantile?: number;
+        minEffect?: number;
+        minEffectMs?: number;
+        critical?: boolean;
+        direction?: 'higher' | 'lower' | 'both';
+      };
       /** Sequential: named count metrics the target reports per side (events per request), e.g. `orders: { direction: lower }`. Default tolerance 0.1. */
       counters?: { [name: string]: { minEffect?: number; critical?: boolean; direction?: 'higher' | 'lower' | 'both' } };
       /** Sequential: judge the ticks where the canary serves alone (100 %) against the baseline's earlier rate (errors, counters). Default true. */

@@ -84,7 +84,7 @@ test.describe.serial('Releases tab', () => {
     await openReleasesTab(page, 'checkout');
     await startRelease(page, version);
     await expect(page.getByTestId('release-reason')).toContainText(
-      /Rolled back: P95 latency [\d,]+ ms vs [\d,]+ ms baseline/,
+      /Rolled back: P(50|95|99) latency [\d,]+ ms vs [\d,]+ ms baseline/,
       { timeout: 60_000 },
     );
     await expect(page.getByTestId('release-state').first()).toHaveText('rolled back');
@@ -92,6 +92,11 @@ test.describe.serial('Releases tab', () => {
     // The sequential judge's evidence, in words.
     // (Slow: past the baseline's p95 + 20 %, where a healthy baseline may have had no request yet.)
     await expect(page.getByTestId('evidence-p95LatencyMs')).toContainText(/Canary slow requests ([\d.]+x the baseline's|no baseline events yet \(at least [\d.]+x\))/);
+    // Each latency quantile's shift in milliseconds and percent (with its anytime-valid lower end once the bounds allow one).
+    for (const q of ['p50', 'p99']) {
+      await expect(page.getByTestId(`evidence-p95LatencyMs-${q}`)).toContainText(new RegExp(`^${q} [+−][\\d,]+ ms \\([+−][\\d,]+ %\\)`));
+    }
+    await expect(page.getByRole('table', { name: 'verdict evidence' })).toContainText('p99 latency');
     await expect(page.getByRole('table', { name: 'release timeline' })).toContainText('Rolled back: canary weight 0%');
     if (process.env.RELEASE_PILOT_SCREENSHOT) {
       await page.waitForTimeout(2000);

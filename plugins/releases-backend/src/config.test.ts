@@ -81,6 +81,19 @@ describe('readReleasesConfig', () => {
     expect(read({ type: 'threshold', threshold: { metrics: [{ metric: 'errorRate' }] } })).toThrow(/metrics\[0\]: give a min or a max/);
     expect(read({ alpha: 0.7 })).toThrow('Invalid config releases.judge.alpha: 0.7; it must be above 0 and below 0.5');
     expect(read({ latency: { quantile: 95 } })).toThrow(/releases.judge.latency.quantile: 95/);
+    expect(read({ latency: { quantiles: [0.5, 99] } })).toThrow('Invalid config releases.judge.latency.quantiles[1]: 99; it must be between 0 and 1, e.g. 0.95');
+    expect(read({ latency: { quantiles: [] } })).toThrow('Invalid config releases.judge.latency.quantiles: give 1 to 5 quantiles, e.g. [0.5, 0.95, 0.99]');
+    expect(read({ latency: { quantiles: [0.5], quantile: 0.9 } })).toThrow('Invalid config releases.judge.latency: give quantiles or quantile, not both');
+    expect(read({ latency: { quantiles: [0.9, 0.9] } })).toThrow('Invalid config releases.judge.latency.quantiles: each quantile once');
+    expect(read({ latency: { minEffectMs: -1 } })).toThrow(/releases.judge.latency.minEffectMs/);
+  });
+
+  it('judges p50, p95 and p99 by default, or the quantiles configured', () => {
+    const judge = (latency?: object) =>
+      (readReleasesConfig(new ConfigReader({ releases: { judge: latency ? { latency } : {} } })).judges.defaultJudge as SequentialJudge).options.latency;
+    expect(judge()).toMatchObject({ quantiles: [0.5, 0.95, 0.99], minEffectMs: 10 });
+    expect(judge({ quantiles: [0.9, 0.999], minEffectMs: 25 })).toMatchObject({ quantiles: [0.9, 0.999], minEffectMs: 25 });
+    expect(judge({ quantile: 0.99 })).toMatchObject({ quantiles: [0.99] });
   });
 
   it('builds the Kayenta-mode judge with its classifier settings, refusing impossible ones', () => {

@@ -10,3 +10,4 @@ export * from './schema';
 export * from './permissions';
 export * from './progress';
 export * from './detectable';
+export * from './evidence';

@@ -63,6 +63,13 @@ export interface MetricEvidence {
   quantile?: number;
   /** Latency: the threshold (ms) above which a request counts as slow. */
   threshold?: number;
+  /**
+   * Latency (sequential judge): anytime-valid bounds of the quantile over the release, at the
+   * histogram's bucket resolution: the canary's is above `canaryAboveMs` (0: nothing known yet) and
+   * the baseline's at most `baselineAtMostMs`, together with the judge's confidence. Missing until the
+   * baseline's is bounded.
+   */
+  quantileBounds?: { canaryAboveMs: number; baselineAtMostMs: number };
 }
 
 /** The judge's overall verdict for one tick, with evidence per metric. */

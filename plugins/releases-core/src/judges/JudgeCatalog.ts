@@ -140,15 +140,34 @@ function readJudge(config: Config, key: string, num: NumberReader): Judge {
       return [name, metric(`${key}.counters.${name}`, 0.1)];
     }),
   );
-  const quantile = config.getOptionalNumber(`${key}.latency.quantile`) ?? DEFAULT_SEQUENTIAL_OPTIONS.latency.quantile;
-  if (!(quantile > 0 && quantile < 1)) {
-    throw new Error(`Invalid config ${key}.latency.quantile: ${quantile}; it must be between 0 and 1, e.g. 0.95`);
+  // `latency.quantiles` (several), or the older `latency.quantile` (one).
+  const single = config.getOptionalNumber(`${key}.latency.quantile`);
+  const listed = config.has(`${key}.latency.quantiles`) ? config.get(`${key}.latency.quantiles`) : undefined;
+  if (listed !== undefined && single !== undefined) {
+    throw new Error(`Invalid config ${key}.latency: give quantiles or quantile, not both`);
+  }
+  if (listed !== undefined && (!Array.isArray(listed) || listed.length === 0 || listed.length > 5)) {
+    throw new Error(`Invalid config ${key}.latency.quantiles: give 1 to 5 quantiles, e.g. [0.5, 0.95, 0.99]`);
+  }
+  const quantiles = (listed as unknown[] | undefined) ?? (single !== undefined ? [single] : DEFAULT_SEQUENTIAL_OPTIONS.latency.quantiles);
+  quantiles.forEach((quantile, i) => {
+    if (typeof quantile !== 'number' || !(quantile > 0 && quantile < 1)) {
+      const at = listed !== undefined ? `${key}.latency.quantiles[${i}]` : `${key}.latency.quantile`;
+      throw new Error(`Invalid config ${at}: ${String(quantile)}; it must be between 0 and 1, e.g. 0.95`);
+    }
+  });
+  if (new Set(quantiles).size !== quantiles.length) {
+    throw new Error(`Invalid config ${key}.latency.quantiles: each quantile once`);
   }
   return new SequentialJudge({
     alpha,
     minRequests,
     errorRate: metric(`${key}.errorRate`, DEFAULT_SEQUENTIAL_OPTIONS.errorRate.minEffect),
-    latency: { ...metric(`${key}.latency`, DEFAULT_SEQUENTIAL_OPTIONS.latency.minEffect), quantile },
+    latency: {
+      ...metric(`${key}.latency`, DEFAULT_SEQUENTIAL_OPTIONS.latency.minEffect),
+      quantiles: quantiles as number[],
+      minEffectMs: num(`${key}.latency.minEffectMs`, DEFAULT_SEQUENTIAL_OPTIONS.latency.minEffectMs!, 0),
+    },
     counters,
     compareCanaryAlone: config.getOptionalBoolean(`${key}.compareCanaryAlone`) ?? true,
   });

@@ -1,4 +1,4 @@
-import { emptyTrafficStats, TrafficStats } from '@release-pilot/plugin-releases-common';
+import { emptyTrafficStats, MetricEvidence, TrafficStats } from '@release-pilot/plugin-releases-common';
 import { SeededRandom } from '../../simulation/random';
 import { CanaryBaseline } from '../judge';
 import { DEFAULT_SEQUENTIAL_OPTIONS, SequentialJudge } from './SequentialJudge';
@@ -158,13 +158,15 @@ describe('SequentialJudge', () => {
     expect(failures / 200).toBeLessThanOrEqual(0.04);
   });
 
-  it('fails a canary whose requests are much slower within a few ticks, naming both p95s', () => {
+  it('fails a canary whose requests are much slower within a few ticks, naming both sides\' quantiles and the shift in ms', () => {
     const { failedAt, verdict } = run(1, 60, 0.01, { errorRate: 0.0002, slowShare: 0.95 });
     expect(failedAt).toBeLessThanOrEqual(4);
     const latency = verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!;
     expect(latency).toMatchObject({ outcome: 'fail', canary: expect.any(Number), baseline: expect.any(Number) });
     expect(latency.lowerBound).toBeGreaterThan(1.2);
-    expect(verdict!.summary).toMatch(/^P95 latency [\d,]+ ms vs [\d,]+ ms baseline: canary share of slow requests [\d.]+x the baseline's, at least [\d.]+x with 99 % confidence$/);
+    expect(verdict!.summary).toMatch(
+      /^P(50|95|99) latency [\d,]+ ms vs [\d,]+ ms baseline, \+[\d,]+ ms \(\+[\d,]+ %\)(, at least \+[\d,]+ ms \(\+[\d,]+ %\))?: canary share of slow requests [\d.]+x the baseline's, at least [\d.]+x with 99 % confidence$/,
+    );
   });
 
   it('fails an error-only regression of 5x at 10 % weight, with the error evidence', () => {
@@ -202,7 +204,8 @@ describe('SequentialJudge', () => {
       ticks++;
     }
     expect(ticks).toBeLessThanOrEqual(15);
-    expect(verdict.evidence[1].rule).toMatch(/of (118|6,000) needed/);
+    const slow = verdict.evidence.find(e => e.outcome === 'fail')!;
+    expect(slow.rule).toMatch(/of (353|18,000) needed; one of 3 latency quantiles, each at alpha \/ 3\)$/);
   });
 
   it('catches at 100 % an error regression the steps before did not show, against the baseline\'s earlier rate; not when told not to', () => {
@@ -263,12 +266,13 @@ describe('SequentialJudge', () => {
     expect(judgeRun((random, n) => stack(random, n, 0.08)).failedAt).toBeUndefined();
     const slow = judgeRun((random, n) => stack(random, n, 0.02, 150));
     expect(slow.failedAt).toBeLessThanOrEqual(3);
-    expect(slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs')).toMatchObject({ outcome: 'fail', threshold: 25 });
-    expect(slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!.rule).toMatch(/^fail when the share of requests slower than 25 ms \(the baseline's p95 plus 20 %, up to a bucket bound\) is above 1.2x/);
+    expect(slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs' && e.quantile === 0.95)).toMatchObject({ outcome: 'fail', threshold: 25 });
+    const p95 = slow.verdict!.evidence.find(e => e.metric === 'p95LatencyMs' && e.quantile === 0.95)!;
+    expect(p95.rule).toMatch(/^fail when the share of requests slower than 25 ms \(the baseline's p95 plus 20 % and 10 ms, up to a bucket bound\) is above 1.2x/);
   });
 
   it('judges the latency quantile it is configured for, and names it', () => {
-    const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, latency: { ...DEFAULT_SEQUENTIAL_OPTIONS.latency, quantile: 0.5 } });
+    const judge = new SequentialJudge({ ...DEFAULT_SEQUENTIAL_OPTIONS, latency: { ...DEFAULT_SEQUENTIAL_OPTIONS.latency, quantiles: [0.5] } });
     const random = new SeededRandom(9);
     let state: unknown;
     let verdict;
@@ -280,6 +284,48 @@ describe('SequentialJudge', () => {
     const latency = verdict!.evidence.find(e => e.metric === 'p95LatencyMs')!;
     expect(latency).toMatchObject({ outcome: 'fail', quantile: 0.5 });
     expect(verdict!.summary).toMatch(/^P50 latency /);
+  });
+
+  it('judges p50, p95 and p99 at once: a tail-only regression fails p99 alone, with its shift and bounds in ms', () => {
+    /** Lognormal latencies (median 90 ms) into the default buckets; the slowest `tailShare` `tailFactor` times slower. */
+    const lognormalSide = (random: SeededRandom, requests: number, tailShare: number, tailFactor: number) => {
+      const stats = emptyTrafficStats();
+      stats.requests = requests;
+      for (let i = 0; i < requests; i++) {
+        let ms = random.lognormal(90, 0.29);
+        if (random.uniform() < tailShare) ms = Math.max(ms, 90 * Math.exp(0.29 * 2.05)) * tailFactor;
+        const bucket = stats.latency.boundsMs.findIndex(b => ms <= b);
+        stats.latency.counts[bucket === -1 ? stats.latency.boundsMs.length : bucket]++;
+      }
+      return stats;
+    };
+    const judge = new SequentialJudge();
+    const random = new SeededRandom(12);
+    let state: unknown;
+    let verdict;
+    for (let t = 0; t < 60 && verdict?.outcome !== 'fail'; t++) {
+      // 2 % of the canary's requests take 3x the baseline's p98: its p99 triples, its p50 and p95 do not move.
+      const sample = { canary: lognormalSide(random, 400, 0.02, 3), baseline: lognormalSide(random, 1600, 0, 1) };
+      ({ verdict, state } = judge.judge({ sample, window: sample, state, step, now }));
+      state = JSON.parse(JSON.stringify(state));
+    }
+    const byQuantile = Object.fromEntries(verdict!.evidence.filter(e => e.metric === 'p95LatencyMs').map(e => [e.quantile, e]));
+    expect(Object.keys(byQuantile).sort()).toEqual(['0.5', '0.95', '0.99']);
+    expect(byQuantile[0.99].outcome).toBe('fail');
+    expect(byQuantile[0.5].outcome).toBe('pass');
+    expect(byQuantile[0.95].outcome).toBe('pass');
+    expect(verdict!.summary).toMatch(/^P99 latency [\d,]+ ms vs [\d,]+ ms baseline, \+[\d,]+ ms \(\+[\d,]+ %\)/);
+    // The bounds (bucket resolution) need more data than the test: had the release gone on, the
+    // canary's p99 is shown above the baseline's, and the shift has a positive lower end.
+    let ticks = 0;
+    const p99 = () => verdict!.evidence.find((e: MetricEvidence) => e.quantile === 0.99)!;
+    while (!(p99().quantileBounds && p99().quantileBounds!.canaryAboveMs > p99().quantileBounds!.baselineAtMostMs) && ticks++ < 300) {
+      const sample = { canary: lognormalSide(random, 400, 0.02, 3), baseline: lognormalSide(random, 1600, 0, 1) };
+      ({ verdict, state } = judge.judge({ sample, window: sample, state, step, now }));
+    }
+    expect(ticks).toBeLessThan(300);
+    expect(p99().quantileBounds!.baselineAtMostMs).toBeGreaterThanOrEqual(175);
+    expect(verdict!.summary).toMatch(/^P99 latency [\d,]+ ms vs [\d,]+ ms baseline, \+[\d,]+ ms \(\+[\d,]+ %\), at least \+[\d,]+ ms \(\+[\d,]+ %\): /);
   });
 
   it('pauses instead of rolling back when the failing metric is not critical', () => {

@@ -8,6 +8,8 @@ import {
   VerdictOutcome,
 } from '@release-pilot/plugin-releases-common';
 import { CanaryBaseline, Judge, JudgeInput, JudgeResult } from '../judge';
+import { formatEValue, summarize } from './evidence';
+import { quantileLowerBound, quantileUpperBound } from './quantileBounds';
 import {
   emptyRateTest,
   evaluateRateTest,
@@ -38,8 +40,10 @@ export interface SequentialJudgeOptions {
   minRequests: number;
   errorRate: SequentialMetricOptions;
   latency: SequentialMetricOptions & {
-    /** The latency quantile that matters (0.95 for p95). */
-    quantile: number;
+    /** The latency quantiles judged (default p50, p95 and p99), each at alpha / their number. */
+    quantiles: number[];
+    /** A request counts as slow only this many milliseconds past the baseline's quantile, too (default 10). */
+    minEffectMs?: number;
   };
   /** Named count metrics (events per request in `TrafficStats.counters`), e.g. orders placed with direction `lower`. */
   counters?: Record<string, SequentialMetricOptions>;
@@ -51,12 +55,12 @@ export interface SequentialJudgeOptions {
   compareCanaryAlone?: boolean;
 }
 
-/** Defaults: alpha 1 %, 20 % tolerance on the error rate, and on the share of requests slower than the baseline's p95 plus 20 %. */
+/** Defaults: alpha 1 %, 20 % tolerance on the error rate, and on the shares of requests slower than the baseline's p50, p95 and p99 plus 20 %. */
 export const DEFAULT_SEQUENTIAL_OPTIONS: SequentialJudgeOptions = {
   alpha: 0.01,
   minRequests: 50,
   errorRate: { minEffect: 0.2, critical: true },
-  latency: { quantile: 0.95, minEffect: 0.2, critical: true },
+  latency: { quantiles: [0.5, 0.95, 0.99], minEffect: 0.2, minEffectMs: 10, critical: true },
 };
 
 /**
@@ -78,18 +82,26 @@ interface MetricTests {
 
 /** What the judge remembers across the ticks of a release. */
 interface SequentialState {
-  version: 3;
+  version: 4;
   stepIndex: number;
-  /** Per metric and direction tested (e.g. `errorRate:higher`). */
+  /** Per stream and direction tested (e.g. `errorRate:higher`, `latency:p99:higher`). */
   tests: Record<string, MetricTests>;
-  /** The latency above which a request counts as slow, fixed from earlier ticks' baseline. */
-  slowThresholdMs?: number;
+  /** Per latency stream, the latency above which a request counts as slow, fixed from earlier ticks' baseline. */
+  slowThresholdsMs: Record<string, number>;
+  /** Each side's latency histogram over the release (de-accumulated counts), for the quantiles' bounds. */
+  latency?: { canary: number[]; baseline: number[] };
 }
 
 /** One judged metric: how to count its events in a side's traffic. */
 interface Stream {
+  /** `errorRate`, `latency:p99`, `counter:orders`. */
+  key: string;
   metric: MetricName;
+  /** Latency streams: the quantile. */
+  quantile?: number;
   options: SequentialMetricOptions;
+  /** This stream's share of the judge's alpha (the latency quantiles split theirs). */
+  alpha: number;
   /** Events in some traffic, or undefined when they cannot be counted yet (no slow threshold). */
   events(stats: TrafficStats, slowThresholdMs: number | undefined): number | undefined;
 }
@@ -107,23 +119,36 @@ function slowerThan(stats: TrafficStats, thresholdMs: number): number {
 
 /**
  * The slow threshold: the bucket bound at or above the baseline's latency quantile plus the
- * tolerated effect (p95 x 1.2), a threshold the histograms count exactly. The margin keeps a
- * difference nobody would roll back for (a canary 0.5 ms slower, which doubles its share of
- * requests just past the baseline's p95) from being tested at all: only a heavier tail past it is.
+ * tolerated effect (p95 x 1.2, and at least `minEffectMs` more), a threshold the histograms count
+ * exactly. The margin keeps a difference nobody would roll back for (a canary 0.5 ms slower, which
+ * doubles its share of requests just past the baseline's p95) from being tested at all: only a
+ * heavier tail past it is. The milliseconds matter for the lower quantiles of a fast service, whose
+ * next bucket bound is otherwise far out in the tail.
  */
-function slowThreshold(stats: TrafficStats, quantile: number, minEffect: number): number | undefined {
+function slowThreshold(stats: TrafficStats, quantile: number, minEffect: number, minEffectMs: number): number | undefined {
   const value = histogramQuantile(stats.latency, quantile);
   if (!Number.isFinite(value)) return undefined;
-  return stats.latency.boundsMs.find(b => b >= value * (1 + minEffect)) ?? stats.latency.boundsMs[stats.latency.boundsMs.length - 1];
+  const least = Math.max(value * (1 + minEffect), value + minEffectMs);
+  return stats.latency.boundsMs.find(b => b >= least) ?? stats.latency.boundsMs[stats.latency.boundsMs.length - 1];
 }
 
-/** An e-value for people: whole numbers, and no astronomy. */
-function formatEValue(value: number): string {
-  return value >= 1e6 ? 'over 1,000,000' : Math.round(value).toLocaleString('en-US');
+/** Each side's histogram over the release, with this tick's added; started afresh when the buckets change. */
+function addHistograms(previous: SequentialState['latency'], sample: CanaryBaseline): SequentialState['latency'] {
+  const [canary, baseline] = [sample.canary.latency.counts, sample.baseline.latency.counts];
+  if (canary.length !== baseline.length) return previous;
+  const fits = previous && previous.canary.length === canary.length;
+  return {
+    canary: canary.map((count, i) => count + (fits ? previous.canary[i] : 0)),
+    baseline: baseline.map((count, i) => count + (fits ? previous.baseline[i] : 0)),
+  };
 }
 
-function formatRatio(value: number): string {
-  return Number.isFinite(value) ? `${value.toFixed(2)}x` : 'n/a';
+/** The quantile's anytime-valid bounds over the release, each at `alpha`: only once the baseline's is bounded. */
+function quantileBoundsOf(latency: NonNullable<SequentialState['latency']>, boundsMs: readonly number[], q: number, alpha: number) {
+  if (latency.canary.length !== boundsMs.length + 1) return {};
+  const baselineAtMostMs = quantileUpperBound(latency.baseline, boundsMs, q, alpha);
+  if (!Number.isFinite(baselineAtMostMs)) return {};
+  return { quantileBounds: { canaryAboveMs: quantileLowerBound(latency.canary, boundsMs, q, alpha), baselineAtMostMs } };
 }
 
 const directionsOf = (direction: Direction = 'higher'): Array<'higher' | 'lower'> =>
@@ -142,16 +167,22 @@ export class SequentialJudge implements Judge {
   private readonly grids = new Map<number, number[]>();
 
   constructor(readonly options: SequentialJudgeOptions = DEFAULT_SEQUENTIAL_OPTIONS) {
+    const { alpha, latency } = options;
     this.streams = [
-      { metric: 'errorRate', options: options.errorRate, events: stats => stats.errors },
-      {
+      { key: 'errorRate', metric: 'errorRate', options: options.errorRate, alpha, events: stats => stats.errors },
+      ...latency.quantiles.map((quantile): Stream => ({
+        key: `latency:p${Math.round(quantile * 1000) / 10}`,
         metric: 'p95LatencyMs',
-        options: options.latency,
+        quantile,
+        options: latency,
+        alpha: alpha / latency.quantiles.length,
         events: (stats, threshold) => (threshold === undefined ? undefined : slowerThan(stats, threshold)),
-      },
+      })),
       ...Object.entries(options.counters ?? {}).map(([name, counter]): Stream => ({
+        key: `counter:${name}`,
         metric: `counter:${name}`,
         options: counter,
+        alpha,
         events: stats => stats.counters?.[name] ?? 0,
       })),
     ];
@@ -174,16 +205,16 @@ export class SequentialJudge implements Judge {
   private validState(state: unknown, stepIndex: number): SequentialState {
     const s = state as SequentialState | undefined;
     const fits =
-      s?.version === 3 &&
+      s?.version === 4 &&
       this.streams.every(stream =>
         directionsOf(stream.options.direction).every(
-          d => s.tests[`${stream.metric}:${d}`]?.release?.logLikelihood?.length === this.grid(stream.options.minEffect).length,
+          d => s.tests[`${stream.key}:${d}`]?.release?.logLikelihood?.length === this.grid(stream.options.minEffect).length,
         ),
       );
     const tests: Record<string, MetricTests> = {};
     for (const stream of this.streams) {
       for (const d of directionsOf(stream.options.direction)) {
-        const key = `${stream.metric}:${d}`;
+        const key = `${stream.key}:${d}`;
         const kept = fits ? s!.tests[key] : undefined;
         tests[key] =
           kept && s!.stepIndex === stepIndex
@@ -191,7 +222,7 @@ export class SequentialJudge implements Judge {
             : { release: kept?.release ?? emptyRateTest(this.grid(stream.options.minEffect)), step: this.fresh(stream.options.minEffect).step };
       }
     }
-    return { version: 3, stepIndex, tests, slowThresholdMs: fits ? s!.slowThresholdMs : undefined };
+    return { version: 4, stepIndex, tests, slowThresholdsMs: fits ? s!.slowThresholdsMs : {}, latency: fits ? s!.latency : undefined };
   }
 
   /** The verdict of both tests: the one with the stronger evidence relative to its own threshold. */
@@ -214,19 +245,20 @@ export class SequentialJudge implements Judge {
     const previous = this.validState(state, step.index);
     const tests: Record<string, MetricTests> = {};
     const enough = window.canary.requests >= this.options.minRequests && window.baseline.requests >= this.options.minRequests;
-    const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
+    const latency = addHistograms(previous.latency, sample);
     const evidence: MetricEvidence[] = [];
 
     for (const stream of this.streams) {
       const { minEffect, direction = 'higher' } = stream.options;
       const grid = this.grid(minEffect);
       const directions = directionsOf(direction);
-      // `both` spends half of the metric's alpha on each direction.
-      const alpha = this.options.alpha / directions.length;
-      const canaryEvents = stream.events(sample.canary, previous.slowThresholdMs);
-      const baselineEvents = stream.events(sample.baseline, previous.slowThresholdMs);
+      // `both` spends half of the stream's alpha on each direction.
+      const alpha = stream.alpha / directions.length;
+      const slowMs = previous.slowThresholdsMs[stream.key];
+      const canaryEvents = stream.events(sample.canary, slowMs);
+      const baselineEvents = stream.events(sample.baseline, slowMs);
       const results = directions.map(d => {
-        const key = `${stream.metric}:${d}`;
+        const key = `${stream.key}:${d}`;
         let t = previous.tests[key];
         if (canaryEvents !== undefined && baselineEvents !== undefined) {
           // A lower-is-worse metric: the baseline's rate over the canary's must stay within the tolerance.
@@ -235,7 +267,7 @@ export class SequentialJudge implements Judge {
               ? { canaryEvents, canaryRequests: sample.canary.requests, baselineEvents, baselineRequests: sample.baseline.requests }
               : { canaryEvents: baselineEvents, canaryRequests: sample.baseline.requests, baselineEvents: canaryEvents, baselineRequests: sample.canary.requests };
           // A tick where the canary serves alone counts for the release test, against the baseline's earlier rate.
-          // Not for the slow share: its threshold moves with the baseline's window, so the baseline's earlier share is of another threshold.
+          // Not for the slow shares: their thresholds move with the baseline's window, so the baseline's earlier share is of another threshold.
           const alone = this.options.compareCanaryAlone !== false && d === 'higher' && stream.metric !== 'p95LatencyMs';
           const canaryAlone = alone ? { alpha: alpha * ALPHA_SHARES.baselineBound } : undefined;
           t = { release: updateRateTest(grid, t.release, counts, { canaryAlone }), step: updateRateTest(grid, t.step, counts) };
@@ -244,12 +276,20 @@ export class SequentialJudge implements Judge {
         return { direction: d, ...this.evaluate(grid, t, minEffect, alpha, step.count) };
       });
       const decisive = results.find(r => r.rejected) ?? results.reduce((a, b) => (a.eValue / a.threshold >= b.eValue / b.threshold ? a : b));
-      evidence.push(this.evidence(stream, decisive, window, enough, confidence, previous.slowThresholdMs));
+      evidence.push(this.evidence(stream, decisive, window, enough, slowMs, latency));
     }
 
-    // The next tick's slow threshold comes from data up to now only, so it is fixed before that tick's data.
-    const slowThresholdMs = slowThreshold(window.baseline, this.options.latency.quantile, this.options.latency.minEffect) ?? previous.slowThresholdMs;
-    const nextState: SequentialState = { version: 3, stepIndex: step.index, tests, slowThresholdMs };
+    // The next tick's slow thresholds come from data up to now only, so they are fixed before that tick's data.
+    const slowThresholdsMs = Object.fromEntries(
+      this.streams
+        .filter(stream => stream.quantile !== undefined)
+        .flatMap(stream => {
+          const threshold =
+            slowThreshold(window.baseline, stream.quantile!, stream.options.minEffect, this.options.latency.minEffectMs ?? 10) ?? previous.slowThresholdsMs[stream.key];
+          return threshold === undefined ? [] : [[stream.key, threshold]];
+        }),
+    );
+    const nextState: SequentialState = { version: 4, stepIndex: step.index, tests, slowThresholdsMs, latency };
     return { verdict: this.verdict(evidence, now), state: nextState };
   }
 
@@ -258,25 +298,29 @@ export class SequentialJudge implements Judge {
     test: RateTestResult & { threshold: number; direction: 'higher' | 'lower' },
     window: CanaryBaseline,
     enough: boolean,
-    confidence: string,
     slowMs: number | undefined,
+    latency: SequentialState['latency'],
   ): MetricEvidence {
     const { minEffect, critical, direction = 'higher' } = stream.options;
     let outcome: VerdictOutcome = 'pass';
     if (test.rejected) outcome = critical ? 'fail' : 'warn';
     else if (!enough) outcome = 'inconclusive';
-    const q = this.options.latency.quantile;
+    const q = stream.quantile;
     const rate = (stats: TrafficStats) => {
       if (stream.metric === 'errorRate') return errorRate(stats);
-      if (stream.metric === 'p95LatencyMs') return histogramQuantile(stats.latency, q);
+      if (q !== undefined) return histogramQuantile(stats.latency, q);
       const events = stream.events(stats, slowMs) ?? NaN;
       return stats.requests > 0 ? events / stats.requests : NaN;
     };
-    const tested = {
-      errorRate: 'the error rate ratio',
-      p95LatencyMs: `the share of requests slower than ${slowMs === undefined ? 'the baseline' : `${slowMs} ms (the baseline`}'s p${Math.round(q * 100)} plus ${Math.round(100 * minEffect)} %, up to a bucket bound${slowMs === undefined ? ', once known' : ')'}`,
-    }[stream.metric as 'errorRate' | 'p95LatencyMs'] ?? `${stream.metric.slice('counter:'.length)} per request`;
+    const confidence = `${(100 * (1 - this.options.alpha)).toFixed(0)} %`;
+    const quantiles = this.options.latency.quantiles.length;
+    let tested = `${stream.metric.slice('counter:'.length)} per request`;
+    if (stream.metric === 'errorRate') tested = 'the error rate ratio';
+    else if (q !== undefined) {
+      tested = `the share of requests slower than ${slowMs === undefined ? 'the baseline' : `${slowMs} ms (the baseline`}'s p${Math.round(q * 100)} plus ${Math.round(100 * minEffect)} % and ${this.options.latency.minEffectMs ?? 10} ms, up to a bucket bound${slowMs === undefined ? ', once known' : ')'}`;
+    }
     const way = test.direction === 'higher' ? `above ${1 + minEffect}x` : `below 1/${1 + minEffect} of`;
+    const multiplicity = q !== undefined && quantiles > 1 ? `; one of ${quantiles} latency quantiles, each at alpha / ${quantiles}` : '';
     return {
       metric: stream.metric,
       outcome,
@@ -284,11 +328,11 @@ export class SequentialJudge implements Judge {
       baseline: rate(window.baseline),
       canaryRequests: window.canary.requests,
       baselineRequests: window.baseline.requests,
-      ...(stream.metric === 'p95LatencyMs' && { threshold: slowMs }),
-      ...(stream.metric === 'p95LatencyMs' && q !== 0.95 && { quantile: q }),
+      ...(q !== undefined && { threshold: slowMs, quantile: q }),
+      ...(q !== undefined && latency && quantileBoundsOf(latency, window.canary.latency.boundsMs, q, this.options.alpha / (2 * quantiles))),
       // The direction that decided (for `both`, the one with the stronger evidence).
       ...(direction !== 'higher' && { direction: test.direction }),
-      rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${formatEValue(test.threshold)} needed)`,
+      rule: `fail when ${tested} is ${way} the baseline's with ${confidence} confidence over the release (sequential tests over the release and over this step; the stronger one's e-value ${formatEValue(test.eValue)} of ${formatEValue(test.threshold)} needed${multiplicity})`,
       // For a lower-is-worse metric these are of the baseline over the canary: how many times worse.
       estimate: test.estimate,
       lowerBound: test.lowerBound,
@@ -298,44 +342,11 @@ export class SequentialJudge implements Judge {
 
   private verdict(evidence: MetricEvidence[], now: Date): Verdict {
     const severity: Record<VerdictOutcome, number> = { pass: 0, inconclusive: 1, warn: 2, fail: 3 };
-    const worst = evidence.reduce((a, b) => (severity[b.outcome] > severity[a.outcome] ? b : a));
+    // The worst outcome; among equals, the strongest evidence (of several failing quantiles, the one that moved most).
+    const worst = evidence.reduce((a, b) => {
+      if (severity[b.outcome] !== severity[a.outcome]) return severity[b.outcome] > severity[a.outcome] ? b : a;
+      return (b.eValue ?? 0) > (a.eValue ?? 0) ? b : a;
+    });
     return { at: now.toISOString(), outcome: worst.outcome, summary: summarize(worst, this.options.alpha), evidence };
-  }
-}
-
-function counterName(metric: MetricName): string | undefined {
-  return metric.startsWith('counter:') ? metric.slice('counter:'.length) : undefined;
-}
-
-function formatValue(metric: MetricName, value: number): string {
-  if (!Number.isFinite(value)) return 'no data';
-  if (counterName(metric)) return `${(value * 100).toFixed(3).replace(/\.?0+$/, '')} per 100 requests`;
-  return metric === 'errorRate'
-    ? `${(value * 100).toFixed(3).replace(/\.?0+$/, '')}%`
-    : `${Math.round(value).toLocaleString('en-US')} ms`;
-}
-
-/** The ratio without a finite estimate: the baseline has none (worse is higher), or the canary has none (worse is lower). */
-function noneSide(direction: MetricEvidence['direction']): string {
-  return direction === 'lower' ? "lower than the baseline's: the canary has none" : "above the baseline's, which has none";
-}
-
-function summarize(e: MetricEvidence, alpha: number): string {
-  const counter = counterName(e.metric);
-  let name = `P${Math.round((e.quantile ?? 0.95) * 100)} latency`;
-  let what = 'share of slow requests';
-  if (e.metric === 'errorRate') [name, what] = ['Error rate', 'error rate'];
-  else if (counter) [name, what] = [`${counter[0].toUpperCase()}${counter.slice(1)}`, `${counter} rate`];
-  const values = `${name} ${formatValue(e.metric, e.canary)} vs ${formatValue(e.metric, e.baseline)} baseline`;
-  const relation = e.direction === 'lower' ? "lower than the baseline's" : "the baseline's";
-  switch (e.outcome) {
-    case 'fail':
-    case 'warn':
-      // With no events on one side the ratio has no finite estimate; say plainly which side has none.
-      return `${values}: canary ${what} ${Number.isFinite(e.estimate ?? NaN) ? `${formatRatio(e.estimate!)} ${relation}` : noneSide(e.direction)}, at least ${formatRatio(e.lowerBound ?? NaN)} with ${Math.round(100 * (1 - alpha))} % confidence`;
-    case 'inconclusive':
-      return `Not enough traffic yet (${e.canaryRequests} canary, ${e.baselineRequests} baseline requests)`;
-    default:
-      return `Canary healthy so far: ${values}`;
   }
 }

@@ -61,7 +61,9 @@ export function detectableEffect(input: DetectableEffectInput): DetectableEffect
   const probability = input.probability ?? 0.9;
   const runs = input.runs ?? 40;
   const seed = input.seed ?? 1;
-  const judge = new SequentialJudge(input.judge ?? DEFAULT_SEQUENTIAL_OPTIONS);
+  // Only the error test matters here (its alpha does not depend on the others): no latency or counter tests to pay for.
+  const options = input.judge ?? DEFAULT_SEQUENTIAL_OPTIONS;
+  const judge = new SequentialJudge({ ...options, latency: { ...options.latency, quantiles: [] }, counters: {} });
   // Whether at least `probability` of the runs detect: stops as soon as the answer is known.
   const enough = (ratio: number) => {
     const allowedMisses = Math.floor(runs * (1 - probability) + 1e-9);
@@ -75,7 +77,7 @@ export function detectableEffect(input: DetectableEffectInput): DetectableEffect
   const base = { probability, runs, rps: input.rps, baselineErrorRate: input.baselineErrorRate };
   if (input.rps <= 0 || input.baselineErrorRate <= 0 || !enough(MAX_DETECTABLE_RATIO)) return base;
   // Bisect on log(ratio) between the judge's tolerance and 20x, to 5 %.
-  let low = 1 + (input.judge ?? DEFAULT_SEQUENTIAL_OPTIONS).errorRate.minEffect;
+  let low = 1 + options.errorRate.minEffect;
   let high = MAX_DETECTABLE_RATIO;
   while (high / low > 1.05) {
     const mid = Math.sqrt(low * high);

@@ -42,7 +42,7 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => {
       </TableHead>
       <TableBody>
         {verdict.evidence.map(e => (
-          <TableRow key={e.metric}>
+          <TableRow key={`${e.metric}:${e.quantile ?? ''}`}>
             <TableCell>{metricLabel(e.metric, e.quantile)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.canary)}</TableCell>
             <TableCell align="right">{formatMetric(e.metric, e.baseline)}</TableCell>
@@ -50,7 +50,7 @@ export const VerdictEvidence = ({ verdict }: { verdict: Verdict }) => {
             <TableCell style={{ color: OUTCOME_COLORS[e.outcome] }}>{e.outcome}</TableCell>
             <TableCell>
               {describeEvidence(e) && (
-                <Typography variant="body2" data-testid={`evidence-${e.metric}`}>
+                <Typography variant="body2" data-testid={`evidence-${e.metric}${e.quantile !== undefined && e.quantile !== 0.95 ? `-p${Math.round(e.quantile * 100)}` : ''}`}>
                   {describeEvidence(e)}
                 </Typography>
               )}

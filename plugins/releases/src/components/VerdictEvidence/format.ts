@@ -1,4 +1,4 @@
-import { MetricEvidence, MetricName } from '@release-pilot/plugin-releases-common';
+import { describeQuantileShift, MetricEvidence, MetricName } from '@release-pilot/plugin-releases-common';
 
 /** Human names of the judged metrics; a count metric is named after its counter, latency after its quantile. */
 export function metricLabel(metric: MetricName, quantile = 0.95): string {
@@ -27,8 +27,8 @@ export function formatRatio(evidence: MetricEvidence): string {
 }
 
 /**
- * The sequential test's evidence in words, e.g. "slow requests 19.8x the baseline's (at least 6.2x);
- * evidence 2,300 of 100 needed to roll back". Empty for judges without it.
+ * The sequential test's evidence in words, e.g. "p99 +48 ms (+18 %), at least +25 ms (+10 %); Canary
+ * slow requests 19.8x the baseline's (at least 6.2x); evidence 2,300". Empty for judges without it.
  */
 export function describeEvidence(evidence: MetricEvidence): string {
   if (evidence.estimate === undefined || evidence.eValue === undefined) return '';
@@ -41,5 +41,7 @@ export function describeEvidence(evidence: MetricEvidence): string {
   let strength = evidence.eValue.toPrecision(2);
   if (evidence.eValue >= 1e6) strength = 'over 1,000,000';
   else if (evidence.eValue >= 10) strength = Math.round(evidence.eValue).toLocaleString('en-US');
-  return `Canary ${what} ${ratio}${bound}; evidence ${strength}`;
+  // A latency quantile: its shift in milliseconds first, with the anytime-valid lower end.
+  const shift = evidence.metric === 'p95LatencyMs' ? describeQuantileShift(evidence) : '';
+  return `${shift ? `p${Math.round((evidence.quantile ?? 0.95) * 100)} ${shift}; ` : ''}Canary ${what} ${ratio}${bound}; evidence ${strength}`;
 }
