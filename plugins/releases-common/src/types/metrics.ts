@@ -70,6 +70,8 @@ export interface MetricEvidence {
    * baseline's is bounded.
    */
   quantileBounds?: { canaryAboveMs: number; baselineAtMostMs: number };
+  /** The canary serves alone (100 %): `baseline` is the baseline's rate earlier in the release, which the canary is compared with. */
+  baselineEarlier?: boolean;
 }
 
 /** The judge's overall verdict for one tick, with evidence per metric. */

@@ -229,7 +229,11 @@ describe('SequentialJudge', () => {
     };
     const caught = lastStep(true);
     expect(caught.ticks).toBeLessThanOrEqual(10);
-    expect(caught.verdict!.evidence.find(e => e.metric === 'errorRate')!.outcome).toBe('fail');
+    const errors = caught.verdict!.evidence.find(e => e.metric === 'errorRate')!;
+    expect(errors).toMatchObject({ outcome: 'fail', baselineEarlier: true });
+    // The baseline's rate before the canary served alone (0.5 %), not "no data".
+    expect(errors.baseline).toBeCloseTo(0.005, 3);
+    expect(caught.verdict!.summary).toMatch(/^Error rate [\d.]+% vs 0\.5\d*% baseline \(before the canary served alone\): canary error rate [\d.]+x the baseline's/);
     expect(lastStep(false).ticks).toBeUndefined();
   });
 

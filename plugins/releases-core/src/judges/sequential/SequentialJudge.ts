@@ -276,7 +276,13 @@ export class SequentialJudge implements Judge {
         return { direction: d, ...this.evaluate(grid, t, minEffect, alpha, step.count) };
       });
       const decisive = results.find(r => r.rejected) ?? results.reduce((a, b) => (a.eValue / a.threshold >= b.eValue / b.threshold ? a : b));
-      evidence.push(this.evidence(stream, decisive, window, enough, slowMs, latency));
+      // A canary serving alone is compared with the baseline's rate earlier in the release: say which.
+      const earlier = tests[`${stream.key}:higher`]?.release.totals;
+      const baselineEarlier =
+        window.baseline.requests === 0 && window.canary.requests > 0 && earlier && earlier.baselineRequests > 0 && stream.metric !== 'p95LatencyMs'
+          ? earlier.baselineEvents / earlier.baselineRequests
+          : undefined;
+      evidence.push({ ...this.evidence(stream, decisive, window, enough, slowMs, latency), ...(baselineEarlier !== undefined && { baseline: baselineEarlier, baselineEarlier: true }) });
     }
 
     // The next tick's slow thresholds come from data up to now only, so they are fixed before that tick's data.

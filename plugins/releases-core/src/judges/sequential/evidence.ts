@@ -33,7 +33,7 @@ export function summarize(e: MetricEvidence, alpha: number): string {
   let what = 'share of slow requests';
   if (e.metric === 'errorRate') [name, what] = ['Error rate', 'error rate'];
   else if (counter) [name, what] = [`${counter[0].toUpperCase()}${counter.slice(1)}`, `${counter} rate`];
-  const values = `${name} ${formatValue(e.metric, e.canary)} vs ${formatValue(e.metric, e.baseline)} baseline`;
+  const values = `${name} ${formatValue(e.metric, e.canary)} vs ${formatValue(e.metric, e.baseline)} baseline${e.baselineEarlier ? ' (before the canary served alone)' : ''}`;
   const relation = e.direction === 'lower' ? "lower than the baseline's" : "the baseline's";
   const shift = e.metric === 'p95LatencyMs' ? describeQuantileShift(e) : '';
   switch (e.outcome) {
