@@ -29,11 +29,12 @@ async function openReleasesTab(page: Page, name: string) {
   await expect(heading).toBeVisible();
 }
 
-async function startRelease(page: Page, version: string) {
+async function startRelease(page: Page, version: string, options: { detectable?: RegExp } = {}) {
   const start = page.getByRole('button', { name: 'Start release' });
   await expect(start).toBeEnabled({ timeout: 120_000 });
   await start.click();
   await expect(page.getByTestId('plan-preview')).toContainText('1%');
+  if (options.detectable) await expect(page.getByTestId('detectable-effect')).toContainText(options.detectable, { timeout: 15_000 });
   await page.getByLabel('version').fill(version);
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   await expect(page.getByText(`Current release: ${version}`)).toBeVisible();
@@ -82,7 +83,8 @@ test.describe.serial('Releases tab', () => {
   test('a -faulty release of checkout is rolled back with the reason on screen', async ({ page }) => {
     const version = '2.5.0-faulty';
     await openReleasesTab(page, 'checkout');
-    await startRelease(page, version);
+    // What the plan can detect at checkout's traffic (the simulated fleet's history), before it starts.
+    await startRelease(page, version, { detectable: /^At [\d,]+ requests\/s \([\d.]+ % errors\) this plan (catches an error rate [\d.]+x|cannot detect even a 20x)/ });
     await expect(page.getByTestId('release-reason')).toContainText(
       /Rolled back: P(50|95|99) latency [\d,]+ ms vs [\d,]+ ms baseline/,
       { timeout: 60_000 },
