@@ -102,6 +102,12 @@ interface Stream {
   options: SequentialMetricOptions;
   /** This stream's share of the judge's alpha (the latency quantiles split theirs). */
   alpha: number;
+  /**
+   * Whether what counts as an event stays the same over the release, so a canary serving alone can
+   * be compared with the baseline's earlier rate. Not for the slow shares: their thresholds move with
+   * the baseline's window, so the baseline's earlier share is of another threshold.
+   */
+  comparableOverTime: boolean;
   /** Events in some traffic, or undefined when they cannot be counted yet (no slow threshold). */
   events(stats: TrafficStats, slowThresholdMs: number | undefined): number | undefined;
 }
@@ -169,13 +175,14 @@ export class SequentialJudge implements Judge {
   constructor(readonly options: SequentialJudgeOptions = DEFAULT_SEQUENTIAL_OPTIONS) {
     const { alpha, latency } = options;
     this.streams = [
-      { key: 'errorRate', metric: 'errorRate', options: options.errorRate, alpha, events: stats => stats.errors },
+      { key: 'errorRate', metric: 'errorRate', options: options.errorRate, alpha, comparableOverTime: true, events: stats => stats.errors },
       ...latency.quantiles.map((quantile): Stream => ({
         key: `latency:p${Math.round(quantile * 1000) / 10}`,
         metric: 'p95LatencyMs',
         quantile,
         options: latency,
         alpha: alpha / latency.quantiles.length,
+        comparableOverTime: false,
         events: (stats, threshold) => (threshold === undefined ? undefined : slowerThan(stats, threshold)),
       })),
       ...Object.entries(options.counters ?? {}).map(([name, counter]): Stream => ({
@@ -183,6 +190,7 @@ export class SequentialJudge implements Judge {
         metric: `counter:${name}`,
         options: counter,
         alpha,
+        comparableOverTime: true,
         events: stats => stats.counters?.[name] ?? 0,
       })),
     ];
@@ -255,6 +263,8 @@ export class SequentialJudge implements Judge {
       // `both` spends half of the stream's alpha on each direction.
       const alpha = stream.alpha / directions.length;
       const slowMs = previous.slowThresholdsMs[stream.key];
+      // Ticks where the canary serves alone count for the release test, against the baseline's earlier rate.
+      const comparedAlone = this.options.compareCanaryAlone !== false && stream.comparableOverTime;
       const canaryEvents = stream.events(sample.canary, slowMs);
       const baselineEvents = stream.events(sample.baseline, slowMs);
       const results = directions.map(d => {
@@ -266,10 +276,7 @@ export class SequentialJudge implements Judge {
             d === 'higher'
               ? { canaryEvents, canaryRequests: sample.canary.requests, baselineEvents, baselineRequests: sample.baseline.requests }
               : { canaryEvents: baselineEvents, canaryRequests: sample.baseline.requests, baselineEvents: canaryEvents, baselineRequests: sample.canary.requests };
-          // A tick where the canary serves alone counts for the release test, against the baseline's earlier rate.
-          // Not for the slow shares: their thresholds move with the baseline's window, so the baseline's earlier share is of another threshold.
-          const alone = this.options.compareCanaryAlone !== false && d === 'higher' && stream.metric !== 'p95LatencyMs';
-          const canaryAlone = alone ? { alpha: alpha * ALPHA_SHARES.baselineBound } : undefined;
+          const canaryAlone = comparedAlone && d === 'higher' ? { alpha: alpha * ALPHA_SHARES.baselineBound } : undefined;
           t = { release: updateRateTest(grid, t.release, counts, { canaryAlone }), step: updateRateTest(grid, t.step, counts) };
         }
         tests[key] = t;
@@ -279,7 +286,7 @@ export class SequentialJudge implements Judge {
       // A canary serving alone is compared with the baseline's rate earlier in the release: say which.
       const earlier = tests[`${stream.key}:higher`]?.release.totals;
       const baselineEarlier =
-        window.baseline.requests === 0 && window.canary.requests > 0 && earlier && earlier.baselineRequests > 0 && stream.metric !== 'p95LatencyMs'
+        comparedAlone && window.baseline.requests === 0 && window.canary.requests > 0 && earlier && earlier.baselineRequests > 0
           ? earlier.baselineEvents / earlier.baselineRequests
           : undefined;
       evidence.push({ ...this.evidence(stream, decisive, window, enough, slowMs, latency), ...(baselineEarlier !== undefined && { baseline: baselineEarlier, baselineEarlier: true }) });
