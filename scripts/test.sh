@@ -99,6 +99,9 @@ RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PIL
   RELEASE_PILOT_IT_REPLICA_KILLS=${RELEASE_PILOT_IT_REPLICA_KILLS:-8} \
   node --test --test-concurrency=1 --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
 grep -E '^# (-fragile|1\.5\.|backend SIGKILLed|healthy|overload|no-orders|faulty|cli|risk|restart|replicas|regions|malformed|permissions|scaffolder|stack)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
+# Each failure with its error (the YAML block under "not ok", at any depth), and each suite's duration.
+awk '/^ *not ok /{n=30} n>0{print "it failure: " $0; n--; if ($0 ~ /^ *\.\.\.$/) n=0}' "$REPORTS/it.tap" | head -n 120
+awk '/^(ok|not ok) /{name=$0} /^  duration_ms:/{if (name != "") print "it duration: " name " " $2 " ms"; name=""}' "$REPORTS/it.tap"
 p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$REPORTS/it.tap" | tail -1)
 if [ -n "$p" ] && [ -n "$f" ]; then
@@ -119,6 +122,23 @@ else
   failed=$((failed + 1))
 fi
 grep -E '^(reliability|problem):' "$REPORTS/reliability.log" | tail -n 25 || tail -n 30 "$REPORTS/reliability.log"
+
+log "Database restart: PostgreSQL stopped for 10 s under 200 releases at once (yarn test:db-restart runs 1,000; docs/scale.md)"
+[ -x "$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)/pg_ctl" ] || apt_install postgresql
+if node plugins/releases-backend/reliability/bin/reliability-db-restart --releases 200 --down 10 >"$REPORTS/db-restart.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+grep -E '^(db-restart|problem):' "$REPORTS/db-restart.log" | tail -n 25 || tail -n 30 "$REPORTS/db-restart.log"
+
+log "Scale: a short trial of yarn bench:scale (200 releases, 2 replicas, one killed; the full runs are in docs/scale.md)"
+if RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node plugins/releases-backend/bench/bin/bench-scale --releases 200 --replicas 2 --warmup 8 --seconds 10 --check >"$REPORTS/scale.log" 2>&1; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
+grep -vE '^20[0-9]{2}-' "$REPORTS/scale.log" | tail -n 12
 
 log "Browser tests (Playwright + Debian Chromium; starts the app itself)"
 CI=true E2E_JSON_REPORT="$REPORTS/e2e.json" $YARN playwright test 2>&1 | tail -n 30

@@ -5,12 +5,26 @@ export interface Config {
       /** Seconds between driver ticks; at least 1. Default 5. */
       tickSeconds?: number;
       /**
-       * How long a replica's hold on the releases it drives lasts without renewal (it renews every
-       * tick); another replica takes them over after it. At least one tick. Default two ticks (at least 2 s).
+       * How long a replica's hold on the releases it drives lasts without renewal (it renews three
+       * times per lease on a timer of its own, however long a tick takes); another replica takes them
+       * over after it. At least one tick. Default two ticks (at least 2 s).
        */
       leaseSeconds?: number;
+      /** Releases one replica drives at once. Default 64. */
+      concurrency?: number;
+      /** Of those, at most this many on one target, so a slow provider holds up only its own target's releases. Default 16. */
+      concurrencyPerTarget?: number;
+      /** A router, metric provider or deployer call slower than this counts as a provider error (a history read gets 3x). Default 10. */
+      providerTimeoutSeconds?: number;
       /** Provider errors (or ticks without any data) in a row after which a release rolls back; each holds the weight. Default 60 (five minutes at a 5 s tick). */
       maxConsecutiveProviderErrors?: number;
+    };
+    /** What is kept of an ended release's samples (a sample per tick while it runs). */
+    retention?: {
+      /** Minutes after a release ended before its samples are compacted. Default 60. */
+      compactAfterMinutes?: number;
+      /** Compacted samples: one per this many seconds, step and weight (the counts summed). Default 30. */
+      sampleBucketSeconds?: number;
     };
     /** The plan used when neither the request nor the entity names one. Default `default`. */
     defaultPlan?: string;

@@ -21,6 +21,30 @@ async function waitForOrg(page: Page) {
     .toContain('group:default/team-checkout');
 }
 
+/**
+ * Waits until the demo history is stored. It is seeded only while the store is empty, so a release
+ * started before it (the first test's) would leave search without the succeeded release that the
+ * rollback button needs.
+ */
+async function waitForDemoHistory(page: Page) {
+  await expect
+    .poll(
+      async () => {
+        const refresh = await page.request.get(`${BACKEND}/api/auth/guest/refresh`, {
+          headers: { 'X-Requested-With': 'XMLHttpRequest' },
+        });
+        const token = (await refresh.json()).backstageIdentity.token;
+        const res = await page.request.get(
+          `${BACKEND}/api/releases/releases?entityRef=component:default/search&limit=1`,
+          { headers: { authorization: `Bearer ${token}` } },
+        );
+        return res.ok() ? (await res.json()).totalCount : 0;
+      },
+      { timeout: 120_000 },
+    )
+    .toBeGreaterThan(0);
+}
+
 async function signIn(page: Page) {
   await page.goto('/');
   await page.getByRole('button', { name: 'Enter' }).click();
@@ -42,6 +66,7 @@ test.describe
   .serial('Ownership: who may act, who hears about it, and the team and org views', () => {
   test.beforeEach(async ({ page }) => {
     await waitForOrg(page);
+    await waitForDemoHistory(page);
     await signIn(page);
   });
 

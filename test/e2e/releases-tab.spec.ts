@@ -106,6 +106,55 @@ test.describe.serial('Releases tab', () => {
     }
   });
 
+  test('the judge\'s rollback reaches the open tab by push (Backstage signals) in under a second', async ({ page }) => {
+    // Every signal frame the app's websocket receives, with the browser's clock when it arrived.
+    const frames: Array<{ at: number; channel?: string; message?: { state: string; savedAt: string } }> = [];
+    page.on('websocket', ws =>
+      ws.on('framereceived', frame => {
+        try {
+          const parsed = JSON.parse(String(frame.payload));
+          frames.push({ at: Date.now(), channel: parsed.channel, message: parsed.message });
+        } catch {
+          // not a signal
+        }
+      }),
+    );
+    // When the tab asked the API for the entity's releases: with signals, right after a signal, not on a 1.5 s timer.
+    const reloads: number[] = [];
+    page.on('request', r => {
+      if (r.url().includes('/api/releases/releases?') && r.url().includes('checkout')) reloads.push(Date.now());
+    });
+    const version = '2.5.2-faulty';
+    await openReleasesTab(page, 'checkout');
+    await startRelease(page, version);
+    // When the tab's state chip first shows each state (the browser's clock; the same machine's as the backend's).
+    await page.evaluate(() => {
+      const seen: Record<string, number> = {};
+      (window as any).__releaseStates = seen;
+      const record = () => {
+        const chip = document.querySelector('[data-testid="release-state"]');
+        const text = chip?.textContent ?? '';
+        if (text && !(text in seen)) seen[text] = Date.now();
+      };
+      record();
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await expect(page.getByTestId('release-state').first()).toHaveText(/rolling back|rolled back/, { timeout: 60_000 });
+    const states: Record<string, number> = await page.evaluate(() => (window as any).__releaseStates);
+    const channel = 'release-pilot:entity:component:default/checkout';
+    const signal = frames.find(f => f.channel === channel && f.message?.state === 'rolling_back');
+    expect(signal, `a signal of the rollback on ${channel}; frames: ${JSON.stringify(frames.slice(-5))}`).toBeDefined();
+    const shownAt = states['rolling back'] ?? states['rolled back'];
+    const savedAt = Date.parse(signal!.message!.savedAt);
+    const pushMs = shownAt - savedAt;
+    // eslint-disable-next-line no-console
+    console.log(`push: rollback saved ${savedAt}, signal in the browser +${signal!.at - savedAt} ms, on screen +${pushMs} ms (polling without signals: every 1,500 ms)`);
+    expect(pushMs).toBeGreaterThanOrEqual(0);
+    expect(pushMs).toBeLessThan(1000);
+    // The reload came from the signal: within 200 ms of its arrival (a 1.5 s poll would land there about one time in eight).
+    expect(reloads.some(at => at >= signal!.at && at - signal!.at < 200), `reloads ${JSON.stringify(reloads.map(at => at - signal!.at))} ms after the signal`).toBe(true);
+  });
+
   test('a -fragile release of checkout is blocked by the resilience gate before any traffic, canary and stable side by side', async ({ page }) => {
     test.setTimeout(240_000);
     const version = '2.5.1-fragile';

@@ -53,15 +53,22 @@ export class PrometheusClient {
     return [...series.values()];
   }
 
-  private async queryRangeOnce(query: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
-    const body = new URLSearchParams({
-      query,
-      start: start.toFixed(3),
-      end: end.toFixed(3),
-      step: String(step),
-      timeout: `${this.options.timeoutSeconds}s`,
-    });
-    const url = `${this.options.baseUrl}/api/v1/query_range`;
+  private queryRangeOnce(query: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
+    return this.matrix('query_range', { query, start: start.toFixed(3), end: end.toFixed(3), step: String(step) });
+  }
+
+  /**
+   * The raw points of a range vector selector (`metric{...}[60s]`) at `time` (seconds since the
+   * epoch): each series' scraped values in the range, as Prometheus stored them.
+   */
+  queryRaw(query: string, time: number): Promise<RangeSeries[]> {
+    return this.matrix('query', { query, time: time.toFixed(3) });
+  }
+
+  private async matrix(api: 'query' | 'query_range', params: Record<string, string>): Promise<RangeSeries[]> {
+    const query = params.query;
+    const body = new URLSearchParams({ ...params, timeout: `${this.options.timeoutSeconds}s` });
+    const url = `${this.options.baseUrl}/api/v1/${api}`;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {

@@ -16,6 +16,7 @@ import {
 } from '@release-pilot/plugin-releases-node';
 import { PrometheusOptions } from './config';
 import { PrometheusClient, RangeSeries } from './PrometheusClient';
+import { batchableTemplate, equalityMatchers, SampleBatcher } from './SampleBatcher';
 
 /** Annotations an entity overrides the target's selectors with. */
 export const PROMETHEUS_SELECTOR_ANNOTATIONS = {
@@ -106,6 +107,12 @@ export function histogramFromBuckets(
 
 const fill = fillPlaceholders;
 
+/** Every query template by what it measures: requests, errors, latencyBuckets and `counter:<name>`. */
+function queryTemplates(options: PrometheusOptions): Record<string, string> {
+  const { counters, ...main } = options.queries;
+  return { ...main, ...Object.fromEntries(Object.entries(counters).map(([name, query]) => [`counter:${name}`, query])) };
+}
+
 /**
  * Canary and baseline statistics from Prometheus. Every query is an expression of cumulative
  * counters (requests, errors, histogram buckets, named counters), evaluated at both ends of the
@@ -117,12 +124,27 @@ const fill = fillPlaceholders;
 export class PrometheusMetricProvider implements MetricProvider {
   readonly annotationRules: readonly AnnotationRule[];
 
+  /** Batches many releases' samples into one query per metric, where every query template allows it. */
+  private readonly batcher?: SampleBatcher;
+
   constructor(
     private readonly options: PrometheusOptions,
     private readonly client: PrometheusClient,
     private readonly logger?: LoggerService,
   ) {
     this.annotationRules = prometheusAnnotationRules(options.selectors);
+    const templates = Object.entries(queryTemplates(options)).map(([key, template]) => [key, batchableTemplate(template)] as const);
+    if (options.batch.windowMs > 0 && templates.every(([, t]) => t)) {
+      this.batcher = new SampleBatcher(
+        client,
+        Object.fromEntries(templates) as Record<string, { metric: string; rest: string }>,
+        (results, t0, t1) => this.sideStats(results, t0, t1),
+        options.batch.windowMs,
+        options.batch.maxReleases,
+        options.batch.lookbackSeconds,
+        (context, interval) => this.sampleAlone(context, interval),
+      );
+    }
   }
 
   static create(options: PrometheusOptions, logger?: LoggerService): PrometheusMetricProvider {
@@ -142,13 +164,20 @@ export class PrometheusMetricProvider implements MetricProvider {
   /** The queries of one side, by what they measure. */
   queries(context: ReleaseTargetContext, side: Side): Record<string, string> {
     const selector = this.selector(context, side);
-    const { counters, ...main } = this.options.queries;
-    const all: Record<string, string> = { ...main };
-    for (const [name, query] of Object.entries(counters)) all[`counter:${name}`] = query;
-    return Object.fromEntries(Object.entries(all).map(([k, q]) => [k, fill(q, { selector })]));
+    return Object.fromEntries(Object.entries(queryTemplates(this.options)).map(([k, q]) => [k, fill(q, { selector })]));
   }
 
   async getSample(context: ReleaseTargetContext, interval: { from: Date; to: Date }): Promise<MetricSample> {
+    if (this.batcher) {
+      const canary = equalityMatchers(this.selector(context, 'canary'));
+      const baseline = equalityMatchers(this.selector(context, 'baseline'));
+      if (canary && baseline) return this.batcher.sample(context, interval, { canary, baseline });
+    }
+    return this.sampleAlone(context, interval);
+  }
+
+  /** One release's sample in queries of its own: each side's queries at both ends of the interval. */
+  private async sampleAlone(context: ReleaseTargetContext, interval: { from: Date; to: Date }): Promise<MetricSample> {
     const t0 = interval.from.getTime() / 1000;
     const t1 = interval.to.getTime() / 1000;
     const step = Math.max(0.001, t1 - t0);
@@ -157,26 +186,31 @@ export class PrometheusMetricProvider implements MetricProvider {
       const results = await Promise.all(
         Object.entries(queries).map(async ([key, query]) => [key, await this.client.queryRange(query, t0, t1, step)] as const),
       );
-      const stats = emptyTrafficStats();
-      for (const [key, series] of results) {
-        if (key === 'latencyBuckets') {
-          const latency = histogramFromBuckets(increasesBy(series, t0, t1, 'le'), this.options.latencyUnit);
-          if (latency) stats.latency = latency;
-          continue;
-        }
-        const total = Math.round(increasesBy(series, t0, t1).get('') ?? 0);
-        if (key === 'requests') stats.requests = total;
-        else if (key === 'errors') stats.errors = total;
-        else stats.counters = { ...stats.counters, [key.slice('counter:'.length)]: total };
-      }
-      stats.errors = Math.min(stats.errors, stats.requests);
-      return stats;
+      return this.sideStats(results, t0, t1);
     };
     const [canary, baseline] = await Promise.all([side('canary'), side('baseline')]);
     if (canary.requests === 0 && baseline.requests === 0) {
       this.logger?.debug(`No requests in Prometheus for ${context.entityRef} between ${interval.from.toISOString()} and ${interval.to.toISOString()}`);
     }
     return { from: interval.from.toISOString(), to: interval.to.toISOString(), canary, baseline };
+  }
+
+  /** A side's statistics from its queries' series (by what each query measures), differenced over `[t0, t1]`. */
+  private sideStats(results: ReadonlyArray<readonly [string, RangeSeries[]]>, t0: number, t1: number): TrafficStats {
+    const stats = emptyTrafficStats();
+    for (const [key, series] of results) {
+      if (key === 'latencyBuckets') {
+        const latency = histogramFromBuckets(increasesBy(series, t0, t1, 'le'), this.options.latencyUnit);
+        if (latency) stats.latency = latency;
+        continue;
+      }
+      const total = Math.round(increasesBy(series, t0, t1).get('') ?? 0);
+      if (key === 'requests') stats.requests = total;
+      else if (key === 'errors') stats.errors = total;
+      else stats.counters = { ...stats.counters, [key.slice('counter:'.length)]: total };
+    }
+    stats.errors = Math.min(stats.errors, stats.requests);
+    return stats;
   }
 
   /**

@@ -12,9 +12,21 @@ import { connect, consoleLogger, databaseService, REGIONS, SharedDeployer, Share
  */
 async function main() {
   const [database, routerUrl, owner] = process.argv.slice(2);
-  const logger = consoleLogger(owner, true);
-  const store = await ReleasesStore.create({ database: databaseService(connect(database)) });
+  const logger = consoleLogger(owner, process.env.RELEASE_PILOT_RELIABILITY_VERBOSE !== 'info');
+  // A backend's pool (knex's default of 10); RELEASE_PILOT_RELIABILITY_POOL runs the replicas with another size.
+  const store = await ReleasesStore.create({ database: databaseService(connect(database, Number(process.env.RELEASE_PILOT_RELIABILITY_POOL ?? 10))) });
   const router = new SharedRouter(routerUrl, owner);
+  // RELEASE_PILOT_RELIABILITY_ROUTER_FIRST=1 shows what the database-restart run catches: a driver
+  // that gives the canary its next step's traffic before that decision is saved.
+  if (process.env.RELEASE_PILOT_RELIABILITY_ROUTER_FIRST) {
+    const save = store.saveRelease.bind(store);
+    store.saveRelease = async (previous, next, ...rest) => {
+      if (next.canaryWeight > previous.canaryWeight && !next.region) {
+        await router.setCanaryWeight({ entityRef: next.entityRef, releaseId: next.id, version: next.version, annotations: {} }, next.canaryWeight);
+      }
+      return save(previous, next, ...rest);
+    };
+  }
   // A version faulty everywhere ends in `-faulty`; one faulty in a single region in `-faulty-in-<region>`.
   const fleetOf = (region?: string) =>
     new SimulatedFleet({
@@ -56,6 +68,8 @@ async function main() {
     owner,
     options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: { maxConsecutiveProviderErrors: 10 } },
   });
+  // The run's verbose mode asks, at its end, what each replica's loop is at.
+  process.on('SIGUSR2', () => process.stdout.write(`health ${owner} ${JSON.stringify(driver.health())}\n`));
   process.stdout.write(`${owner} ready\n`);
   for (;;) {
     const started = Date.now();

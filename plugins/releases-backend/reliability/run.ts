@@ -1,11 +1,11 @@
 import { ReleasesStore } from '../src/database/ReleasesStore';
 import { Release, ReleasePlan } from '@release-pilot/plugin-releases-common';
 import { newRegionRollout, planWaves } from '@release-pilot/plugin-releases-core';
-import { ChildProcess, spawn } from 'node:child_process';
-import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { connect, databaseService, REGIONS, RouterServer, sideKey } from './shared';
+import { Knex } from 'knex';
+import { checkReleases, listAllReleases } from './checks';
+import { PAUSE_MODES, Replica } from './ReplicaProcess';
 import { checkRegionReleases } from './regionChecks';
 
 /**
@@ -54,81 +54,6 @@ async function dropDatabase(name: string) {
   const admin = connect('postgres');
   await admin.raw(`drop database if exists "${name}" with (force)`).catch(() => undefined);
   await admin.destroy();
-}
-
-type PauseMode = 'random' | 'beforeRouterCall' | 'beforeFaultyRaise';
-const PAUSE_MODES: PauseMode[] = ['random', 'beforeRouterCall', 'beforeFaultyRaise'];
-
-class Replica {
-  generation = 0;
-  process?: ChildProcess;
-  owner = '';
-  constructor(readonly name: string, private readonly database: string, private readonly routerUrl: string) {}
-
-  // Not ChildProcess.killed: that turns true for any signal sent, SIGSTOP included.
-  private killed = false;
-
-  get alive() {
-    return !!this.process && this.process.exitCode === null && !this.killed;
-  }
-
-  async start() {
-    this.killed = false;
-    this.generation++;
-    this.owner = `${this.name}-${this.generation}`;
-    const child = spawn(process.execPath, [path.join(path.dirname(process.argv[1]), 'reliability-replica'), this.database, this.routerUrl, this.owner], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: process.env,
-    });
-    this.process = child;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.owner} did not start`)), 60_000);
-      child.stdout!.on('data', chunk => {
-        const text = String(chunk);
-        if (text.includes('ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
-        if (process.env.RELEASE_PILOT_RELIABILITY_VERBOSE) process.stdout.write(text);
-      });
-      child.on('exit', code => reject(new Error(`${this.owner} exited with ${code}`)));
-    });
-  }
-
-  kill() {
-    this.killed = true;
-    this.process?.kill('SIGKILL');
-  }
-
-  /**
-   * Freezes the replica (as a long GC pause or a stalled VM would) and wakes it later, with
-   * everything it knew:
-   * - `random`: at a random moment, woken `ms` later;
-   * - `beforeRouterCall`: right after its lease check, before the router call it decided on goes
-   *   out, woken `ms` later;
-   * - `beforeFaultyRaise`: right before it gives a faulty canary traffic, woken only once the other
-   *   replica has taken the release over and rolled it back. Its call is then the most harmful one
-   *   a stale replica can send: traffic to a version already rolled back, which nobody would take
-   *   away again. Only the router's fencing check stops it.
-   * False when it made no such router call in time.
-   */
-  async pause(ms: number, router: RouterServer, mode: PauseMode, knex: Knex): Promise<boolean> {
-    if (mode === 'random') {
-      this.process?.kill('SIGSTOP');
-      await sleep(ms);
-    } else if (mode === 'beforeRouterCall') {
-      if (!(await router.freezeBeforeNextCall(this.owner, 10_000))) return false;
-      await sleep(ms);
-    } else {
-      const call = await router.freezeBeforeNextCall(this.owner, 20_000, c => c.version.endsWith('-faulty') && c.weight > 0);
-      if (!call) return false;
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && (await knex('releases').where({ id: call.releaseId }).first('state'))?.state !== 'rolled_back') await sleep(200);
-      await sleep(300);
-    }
-    this.process?.kill('SIGCONT');
-    return true;
-  }
 }
 
 async function main() {
@@ -251,100 +176,25 @@ async function main() {
     // Let every release in flight finish.
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline && (await knex('releases').whereNotNull('active_entity_ref').count({ n: '*' }))[0].n !== '0') await sleep(1000);
+    if (process.env.RELEASE_PILOT_RELIABILITY_VERBOSE) {
+      for (const replica of replicas) replica.process?.kill('SIGUSR2');
+      await sleep(1000);
+      await dumpStuck(knex, router);
+    }
   } finally {
     creating = false;
     replicas.forEach(r => r.kill());
   }
 
   // The checks.
-  const releases: Release[] = (await store.listReleases({ limit: 100, offset: 0 })).totalCount
-    ? await (async () => {
-        const all: Release[] = [];
-        for (let offset = 0; ; offset += 100) {
-          const page = await store.listReleases({ limit: 100, offset });
-          all.push(...page.items);
-          if (all.length >= page.totalCount) return all;
-        }
-      })()
-    : [];
+  const releases = await listAllReleases(store);
   // Releases across regions: the coordinator's (parents) and each region's own, checked like any other.
   const parents = releases.filter(r => r.rollout);
   const children = (await Promise.all(parents.map(p => store.listRegionReleases(p.id)))).flat();
   const driven = [...releases.filter(r => !r.rollout), ...children];
-  const log = router.log.filter(l => !l.refused);
-  const refused = router.log.filter(l => l.refused);
-  let stepsTwice = 0;
-  let eventsLost = 0;
-  let missingData = 0;
-  let aboveplan = 0;
-  const takeoverSeconds: number[] = [];
-  const afterKillSeconds: number[] = [];
   const problems: string[] = [];
-  for (const release of driven) {
-    const events = await store.listEvents(release.id);
-    const steps = await store.listSteps(release.id);
-    const samples = await store.listSamples(release.id, { limit: 100_000 });
-    const of = (type: string) => events.filter(e => e.type === type);
-    takeoverSeconds.push(...of('taken_over').map(e => Number((e.data as { seconds: number }).seconds)));
-    for (const e of of('taken_over').filter(t => Number((t.data as { seconds: number }).seconds) > 5)) {
-      problems.push(`${release.id}${release.region ? ` (${release.region})` : ''}${release.rollout ? ' (across regions)' : ''}: slow takeover at ${e.at}: ${e.message}`);
-    }
-    for (const e of of('taken_over')) {
-      const kill = killedAt.get((e.data as { from: string }).from);
-      if (kill !== undefined) afterKillSeconds.push((Date.parse(e.at) - kill) / 1000);
-    }
-    if (of('started').length > 1) { stepsTwice++; problems.push(`${release.id}: started ${of('started').length} times`); }
-    const advanced = of('step_advanced').map(e => (e.data as { step: number }).step);
-    if (new Set(advanced).size !== advanced.length) { stepsTwice++; problems.push(`${release.id}: steps ${advanced.join(',')}`); }
-    if (release.state !== 'pending' && of('started').length === 0) { eventsLost++; problems.push(`${release.id}: no started event`); }
-    for (const step of steps.filter(s => s.index > 0)) {
-      if (!advanced.includes(step.index)) { eventsLost++; problems.push(`${release.id}: step ${step.index} entered without its event`); }
-    }
-    if ((release.state === 'succeeded' || release.state === 'rolled_back') && of(release.state).length !== 1) { eventsLost++; problems.push(`${release.id}: ${of(release.state).length} ${release.state} events`); }
-    // Leaving a step (or succeeding) needs the step's minimum of measured canary requests.
-    const left = release.state === 'succeeded' ? steps.map(s => s.index) : steps.filter(s => s.endedAt && s.index < release.currentStep).map(s => s.index);
-    for (const index of left) {
-      const measured = samples.filter(s => s.stepIndex === index).reduce((sum, s) => sum + s.canary.requests, 0);
-      if (measured < PLAN.steps[index].minCanaryRequests) { missingData++; problems.push(`${release.id}: left step ${index} with ${measured} canary requests`); }
-    }
-    // Every weight the router was given for this release: one of the plan's, never before its step began, never after the release ended.
-    for (const set of log.filter(l => l.releaseId === release.id && l.weight > 0)) {
-      const index = PLAN.steps.findIndex(s => s.weight === set.weight);
-      const step = steps.find(s => s.index === index);
-      const finishedBefore = release.finishedAt && Date.parse(release.finishedAt) < Date.parse(set.at) && (release.state !== 'succeeded' || set.weight !== 100);
-      if (index < 0 || !step || Date.parse(step.startedAt) > Date.parse(set.at) || finishedBefore) {
-        aboveplan++;
-        problems.push(`${release.id}: router set ${set.weight}% at ${set.at} by ${set.by}`);
-      }
-    }
-  }
-  // The lifecycle: a success put its version on the stable side before it ended; a rollback left the
-  // previous one there; each service ends on its last success, served from the stable side at 100 %.
-  let wrongSides = 0;
-  for (const release of releases.filter(r => !r.rollout)) {
-    const stableDeploy = router.changes.find(c => c.entityRef === release.entityRef && c.side === 'stable' && c.version === release.version);
-    if (release.state === 'succeeded' && (!stableDeploy || (release.finishedAt && Date.parse(stableDeploy.at) > Date.parse(release.finishedAt)))) {
-      wrongSides++;
-      problems.push(`${release.id}: succeeded without ${release.version} on the stable side`);
-    }
-    if (release.state === 'rolled_back' && stableDeploy) {
-      wrongSides++;
-      problems.push(`${release.id}: rolled back but its version went to the stable side`);
-    }
-  }
-  for (const entityRef of ENTITIES) {
-    const last = releases.filter(r => r.entityRef === entityRef && r.state === 'succeeded').sort((x, y) => Date.parse(y.createdAt) - Date.parse(x.createdAt))[0];
-    const sides = router.sides.get(entityRef);
-    if (last && (sides?.stable !== last.version || router.weightOf(entityRef) !== 0 || sides?.canaryUp)) {
-      wrongSides++;
-      problems.push(`${entityRef}: ends with stable ${sides?.stable}, canary ${sides?.canaryUp ? 'up' : 'down'} at ${router.weightOf(entityRef)}%, not ${last.version} at 100%`);
-    }
-  }
-  for (const call of router.unreadyTraffic) problems.push(`${call.releaseId}: ${call.weight}% to ${call.version} on ${call.entityRef} at ${call.at} by ${call.by} before it was ready`);
-  for (const change of router.deploysUnderTraffic) problems.push(`${change.entityRef}: ${change.side} got ${change.version} at ${change.at} by ${change.by} while the canary had ${change.weight}%`);
-  const stuckOnes = [...releases, ...children].filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state));
-  for (const r of stuckOnes) problems.push(`${r.id}${r.region ? ` (${r.region})` : ''}: stuck ${r.state} at step ${r.currentStep}, ${r.canaryWeight}%`);
-  const stuck = [...releases, ...children].filter(r => !['succeeded', 'rolled_back', 'failed'].includes(r.state)).length;
+  const checks = await checkReleases({ store, router, releases, driven, entities: ENTITIES, plan: PLAN, killedAt, problems });
+  const { takeoverSeconds, afterKillSeconds } = checks;
   const regions = await checkRegionReleases(store, router, parents, children, REGION_ENTITIES, FIRST_STABLE, problems);
   const figures = {
     trials,
@@ -360,13 +210,13 @@ async function main() {
     longestTakeoverAfterKillSeconds: afterKillSeconds.length ? Math.max(...afterKillSeconds) : 0,
     metricOutages: outages,
     metricOutageSeconds: Math.round(outageSeconds),
-    routerWeightChanges: log.length,
-    staleRouterCallsRefused: refused.length,
-    stepsRunTwice: stepsTwice,
-    weightsAbovePlan: aboveplan,
-    timelineEventsLost: eventsLost,
-    releasesStuck: stuck,
-    promotionsOnMissingData: missingData,
+    routerWeightChanges: router.log.filter(l => !l.refused).length,
+    staleRouterCallsRefused: router.log.filter(l => l.refused).length,
+    stepsRunTwice: checks.stepsTwice,
+    weightsAbovePlan: checks.aboveplan,
+    timelineEventsLost: checks.eventsLost,
+    releasesStuck: checks.stuck,
+    promotionsOnMissingData: checks.missingData,
     killsWhileDeploying,
     killsWhilePromoting,
     killsWhileCoordinating,
@@ -375,7 +225,7 @@ async function main() {
     stableDeploys: router.changes.filter(c => c.side === 'stable').length,
     trafficBeforeReady: router.unreadyTraffic.length,
     deploysUnderTraffic: router.deploysUnderTraffic.length,
-    wrongSidesAtTheEnd: wrongSides,
+    wrongSidesAtTheEnd: checks.wrongSides,
     minutes: Math.round((Date.now() - started) / 6000) / 10,
   };
   await knex.destroy();
@@ -408,3 +258,15 @@ main().catch(error => {
   process.stderr.write(`${error.stack ?? error}\n`);
   process.exit(1);
 });
+
+/** RELEASE_PILOT_RELIABILITY_VERBOSE: what a release still active at the end holds (lease, revision, operation) and its last timeline entries. */
+async function dumpStuck(knex: Knex, router: RouterServer) {
+  const rows = await knex('releases').whereNotNull('active_entity_ref').select('id', 'entity_ref', 'region', 'state', 'canary_weight', 'lease_owner', 'fencing_token', 'revision', 'updated_at', 'lifecycle');
+  const replicas = await knex('release_replicas').select('id', 'seen_at', 'expires_at');
+  process.stdout.write(`stuck-dump: replicas ${JSON.stringify(replicas)}\n`);
+  for (const row of rows) {
+    process.stdout.write(`stuck-dump: ${JSON.stringify(row)} router ${router.weightOf(sideKey(row.entity_ref, row.region ?? undefined))}%\n`);
+    const events = await knex('release_events').where({ release_id: row.id }).orderBy('id', 'desc').limit(8).select('at', 'type', 'message');
+    for (const e of events.reverse()) process.stdout.write(`stuck-dump:   ${e.at} ${e.type} ${String(e.message).slice(0, 160)}\n`);
+  }
+}

@@ -242,7 +242,7 @@ export class SharedFleetMetrics implements MetricProvider {
   }
 }
 
-export function connect(database: string): Knex {
+export function connect(database: string, poolSize = 4): Knex {
   return knexFactory({
     client: 'pg',
     connection: {
@@ -251,7 +251,7 @@ export function connect(database: string): Knex {
       user: 'postgres',
       database,
     },
-    pool: { min: 0, max: 4 },
+    pool: { min: 0, max: poolSize },
   });
 }
 

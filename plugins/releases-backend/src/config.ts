@@ -1,6 +1,8 @@
 import { Config } from '@backstage/config';
 import { DEFAULT_ENGINE_OPTIONS, DEFAULT_WATCH_OPTIONS, Direction, JudgeCatalog, PlanCatalog, readConfigNumber, WatchMetricOptions, WatchOptions } from '@release-pilot/plugin-releases-core';
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
+import { DEFAULT_CONCURRENCY } from './driver/TickLoop';
+import { DEFAULT_RETENTION, RetentionOptions } from './database/SampleRetention';
 import { DEFAULT_RISK_OPTIONS, RiskOptions } from './risk/RiskService';
 
 /** The validated `releases` configuration. */
@@ -11,6 +13,8 @@ export interface ReleasesConfig {
   watch: WatchOptions;
   driver: ReleaseDriverOptions;
   risk: RiskOptions & { retrainHours: number };
+  /** When ended releases' samples are compacted, and into what (`releases.retention`). */
+  retention: RetentionOptions;
   /** A demo portal's seeded history (`releases.demo.history`), off unless configured. */
   demoHistory?: { days: number; seed: number };
 }
@@ -91,6 +95,12 @@ function readDemoHistory(config: Config): ReleasesConfig['demoHistory'] {
   return { days, seed: readConfigNumber(config, 'releases.demo.history.seed', 1, 0) };
 }
 
+function readWholeNumber(config: Config, key: string, fallback: number): number {
+  const value = readConfigNumber(config, key, fallback, 1);
+  if (!Number.isInteger(value)) throw new Error(`Invalid config ${key}: ${value}; it must be a whole number of at least 1`);
+  return value;
+}
+
 /** Reads `releases.*` from app-config, failing at start-up with a message that names the bad key. */
 export function readReleasesConfig(config: Config): ReleasesConfig {
   const tickSeconds = readConfigNumber(config, 'releases.engine.tickSeconds', 5, 1);
@@ -101,10 +111,19 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
     watch: readWatchOptions(config),
     risk: readRiskOptions(config),
     demoHistory: readDemoHistory(config),
+    retention: {
+      compactAfterMinutes: readConfigNumber(config, 'releases.retention.compactAfterMinutes', DEFAULT_RETENTION.compactAfterMinutes, 0),
+      sampleBucketSeconds: readConfigNumber(config, 'releases.retention.sampleBucketSeconds', DEFAULT_RETENTION.sampleBucketSeconds, 1),
+    },
     driver: {
       analysisWindowSeconds: readConfigNumber(config, 'releases.judge.windowSeconds', 30, 1),
-      // Renewed every tick; when a replica dies another takes its releases over one lease later.
+      // Renewed on a timer (three times per lease); when a replica dies another takes its releases over one lease later.
       leaseSeconds: readConfigNumber(config, 'releases.engine.leaseSeconds', Math.max(2, tickSeconds * 2), tickSeconds),
+      concurrency: {
+        releases: readWholeNumber(config, 'releases.engine.concurrency', DEFAULT_CONCURRENCY.releases),
+        perTarget: readWholeNumber(config, 'releases.engine.concurrencyPerTarget', DEFAULT_CONCURRENCY.perTarget),
+      },
+      providerTimeoutSeconds: readConfigNumber(config, 'releases.engine.providerTimeoutSeconds', 10, 0.1),
       engine: {
         maxConsecutiveProviderErrors: readConfigNumber(
           config,

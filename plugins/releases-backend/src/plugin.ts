@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { releasesPermissions } from '@release-pilot/plugin-releases-common';
 import {
   ReleaseTarget,
@@ -21,6 +22,7 @@ import { RiskService } from './risk/RiskService';
 import { auditDecisions } from './driver/auditDecisions';
 import { ChannelDelivery, readNotificationsConfig } from './notify/channels';
 import { ReleaseNotifier } from './notify/ReleaseNotifier';
+import { ReleaseSignals } from './notify/ReleaseSignals';
 import { scheduleDemoHistory } from './demo/scheduleDemoHistory';
 import { CommandDeployer, readCommandDeployerOptions } from './deployers/CommandDeployer';
 
@@ -66,6 +68,7 @@ export const releasesPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         auth: coreServices.auth,
         notifications: notificationService,
+        signals: signalsServiceRef,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
@@ -81,6 +84,7 @@ export const releasesPlugin = createBackendPlugin({
         auditor,
         auth,
         notifications,
+        signals,
         permissions,
         permissionsRegistry,
         catalog,
@@ -90,6 +94,9 @@ export const releasesPlugin = createBackendPlugin({
         targets.configure(config, logger, (name, key) => settings.judges.assertConfigured(name, key));
         targets.checkExperiments(settings.plans.experimentIds());
         const store = await ReleasesStore.create({ database });
+        // Every saved change goes to the portal by push (Backstage signals).
+        const live = new ReleaseSignals({ signals, logger: logger.child({ component: 'signals' }) });
+        store.onSaved((release, changed) => live.saved(release, changed));
         const notificationsConfig = readNotificationsConfig(config);
         const notifier = new ReleaseNotifier({
           notifications,
@@ -157,6 +164,20 @@ export const releasesPlugin = createBackendPlugin({
           initialDelay: { seconds: 30 },
           fn: async () => {
             await risk.retrain();
+          },
+        });
+        await scheduler.scheduleTask({
+          id: 'releases-sample-retention',
+          // One replica at a time: compaction rewrites an ended release's samples in one transaction.
+          scope: 'global',
+          frequency: { minutes: 10 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            const compacted = await store.retention.compactDue(systemClock.now(), settings.retention);
+            if (compacted.releases > 0) {
+              logger.info(`Compacted the samples of ${compacted.releases} ended release(s): ${compacted.rowsBefore} rows into ${compacted.rowsAfter}`);
+            }
           },
         });
         if (settings.demoHistory) {

@@ -11,3 +11,4 @@ export * from './permissions';
 export * from './progress';
 export * from './detectable';
 export * from './evidence';
+export * from './signals';

@@ -154,14 +154,15 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     const first = await claim('a', 0);
     expect(first.releases.map(r => r.id)).toEqual([release.id]);
     const tokenA = first.fencingTokens.get(release.id)!;
-    expect(await claim('b', 10)).toEqual({ releases: [], takeovers: [], fencingTokens: new Map() });
+    expect(await claim('b', 10)).toEqual({ releases: [], takeovers: [], fencingTokens: new Map(), share: 1, replicas: 2 });
     const renewed = await claim('a', 20);
     expect(renewed.releases.map(r => r.id)).toEqual([release.id]);
     expect(renewed.takeovers).toEqual([]);
     // Renewing keeps the token; the router keeps admitting a's calls.
     expect(renewed.fencingTokens.get(release.id)).toBe(tokenA);
     expect(await store.leases.holds(release.id, 'a', new Date(now.getTime() + 49_000))).toBe(true);
-    // a's lease runs out 30 s after its last renewal: b takes the release over, and a is fenced off.
+    // a's lease runs out 30 s after its last renewal: b (renewing on its timer) takes the release over, and a is fenced off.
+    await store.leases.renew('b', new Date(now.getTime() + 35_000), 30);
     const taken = await claim('b', 60);
     expect(taken.releases.map(r => r.id)).toEqual([release.id]);
     expect(taken.takeovers).toEqual([{ id: release.id, from: 'a', lastRenewedAt: new Date(now.getTime() + 20_000).toISOString() }]);
@@ -187,5 +188,83 @@ describe.each(databases.eachSupportedId())('ReleasesStore on %s', databaseId => 
     const revived = await claim('c', 600);
     expect(revived.releases.map(r => r.id)).toEqual([release.id]);
     expect(revived.takeovers).toEqual([]);
+  });
+
+  it('shares the active releases among the replicas alive, splits a dead one\'s among the others, and renews leases without a tick', async () => {
+    const store = await createStore(databaseId);
+    const ids = Array.from({ length: 12 }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
+    for (const [i, id] of ids.entries()) {
+      const release = makeRelease({ id, entityRef: `component:default/service-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+      await store.createRelease(release, created(release.createdAt));
+    }
+    const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 1) + seconds * 1000);
+    const held = async (owner: string, seconds: number) => (await store.leases.claim(owner, at(seconds), 10)).releases.map(r => r.id);
+    // Alone, a replica takes everything; a second one alive gets nothing until the first lets go of what is above its share.
+    expect(await held('a', 0)).toHaveLength(12);
+    expect(await held('b', 1)).toEqual([]);
+    const second = await store.leases.claim('a', at(2), 10);
+    expect([second.share, second.replicas]).toEqual([6, 2]);
+    await store.leases.release('a', second.releases.slice(6).map(r => r.id));
+    expect(await held('b', 3)).toEqual(ids.slice(6));
+    // A third joins: the other two shed down to 4, and it takes 4.
+    expect(await held('c', 4)).toEqual([]);
+    for (const owner of ['a', 'b']) {
+      const mine = await store.leases.claim(owner, at(5), 10);
+      expect(mine.share).toBe(4);
+      await store.leases.release(owner, mine.releases.slice(4).map(r => r.id));
+    }
+    expect(await held('c', 6)).toHaveLength(4);
+    // c stops renewing (dead); a and b renew on their timers only (no tick) and keep their leases past 10 s.
+    const heldByA = (await store.leases.claim('a', at(7), 10)).releases.map(r => r.id);
+    expect(heldByA).toHaveLength(4);
+    for (const seconds of [8, 11, 14]) {
+      await store.leases.renew('a', at(seconds), 10);
+      await store.leases.renew('b', at(seconds), 10);
+    }
+    expect(await store.leases.holds(heldByA[0], 'a', at(23))).toBe(true);
+    expect(await store.leases.holds(heldByA[0], 'a', at(25))).toBe(false);
+    // c's leases ran out at 16 s: a and b claim at the same moment and split them, each up to its share of 6, none twice.
+    const [fromA, fromB] = await Promise.all([store.leases.claim('a', at(17), 10), store.leases.claim('b', at(17), 10)]);
+    const takeovers = [...fromA.takeovers, ...fromB.takeovers].map(t => t.id);
+    expect(new Set(takeovers).size).toBe(takeovers.length);
+    expect(fromA.releases.length + fromB.releases.length).toBe(4 + 4 + takeovers.length);
+    expect(fromA.releases.length).toBeLessThanOrEqual(6);
+    expect(fromB.releases.length).toBeLessThanOrEqual(6);
+    // Whatever one claim left (SQLite runs them one after the other) the next tick takes: all 12 held, 6 each, no overlap.
+    const [lastA, lastB] = [await held('a', 18), await held('b', 18)];
+    expect(lastA).toHaveLength(6);
+    expect(lastB).toHaveLength(6);
+    expect(new Set([...lastA, ...lastB]).size).toBe(12);
+    // A replica that leaves is counted out at once.
+    await store.leases.leave('b');
+    expect((await store.leases.claim('a', at(19), 10)).replicas).toBe(1);
+  });
+
+  it('after the database was gone, a replica back first takes over nobody for one lease: the others renew and keep their releases', async () => {
+    const store = await createStore(databaseId);
+    for (let i = 0; i < 4; i++) {
+      const release = makeRelease({ id: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`, entityRef: `component:default/service-${i}`, createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() });
+      await store.createRelease(release, created(release.createdAt));
+    }
+    const at = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 1) + seconds * 1000);
+    const held = async (owner: string, seconds: number) => await store.leases.claim(owner, at(seconds), 10);
+    const first = await held('a', 0);
+    await held('b', 1);
+    await store.leases.release('a', first.releases.slice(2).map(r => r.id));
+    expect((await held('b', 2)).releases).toHaveLength(2);
+    // The database is gone from 3 s to 20 s: nobody renews, every heartbeat expires at 12-13 s.
+    // a is back first: it keeps its own two and takes none of b's, whose heartbeat has expired too.
+    const back = await held('a', 20);
+    expect(back.releases).toHaveLength(2);
+    expect(back.takeovers).toEqual([]);
+    // b renews on its timer and keeps its releases; nothing changed hands.
+    await store.leases.renew('b', at(20.5), 10);
+    expect((await held('a', 21)).takeovers).toEqual([]);
+    expect((await held('b', 21)).releases).toHaveLength(2);
+    // Had b died then, a (renewing on its timer) takes its releases over once b's heartbeat expires.
+    await store.leases.renew('a', at(28), 10);
+    const later = await held('a', 32);
+    expect(later.takeovers.map(t => t.from)).toEqual(['b', 'b']);
+    expect(later.releases).toHaveLength(4);
   });
 });

@@ -14,10 +14,13 @@ import {
   TimelineEventType,
 } from '@release-pilot/plugin-releases-common';
 import { Knex } from 'knex';
-import { LeaseStore } from './LeaseStore';
+import { LeaseStore, SavedReleases } from './LeaseStore';
+import { WriteBatch } from './WriteBatch';
+import { isPlainTick, PlainSave, sampleRow, staleSaveError, writePlainSaves } from './tickWrites';
 import { OutboxEntry, OutboxStore } from './OutboxStore';
-import { activeKey, fromRow, isUniqueViolation, ReleaseRow, toOutboxRow, toRow } from './rows';
+import { activeKey, fromRow, isPostgres, isUniqueViolation, ReleaseRow, toOutboxRow, toRow } from './rows';
 import { RiskStore } from './RiskStore';
+import { SampleRetention } from './SampleRetention';
 
 export type { OutboxEntry } from './OutboxStore';
 export type { ImportedDeployment, ReleaseHistoryEntry } from './RiskStore';
@@ -38,6 +41,10 @@ export interface NewTimelineEvent {
 }
 
 
+
+function eventRow(releaseId: string, e: NewTimelineEvent) {
+  return { release_id: releaseId, at: e.at, actor: e.actor, type: e.type, message: e.message, data: e.data ? JSON.stringify(e.data) : null };
+}
 
 /**
  * The releases database. This class owns the release aggregate: releases, their steps, timeline and
@@ -61,11 +68,43 @@ export class ReleasesStore {
   readonly outbox: OutboxStore;
   /** The risk model's history and trained models. */
   readonly risk: RiskStore;
+  /** Compaction of ended releases' samples. */
+  readonly retention: SampleRetention;
+
+  readonly #listeners: Array<(release: Release, changed: boolean) => void> = [];
+
+  /**
+   * Hears every release this process creates or saves, once it is stored; `changed` when its state
+   * changed or its timeline grew (not for a tick that only measured). Listeners must not throw.
+   */
+  onSaved(listener: (release: Release, changed: boolean) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  private notify(release: Release, changed: boolean) {
+    for (const listener of this.#listeners) listener(release, changed);
+  }
+
+  /** What this process saved last of each release (a claim reuses it while its revision is current). */
+  private readonly saved = new SavedReleases();
+
+  /** On PostgreSQL, plain ticks' saves and every sample go in batches (see `WriteBatch`). */
+  private readonly batches?: { saves: WriteBatch<PlainSave>; samples: WriteBatch<ReturnType<typeof sampleRow>> };
 
   private constructor(private readonly db: Knex) {
-    this.leases = new LeaseStore(db);
+    if (isPostgres(db)) {
+      this.batches = {
+        saves: new WriteBatch(saves => writePlainSaves(this.db, saves)),
+        samples: new WriteBatch(async rows => {
+          await this.db('release_samples').insert(rows);
+          return [];
+        }),
+      };
+    }
+    this.leases = new LeaseStore(db, this.saved);
     this.outbox = new OutboxStore(db);
     this.risk = new RiskStore(db);
+    this.retention = new SampleRetention(db);
   }
 
   /** Stores a new release with its first timeline entry; refuses a second active release per entity. */
@@ -89,6 +128,7 @@ export class ReleasesStore {
       }
       throw error;
     }
+    this.notify(release, true);
   }
 
   /** The release, or NotFoundError. */
@@ -133,6 +173,13 @@ export class ReleasesStore {
     events: NewTimelineEvent[],
     options: { leaseOwner?: string; outbox?: OutboxEntry[] } = {},
   ): Promise<void> {
+    if (this.batches && events.length === 0 && !options.outbox?.length && isPlainTick(previous, next)) {
+      // A tick that only measured (the common one): written with the others of its moment, in one statement.
+      await this.batches.saves.add({ previous, next, leaseOwner: options.leaseOwner });
+      this.saved.set(next);
+      this.notify(next, false);
+      return;
+    }
     await this.db.transaction(async tx => {
       const query = tx('releases').where({ id: previous.id, revision: previous.revision });
       // The fence: a driver that lost its lease (paused, then woken) cannot write what it decided.
@@ -145,17 +192,13 @@ export class ReleasesStore {
           if (isUniqueViolation(error)) throw new ConflictError(`${next.entityRef} already has an active release; finish or roll it back first`);
           throw error;
         });
-      if (updated !== 1) {
-        throw new ConflictError(
-          options.leaseOwner
-            ? `Release ${previous.id} was changed concurrently or is driven by another replica now`
-            : `Release ${previous.id} was changed concurrently; reload and try again`,
-        );
-      }
+      if (updated !== 1) throw staleSaveError(previous.id, options.leaseOwner);
       await this.insertEvents(tx, next.id, events);
       await this.recordSteps(tx, previous, next);
       if (options.outbox?.length) await tx('release_outbox').insert(options.outbox.map(toOutboxRow));
     });
+    if (isActiveRelease(next.state)) this.saved.set(next);
+    this.notify(next, previous.state !== next.state || events.length > 0);
   }
 
 
@@ -204,17 +247,23 @@ export class ReleasesStore {
     await this.db.transaction(tx => this.insertEvents(tx, releaseId, events));
   }
 
-  /** Appends one tick's sample. */
-  async appendSample(releaseId: string, sample: StoredSample): Promise<void> {
-    await this.db('release_samples').insert({
-      release_id: releaseId,
-      at: sample.at,
-      step_index: sample.stepIndex,
-      canary_weight: sample.canaryWeight,
-      canary: JSON.stringify(sample.canary),
-      baseline: JSON.stringify(sample.baseline),
-      verdict: sample.verdict ? JSON.stringify(sample.verdict) : null,
+  /** Appends timeline entries of many releases in one transaction (a replica's takeovers). */
+  async appendTimeline(entries: Array<{ releaseId: string; event: NewTimelineEvent }>): Promise<void> {
+    await this.db.transaction(async tx => {
+      for (let i = 0; i < entries.length; i += 200) {
+        await tx('release_events').insert(entries.slice(i, i + 200).map(({ releaseId, event }) => eventRow(releaseId, event)));
+      }
     });
+  }
+
+  /**
+   * Appends one tick's sample. Its verdict is kept without the evidence (the release's latest
+   * verdict and its timeline hold that): the outcome and summary per tick are what the charts need.
+   */
+  async appendSample(releaseId: string, sample: StoredSample): Promise<void> {
+    const row = sampleRow(releaseId, sample);
+    if (this.batches) await this.batches.samples.add(row);
+    else await this.db('release_samples').insert(row);
   }
 
   /** Samples of a release, oldest first, optionally only those taken after `since`. */
@@ -285,16 +334,7 @@ export class ReleasesStore {
     events: NewTimelineEvent[],
   ) {
     if (events.length === 0) return;
-    await tx('release_events').insert(
-      events.map(e => ({
-        release_id: releaseId,
-        at: e.at,
-        actor: e.actor,
-        type: e.type,
-        message: e.message,
-        data: e.data ? JSON.stringify(e.data) : null,
-      })),
-    );
+    await tx('release_events').insert(events.map(e => eventRow(releaseId, e)));
   }
 
 

@@ -1,3 +1,4 @@
+import { Knex } from 'knex';
 import { isActiveRelease, Release } from '@release-pilot/plugin-releases-common';
 import { OutboxEntry } from './OutboxStore';
 
@@ -149,4 +150,9 @@ export function fromRow(row: ReleaseRow): Release {
 export function isUniqueViolation(error: unknown): boolean {
   const text = String((error as Error)?.message ?? error);
   return /unique|duplicate key/i.test(text);
+}
+
+/** Whether the database is PostgreSQL (batched writes, SKIP LOCKED, table sizes). */
+export function isPostgres(db: Knex): boolean {
+  return String(db.client.config.client).startsWith('pg');
 }

@@ -33,4 +33,17 @@ describe('demoHistory', () => {
       expect(Date.parse(events.find(e => e.type === 'rolled_back')!.at) - started).toBeLessThan(60_000);
     }
   });
+
+  it("ends every entity's history with a success, on any day of the week (the tab's rollback needs one)", () => {
+    // A Sunday evening: no release since Friday, so the week's last failure could be the latest.
+    for (const [day, seed] of [['2026-12-06T22:50:00.000Z', 7], ['2026-12-07T06:00:00.000Z', 7], ['2026-11-27T12:00:00.000Z', 3]] as const) {
+      const all = demoHistory({ entities: Array.from({ length: 40 }, (_, i) => ({ entityRef: `component:default/s${i}`, target: 'simulator' })), days: 30, seed, now: new Date(day) });
+      for (let i = 0; i < 40; i++) {
+        const mine = all.filter(x => x.release.entityRef === `component:default/s${i}`);
+        const latest = mine.sort((a, b) => Date.parse(b.release.createdAt) - Date.parse(a.release.createdAt))[0];
+        expect(latest.release.state).toBe('succeeded');
+        expect(latest.events.map(e => e.type)).toEqual(['created', 'started', 'succeeded']);
+      }
+    }
+  });
 });

@@ -32,7 +32,7 @@ export function demoHistory(options: { entities: DemoEntity[]; days: number; see
       const day = new Date(t).getUTCDay();
       if (day === 0 || day === 6) continue;
       minor++;
-      // The last days' releases succeed, so every entity's latest release can be rolled back in the demo.
+      // The last days' releases succeed (and the latest always, below), so every entity's latest release can be rolled back in the demo.
       const failed = random.uniform() < 0.125 && t + 2 * 86_400_000 < end;
       const author = AUTHORS[Math.floor(random.uniform() * AUTHORS.length)];
       const created = new Date(t);
@@ -83,6 +83,22 @@ export function demoHistory(options: { entities: DemoEntity[]; days: number; see
       }
       out.push({ release, events });
     }
+    // The entity's latest release succeeded, whatever the day (a weekend leaves the last failure of
+    // the week the latest), so its tab can roll it back in the demo.
+    const last = out[out.length - 1];
+    if (last?.release.entityRef === entity.entityRef && last.release.state === 'rolled_back') out[out.length - 1] = succeededInstead(last);
   }
   return out;
+}
+
+/** A demo release that failed, as if it had succeeded: every step, then the stable side. */
+function succeededInstead({ release, events }: { release: Release; events: NewTimelineEvent[] }): { release: Release; events: NewTimelineEvent[] } {
+  const finishedAt = new Date(Date.parse(release.stepStartedAt!) + 56_000).toISOString();
+  return {
+    release: { ...release, state: 'succeeded', currentStep: STEPS.length - 1, canaryWeight: 100, reason: undefined, updatedAt: finishedAt, finishedAt },
+    events: [
+      ...events.filter(e => e.type === 'created' || e.type === 'started'),
+      { at: finishedAt, actor: 'release-pilot', type: 'succeeded', message: `Release of ${release.version} succeeded at canary weight 100%` },
+    ],
+  };
 }

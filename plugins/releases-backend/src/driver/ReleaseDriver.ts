@@ -18,7 +18,8 @@ export type { OutboxDelivery, ReleaseOutbox } from './OutboxDispatcher';
 import { TargetRegistry } from './TargetRegistry';
 import { ResultApplier } from './ResultApplier';
 import { Sampler } from './Sampler';
-import { TickLoop } from './TickLoop';
+import { DEFAULT_CONCURRENCY, DriverConcurrency, TickLoop } from './TickLoop';
+import { CallGuard } from './CallGuard';
 import { RegionCoordinator } from './RegionCoordinator';
 import { readTargetState, runOperation } from './operations';
 
@@ -29,7 +30,13 @@ export interface ReleaseDriverOptions {
   /** How long a replica holds the releases it drives before another may take them over. */
   leaseSeconds: number;
   engine: EngineOptions;
+  /** Releases driven at once, and per target (default 64 and 16). */
+  concurrency?: DriverConcurrency;
+  /** A router, metric provider or deployer call slower than this is a provider error (default 10 s; history reads 3x). */
+  providerTimeoutSeconds?: number;
 }
+
+const DEFAULT_PROVIDER_TIMEOUT_SECONDS = 10;
 
 /** The recovery check looks at this many seconds since the canary's traffic went to 0 %. */
 const RECOVERY_WINDOW_SECONDS = 15;
@@ -68,11 +75,15 @@ export class ReleaseDriver {
       onRecorded?: (release: Release, records: EngineResult['records']) => void;
       /** Messages for the owners, stored with the records and delivered after (notifications). */
       outbox?: ReleaseOutbox;
+      /** Hears how long after its tick's due time each release's tick finished (the scale benchmark). */
+      onDriven?: (release: Release, lagMs: number) => void;
     },
   ) {
+    this.calls = new CallGuard(deps.options.providerTimeoutSeconds ?? DEFAULT_PROVIDER_TIMEOUT_SECONDS);
+    deps.targets.guardCalls(this.calls);
     this.router = new FencedRouter(deps);
     this.messages = new OutboxDispatcher(deps);
-    this.sampler = new Sampler(deps.store);
+    this.sampler = new Sampler(deps.store, Math.max(deps.options.analysisWindowSeconds, deps.watch.options.bucketSeconds, RECOVERY_WINDOW_SECONDS) + 5);
     this.results = new ResultApplier({
       ...deps,
       router: this.router,
@@ -88,11 +99,15 @@ export class ReleaseDriver {
     this.loop = new TickLoop({
       ...deps,
       leaseSeconds: deps.options.leaseSeconds,
+      concurrency: deps.options.concurrency ?? DEFAULT_CONCURRENCY,
+      hasPendingCalls: id => this.calls.hasPending(id),
       drive: (release, token) => this.driveRelease(release, token),
       redeliver: now => this.messages.redeliver(now),
     });
   }
 
+  /** Every provider call of a release's tick: timed out, counted, known while pending. */
+  readonly calls: CallGuard;
   private readonly router: FencedRouter;
   private readonly messages: OutboxDispatcher;
   private readonly loop: TickLoop;
@@ -108,18 +123,23 @@ export class ReleaseDriver {
   }
 
   /** One pass over all active releases this replica may drive, and over undelivered messages. */
-  tick(options: { onlyTakeovers?: boolean } = {}): Promise<void> {
+  tick(options: { onlyTakeovers?: boolean; dueAt?: Date } = {}): Promise<void> {
     return this.loop.tick(options);
   }
 
-  /** A tick, then a takeover timer (see `TickLoop`). Real time only. */
-  tickAndWatch(tickSeconds: number): Promise<void> {
-    return this.loop.tickAndWatch(tickSeconds);
+  /** A tick in real time, with the lease renewal and takeover timers (see `TickLoop`). */
+  tickAndWatch(tickSeconds: number, dueAt?: Date): Promise<void> {
+    return this.loop.tickAndWatch(tickSeconds, dueAt);
   }
 
-  /** Stops the takeover timer (shutdown). */
-  stop(): void {
-    this.loop.stop();
+  /** The loop's claim and ticks at work, and the releases with a provider call pending (diagnostics). */
+  health() {
+    return { ...this.loop.health(), pendingCalls: this.calls.pendingIds() };
+  }
+
+  /** Stops the timers and leaves the replicas sharing the load (shutdown). */
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
 
@@ -248,9 +268,11 @@ export class ReleaseDriver {
 
   /** A tick of a deploy, promotion or scale-down: the deployer is asked again (or, with `none`, the timeout checked). */
   private async operateOnTick(release: Release, token: number | undefined, target: ReleaseTarget) {
-    if (release.operation && release.state === 'promoting' && release.canaryWeight > 0) {
-      // Traffic stays on the canary while the stable side changes: the router is held there.
-      await this.reconcileWeight(release, token, target).catch(() => undefined);
+    if (release.operation) {
+      // While a side changes the router holds the stored weight: the canary's 100 % while the stable
+      // side changes, 0 % while the canary does. A replica that died between saving a weight and
+      // setting it left the router behind, and the deployer's traffic guard would refuse forever.
+      if ((await this.reconcileWeight(release, token, target).catch(() => undefined)) === 'stale') return;
     }
     if (release.deployMode !== 'deployer') {
       await this.handle(release, token, { type: 'operation' }, target, this.deps.clock.now());
@@ -280,11 +302,11 @@ export class ReleaseDriver {
     let history;
     const since = Math.max(Date.parse(recovery.restoredAt!), now.getTime() - RECOVERY_WINDOW_SECONDS * 1000);
     try {
-      const sample = await this.sampler.next(release, target, recovery.restoredAt!, now, recovery.restoredAt!);
+      const sample = await this.sampler.next(release, token, target, recovery.restoredAt!, now, recovery.restoredAt!);
       if (!sample) return;
-      await this.sampler.record(release, now, sample, { canaryWeight: 0 });
+      await this.sampler.record(release, token, now, sample, { canaryWeight: 0 });
       // The last few seconds since the traffic was restored: enough requests, without the first moments' stragglers forever.
-      const recent = await store.listSamples(release.id, { since: new Date(since).toISOString() });
+      const recent = await this.sampler.since(release, token, new Date(since).toISOString(), now);
       window = mergeTrafficStats(recent.flatMap(s => [s.canary, s.baseline]));
       if (!recovery.level) history = await this.sampler.history(release, target, watch.options).catch(() => undefined);
     } catch (error) {
@@ -301,7 +323,6 @@ export class ReleaseDriver {
    * measures them; the sample is stored with the measurement.
    */
   private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
-    const { store } = this.deps;
     const options = this.engineOptions(release);
     const analysis = options.analysis!;
     let sample;
@@ -309,7 +330,7 @@ export class ReleaseDriver {
     try {
       if ((await this.reconcileWeight(release, token, target)) === 'stale') return;
       const start = release.state === 'watching' ? release.watchStartedAt : release.stepStartedAt;
-      sample = await this.sampler.next(release, target, start ?? release.createdAt, now);
+      sample = await this.sampler.next(release, token, target, start ?? release.createdAt, now);
       if (!sample) return;
       assertSomeData(sample);
       if (watchNeedsHistory(release, analysis)) history = await this.sampler.history(release, target, analysis.watch.options);
@@ -317,9 +338,9 @@ export class ReleaseDriver {
       await this.handle(release, token, { type: 'providerError', error: errorText(error) }, target, now);
       return;
     }
-    const earlier = await store.listSamples(release.id, { since: analysisWindowStart(release, now, analysis) });
+    const earlier = await this.sampler.since(release, token, analysisWindowStart(release, now, analysis), now);
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
-    await this.sampler.record(release, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
+    await this.sampler.record(release, token, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
     await this.results.apply(release, result, target, token, true);
   }
 

@@ -4,23 +4,51 @@ import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { targetContext } from './FencedRouter';
 
+/** A release's recent samples as this replica stored them under one lease (fencing token). */
+interface Recent {
+  token: number | undefined;
+  lastAt?: string;
+  samples: StoredSample[];
+  usedAt: number;
+}
+
+/** Releases whose samples were not read for this long are forgotten (driven elsewhere now, or ended). */
+const FORGET_AFTER_MS = 10 * 60_000;
+
 /**
  * One sampler for a release's steps, its post-release watch and its recovery check: each tick reads
  * the metric provider from the release's last stored sample to now, and stores what it read; the
  * watch and the recovery check also read the service's history before the release.
+ *
+ * It keeps each release's recent samples in memory while this replica holds its lease, so a tick
+ * does not read them back from the database: only this lease's holder stores samples, so they are
+ * the database's as long as the fencing token is the same. A new token (a lease taken, a person's
+ * action) reads them afresh.
  */
 export class Sampler {
-  constructor(private readonly store: ReleasesStore) {}
+  constructor(
+    private readonly store: ReleasesStore,
+    /** How far back an analysis window reaches at most (the judge's window, the watch's bucket). */
+    private readonly keepSeconds: number,
+  ) {}
+
+  readonly #recent = new Map<string, Recent>();
+  #sweptAt = Date.now();
 
   /**
    * The canary and baseline since the last stored sample (or `start`, and never before
    * `notBefore`); undefined when no time has passed. A provider's error is thrown.
    */
-  async next(release: Release, target: ReleaseTarget, start: string, now: Date, notBefore?: string): Promise<MetricSample | undefined> {
-    const from = (await this.store.lastSampleAt(release.id)) ?? start;
+  async next(release: Release, token: number | undefined, target: ReleaseTarget, start: string, now: Date, notBefore?: string): Promise<MetricSample | undefined> {
+    const from = (await this.recent(release, token, now)).lastAt ?? start;
     const begin = Math.max(Date.parse(from), notBefore ? Date.parse(notBefore) : -Infinity);
     if (begin >= now.getTime()) return undefined;
     return target.metricProvider.getSample(targetContext(release), { from: new Date(begin), to: now });
+  }
+
+  /** The samples stored after `since` (an analysis window), oldest first. */
+  async since(release: Release, token: number | undefined, since: string, now: Date): Promise<StoredSample[]> {
+    return (await this.recent(release, token, now)).samples.filter(s => s.at > since);
   }
 
   /** The service's history over the watch's days before the release (its usual level by time of day). */
@@ -35,7 +63,32 @@ export class Sampler {
   }
 
   /** Stores what a tick read, with the weight it was read at and the judge's verdict. */
-  async record(release: Release, now: Date, sample: MetricSample, extra: Pick<StoredSample, 'canaryWeight' | 'verdict'>) {
-    await this.store.appendSample(release.id, { at: now.toISOString(), stepIndex: release.currentStep, canary: sample.canary, baseline: sample.baseline, ...extra });
+  async record(release: Release, token: number | undefined, now: Date, sample: MetricSample, extra: Pick<StoredSample, 'canaryWeight' | 'verdict'>) {
+    const stored: StoredSample = { at: now.toISOString(), stepIndex: release.currentStep, canary: sample.canary, baseline: sample.baseline, ...extra };
+    const recent = await this.recent(release, token, now);
+    await this.store.appendSample(release.id, stored);
+    const keepFrom = new Date(now.getTime() - this.keepSeconds * 1000).toISOString();
+    recent.samples = [...recent.samples.filter(s => s.at > keepFrom), stored];
+    recent.lastAt = stored.at;
+  }
+
+  private async recent(release: Release, token: number | undefined, now: Date): Promise<Recent> {
+    this.sweep();
+    const cached = this.#recent.get(release.id);
+    if (cached && cached.token === token) {
+      cached.usedAt = Date.now();
+      return cached;
+    }
+    const since = new Date(now.getTime() - this.keepSeconds * 1000).toISOString();
+    const [lastAt, samples] = await Promise.all([this.store.lastSampleAt(release.id), this.store.listSamples(release.id, { since })]);
+    const recent = { token, lastAt, samples, usedAt: Date.now() };
+    this.#recent.set(release.id, recent);
+    return recent;
+  }
+
+  private sweep() {
+    if (Date.now() - this.#sweptAt < FORGET_AFTER_MS) return;
+    this.#sweptAt = Date.now();
+    for (const [id, recent] of this.#recent) if (this.#sweptAt - recent.usedAt > FORGET_AFTER_MS) this.#recent.delete(id);
   }
 }

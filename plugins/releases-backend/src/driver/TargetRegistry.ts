@@ -13,6 +13,7 @@ import {
   TrafficRouterFactory,
 } from '@release-pilot/plugin-releases-node';
 import { DEFAULT_WAVE_OPTIONS, readMinimums } from '@release-pilot/plugin-releases-core';
+import { CallGuard } from './CallGuard';
 import { readWaves, regionGroupParts, REGION_NAME } from './regionTargets';
 
 function known(names: Iterable<string>): string {
@@ -75,6 +76,15 @@ export class TargetRegistry {
   readonly #metricTypes = new Map<string, MetricProviderFactory>();
   readonly #deployerTypes = new Map<string, DeployerFactory>();
   readonly #resilienceTypes = new Map<string, ResilienceFactory>();
+  #guard?: CallGuard;
+  /** Each registered target's guarded view, made once. */
+  #guarded = new WeakMap<ReleaseTarget, ReleaseTarget>();
+
+  /** From now on every target's provider calls go through `guard` (timeouts, counts). */
+  guardCalls(guard: CallGuard): void {
+    this.#guard = guard;
+    this.#guarded = new WeakMap();
+  }
 
   /**
    * Registers a target; one spanning regions also registers each region's part as the target
@@ -246,9 +256,16 @@ export class TargetRegistry {
     return [...this.#targets.keys()].filter(name => !name.includes('/')).sort();
   }
 
-  /** The target, or undefined when no module registered it. */
+  /** The target, or undefined when no module registered it; its provider calls guarded once `guardCalls` ran. */
   find(name: string): ReleaseTarget | undefined {
-    return this.#targets.get(name);
+    const target = this.#targets.get(name);
+    if (!target || !this.#guard) return target;
+    let guarded = this.#guarded.get(target);
+    if (!guarded) {
+      guarded = this.#guard.target(target);
+      this.#guarded.set(target, guarded);
+    }
+    return guarded;
   }
 
   /** The target, or an InputError that lists the known ones. */

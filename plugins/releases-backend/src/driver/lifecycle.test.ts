@@ -160,6 +160,25 @@ describe('the release lifecycle through the driver, on the simulated fleet and d
     expect(seen.every(o => o.weight === 0)).toBe(true);
   });
 
+  it('sets a weight that was saved but never reached the router before it scales the canary down (a replica that died in between)', async () => {
+    const s = await setup();
+    const set = s.fleet.setCanaryWeight.bind(s.fleet);
+    let lost = 0;
+    jest.spyOn(s.fleet, 'setCanaryWeight').mockImplementation(async (context, weight) => {
+      // Traffic back to stable after the promotion is saved, and the call is lost once.
+      if (weight === 0 && lost === 0 && (await s.store.getRelease(context.releaseId)).state === 'promoting') {
+        lost++;
+        throw new Error('the replica died before this call went out');
+      }
+      return set(context, weight);
+    });
+    const { release, seen, timeline } = await run(s, '2.0.0', { seconds: 60 });
+    expect(lost).toBe(1);
+    expect(release.state).toBe('succeeded');
+    expect(timeline.slice(-4)).toEqual(['stable_deployed', 'weight_reconciled', 'canary_scaled_down', 'succeeded']);
+    expect(seen.at(-1)).toEqual({ state: 'succeeded', weight: 0, canary: undefined, canaryReady: true, stable: '2.0.0' });
+  });
+
   it('resumes a deploy after a crash: another driver carries the persisted operation on', async () => {
     const s = await setup();
     const { release } = await run(s, '2.0.0', { until: r => r.state === 'deploying' });

@@ -4,7 +4,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError, ServiceUnavailableError } from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -30,6 +30,7 @@ import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../database/unavailable';
 import { ReleasesService } from './ReleasesService';
 
 function parse<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
@@ -284,6 +285,16 @@ export async function createRouter(options: {
       throw error;
     }
   });
+
+  // The database gone (a restart, a failover): a 503 that says so, never a 500. A change is saved in
+  // one transaction, so it is either all there or not at all.
+  router.use(((error, _req, _res, next) => {
+    next(
+      isDatabaseUnavailable(error)
+        ? new ServiceUnavailableError('The releases database cannot be reached right now; try again in a few seconds (a change is saved in one transaction: all of it or none)', error)
+        : error,
+    );
+  }) as express.ErrorRequestHandler);
 
   return router;
 }

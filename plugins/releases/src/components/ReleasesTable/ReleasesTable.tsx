@@ -1,7 +1,7 @@
 import { parseEntityRef } from '@backstage/catalog-model';
 import { Link, Table, TableColumn } from '@backstage/core-components';
 import { isActiveRelease, Release } from '@release-pilot/plugin-releases-common';
-import { ReactNode } from 'react';
+import { ReactNode, useMemo } from 'react';
 import { formatDuration } from '../ReleaseHistory/ReleaseHistory';
 import { ReleaseStateChip } from '../ReleaseStateChip';
 
@@ -23,31 +23,40 @@ export const ReleasesTable = ({
   releases,
   actions,
   emptyText,
+  paging = releases.length > 10,
 }: {
   title: string;
   releases: Release[];
   /** Extra cells at the end of each row (e.g. a rollback button). */
   actions?: (release: Release) => ReactNode;
   emptyText?: string;
+  /** The table's own paging, 10 rows a page (off where the caller pages through the backend). */
+  paging?: boolean;
 }) => {
-  const columns: TableColumn<Release>[] = [
-    {
-      title: 'Service',
-      render: r => <Link to={releasesTab(r.entityRef)}>{parseEntityRef(r.entityRef).name}</Link>,
-    },
-    { title: 'Version', field: 'version' },
-    { title: 'State', render: r => <ReleaseStateChip state={r.state} /> },
-    { title: 'Progress', render: r => (isActiveRelease(r.state) ? progressText(r) : formatDuration(r.createdAt, r.finishedAt)) },
-    { title: 'Risk', render: r => (r.risk ? `${Math.round(100 * r.risk.probability)}%` : '-') },
-    { title: 'Owner', render: r => (r.owner ? parseEntityRef(r.owner).name : '-') },
-    { title: 'Started', render: r => new Date(r.createdAt).toLocaleString() },
-    { title: 'Reason', render: r => r.reason ?? '' },
-  ];
-  if (actions) columns.push({ title: '', render: r => actions(r) });
+  // The same columns while `actions` is the same: material-table then skips re-rendering its rows
+  // when only the page around it changed (the org page's next page, a filter being chosen).
+  const columns = useMemo(() => {
+    const all: TableColumn<Release>[] = [
+      {
+        title: 'Service',
+        render: r => <Link to={releasesTab(r.entityRef)}>{parseEntityRef(r.entityRef).name}</Link>,
+      },
+      { title: 'Version', field: 'version' },
+      { title: 'State', render: r => <ReleaseStateChip state={r.state} /> },
+      { title: 'Progress', render: r => (isActiveRelease(r.state) ? progressText(r) : formatDuration(r.createdAt, r.finishedAt)) },
+      { title: 'Risk', render: r => (r.risk ? `${Math.round(100 * r.risk.probability)}%` : '-') },
+      { title: 'Owner', render: r => (r.owner ? parseEntityRef(r.owner).name : '-') },
+      { title: 'Started', render: r => new Date(r.createdAt).toLocaleString() },
+      { title: 'Reason', render: r => r.reason ?? '' },
+    ];
+    if (actions) all.push({ title: '', render: r => actions(r) });
+    return all;
+  }, [actions]);
+  const options = useMemo(() => ({ search: false, paging, pageSize: 10, padding: 'dense' as const }), [paging]);
   return (
     <Table<Release>
       title={title}
-      options={{ search: false, paging: releases.length > 10, pageSize: 10, padding: 'dense' }}
+      options={options}
       columns={columns}
       data={releases}
       emptyContent={emptyText ? <div style={{ padding: 16 }}>{emptyText}</div> : undefined}

@@ -1,3 +1,4 @@
+import { RELEASES_SIGNAL_CHANNEL } from '@release-pilot/plugin-releases-common';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InfoCard, Progress, ResponseErrorPanel } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
@@ -18,7 +19,7 @@ export const TeamReleasesContent = () => {
   const group = stringifyEntityRef(entity);
   const api = useApi(releasesApiRef);
   const [days, setDays] = useState(30);
-  const overview = usePolling(() => api.teamOverview(group, days), [api, group, days], 5000);
+  const overview = usePolling(() => api.teamOverview(group, days), [api, group, days], 5000, RELEASES_SIGNAL_CHANNEL);
 
   if (overview.error && !overview.value) return <ResponseErrorPanel error={overview.error} />;
   if (!overview.value) return <Progress />;

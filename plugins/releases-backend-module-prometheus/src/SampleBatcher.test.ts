@@ -1,0 +1,133 @@
+import { ConfigReader } from '@backstage/config';
+import { readPrometheusOptions } from './config';
+import { PrometheusClient, PrometheusError } from './PrometheusClient';
+import { PrometheusMetricProvider } from './PrometheusMetricProvider';
+import { batchableTemplate, equalityMatchers, unionSelector } from './SampleBatcher';
+
+const from = new Date('2026-12-06T10:00:00.000Z');
+const to = new Date('2026-12-06T10:00:01.000Z');
+const t0 = from.getTime() / 1000;
+const t1 = to.getTime() / 1000;
+
+/**
+ * Raw series of a fleet, scraped every 0.25 s from 30 s before `from` to 2 s after `to`: per service
+ * and track, requests by code and latency buckets, each counter growing at its own rate.
+ */
+function fleet(services: string[]) {
+  const series: Array<{ name: string; labels: Record<string, string>; points: Array<[number, number]> }> = [];
+  const counter = (name: string, labels: Record<string, string>, perSecond: number, base: number) => {
+    const points: Array<[number, number]> = [];
+    for (let t = t0 - 30; t <= t1 + 2; t += 0.25) points.push([t, Math.floor(base + perSecond * (t - t0 + 30))]);
+    series.push({ name, labels, points });
+  };
+  services.forEach((service, i) => {
+    for (const [j, track] of ['canary', 'stable'].entries()) {
+      const rps = 100 + 37 * i + 11 * j;
+      counter('http_requests_total', { service, track, code: '200' }, rps, 1000 * i);
+      counter('http_requests_total', { service, track, code: '500' }, 1 + i + 3 * j, 5);
+      counter('http_request_duration_seconds_bucket', { service, track, le: '0.1' }, rps * 0.9 - i, 0);
+      counter('http_request_duration_seconds_bucket', { service, track, le: '+Inf' }, rps + i + 3 * j, 0);
+    }
+  });
+  return series;
+}
+
+/**
+ * A fetch that answers like Prometheus: `query_range` reads each matching series at `start` and
+ * `end` (its last point at or before, within 5 min), `query` of `metric{...}[Ns]` returns the raw
+ * points in the N seconds up to `time`.
+ */
+function fakePrometheus(series: ReturnType<typeof fleet>, queries: string[], status = 200) {
+  return (async (url: string, init: RequestInit) => {
+    const params = new URLSearchParams(String(init.body));
+    const query = params.get('query')!;
+    queries.push(query);
+    if (status !== 200) return new Response(JSON.stringify({ status: 'error', errorType: 'internal', error: 'boom' }), { status });
+    const [, name, body] = /(\w+)\{([^{}]*)\}/.exec(query)!;
+    const matchers = [...body.matchAll(/(\w+)(=~|=)"((?:[^"\\]|\\.)*)"/g)].map(([, label, op, raw]) => {
+      const value = raw.replace(/\\(.)/g, '$1');
+      return (labels: Record<string, string>) => (op === '=' ? labels[label] === value : new RegExp(`^(?:${value})$`).test(labels[label] ?? ''));
+    });
+    const matching = series.filter(s => s.name === name && matchers.every(m => m(s.labels)));
+    const at = (s: (typeof series)[number], t: number) => s.points.filter(([time]) => time <= t && time > t - 300).at(-1);
+    let result;
+    if (url.endsWith('/query_range')) {
+      const ends = [Number(params.get('start')), Number(params.get('end'))];
+      result = matching.map(s => ({ metric: s.labels, values: ends.flatMap(t => (at(s, t) ? [[t, String(at(s, t)![1])]] : [])) }));
+    } else {
+      const time = Number(params.get('time'));
+      const range = Number(/\[(\d+)s\]$/.exec(query)![1]);
+      result = matching.map(s => ({ metric: s.labels, values: s.points.filter(([t]) => t <= time && t > time - range).map(([t, v]) => [t, String(v)]) }));
+    }
+    return new Response(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }), { status: 200 });
+  }) as unknown as typeof fetch;
+}
+
+function provider(series: ReturnType<typeof fleet>, queries: string[], extra: Record<string, unknown> = {}, status = 200) {
+  const options = readPrometheusOptions(new ConfigReader({ type: 'prometheus', baseUrl: 'http://prom:9090', ...extra }), 'releases.targets.vm.metrics');
+  return new PrometheusMetricProvider(options, new PrometheusClient(options, fakePrometheus(series, queries, status)));
+}
+
+const context = (name: string, annotations: Record<string, string> = {}) => ({ entityRef: `component:default/${name}`, releaseId: name, version: '2.0.0', annotations });
+
+describe('SampleBatcher', () => {
+  const services = ['checkout', 'search', 'payments', 'cart.v2', 'ads'];
+
+  it('asks one query per metric for many releases, and each gets exactly its own sample', async () => {
+    const series = fleet(services);
+    const batched: string[] = [];
+    const alone: string[] = [];
+    const shared = provider(series, batched);
+    // Each release's own interval, as each is ticked at its own moment.
+    const interval = (i: number) => ({ from: new Date(from.getTime() + 130 * i), to: new Date(to.getTime() + 170 * i) });
+    const together = await Promise.all(services.map((s, i) => shared.getSample(context(s), interval(i))));
+    const unbatched = provider(series, alone, { batch: { windowMs: 0 } });
+    const expected = await Promise.all(services.map((s, i) => unbatched.getSample(context(s), interval(i))));
+
+    expect(together).toEqual(expected);
+    expect(alone).toHaveLength(30);
+    // From 60 s before the earliest start to the latest end: 1 s + 0.68 s + 60 s, rounded up.
+    expect(batched).toEqual([
+      'http_requests_total{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable"}[62s]',
+      'http_requests_total{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable",code=~"5.."}[62s]',
+      'http_request_duration_seconds_bucket{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable"}[62s]',
+    ]);
+    // Each release's figures are its own, not the batch's: different for each service and side.
+    expect(new Set(together.map(s => s.canary.requests)).size).toBe(services.length);
+    expect(together[1].canary).toEqual({ ...expected[1].canary });
+    expect(together[1].canary.requests).not.toBe(together[1].baseline.requests);
+  });
+
+  it('asks on its own for a release whose selector is not an equality, and never batches an aggregating query', async () => {
+    const series = fleet(services);
+    const queries: string[] = [];
+    const p = provider(series, queries);
+    await Promise.all([
+      p.getSample(context('checkout'), { from, to }),
+      p.getSample(context('search'), { from, to }),
+      p.getSample(context('payments', { 'release-pilot.io/prometheus-canary-selector': 'service=~"payments",track="canary"' }), { from, to }),
+    ]);
+    expect(queries.filter(q => q.includes('payments'))).toHaveLength(6);
+    expect(queries.filter(q => q.includes('checkout|search'))).toHaveLength(3);
+
+    const aggregating: string[] = [];
+    const q = provider(series, aggregating, { queries: { requests: 'sum without (instance) (http_requests_total{${selector}})' } });
+    expect(batchableTemplate('sum without (instance) (http_requests_total{${selector}})')).toBeUndefined();
+    await Promise.all([q.getSample(context('checkout'), { from, to }), q.getSample(context('search'), { from, to })]);
+    expect(aggregating).toHaveLength(12);
+  });
+
+  it('fails every sample of a batch when its query fails: each release gets the provider error, none a sample', async () => {
+    const p = provider(fleet(services), [], {}, 500);
+    const results = await Promise.allSettled(services.map(s => p.getSample(context(s), { from, to })));
+    expect(results.map(r => r.status)).toEqual(services.map(() => 'rejected'));
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(PrometheusError);
+  });
+
+  it('reads equality selectors and writes their union', () => {
+    expect(equalityMatchers('service="a",track="canary"')).toEqual([{ label: 'service', value: 'a' }, { label: 'track', value: 'canary' }]);
+    expect(equalityMatchers('service=~"a",track="canary"')).toBeUndefined();
+    expect(unionSelector([[{ label: 'service', value: 'a' }], [{ label: 'service', value: 'b+c' }]])).toBe('service=~"a|b\\\\+c"');
+    expect(batchableTemplate('http_requests_total{${selector},code=~"5.."}')).toEqual({ metric: 'http_requests_total', rest: ',code=~"5.."' });
+  });
+});
