@@ -2,7 +2,7 @@
 
 YARN="node $(pwd)/.yarn/releases/yarn-4.13.0.cjs"
 
-log() { printf '\033[1m[release-pilot]\033[0m %s\n' "$*" >&2; }
+log() { printf '\033[1m[release-pilot]\033[0m %s (at %d:%02d)\n' "$*" $((SECONDS / 60)) $((SECONDS % 60)) >&2; }
 
 apt_install() {
   # Installs Debian packages that are missing (as root, or through sudo).

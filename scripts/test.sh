@@ -94,9 +94,9 @@ grep -E '^(packed|scratch|install check)' "$REPORTS/install.log" || tail -n 40 "
 
 log "Backend processes on PostgreSQL: the simulated fleet (healthy, overload, no-orders, faulty, CLI, risk gate, permissions, scaffolder dry run, SIGKILL), the real-targets stack (Prometheus, HAProxy, demo service, load) and two whole backends on it, the driving one SIGKILLed again and again, one release across three regions' stacks, the resilience gate with real faults (node --test)"
 IT_PREFIX="rp_it_$$_"
-# The replicas run kills the driving backend 8 times here (about 5 min); RELEASE_PILOT_IT_REPLICA_KILLS=20 for the longer trial.
+# The replicas run kills the driving backend 5 times here (about 3 min); RELEASE_PILOT_IT_REPLICA_KILLS=20 for the longer trial.
 RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT RELEASE_PILOT_IT_DB_PREFIX=$IT_PREFIX \
-  RELEASE_PILOT_IT_REPLICA_KILLS=${RELEASE_PILOT_IT_REPLICA_KILLS:-8} \
+  RELEASE_PILOT_IT_REPLICA_KILLS=${RELEASE_PILOT_IT_REPLICA_KILLS:-5} \
   node --test --test-concurrency=1 --test-reporter=tap test/integration/ >"$REPORTS/it.tap" 2>&1
 grep -E '^# (-fragile|1\.5\.|backend SIGKILLed|healthy|overload|no-orders|faulty|cli|risk|restart|replicas|regions|malformed|permissions|scaffolder|stack)|^not ok|^# (pass|fail)' "$REPORTS/it.tap" || tail -n 40 "$REPORTS/it.tap"
 # Each failure with its error (the YAML block under "not ok", at any depth), and each suite's duration.
@@ -115,8 +115,8 @@ for db in $(psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -Atc "select datname fro
 done
 
 log "Reliability: two replicas on PostgreSQL, SIGKILLed or frozen past their lease at random, metric outages (yarn test:reliability)"
-# 30 kill trials here (about 6 min); `yarn test:reliability` alone runs 50 (RELEASE_PILOT_RELIABILITY_TRIALS).
-if RELEASE_PILOT_RELIABILITY_TRIALS=${RELEASE_PILOT_RELIABILITY_TRIALS:-30} RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node plugins/releases-backend/reliability/bin/reliability >"$REPORTS/reliability.log" 2>&1; then
+# 20 kill trials here (about 4.5 min); `yarn test:reliability` alone runs 50 (RELEASE_PILOT_RELIABILITY_TRIALS).
+if RELEASE_PILOT_RELIABILITY_TRIALS=${RELEASE_PILOT_RELIABILITY_TRIALS:-20} RELEASE_PILOT_IT_PG_HOST=127.0.0.1 RELEASE_PILOT_IT_PG_PORT=$PG_PORT node plugins/releases-backend/reliability/bin/reliability >"$REPORTS/reliability.log" 2>&1; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))
