@@ -16,6 +16,11 @@ export interface Config {
       concurrencyPerTarget?: number;
       /** A router, metric provider or deployer call slower than this counts as a provider error (a history read gets 3x). Default 10. */
       providerTimeoutSeconds?: number;
+      /**
+       * On PostgreSQL, a tick that only measured writes the judge's state (about 10 KB) at most this
+       * often; the replica that drives the release next judges the samples stored since again. 0: every tick. Default 10.
+       */
+      judgeStateSeconds?: number;
       /** Provider errors (or ticks without any data) in a row after which a release rolls back; each holds the weight. Default 60 (five minutes at a 5 s tick). */
       maxConsecutiveProviderErrors?: number;
     };

@@ -16,13 +16,13 @@ import { connect, consoleLogger, databaseService } from '../reliability/shared';
  * database queries, provider calls and the CPU time the simulated fleet itself took.
  */
 async function main() {
-  const [database, owner, tickArg, metricsArg = 'simulator'] = process.argv.slice(2);
+  const [database, owner, tickArg, metricsArg = 'simulator', judgeStateArg = '10'] = process.argv.slice(2);
   const tickSeconds = Number(tickArg);
   const logger = consoleLogger(owner, true);
   const knex = connect(database, 10);
   let queries = 0;
   knex.on('query', () => queries++);
-  const store = await ReleasesStore.create({ database: databaseService(knex) });
+  const store = await ReleasesStore.create({ database: databaseService(knex), judgeStateSeconds: Number(judgeStateArg) });
   const fleet = new SimulatedFleet({ seed: 7, rps: 200, baseline: DEFAULT_BASELINE, faults: [] });
   // The fleet simulates every second of traffic in this process; a real provider does that work elsewhere.
   let fleetMs = 0;

@@ -20,6 +20,8 @@ const { values } = parseArgs({
     releases: { type: 'string', default: '1000' },
     replicas: { type: 'string', default: '1' },
     tick: { type: 'string', default: '1' },
+    /** How often a tick that only measured writes the judge's state (`releases.engine.judgeStateSeconds`); 0: every tick. */
+    'judge-state-seconds': { type: 'string', default: '10' },
     warmup: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '60' },
     kill: { type: 'boolean', default: true },
@@ -66,7 +68,7 @@ class Replica {
   async start() {
     // RELEASE_PILOT_BENCH_NODE_ARGS: options for the replicas' node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
     const nodeArgs = process.env.RELEASE_PILOT_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = spawn(process.execPath, [...nodeArgs, path.join(path.dirname(process.argv[1]), 'bench-scale-replica'), this.database, this.owner, String(TICK), this.metrics], {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(path.dirname(process.argv[1]), 'bench-scale-replica'), this.database, this.owner, String(TICK), this.metrics, String(values['judge-state-seconds'])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     this.process = child;
@@ -248,7 +250,7 @@ function print(result: Record<string, any>) {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
   const batched = process.env.RELEASE_PILOT_BENCH_BATCH_MS === '0' ? 'not batched' : 'queries batched';
   const source = result.metrics === 'prometheus' ? `Prometheus (scraping ${result.releases} services every 1 s; ${batched})` : 'simulated fleet';
-  const lines = [`bench:scale  ${result.releases} releases, ${result.replicas} replica(s), tick ${result.tickSeconds} s, ${result.measuredSeconds} s measured, PostgreSQL, ${source}`];
+  const lines = [`bench:scale  ${result.releases} releases, ${result.replicas} replica(s), tick ${result.tickSeconds} s, ${result.measuredSeconds} s measured, PostgreSQL, ${source}, judge state written every ${values['judge-state-seconds']} s`];
   lines.push('replica      held  lag p50  lag p99   CPU %  (w/o fleet)  RSS MB  queries/tick  provider calls/tick  per release-tick: CPU ms  queries  calls');
   for (const r of result.perReplica) {
     lines.push(

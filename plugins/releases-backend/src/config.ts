@@ -3,6 +3,7 @@ import { DEFAULT_ENGINE_OPTIONS, DEFAULT_WATCH_OPTIONS, Direction, JudgeCatalog,
 import { ReleaseDriverOptions } from './driver/ReleaseDriver';
 import { DEFAULT_CONCURRENCY } from './driver/TickLoop';
 import { DEFAULT_RETENTION, RetentionOptions } from './database/SampleRetention';
+import { DEFAULT_JUDGE_STATE_SECONDS } from './database/ReleasesStore';
 import { DEFAULT_RISK_OPTIONS, RiskOptions } from './risk/RiskService';
 
 /** The validated `releases` configuration. */
@@ -15,6 +16,8 @@ export interface ReleasesConfig {
   risk: RiskOptions & { retrainHours: number };
   /** When ended releases' samples are compacted, and into what (`releases.retention`). */
   retention: RetentionOptions;
+  /** On PostgreSQL, how often a tick that only measured writes the judge's state (`releases.engine.judgeStateSeconds`). */
+  judgeStateSeconds: number;
   /** A demo portal's seeded history (`releases.demo.history`), off unless configured. */
   demoHistory?: { days: number; seed: number };
 }
@@ -115,6 +118,7 @@ export function readReleasesConfig(config: Config): ReleasesConfig {
       compactAfterMinutes: readConfigNumber(config, 'releases.retention.compactAfterMinutes', DEFAULT_RETENTION.compactAfterMinutes, 0),
       sampleBucketSeconds: readConfigNumber(config, 'releases.retention.sampleBucketSeconds', DEFAULT_RETENTION.sampleBucketSeconds, 1),
     },
+    judgeStateSeconds: readConfigNumber(config, 'releases.engine.judgeStateSeconds', DEFAULT_JUDGE_STATE_SECONDS, 0),
     driver: {
       analysisWindowSeconds: readConfigNumber(config, 'releases.judge.windowSeconds', 30, 1),
       // Renewed on a timer (three times per lease); when a replica dies another takes its releases over one lease later.

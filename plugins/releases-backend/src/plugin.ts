@@ -93,7 +93,7 @@ export const releasesPlugin = createBackendPlugin({
         for (const deprecation of settings.judges.deprecations) logger.warn(`Config ${deprecation}`);
         targets.configure(config, logger, (name, key) => settings.judges.assertConfigured(name, key));
         targets.checkExperiments(settings.plans.experimentIds());
-        const store = await ReleasesStore.create({ database });
+        const store = await ReleasesStore.create({ database, judgeStateSeconds: settings.judgeStateSeconds });
         // Every saved change goes to the portal by push (Backstage signals).
         const live = new ReleaseSignals({ signals, logger: logger.child({ component: 'signals' }) });
         store.onSaved((release, changed) => live.saved(release, changed));

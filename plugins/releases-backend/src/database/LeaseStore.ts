@@ -9,19 +9,30 @@ import { fromRow, isPostgres, ReleaseRow } from './rows';
  */
 export class SavedReleases {
   readonly #byId = new Map<string, Release>();
+  /** When the judge state this process last wrote of each release was (its tick). */
+  readonly #stateAt = new Map<string, string>();
 
   get(id: string): Release | undefined {
     return this.#byId.get(id);
   }
 
-  set(release: Release): void {
+  /** `withState`: the save wrote its judge state too. */
+  set(release: Release, withState: boolean): void {
     this.#byId.set(release.id, release);
+    const stateAt = release.judgeStateAt ?? release.latestVerdict?.at;
+    if (withState && stateAt) this.#stateAt.set(release.id, stateAt);
+  }
+
+  /** The tick of the judge state this process wrote last of a release, if it wrote one. */
+  stateWrittenAt(id: string): string | undefined {
+    return this.#stateAt.get(id);
   }
 
   /** Forgets all but these (the releases this replica holds now). */
   retain(ids: Iterable<string>): void {
     const keep = new Set(ids);
     for (const id of this.#byId.keys()) if (!keep.has(id)) this.#byId.delete(id);
+    for (const id of this.#stateAt.keys()) if (!keep.has(id)) this.#stateAt.delete(id);
   }
 }
 

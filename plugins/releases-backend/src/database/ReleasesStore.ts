@@ -46,6 +46,9 @@ function eventRow(releaseId: string, e: NewTimelineEvent) {
   return { release_id: releaseId, at: e.at, actor: e.actor, type: e.type, message: e.message, data: e.data ? JSON.stringify(e.data) : null };
 }
 
+/** How often a tick that only measured writes the judge's state, by default (`judgeStateSeconds`). */
+export const DEFAULT_JUDGE_STATE_SECONDS = 10;
+
 /**
  * The releases database. This class owns the release aggregate: releases, their steps, timeline and
  * samples; the other aggregates are its parts `leases`, `outbox` and `risk`, each in its own file
@@ -54,12 +57,18 @@ function eventRow(releaseId: string, e: NewTimelineEvent) {
 export class ReleasesStore {
   static async create(options: {
     database: DatabaseService;
+    /**
+     * On PostgreSQL, a tick that only measured writes the judge's state (about 10 KB) at most this
+     * often; the ticks between write the rest, and a replica that reads an older state counts their
+     * samples again (`Release.judgeStateAt`). 0 writes it on every tick. Default 10.
+     */
+    judgeStateSeconds?: number;
   }): Promise<ReleasesStore> {
     const client = await options.database.getClient();
     if (!options.database.migrations?.skip) {
       await client.migrate.latest({ directory: migrationsDir });
     }
-    return new ReleasesStore(client);
+    return new ReleasesStore(client, options.judgeStateSeconds ?? DEFAULT_JUDGE_STATE_SECONDS);
   }
 
   /** Leases and fencing of the active releases. */
@@ -91,7 +100,10 @@ export class ReleasesStore {
   /** On PostgreSQL, plain ticks' saves and every sample go in batches (see `WriteBatch`). */
   private readonly batches?: { saves: WriteBatch<PlainSave>; samples: WriteBatch<ReturnType<typeof sampleRow>> };
 
-  private constructor(private readonly db: Knex) {
+  private constructor(
+    private readonly db: Knex,
+    private readonly judgeStateSeconds: number,
+  ) {
     if (isPostgres(db)) {
       this.batches = {
         saves: new WriteBatch(saves => writePlainSaves(this.db, saves)),
@@ -175,8 +187,9 @@ export class ReleasesStore {
   ): Promise<void> {
     if (this.batches && events.length === 0 && !options.outbox?.length && isPlainTick(previous, next)) {
       // A tick that only measured (the common one): written with the others of its moment, in one statement.
-      await this.batches.saves.add({ previous, next, leaseOwner: options.leaseOwner });
-      this.saved.set(next);
+      const withState = this.judgeStateDue(next);
+      await this.batches.saves.add({ previous, next, leaseOwner: options.leaseOwner, withState });
+      this.saved.set(next, withState);
       this.notify(next, false);
       return;
     }
@@ -197,12 +210,21 @@ export class ReleasesStore {
       await this.recordSteps(tx, previous, next);
       if (options.outbox?.length) await tx('release_outbox').insert(options.outbox.map(toOutboxRow));
     });
-    if (isActiveRelease(next.state)) this.saved.set(next);
+    if (isActiveRelease(next.state)) this.saved.set(next, true);
     this.notify(next, previous.state !== next.state || events.length > 0);
   }
 
-
-
+  /**
+   * Whether a tick that only measured writes the judge's state: while the canary is judged (running
+   * or paused), once `judgeStateSeconds` passed since this process wrote it last; otherwise (the
+   * watch, whose first tick reads the service's history into it) always.
+   */
+  private judgeStateDue(next: Release): boolean {
+    if ((next.state !== 'running' && next.state !== 'paused') || next.judgeStateAt !== undefined) return true;
+    const written = this.saved.stateWrittenAt(next.id);
+    const at = next.latestVerdict?.at;
+    return !written || !at || Date.parse(at) - Date.parse(written) >= this.judgeStateSeconds * 1000;
+  }
 
   /** The regions' releases of a release across regions, in the order they were started. */
   async listRegionReleases(parentId: string): Promise<Release[]> {

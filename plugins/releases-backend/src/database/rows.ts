@@ -36,6 +36,8 @@ export type ReleaseRow = {
   approved_step: number | null;
   latest_verdict: string | null;
   judge_state: string | null;
+  /** The tick whose judge state `judge_state` is (the latest verdict's, unless a tick left it out). */
+  judge_state_at?: string | null;
   lifecycle?: string | null;
   lease_owner?: string | null;
   lease_expires_at?: string | null;
@@ -79,6 +81,7 @@ export function toRow(release: Release): ReleaseRow {
     approved_step: release.approvedStep ?? null,
     latest_verdict: release.latestVerdict ? JSON.stringify(release.latestVerdict) : null,
     judge_state: release.judgeState === undefined ? null : JSON.stringify(release.judgeState),
+    judge_state_at: release.judgeState === undefined ? null : (release.judgeStateAt ?? release.latestVerdict?.at ?? null),
     lifecycle: lifecycleColumn(release),
     parent_id: release.parentId ?? null,
     region: release.region ?? null,
@@ -109,6 +112,9 @@ export function toOutboxRow(entry: OutboxEntry) {
 }
 
 export function fromRow(row: ReleaseRow): Release {
+  const latestVerdict: Release['latestVerdict'] = row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined;
+  // A judge state older than the latest verdict: ticks since did not write it (see `judgeStateAt`).
+  const stateBehind = row.judge_state && row.judge_state_at && latestVerdict && row.judge_state_at < latestVerdict.at;
   return {
     id: row.id,
     entityRef: row.entity_ref,
@@ -138,8 +144,9 @@ export function fromRow(row: ReleaseRow): Release {
     risk: row.risk ? JSON.parse(row.risk) : undefined,
     gateStep: row.gate_step ?? undefined,
     approvedStep: row.approved_step ?? undefined,
-    latestVerdict: row.latest_verdict ? JSON.parse(row.latest_verdict) : undefined,
+    latestVerdict,
     judgeState: row.judge_state ? JSON.parse(row.judge_state) : undefined,
+    ...(stateBehind && { judgeStateAt: row.judge_state_at! }),
     ...(row.lifecycle ? JSON.parse(row.lifecycle) : {}),
     ...(row.parent_id && { parentId: row.parent_id }),
     ...(row.region && { region: row.region }),

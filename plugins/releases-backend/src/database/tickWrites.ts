@@ -19,7 +19,12 @@ export interface PlainSave {
   previous: Release;
   next: Release;
   leaseOwner?: string;
+  /** Whether it writes the judge's state too (`ReleasesStore` decides); without, the stored one stays. */
+  withState: boolean;
 }
+
+/** The judge state's columns, written by a plain save only when it says so (`withState`). */
+const STATE_COLUMNS = ['judge_state', 'judge_state_at'];
 
 /** Fields of a release a tick normally leaves as they were (the same object), with their columns. */
 const UNCHANGED_BY_A_TICK: Array<[keyof Release, string[]]> = [
@@ -59,15 +64,19 @@ export function sampleRow(releaseId: string, sample: StoredSample) {
  * `saveRelease` fails, with a ConflictError of their own.
  */
 export async function writePlainSaves(db: Knex, saves: PlainSave[]): Promise<Array<Error | undefined>> {
-  const rows = saves.map(save => toRow(save.next));
+  // A save without the judge's state does not even stringify it (about 10 KB).
+  const rows = saves.map(save => toRow(save.withState ? save.next : { ...save.next, judgeState: undefined }));
   // Large columns a tick does not change are not written again (PostgreSQL would store them anew).
   const unchanged = UNCHANGED_BY_A_TICK.filter(([field]) => saves.every(save => save.previous[field] === save.next[field])).flatMap(([, columns]) => columns);
+  if (saves.every(save => !save.withState)) unchanged.push(...STATE_COLUMNS);
   const columns = Object.keys(rows[0]).filter(c => c !== 'id' && !unchanged.includes(c));
-  const checks = saves.map(save => ({ id: save.previous.id, previous_revision: save.previous.revision, owner: save.leaseOwner ?? null }));
+  // Per row: the state's columns from the save that writes them, kept as they are for the others.
+  const assign = (c: string) => (STATE_COLUMNS.includes(c) ? `"${c}" = case when c.with_state then v."${c}" else r."${c}" end` : `"${c}" = v."${c}"`);
+  const checks = saves.map(save => ({ id: save.previous.id, previous_revision: save.previous.revision, owner: save.leaseOwner ?? null, with_state: save.withState }));
   const result = await db.raw(
-    `update releases as r set ${columns.map(c => `"${c}" = v."${c}"`).join(', ')}
+    `update releases as r set ${columns.map(assign).join(', ')}
      from json_populate_recordset(null::releases, ?::json) as v
-     join json_to_recordset(?::json) as c(id varchar, previous_revision integer, owner varchar) on c.id = v.id
+     join json_to_recordset(?::json) as c(id varchar, previous_revision integer, owner varchar, with_state boolean) on c.id = v.id
      where r.id = v.id and r.revision = c.previous_revision and (c.owner is null or r.lease_owner = c.owner)
      returning r.id`,
     [JSON.stringify(rows), JSON.stringify(checks)],

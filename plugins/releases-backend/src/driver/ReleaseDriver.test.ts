@@ -57,11 +57,12 @@ async function setup(
     metrics: MetricProvider = options.metrics ?? fleet,
     owner = 'test',
     outbox?: ReleaseOutbox,
+    driverStore: ReleasesStore = store,
   ) => {
     const targets = new TargetRegistry();
     targets.add({ name: 'simulator', trafficRouter: router, metricProvider: metrics, ...options.targets?.simulator });
     return new ReleaseDriver({
-      store,
+      store: driverStore,
       targets,
       judges: JudgeCatalog.of(options.judge ?? new FixedRuleJudge(), options.limits),
       watch: new WatchJudge({ ...DEFAULT_WATCH_OPTIONS, historyDays: 2 }),
@@ -76,7 +77,9 @@ async function setup(
       },
     });
   };
-  return { store, clock, fleet, driver: makeDriver(), makeDriver };
+  /** Another process's view of the same database (nothing of this one's in memory). */
+  const otherStore = () => ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: true } }) });
+  return { store, clock, fleet, driver: makeDriver(), makeDriver, otherStore };
 }
 
 const targetOf = (r: { id: string; entityRef: string; version: string }) => ({ entityRef: r.entityRef, releaseId: r.id, version: r.version, annotations: {} });
@@ -218,6 +221,35 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     const reconciled = (await store.listEvents(release.id)).filter(e => e.type === 'weight_reconciled');
     expect(reconciled.map(e => e.message)).toEqual(['Reconciled canary weight from 0% to the stored 10%']);
     expect((await store.listEvents(release.id)).filter(e => e.type === 'started')).toHaveLength(1);
+  });
+
+  it('a replica that reads a judge state older than the latest tick judges the samples since again: its verdicts are those of a replica that never stopped', async () => {
+    // One long step, the sequential judge (its state grows every tick), a canary slightly worse.
+    const plan: ReleasePlan = { name: 'long', steps: [{ weight: 10, minDurationSeconds: 3600, minCanaryRequests: 0 }, { weight: 100, minDurationSeconds: 60, minCanaryRequests: 0 }] };
+    const run = async (restartAfter?: number) => {
+      const { store, clock, makeDriver, fleet, otherStore } = await setup({ judge: new SequentialJudge(), fleet: { faults: [{ versionPattern: /-worse$/, errorRate: 0.0004, latencyMs: DEFAULT_BASELINE.latencyMs }] } });
+      const release = await createRelease(store, '2.0.0-worse', clock.now().toISOString(), plan);
+      let driver = makeDriver();
+      let behind: string | undefined;
+      for (let tick = 1; tick <= 26; tick++) {
+        if (tick === restartAfter) {
+          // A restarted process: nothing in memory, the release as the database holds it.
+          behind = (await store.getRelease(release.id)).judgeStateAt;
+          driver = makeDriver(fleet, fleet, 'test', undefined, await otherStore());
+        }
+        clock.advance(1);
+        await driver.tick();
+      }
+      const done = await store.getRelease(release.id);
+      expect(done.state).toBe('running');
+      return { verdict: done.latestVerdict, behind };
+    };
+    const steady = await run();
+    const restarted = await run(18);
+    // On PostgreSQL the restarted process read a judge state some ticks old (SQLite writes every save whole).
+    expect(restarted.behind !== undefined).toBe(databaseId.startsWith('POSTGRES'));
+    expect(restarted.verdict!.evidence.map(e => e.eValue)).toEqual(steady.verdict!.evidence.map(e => e.eValue));
+    expect(restarted.verdict).toEqual(steady.verdict);
   });
 
   it('rolls back at once on a person\'s request', async () => {

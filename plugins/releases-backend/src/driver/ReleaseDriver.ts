@@ -7,7 +7,20 @@ import {
   ReleaseAction,
 } from '@release-pilot/plugin-releases-common';
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
-import { analysisWindowStart, Clock, EngineEvent, EngineOptions, EngineResult, handleReleaseEvent, JudgeCatalog, WatchJudge, watchNeedsHistory } from '@release-pilot/plugin-releases-core';
+import {
+  analysisWindowStart,
+  catchUpJudgeState,
+  Clock,
+  EngineEvent,
+  EngineOptions,
+  EngineResult,
+  handleReleaseEvent,
+  judgeCatchUpRange,
+  JudgeCatalog,
+  ReleaseAnalysis,
+  WatchJudge,
+  watchNeedsHistory,
+} from '@release-pilot/plugin-releases-core';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { errorText } from './errorText';
 import { FencedRouter, routerContext, targetContext } from './FencedRouter';
@@ -165,7 +178,9 @@ export class ReleaseDriver {
    */
   private async applyOutsideTick(id: string, event: EngineEvent): Promise<Release> {
     for (let attempt = 1; ; attempt++) {
-      const release = await this.deps.store.getRelease(id);
+      const stored = await this.deps.store.getRelease(id);
+      // What it saves carries the judge's state as its latest tick left it, whatever the action.
+      const release = await this.caughtUp(stored, this.engineOptions(stored).analysis!);
       const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
       const target = this.deps.targets.find(release.target);
       // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
@@ -322,9 +337,10 @@ export class ReleaseDriver {
    * the post-release watch's first tick, the service's history before the release. The engine
    * measures them; the sample is stored with the measurement.
    */
-  private async analyse(release: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
-    const options = this.engineOptions(release);
+  private async analyse(read: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
+    const options = this.engineOptions(read);
     const analysis = options.analysis!;
+    const release = await this.caughtUp(read, analysis);
     let sample;
     let history;
     try {
@@ -342,6 +358,17 @@ export class ReleaseDriver {
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
     await this.sampler.record(release, token, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
     await this.results.apply(release, result, target, token, true);
+  }
+
+  /**
+   * A release as read from the database, with its judge's state as the latest tick left it: when
+   * the ticks since the stored state did not write it (`ReleasesStore`'s `judgeStateSeconds`), their
+   * stored samples are judged again. Nothing else of the release changes.
+   */
+  private async caughtUp(release: Release, analysis: ReleaseAnalysis): Promise<Release> {
+    const range = judgeCatchUpRange(release, analysis);
+    if (!range) return release;
+    return catchUpJudgeState(release, await this.deps.store.listSamples(release.id, range), analysis);
   }
 
   /**
@@ -382,9 +409,4 @@ export class ReleaseDriver {
     const result = handleReleaseEvent(release, event, now, this.engineOptions(release));
     return this.results.apply(stored, result, target, token, true);
   }
-
-
-
-
-
 }

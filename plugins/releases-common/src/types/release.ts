@@ -134,6 +134,12 @@ export interface Release {
   rollbackActor?: string;
   /** What the judge carries from tick to tick (sequential statistics); opaque outside the judge. */
   judgeState?: unknown;
+  /**
+   * Set only when the stored `judgeState` is older than `latestVerdict`: the tick it counted up to.
+   * A replica saves the judge's state every few ticks, not on every one; the one that drives the
+   * release next counts the stored samples since then again (`ReleaseDriver`) and drops this.
+   */
+  judgeStateAt?: string;
   /** Failed and inconclusive measurements so far, counted against the analysis limits (afresh for the watch). */
   measurements?: ReleaseMeasurements;
   /** A release across regions: its waves and every region's part (its regions' releases carry `parentId`). */

@@ -127,6 +127,38 @@ export function measure(release: Release, input: TickInput, now: Date, analysis:
   return { verdict, state, judged: true };
 }
 
+/**
+ * The stored samples `catchUpJudgeState` needs for a release whose judge state is older than its
+ * latest verdict: those after `since` (the oldest window of the ticks to count again) up to and
+ * including `until` (the latest verdict's tick); undefined when its state is up to date.
+ */
+export function judgeCatchUpRange(release: Release, analysis: ReleaseAnalysis): { since: string; until: string } | undefined {
+  if (release.judgeStateAt === undefined) return undefined;
+  return { since: analysisWindowStart(release, new Date(release.judgeStateAt), analysis), until: release.latestVerdict?.at ?? release.judgeStateAt };
+}
+
+/**
+ * A release whose stored judge state is older than its latest verdict (`judgeStateAt`: the ticks
+ * since did not write it) with the state its latest tick left: the judge counts the stored samples
+ * of those ticks again, in order, each over the window it had then. Judges are pure, so the state
+ * is the one the replica that judged those ticks held. `stored`: the samples of `judgeCatchUpRange`.
+ */
+export function catchUpJudgeState(release: Release, stored: StoredSample[], analysis: ReleaseAnalysis): Release {
+  const { judgeStateAt, ...rest } = release;
+  if (judgeStateAt === undefined) return release;
+  let state = release.judgeState;
+  // Only the canary judge's ticks leave a state unwritten (the watch's are written every tick).
+  if (release.state === 'running' || release.state === 'paused') {
+    const until = release.latestVerdict?.at ?? judgeStateAt;
+    for (const sample of stored) {
+      if (sample.at <= judgeStateAt || sample.at > until || sample.stepIndex !== release.currentStep) continue;
+      const earlier = stored.filter(s => s.at < sample.at);
+      state = measure({ ...rest, judgeState: state }, { sample, earlier }, new Date(sample.at), analysis).state;
+    }
+  }
+  return { ...rest, judgeState: state };
+}
+
 /** What the limits make of a measurement: nothing more, or the decision the judge's outcome becomes. */
 export type LimitDecision = 'rollback' | 'tolerated' | 'inconclusiveLimit' | undefined;
 

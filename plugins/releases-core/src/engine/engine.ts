@@ -47,6 +47,7 @@ function finishSteps(release: Release, now: Date, options: EngineOptions): Engin
       // The watch judges the service against its history, not the canary judge's statistics, and
       // its measurements count afresh against the limits.
       judgeState: undefined,
+      judgeStateAt: undefined,
       measurements: undefined,
     },
     actions: [],
