@@ -39,10 +39,12 @@ async function setup(
     targets?: { simulator: Pick<ReleaseTarget, 'maxConsecutiveProviderErrors'> };
     judge?: Judge;
     limits?: AnalysisLimits;
+    /** How often a tick that only measured writes the judge's state (PostgreSQL); the store's default if absent. */
+    judgeStateSeconds?: number;
   } = {},
 ) {
   const knex = await databases.init(databaseId);
-  const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
+  const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }), judgeStateSeconds: options.judgeStateSeconds });
   const clock = new VirtualClock('2026-01-01T00:00:00.000Z');
   const fleet = new SimulatedFleet({
     seed: options.seed ?? 3,
@@ -250,6 +252,30 @@ describe('ReleaseDriver on the simulated fleet, in virtual time', () => {
     expect(restarted.behind !== undefined).toBe(databaseId.startsWith('POSTGRES'));
     expect(restarted.verdict!.evidence.map(e => e.eValue)).toEqual(steady.verdict!.evidence.map(e => e.eValue));
     expect(restarted.verdict).toEqual(steady.verdict);
+  });
+
+  it('a person\'s promotion of a release whose stored judge state is some ticks old carries the state the last tick left to the last step', async () => {
+    const plan: ReleasePlan = { name: 'long', steps: [{ weight: 10, minDurationSeconds: 3600, minCanaryRequests: 0 }, { weight: 100, minDurationSeconds: 3600, minCanaryRequests: 0 }] };
+    const run = async (judgeStateSeconds: number) => {
+      const { store, clock, driver } = await setup({ judge: new SequentialJudge(), judgeStateSeconds, fleet: { faults: [{ versionPattern: /-worse$/, errorRate: 0.0004, latencyMs: DEFAULT_BASELINE.latencyMs }] } });
+      const release = await createRelease(store, '2.0.0-worse', clock.now().toISOString(), plan);
+      for (let tick = 1; tick <= 26; tick++) {
+        if (tick === 18) {
+          // Straight to the last step: the ticks of the first step since the stored state must count.
+          clock.advance(0.5);
+          await driver.applyUserAction(release.id, 'promote', 'user:default/alice', 'hotfix');
+        }
+        clock.advance(1);
+        await driver.tick();
+      }
+      const done = await store.getRelease(release.id);
+      expect(done.currentStep).toBe(1);
+      return done.latestVerdict!;
+    };
+    // Written every tick, the stored state is never behind: the reference.
+    const reference = await run(0);
+    const everyTenSeconds = await run(10);
+    expect(everyTenSeconds.evidence.map(e => e.eValue)).toEqual(reference.evidence.map(e => e.eValue));
   });
 
   it('rolls back at once on a person\'s request', async () => {
