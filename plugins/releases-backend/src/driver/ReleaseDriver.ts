@@ -9,15 +9,12 @@ import {
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import {
   analysisWindowStart,
-  catchUpJudgeState,
   Clock,
   EngineEvent,
   EngineOptions,
   EngineResult,
   handleReleaseEvent,
-  judgeCatchUpRange,
   JudgeCatalog,
-  ReleaseAnalysis,
   WatchJudge,
   watchNeedsHistory,
 } from '@release-pilot/plugin-releases-core';
@@ -179,9 +176,10 @@ export class ReleaseDriver {
   private async applyOutsideTick(id: string, event: EngineEvent): Promise<Release> {
     for (let attempt = 1; ; attempt++) {
       const stored = await this.deps.store.getRelease(id);
+      const options = this.engineOptions(stored);
       // What it saves carries the judge's state as its latest tick left it, whatever the action.
-      const release = await this.caughtUp(stored, this.engineOptions(stored).analysis!);
-      const result = handleReleaseEvent(release, event, this.deps.clock.now(), this.engineOptions(release));
+      const release = await this.sampler.caughtUp(stored, options.analysis!);
+      const result = handleReleaseEvent(release, event, this.deps.clock.now(), options);
       const target = this.deps.targets.find(release.target);
       // Traffic moved by a person gets a new fencing token: the lease holder's calls in flight are refused after it.
       const moves = result.actions.length > 0 || result.release.state === 'rolling_back';
@@ -340,7 +338,7 @@ export class ReleaseDriver {
   private async analyse(read: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
     const options = this.engineOptions(read);
     const analysis = options.analysis!;
-    const release = await this.caughtUp(read, analysis);
+    const release = await this.sampler.caughtUp(read, analysis);
     let sample;
     let history;
     try {
@@ -358,17 +356,6 @@ export class ReleaseDriver {
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
     await this.sampler.record(release, token, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
     await this.results.apply(release, result, target, token, true);
-  }
-
-  /**
-   * A release as read from the database, with its judge's state as the latest tick left it: when
-   * the ticks since the stored state did not write it (`ReleasesStore`'s `judgeStateSeconds`), their
-   * stored samples are judged again. Nothing else of the release changes.
-   */
-  private async caughtUp(release: Release, analysis: ReleaseAnalysis): Promise<Release> {
-    const range = judgeCatchUpRange(release, analysis);
-    if (!range) return release;
-    return catchUpJudgeState(release, await this.deps.store.listSamples(release.id, range), analysis);
   }
 
   /**

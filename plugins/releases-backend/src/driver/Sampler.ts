@@ -1,5 +1,5 @@
 import { MetricSample, Release, StoredSample } from '@release-pilot/plugin-releases-common';
-import { WatchOptions } from '@release-pilot/plugin-releases-core';
+import { catchUpJudgeState, judgeCatchUpRange, ReleaseAnalysis, WatchOptions } from '@release-pilot/plugin-releases-core';
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { ReleasesStore } from '../database/ReleasesStore';
 import { targetContext } from './FencedRouter';
@@ -60,6 +60,17 @@ export class Sampler {
       to: end,
       bucketSeconds: options.bucketSeconds,
     });
+  }
+
+  /**
+   * A release as read from the database, with its judge's state as the latest tick left it: when
+   * the ticks since the stored state did not write it (`ReleasesStore`'s `judgeStateSeconds`), their
+   * stored samples are judged again. Nothing else of the release changes.
+   */
+  async caughtUp(release: Release, analysis: ReleaseAnalysis): Promise<Release> {
+    const range = judgeCatchUpRange(release, analysis);
+    if (!range) return release;
+    return catchUpJudgeState(release, await this.store.listSamples(release.id, range), analysis);
   }
 
   /** Stores what a tick read, with the weight it was read at and the judge's verdict. */
