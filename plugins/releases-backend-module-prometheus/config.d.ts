@@ -28,7 +28,7 @@ export interface Config {
           /** Unit of the histogram's `le` label. Default seconds. */
           latencyUnit?: 'seconds' | 'milliseconds';
           /** Many releases' samples in one query per metric (windowMs 0: none). */
-          batch?: { windowMs?: number; maxReleases?: number; lookbackSeconds?: number };
+          batch?: { windowMs?: number; maxReleases?: number };
         };
       };
     };

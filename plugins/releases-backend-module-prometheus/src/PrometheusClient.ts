@@ -25,6 +25,7 @@ export class PrometheusClient {
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
+      'accept-encoding': 'identity',
     };
     const auth = this.options.auth;
     if (auth && 'bearerToken' in auth) headers.authorization = `Bearer ${auth.bearerToken}`;
@@ -39,8 +40,10 @@ export class PrometheusClient {
    * takes fractions), split into several requests when it would exceed Prometheus' point limit.
    */
   async queryRange(query: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
-    const series = new Map<string, RangeSeries>();
     const span = step * (MAX_POINTS - 1);
+    // Within the limit (every sample's query, most history queries): one request, nothing to merge.
+    if (end - start <= span) return this.queryRangeOnce(query, start, end, step);
+    const series = new Map<string, RangeSeries>();
     for (let from = start; from <= end; from += span + step) {
       const to = Math.min(end, from + span);
       for (const s of await this.queryRangeOnce(query, from, to, step)) {
@@ -54,21 +57,13 @@ export class PrometheusClient {
   }
 
   private queryRangeOnce(query: string, start: number, end: number, step: number): Promise<RangeSeries[]> {
-    return this.matrix('query_range', { query, start: start.toFixed(3), end: end.toFixed(3), step: String(step) });
+    return this.matrix({ query, start: start.toFixed(3), end: end.toFixed(3), step: String(step) });
   }
 
-  /**
-   * The raw points of a range vector selector (`metric{...}[60s]`) at `time` (seconds since the
-   * epoch): each series' scraped values in the range, as Prometheus stored them.
-   */
-  queryRaw(query: string, time: number): Promise<RangeSeries[]> {
-    return this.matrix('query', { query, time: time.toFixed(3) });
-  }
-
-  private async matrix(api: 'query' | 'query_range', params: Record<string, string>): Promise<RangeSeries[]> {
+  private async matrix(params: Record<string, string>): Promise<RangeSeries[]> {
     const query = params.query;
     const body = new URLSearchParams({ ...params, timeout: `${this.options.timeoutSeconds}s` });
-    const url = `${this.options.baseUrl}/api/v1/${api}`;
+    const url = `${this.options.baseUrl}/api/v1/query_range`;
     let response: Response;
     try {
       response = await this.fetchImpl(url, {

@@ -84,7 +84,7 @@ describe('PrometheusMetricProvider', () => {
   const t0 = from.getTime() / 1000;
   const t1 = to.getTime() / 1000;
 
-  it('queries each side at both ends of the interval and differences the counters per series', async () => {
+  it('unbatched, queries each side at both ends of the interval and differences the counters per series', async () => {
     const calls: Call[] = [];
     const fetchImpl = fakePrometheus(query => {
       const canary = query.includes('track="canary"');
@@ -104,7 +104,7 @@ describe('PrometheusMetricProvider', () => {
       ]);
     }, calls);
     const provider = new PrometheusMetricProvider(
-      options({ auth: { bearerToken: 's3cret' }, selectors: { canary: 'app="${entityName}",ns="${namespace}",track="canary"', baseline: 'app="${entityName}",track="stable"' } }),
+      options({ batch: { windowMs: 0 }, auth: { bearerToken: 's3cret' }, selectors: { canary: 'app="${entityName}",ns="${namespace}",track="canary"', baseline: 'app="${entityName}",track="stable"' } }),
       new PrometheusClient({ baseUrl: 'http://prom:9090', timeoutSeconds: 5, auth: { bearerToken: 's3cret' } }, fetchImpl),
     );
     const sample = await provider.getSample(context, { from, to });
@@ -125,13 +125,13 @@ describe('PrometheusMetricProvider', () => {
     expect(first!.params.get('step')).toBe('1.5');
   });
 
-  it('takes the entity annotation over the target selector, and counts named counters', async () => {
+  it('unbatched, takes the entity annotation over the target selector, and counts named counters', async () => {
     const queries: string[] = [];
     const fetchImpl = fakePrometheus(query => {
       queries.push(query);
       return matrix(query.startsWith('orders_total') ? [{ metric: {}, values: [[t0, '5'], [t1, '9']] }] : []);
     });
-    const o = options({ queries: { counters: { orders: 'orders_total{${selector}}' } } });
+    const o = options({ batch: { windowMs: 0 }, queries: { counters: { orders: 'orders_total{${selector}}' } } });
     const provider = new PrometheusMetricProvider(o, new PrometheusClient(o, fetchImpl));
     const sample = await provider.getSample(
       { ...context, annotations: { 'release-pilot.io/prometheus-canary-selector': 'pool="green"' } },

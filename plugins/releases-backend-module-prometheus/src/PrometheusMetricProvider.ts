@@ -141,8 +141,6 @@ export class PrometheusMetricProvider implements MetricProvider {
         (results, t0, t1) => this.sideStats(results, t0, t1),
         options.batch.windowMs,
         options.batch.maxReleases,
-        options.batch.lookbackSeconds,
-        (context, interval) => this.sampleAlone(context, interval),
       );
     }
   }

@@ -33,15 +33,14 @@ function fleet(services: string[]) {
 }
 
 /**
- * A fetch that answers like Prometheus: `query_range` reads each matching series at `start` and
- * `end` (its last point at or before, within 5 min), `query` of `metric{...}[Ns]` returns the raw
- * points in the N seconds up to `time`.
+ * A fetch that answers `query_range` like Prometheus: each matching series read at `start` and `end`
+ * (its last point at or before, within 5 min). It records each query with its range.
  */
 function fakePrometheus(series: ReturnType<typeof fleet>, queries: string[], status = 200) {
   return (async (url: string, init: RequestInit) => {
     const params = new URLSearchParams(String(init.body));
     const query = params.get('query')!;
-    queries.push(query);
+    queries.push(`${query} ${Number(params.get('start'))}-${Number(params.get('end'))}`);
     if (status !== 200) return new Response(JSON.stringify({ status: 'error', errorType: 'internal', error: 'boom' }), { status });
     const [, name, body] = /(\w+)\{([^{}]*)\}/.exec(query)!;
     const matchers = [...body.matchAll(/(\w+)(=~|=)"((?:[^"\\]|\\.)*)"/g)].map(([, label, op, raw]) => {
@@ -50,15 +49,9 @@ function fakePrometheus(series: ReturnType<typeof fleet>, queries: string[], sta
     });
     const matching = series.filter(s => s.name === name && matchers.every(m => m(s.labels)));
     const at = (s: (typeof series)[number], t: number) => s.points.filter(([time]) => time <= t && time > t - 300).at(-1);
-    let result;
-    if (url.endsWith('/query_range')) {
-      const ends = [Number(params.get('start')), Number(params.get('end'))];
-      result = matching.map(s => ({ metric: s.labels, values: ends.flatMap(t => (at(s, t) ? [[t, String(at(s, t)![1])]] : [])) }));
-    } else {
-      const time = Number(params.get('time'));
-      const range = Number(/\[(\d+)s\]$/.exec(query)![1]);
-      result = matching.map(s => ({ metric: s.labels, values: s.points.filter(([t]) => t <= time && t > time - range).map(([t, v]) => [t, String(v)]) }));
-    }
+    expect(url).toBe('http://prom:9090/api/v1/query_range');
+    const ends = [Number(params.get('start')), Number(params.get('end'))];
+    const result = matching.map(s => ({ metric: s.labels, values: ends.flatMap(t => (at(s, t) ? [[t, String(at(s, t)![1])]] : [])) }));
     return new Response(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }), { status: 200 });
   }) as unknown as typeof fetch;
 }
@@ -73,29 +66,62 @@ const context = (name: string, annotations: Record<string, string> = {}) => ({ e
 describe('SampleBatcher', () => {
   const services = ['checkout', 'search', 'payments', 'cart.v2', 'ads'];
 
-  it('asks one query per metric for many releases, and each gets exactly its own sample', async () => {
+  it('asks one query per metric and moment for many releases, and each gets exactly its own sample', async () => {
     const series = fleet(services);
     const batched: string[] = [];
     const alone: string[] = [];
     const shared = provider(series, batched);
-    // Each release's own interval, as each is ticked at its own moment.
-    const interval = (i: number) => ({ from: new Date(from.getTime() + 130 * i), to: new Date(to.getTime() + 170 * i) });
+    // Four releases ticked at the same moment share their interval; the last, a tick behind, has its own.
+    const interval = (i: number) => (i < 4 ? { from, to } : { from: new Date(from.getTime() - 1000), to });
     const together = await Promise.all(services.map((s, i) => shared.getSample(context(s), interval(i))));
     const unbatched = provider(series, alone, { batch: { windowMs: 0 } });
     const expected = await Promise.all(services.map((s, i) => unbatched.getSample(context(s), interval(i))));
 
     expect(together).toEqual(expected);
     expect(alone).toHaveLength(30);
-    // From 60 s before the earliest start to the latest end: 1 s + 0.68 s + 60 s, rounded up.
-    expect(batched).toEqual([
-      'http_requests_total{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable"}[62s]',
-      'http_requests_total{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable",code=~"5.."}[62s]',
-      'http_request_duration_seconds_bucket{service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable"}[62s]',
-    ]);
+    // One query per metric and moment, over the selectors that need it: the shared interval's two ends and the late release's start.
+    const four = 'service=~"checkout|search|payments|cart\\\\.v2",track=~"canary|stable"';
+    const five = 'service=~"checkout|search|payments|cart\\\\.v2|ads",track=~"canary|stable"';
+    const ads = 'service="ads",track=~"canary|stable"';
+    const metrics = (union: string, t: number) =>
+      [`http_requests_total{${union}}`, `http_requests_total{${union},code=~"5.."}`, `http_request_duration_seconds_bucket{${union}}`].map(q => `${q} ${t}-${t}`);
+    expect(batched).toEqual([...metrics(four, t0), ...metrics(five, t1), ...metrics(ads, t0 - 1)]);
     // Each release's figures are its own, not the batch's: different for each service and side.
     expect(new Set(together.map(s => s.canary.requests)).size).toBe(services.length);
     expect(together[1].canary).toEqual({ ...expected[1].canary });
     expect(together[1].canary.requests).not.toBe(together[1].baseline.requests);
+  });
+
+  it("keeps a side's series at its interval's end for its next tick: one moment asked, and consecutive ticks add up exactly when a scrape lands late", async () => {
+    const t2 = t1 + 1;
+    const series = ['checkout', 'search'].flatMap(service =>
+      ['canary', 'stable'].map(track => ({
+        name: 'http_requests_total',
+        labels: { service, track, code: '200' },
+        points: [[t0 - 0.5, 100], [t1 - 0.5, 200]] as Array<[number, number]>,
+      })),
+    );
+    const queries: string[] = [];
+    const batched = provider(series, queries);
+    const unbatched = provider(series, [], { batch: { windowMs: 0 } });
+    const tick = (p: PrometheusMetricProvider, a: number, b: number) =>
+      Promise.all(['checkout', 'search'].map(s => p.getSample(context(s), { from: new Date(a * 1000), to: new Date(b * 1000) })));
+
+    const first = await tick(batched, t0, t1);
+    const firstAlone = await tick(unbatched, t0, t1);
+    // A scrape stamped before t1 arrives after t1 was read, then the next one.
+    for (const s of series) s.points.push([t1 - 0.1, 250], [t2 - 0.5, 400]);
+    queries.length = 0;
+    const second = await tick(batched, t1, t2);
+    const secondAlone = await tick(unbatched, t1, t2);
+
+    expect(queries.every(q => q.endsWith(` ${t2}-${t2}`))).toBe(true);
+    expect(queries).toHaveLength(3);
+    // Every request from the value at t0 (100) to the one at t2 (400) is counted once.
+    expect(first[0].canary.requests + second[0].canary.requests).toBe(300);
+    expect(first[1].baseline.requests + second[1].baseline.requests).toBe(300);
+    // Reading t1 again, as separate queries do, loses the late scrape's 50 between the two ticks.
+    expect(firstAlone[0].canary.requests + secondAlone[0].canary.requests).toBe(250);
   });
 
   it('asks on its own for a release whose selector is not an equality, and never batches an aggregating query', async () => {
@@ -108,7 +134,7 @@ describe('SampleBatcher', () => {
       p.getSample(context('payments', { 'release-pilot.io/prometheus-canary-selector': 'service=~"payments",track="canary"' }), { from, to }),
     ]);
     expect(queries.filter(q => q.includes('payments'))).toHaveLength(6);
-    expect(queries.filter(q => q.includes('checkout|search'))).toHaveLength(3);
+    expect(queries.filter(q => q.includes('checkout|search'))).toHaveLength(6);
 
     const aggregating: string[] = [];
     const q = provider(series, aggregating, { queries: { requests: 'sum without (instance) (http_requests_total{${selector}})' } });

@@ -44,8 +44,6 @@ export function unionSelector(selectors: Matcher[][]): string {
     .join(',');
 }
 
-const matches = (series: RangeSeries, selector: Matcher[]) => selector.every(m => (series.metric[m.label] ?? '') === m.value);
-
 interface Pending {
   context: ReleaseTargetContext;
   interval: { from: Date; to: Date };
@@ -54,18 +52,28 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** A side's series at one moment, by what each query measures. */
+type AtMoment = Map<string, RangeSeries[]>;
+
 /**
  * Batches the samples of many releases into one query per metric: the getSample calls that arrive
  * within `windowMs` whose selectors are equalities over the same labels are asked in one query whose
- * selector is their union (`service=~"a|b|c",track=~"canary|stable"`), for the raw points of every
- * series over all their intervals; each release's sides are its own series again, split by their
- * labels, read at its own interval's ends. A release's tick then costs a fraction of one query
- * instead of two per metric. A failing query fails every sample of its batch, as each would have
+ * selector is their union (`service=~"a|b|c",track=~"canary|stable"`), evaluated at each moment
+ * their intervals begin or end (releases ticked at the same moment share them), as each release's
+ * own range query evaluates its interval's ends; each release's sides are its own series again,
+ * split by their labels.
+ *
+ * A side's series at its interval's end are kept until its next tick, whose interval begins there:
+ * a tick then asks Prometheus for one moment, not two, and consecutive ticks read the same value at
+ * the moment they share, so they add up exactly even where a scrape stamped before that moment
+ * arrived after it was read. A failing query fails every sample of its batch, as each would have
  * failed on its own.
  */
 export class SampleBatcher {
   readonly #pending: Pending[] = [];
   #timer?: ReturnType<typeof setTimeout>;
+  /** A side's series at an interval's end (`selector@ms`), until the next interval begins there. */
+  readonly #ends = new Map<string, { at: number; series: AtMoment }>();
 
   constructor(
     private readonly client: PrometheusClient,
@@ -76,10 +84,6 @@ export class SampleBatcher {
     private readonly windowMs: number,
     /** How many releases one query asks for at most. */
     private readonly maxReleases: number,
-    /** How far back before an interval's start a counter's last point may be (Prometheus' lookback is 5 min). */
-    private readonly lookbackSeconds: number,
-    /** A release alone in its batch is asked as without batching. */
-    private readonly alone: (context: ReleaseTargetContext, interval: { from: Date; to: Date }) => Promise<MetricSample>,
   ) {}
 
   sample(context: ReleaseTargetContext, interval: { from: Date; to: Date }, sides: Pending['sides']): Promise<MetricSample> {
@@ -98,45 +102,87 @@ export class SampleBatcher {
     for (const entry of batch) {
       const labels = (m: Matcher[]) => m.map(x => x.label).sort().join(',');
       const key = `${labels(entry.sides.canary)}|${labels(entry.sides.baseline)}`;
-      groups.set(key, [...(groups.get(key) ?? []), entry]);
+      groups.set(key, groups.get(key) ?? []).get(key)!.push(entry);
     }
-    for (const group of groups.values()) {
-      if (group.length === 1) this.alone(group[0].context, group[0].interval).then(group[0].resolve, group[0].reject);
-      else this.run(group).catch(error => group.forEach(entry => entry.reject(error)));
-    }
+    for (const group of groups.values()) this.run(group).catch(error => group.forEach(entry => entry.reject(error)));
   }
 
   private async run(group: Pending[]) {
-    // One instant query of a range vector per metric: every series' raw points from a lookback before
-    // the earliest interval's start to the latest one's end; each release's counters are then read
-    // at its own interval's ends, as Prometheus reads an instant vector (the last point at or before).
-    const end = Math.max(...group.map(entry => entry.interval.to.getTime())) / 1000;
-    const start = Math.min(...group.map(entry => entry.interval.from.getTime())) / 1000;
-    const range = Math.ceil(end - start + this.lookbackSeconds);
-    const union = unionSelector(group.flatMap(entry => [entry.sides.canary, entry.sides.baseline]));
-    const results = await Promise.all(
-      Object.entries(this.templates).map(async ([key, { metric, rest }]) => [key, await this.client.queryRaw(`${metric}{${union}${rest}}[${range}s]`, end)] as const),
-    );
+    // Each side's series at each end of its interval: kept from its last tick, or asked for. One query
+    // per metric and moment, over the union of the selectors that need it, evaluated at that moment
+    // alone as a release's own range query evaluates its interval's ends. Each series is evaluated on
+    // its own, so a side's series are exactly those its own query gets, split out by their labels.
+    const id = (selector: Matcher[]) => selector.map(m => `${m.label}=${m.value}`).join(',');
+    const found = new Map<string, AtMoment>();
+    const needed = new Map<number, Matcher[][]>();
     for (const entry of group) {
-      const t0 = entry.interval.from.getTime() / 1000;
-      const t1 = entry.interval.to.getTime() / 1000;
-      // Each of the side's series as two points, its values at t0 and t1 (where it had one).
-      const atEnds = (series: RangeSeries): RangeSeries => ({
-        metric: series.metric,
-        values: [valueAt(series, t0, this.lookbackSeconds), valueAt(series, t1, this.lookbackSeconds)].filter((p): p is [number, string] => !!p),
-      });
-      const side = (selector: Matcher[]) =>
-        this.toStats(results.map(([key, series]) => [key, series.filter(s => matches(s, selector)).map(atEnds)] as const), t0, t1);
+      for (const selector of [entry.sides.canary, entry.sides.baseline]) {
+        for (const t of [entry.interval.from.getTime(), entry.interval.to.getTime()]) {
+          const key = `${id(selector)}@${t}`;
+          if (found.has(key)) continue;
+          const kept = this.#ends.get(key);
+          if (kept) {
+            found.set(key, kept.series);
+            this.#ends.delete(key);
+          } else {
+            found.set(key, new Map());
+            needed.set(t, needed.get(t) ?? []).get(t)!.push(selector);
+          }
+        }
+      }
+    }
+    await Promise.all(
+      [...needed].flatMap(([t, selectors]) =>
+        Object.entries(this.templates).map(async ([metric, template]) => {
+          const series = await this.client.queryRange(`${template.metric}{${unionSelector(selectors)}${template.rest}}`, t / 1000, t / 1000, 1);
+          for (const [selector, own] of splitBySelector(series, selectors)) found.get(`${id(selector)}@${t}`)!.set(metric, own);
+        }),
+      ),
+    );
+    this.forgetBefore(Math.max(...group.map(entry => entry.interval.to.getTime())) - 300_000);
+    for (const entry of group) {
+      const [from, to] = [entry.interval.from.getTime(), entry.interval.to.getTime()];
+      const side = (selector: Matcher[]) => {
+        const [start, end] = [found.get(`${id(selector)}@${from}`)!, found.get(`${id(selector)}@${to}`)!];
+        this.#ends.set(`${id(selector)}@${to}`, { at: to, series: end });
+        return this.toStats(Object.keys(this.templates).map(metric => [metric, joinMoments(start.get(metric)!, end.get(metric)!)] as const), from / 1000, to / 1000);
+      };
       entry.resolve({ from: entry.interval.from.toISOString(), to: entry.interval.to.toISOString(), canary: side(entry.sides.canary), baseline: side(entry.sides.baseline) });
     }
   }
+
+  /** Drops the ends kept for releases that have not ticked again for a while (ended, or on another replica). */
+  private forgetBefore(at: number) {
+    for (const [key, kept] of this.#ends) if (kept.at < at) this.#ends.delete(key);
+  }
 }
 
-/** A series' value at `t` as an instant query reads it: its last point at or before `t`, within the lookback; stamped `t`. */
-function valueAt(series: RangeSeries, t: number, lookbackSeconds: number): [number, string] | undefined {
-  let found: [number, string] | undefined;
-  for (const [time, value] of series.values) {
-    if (time <= t && time > t - lookbackSeconds && (!found || time >= found[0])) found = [time, value];
+/** Each selector's own series among a union query's, by the values of the selectors' labels. */
+function splitBySelector(series: RangeSeries[], selectors: Matcher[][]): Array<[Matcher[], RangeSeries[]]> {
+  const indexes = new Map<string, Map<string, RangeSeries[]>>();
+  return selectors.map(selector => {
+    const labels = selector.map(m => m.label).join('\n');
+    let index = indexes.get(labels);
+    if (!index) {
+      index = new Map();
+      for (const s of series) {
+        const values = selector.map(m => s.metric[m.label] ?? '').join('\n');
+        index.set(values, index.get(values) ?? []).get(values)!.push(s);
+      }
+      indexes.set(labels, index);
+    }
+    return [selector, index.get(selector.map(m => m.value).join('\n')) ?? []];
+  });
+}
+
+/** A side's series at an interval's two ends as one range query returns them: each series with its points at both (where it had one). */
+function joinMoments(start: RangeSeries[], end: RangeSeries[]): RangeSeries[] {
+  const byLabels = new Map<string, RangeSeries>();
+  for (const s of [...start, ...end]) {
+    const key = JSON.stringify(s.metric);
+    const series = byLabels.get(key) ?? { metric: s.metric, values: [] };
+    series.values = [...series.values, ...s.values];
+    byLabels.set(key, series);
   }
-  return found && [t, found[1]];
+  return [...byLabels.values()];
 }

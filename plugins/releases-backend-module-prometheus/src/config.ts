@@ -70,18 +70,16 @@ export const prometheusOptionsSchema = z
       }),
     /**
      * Many releases' samples in one query per metric: the samples asked for within `windowMs` (0
-     * turns batching off), up to `maxReleases` in one query, read from the raw points of the last
-     * `lookbackSeconds` before their intervals (at least the scrape interval). Only where every query
+     * turns batching off), up to `maxReleases` in one query (one per interval they ask for). Only where every query
      * selects raw series (`metric{${selector},...}`) and both sides' selectors are equalities.
      */
     batch: z
       .object({
         windowMs: z.number().int().min(0).max(1000).default(10),
         maxReleases: z.number().int().min(2).max(2000).default(200),
-        lookbackSeconds: z.number().int().min(1).max(300).default(60),
       })
       .strict()
-      .default({ windowMs: 10, maxReleases: 200, lookbackSeconds: 60 }),
+      .default({ windowMs: 10, maxReleases: 200 }),
     /** The unit of the histogram's `le` label. Default seconds (Prometheus' convention). */
     latencyUnit: z.enum(['seconds', 'milliseconds']).default('seconds'),
   })

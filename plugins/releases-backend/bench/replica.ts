@@ -63,8 +63,8 @@ async function main() {
       analysisWindowSeconds: 30,
       leaseSeconds: Math.max(2, tickSeconds * 2),
       engine: { maxConsecutiveProviderErrors: 10 },
-      // RELEASE_PILOT_BENCH_PER_TARGET: releases.engine.concurrencyPerTarget (default 16); more of a target's releases sampled at once share a batched query.
-      ...(process.env.RELEASE_PILOT_BENCH_PER_TARGET && { concurrency: { releases: 64, perTarget: Number(process.env.RELEASE_PILOT_BENCH_PER_TARGET) } }),
+      // RELEASE_PILOT_BENCH_PER_TARGET: releases.engine.concurrencyPerTarget (default 64, of 256 at once); more of a target's releases sampled at once share a batched query.
+      ...(process.env.RELEASE_PILOT_BENCH_PER_TARGET && { concurrency: { releases: 256, perTarget: Number(process.env.RELEASE_PILOT_BENCH_PER_TARGET) } }),
     },
     onDriven: (release, lagMs) => {
       lags.push(lagMs);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ReleasesStore } from '../src/database/ReleasesStore';
 import { connect, databaseService } from '../reliability/shared';
+import { machineCpu } from './machine';
 import { startPrometheusFleet } from './prometheus';
 
 /**
@@ -88,6 +89,14 @@ class Replica {
     });
   }
 
+  async stop() {
+    const child = this.process;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise(resolve => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+  }
+
   summary() {
     const sum = (f: (r: Report) => number) => this.reports.reduce((a, r) => a + f(r), 0);
     const wall = sum(r => r.wallMs);
@@ -152,9 +161,12 @@ async function main() {
     await Promise.all(replicas.map(r => r.start()));
     process.stderr.write(`${RELEASES} releases, ${REPLICAS} replica(s), tick ${TICK} s: warming up ${WARMUP} s, measuring ${SECONDS} s\n`);
     await sleep(WARMUP * 1000);
+    const machine = machineCpu(values.metrics === 'prometheus' ? ['postgres', 'prometheus', 'bench (exporter)'] : ['postgres']);
     for (const r of replicas) r.measuring = true;
+    machine.start();
     await sleep(SECONDS * 1000);
     for (const r of replicas) r.measuring = false;
+    const cpu = machine.stop();
     const held = async () => {
       const rows: Array<{ lease_owner: string | null; n: string }> = await knex('releases').whereNotNull('active_entity_ref').groupBy('lease_owner').select('lease_owner').count({ n: '*' });
       return Object.fromEntries(rows.map(row => [row.lease_owner ?? 'none', Number(row.n)]));
@@ -167,6 +179,7 @@ async function main() {
       tickSeconds: TICK,
       measuredSeconds: SECONDS,
       perReplica: replicas.map(r => ({ ...r.summary(), releasesHeld: steady[r.owner] ?? 0 })),
+      machine: cpu,
     };
     if (REPLICAS >= 2 && values.kill) result.kill = await killOne(replicas, knex, held);
     const [{ bytes }] = (await knex.raw(`select pg_database_size(current_database()) as bytes`)).rows;
@@ -181,7 +194,8 @@ async function main() {
       process.exitCode = problems.length ? 1 : 0;
     }
   } finally {
-    for (const r of replicas) r.process?.kill('SIGTERM');
+    // The replicas end before their database is dropped.
+    await Promise.all(replicas.map(r => r.stop()));
     await fleet?.stop();
     await knex.destroy();
     await admin.raw(`drop database if exists "${database}" with (force)`).catch(() => undefined);
@@ -279,6 +293,10 @@ function print(result: Record<string, any>) {
   if (result.metrics === 'prometheus') {
     lines.push(`Prometheus HTTP queries per tick: ${result.perReplica.map((r: any) => `${r.owner} ${f(r.prometheusQueriesPerTick)}`).join(', ')} (unbatched it would be 6 per release-tick)`);
   }
+  const m = result.machine;
+  const share = Object.entries(m.percentOfOneCore as Record<string, number>)
+    .map(([name, p]) => `${name} ${f(p, 1)} %`);
+  lines.push(`machine while measuring: ${f(m.busyPercent, 1)} % of its ${m.cores} cores busy; of one core: ${share.join(', ')}`);
   lines.push(`database ${f(result.databaseMb)} MB after the run; bytes per release row ${JSON.stringify(result.bytes)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -11,7 +11,7 @@ export interface DriverConcurrency {
   perTarget: number;
 }
 
-export const DEFAULT_CONCURRENCY: DriverConcurrency = { releases: 64, perTarget: 16 };
+export const DEFAULT_CONCURRENCY: DriverConcurrency = { releases: 256, perTarget: 64 };
 
 /**
  * A replica whose claim has not finished for this many leases is wedged (a database query or a lock
