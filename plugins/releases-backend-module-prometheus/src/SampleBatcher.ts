@@ -177,12 +177,17 @@ function splitBySelector(series: RangeSeries[], selectors: Matcher[][]): Array<[
 
 /** A side's series at an interval's two ends as one range query returns them: each series with its points at both (where it had one). */
 function joinMoments(start: RangeSeries[], end: RangeSeries[]): RangeSeries[] {
-  const byLabels = new Map<string, RangeSeries>();
-  for (const s of [...start, ...end]) {
-    const key = JSON.stringify(s.metric);
-    const series = byLabels.get(key) ?? { metric: s.metric, values: [] };
-    series.values = [...series.values, ...s.values];
-    byLabels.set(key, series);
+  // Prometheus names a series' labels in the same (sorted) order in every answer.
+  const id = (series: RangeSeries) => {
+    let key = '';
+    for (const label in series.metric) key += `${label}\u0000${series.metric[label]}\u0001`;
+    return key;
+  };
+  const byLabels = new Map<string, RangeSeries>(start.map(s => [id(s), { metric: s.metric, values: [...s.values] }]));
+  for (const s of end) {
+    const joined = byLabels.get(id(s));
+    if (joined) joined.values.push(...s.values);
+    else byLabels.set(id(s), s);
   }
   return [...byLabels.values()];
 }
