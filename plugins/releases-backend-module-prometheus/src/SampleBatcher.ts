@@ -180,7 +180,7 @@ function joinMoments(start: RangeSeries[], end: RangeSeries[]): RangeSeries[] {
   // Prometheus names a series' labels in the same (sorted) order in every answer.
   const id = (series: RangeSeries) => {
     let key = '';
-    for (const label in series.metric) key += `${label}\u0000${series.metric[label]}\u0001`;
+    for (const [label, value] of Object.entries(series.metric)) key += `${label}\u0000${value}\u0001`;
     return key;
   };
   const byLabels = new Map<string, RangeSeries>(start.map(s => [id(s), { metric: s.metric, values: [...s.values] }]));
