@@ -182,6 +182,11 @@ async function main() {
       machine: cpu,
     };
     if (REPLICAS >= 2 && values.kill) result.kill = await killOne(replicas, knex, held);
+    // Releases that ended during the run (a healthy release the judge rolls back by chance, at most its false-rollback rate), and why.
+    const ended: Array<{ id: string; state: string }> = await knex('releases').whereNull('active_entity_ref').select('id', 'state');
+    result.ended = await Promise.all(
+      ended.map(async r => ({ ...r, why: (await knex('release_events').where({ release_id: r.id }).orderBy('id', 'desc').first('type', 'message')) ?? {} })),
+    );
     const [{ bytes }] = (await knex.raw(`select pg_database_size(current_database()) as bytes`)).rows;
     result.databaseMb = Number(bytes) / 2 ** 20;
     const [columns] = (await knex.raw(`select avg(length(judge_state)) as judge_state, avg(length(latest_verdict)) as latest_verdict, avg(length(coalesce(lifecycle, ''))) as lifecycle, avg(length(plan)) as plan from releases`)).rows;
@@ -252,7 +257,12 @@ function check(result: Record<string, any>): string[] {
   }
   const k = result.kill;
   if (k && k.movedAgain !== k.itsReleases) problems.push(`only ${k.movedAgain} of the killed replica's ${k.itsReleases} releases moved again`);
-  if (k && Object.values(k.heldAfter).reduce((a: number, b: any) => a + b, 0) !== result.releases) problems.push(`after the kill the replicas hold ${JSON.stringify(k.heldAfter)}`);
+  const active = result.releases - result.ended.length;
+  if (k && Object.values(k.heldAfter).reduce((a: number, b: any) => a + b, 0) !== active) problems.push(`after the kill the replicas hold ${JSON.stringify(k.heldAfter)} of ${active} active releases`);
+  // Only the judge may end a release here (the fleet is healthy: at most its false-rollback rate); anything else is the driver's fault.
+  for (const e of result.ended) {
+    if (e.state !== 'rolled_back' || e.why.type !== 'rolled_back' || /provider error/i.test(e.why.message)) problems.push(`release ${e.id} ended ${e.state}: ${JSON.stringify(e.why)}`);
+  }
   return problems;
 }
 
@@ -297,6 +307,7 @@ function print(result: Record<string, any>) {
   const share = Object.entries(m.percentOfOneCore as Record<string, number>)
     .map(([name, p]) => `${name} ${f(p, 1)} %`);
   lines.push(`machine while measuring: ${f(m.busyPercent, 1)} % of its ${m.cores} cores busy; of one core: ${share.join(', ')}`);
+  for (const e of result.ended) lines.push(`ended during the run: ${e.id} ${e.state} (${e.why.type}: ${e.why.message})`);
   lines.push(`database ${f(result.databaseMb)} MB after the run; bytes per release row ${JSON.stringify(result.bytes)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
