@@ -74,6 +74,7 @@ export class SampleBatcher {
   #timer?: ReturnType<typeof setTimeout>;
   /** A side's series at an interval's end (`selector@ms`), until the next interval begins there. */
   readonly #ends = new Map<string, { at: number; series: AtMoment }>();
+  #sweptAt = -Infinity;
 
   constructor(
     private readonly client: PrometheusClient,
@@ -143,16 +144,19 @@ export class SampleBatcher {
     for (const entry of group) {
       const [from, to] = [entry.interval.from.getTime(), entry.interval.to.getTime()];
       const side = (selector: Matcher[]) => {
-        const [start, end] = [found.get(`${id(selector)}@${from}`)!, found.get(`${id(selector)}@${to}`)!];
-        this.#ends.set(`${id(selector)}@${to}`, { at: to, series: end });
+        const own = id(selector);
+        const [start, end] = [found.get(`${own}@${from}`)!, found.get(`${own}@${to}`)!];
+        this.#ends.set(`${own}@${to}`, { at: to, series: end });
         return this.toStats(Object.keys(this.templates).map(metric => [metric, joinMoments(start.get(metric)!, end.get(metric)!)] as const), from / 1000, to / 1000);
       };
       entry.resolve({ from: entry.interval.from.toISOString(), to: entry.interval.to.toISOString(), canary: side(entry.sides.canary), baseline: side(entry.sides.baseline) });
     }
   }
 
-  /** Drops the ends kept for releases that have not ticked again for a while (ended, or on another replica). */
+  /** Drops the ends kept for releases that have not ticked again for a while (ended, or on another replica); a sweep at most every 10 s, not every batch. */
   private forgetBefore(at: number) {
+    if (at - this.#sweptAt < 10_000) return;
+    this.#sweptAt = at;
     for (const [key, kept] of this.#ends) if (kept.at < at) this.#ends.delete(key);
   }
 }
@@ -185,9 +189,10 @@ function joinMoments(start: RangeSeries[], end: RangeSeries[]): RangeSeries[] {
   };
   const byLabels = new Map<string, RangeSeries>(start.map(s => [id(s), { metric: s.metric, values: [...s.values] }]));
   for (const s of end) {
-    const joined = byLabels.get(id(s));
+    const key = id(s);
+    const joined = byLabels.get(key);
     if (joined) joined.values.push(...s.values);
-    else byLabels.set(id(s), s);
+    else byLabels.set(key, s);
   }
   return [...byLabels.values()];
 }
