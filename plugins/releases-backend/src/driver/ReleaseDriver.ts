@@ -111,7 +111,7 @@ export class ReleaseDriver {
       leaseSeconds: deps.options.leaseSeconds,
       concurrency: deps.options.concurrency ?? DEFAULT_CONCURRENCY,
       hasPendingCalls: id => this.calls.hasPending(id),
-      drive: (release, token) => this.driveRelease(release, token),
+      drive: (release, token, due) => this.driveRelease(release, token, due),
       redeliver: now => this.messages.redeliver(now),
     });
   }
@@ -211,8 +211,8 @@ export class ReleaseDriver {
   }
 
 
-  /** One tick's work on a release this replica leased with `token`. */
-  private async driveRelease(release: Release, token: number | undefined): Promise<void> {
+  /** One tick's work on a release this replica leased with `token`, in the tick due at `due`. */
+  private async driveRelease(release: Release, token: number | undefined, due: Date): Promise<void> {
     const target = this.deps.targets.find(release.target);
     const now = this.deps.clock.now();
     if (!target) {
@@ -259,7 +259,7 @@ export class ReleaseDriver {
       case 'running':
       case 'paused':
       case 'watching':
-        await this.analyse(release, token, target, now);
+        await this.analyse(release, token, target, now, due < now ? due : now);
         return;
       default:
         return;
@@ -334,8 +334,13 @@ export class ReleaseDriver {
    * A tick of analysis: the sample since the last one, the samples of the analysis window and, on
    * the post-release watch's first tick, the service's history before the release. The engine
    * measures them; the sample is stored with the measurement.
+   *
+   * The sample ends at the tick's moment (`end`), not at the moment this release's turn came: every
+   * release of a tick then asks its metric provider about the same moment, which a provider that
+   * batches (Prometheus) answers in one query per metric for all of them. The next tick's sample
+   * starts there, so consecutive samples still cover the time without a gap.
    */
-  private async analyse(read: Release, token: number | undefined, target: ReleaseTarget, now: Date) {
+  private async analyse(read: Release, token: number | undefined, target: ReleaseTarget, now: Date, end: Date) {
     const options = this.engineOptions(read);
     const analysis = options.analysis!;
     const release = await this.sampler.caughtUp(read, analysis);
@@ -344,7 +349,7 @@ export class ReleaseDriver {
     try {
       if ((await this.reconcileWeight(release, token, target)) === 'stale') return;
       const start = release.state === 'watching' ? release.watchStartedAt : release.stepStartedAt;
-      sample = await this.sampler.next(release, token, target, start ?? release.createdAt, now);
+      sample = await this.sampler.next(release, token, target, start ?? release.createdAt, end);
       if (!sample) return;
       assertSomeData(sample);
       if (watchNeedsHistory(release, analysis)) history = await this.sampler.history(release, target, analysis.watch.options);
@@ -354,7 +359,7 @@ export class ReleaseDriver {
     }
     const earlier = await this.sampler.since(release, token, analysisWindowStart(release, now, analysis), now);
     const result = handleReleaseEvent(release, { type: 'tick', sample, earlier, history }, now, options);
-    await this.sampler.record(release, token, now, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
+    await this.sampler.record(release, token, end, sample, { canaryWeight: release.canaryWeight, verdict: result.release.latestVerdict });
     await this.results.apply(release, result, target, token, true);
   }
 

@@ -96,6 +96,52 @@ describe('TickLoop', () => {
     await driver.stop();
   });
 
+  it("samples every release of a tick up to the tick's moment, however late its turn comes, and the next tick's samples start there", async () => {
+    const knex = await databases.init('SQLITE_3');
+    const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
+    const clock = new VirtualClock('2026-01-01T00:00:10.000Z');
+    const intervals: string[] = [];
+    const targets = new TargetRegistry();
+    targets.add({
+      name: 'one',
+      trafficRouter: memoryRouter(),
+      metricProvider: {
+        // Each release's turn comes 100 ms after the one before (virtual time passes while they are driven).
+        getSample: async (_context, interval) => {
+          intervals.push(`${interval.from.toISOString().slice(17, 23)}-${interval.to.toISOString().slice(17, 23)}`);
+          clock.advance(0.1);
+          return { from: interval.from.toISOString(), to: interval.to.toISOString(), canary: makeStats(100, 0, 50), baseline: makeStats(100, 0, 50) };
+        },
+      },
+    });
+    const driver = new ReleaseDriver({
+      store,
+      targets,
+      judges: JudgeCatalog.of(new FixedRuleJudge()),
+      watch: new WatchJudge(DEFAULT_WATCH_OPTIONS),
+      clock,
+      logger: mockServices.logger.mock(),
+      owner: 'a',
+      options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: {}, concurrency: { releases: 1, perTarget: 1 } },
+    });
+    const running = { state: 'running' as const, canaryWeight: 1, stepStartedAt: '2026-01-01T00:00:09.000Z', startedAt: '2026-01-01T00:00:09.000Z', target: 'one' };
+    const ids = [1, 2, 3].map(i => `00000000-0000-4000-8000-00000000006${i}`);
+    for (const [i, id] of ids.entries()) {
+      const release = makeRelease({ ...running, id, entityRef: `component:default/s${i}`, createdAt: `2026-01-01T00:00:0${i}.000Z` });
+      await store.createRelease(release, { at: release.createdAt, actor: 'user:default/alice', type: 'created', message: 'requested' });
+    }
+
+    await driver.tick();
+    // One at a time, the third release's turn came 200 ms after the tick's moment (10.000 s); its sample still ends there.
+    expect(clock.now().toISOString()).toBe('2026-01-01T00:00:10.300Z');
+    expect(intervals).toEqual(['09.000-10.000', '09.000-10.000', '09.000-10.000']);
+    clock.advance(0.7);
+    await driver.tick();
+    expect(intervals.slice(3)).toEqual(['10.000-11.000', '10.000-11.000', '10.000-11.000']);
+    for (const id of ids) expect((await store.listSamples(id, {})).map(s => s.at.slice(17, 23))).toEqual(['10.000', '11.000']);
+    await driver.stop();
+  });
+
   it('in real time, a tick takes at most its length: the next one starts while a slow call is still out', async () => {
     const knex = await databases.init('SQLITE_3');
     const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });

@@ -44,8 +44,12 @@ export class TickLoop {
       concurrency: DriverConcurrency;
       /** Whether a provider call of the release has not answered yet (it is not driven again until then). */
       hasPendingCalls: (releaseId: string) => boolean;
-      /** One tick's work on a release leased with this fencing token. */
-      drive: (release: Release, token: number | undefined) => Promise<void>;
+      /**
+       * One tick's work on a release leased with this fencing token; `due` is the tick's moment, the
+       * same for every release of the tick (where their samples end, so a metric provider can ask
+       * for all of them at once).
+       */
+      drive: (release: Release, token: number | undefined, due: Date) => Promise<void>;
       /** Work before each regular tick (messages other replicas left undelivered). */
       redeliver: (now: Date) => Promise<void>;
       /** Hears how long after its tick's due time each release's tick finished (the scale benchmark). */
@@ -192,7 +196,7 @@ export class TickLoop {
     return this.limiter.run(target, async () => {
       for (const release of group) {
         try {
-          await this.deps.drive(release, fencingTokens.get(release.id));
+          await this.deps.drive(release, fencingTokens.get(release.id), due);
           this.deps.onDriven?.(release, this.deps.clock.now().getTime() - due.getTime());
         } catch (error) {
           this.deps.logger.warn(`Driving release ${release.id} failed: ${errorText(error)}`);
