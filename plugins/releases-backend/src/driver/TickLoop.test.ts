@@ -122,7 +122,7 @@ describe('TickLoop', () => {
       clock,
       logger: mockServices.logger.mock(),
       owner: 'a',
-      options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: {}, concurrency: { releases: 1, perTarget: 1 } },
+      options: { analysisWindowSeconds: 30, leaseSeconds: 2, engine: { maxConsecutiveProviderErrors: 5 }, concurrency: { releases: 1, perTarget: 1 } },
     });
     const running = { state: 'running' as const, canaryWeight: 1, stepStartedAt: '2026-01-01T00:00:09.000Z', startedAt: '2026-01-01T00:00:09.000Z', target: 'one' };
     const ids = [1, 2, 3].map(i => `00000000-0000-4000-8000-00000000006${i}`);
