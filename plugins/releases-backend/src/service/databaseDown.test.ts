@@ -83,7 +83,7 @@ describe('isDatabaseUnavailable', () => {
     await knex?.destroy();
   });
 
-  it('answers reads and writes with a 503 that says so, changes nothing, and serves again once the server is back', async () => {
+  it('answers the reads that need it and every write with a 503 that says so, serves the reads that do not, changes nothing, and serves again once the server is back', async () => {
     const { server } = await startTestBackend({
       features: [
         mockServices.database.factory({ knex, migrations: { skip: false } }),
@@ -104,11 +104,30 @@ describe('isDatabaseUnavailable', () => {
       await request(server).post(`/api/releases/releases/${created.body.id}/pause`).set('Authorization', owner).send({}),
       await request(server).post(`/api/releases/releases/${created.body.id}/rollback`).set('Authorization', owner).send({ reason: 'while the database is gone' }),
       await request(server).post('/api/releases/releases').set('Authorization', owner).send({ entityRef: 'component:default/checkout', version: '2.0.1' }),
+      // A risk assessment reads the service's recent releases.
+      await request(server).post('/api/releases/risk/assess').set('Authorization', owner).send({ entityRef: 'component:default/checkout', version: '2.0.1' }),
     ];
     for (const res of attempts) {
       expect(res.status).toBe(503);
       expect(res.body.error).toMatchObject({ name: 'ServiceUnavailableError', message: expect.stringMatching(/^The releases database cannot be reached right now; try again in a few seconds/) });
     }
+
+    // The reads that need no database go on: what the replica holds in memory and what the catalog says.
+    const served = {
+      health: await request(server).get('/api/releases/health'),
+      plans: await request(server).get('/api/releases/plans').set('Authorization', owner),
+      targets: await request(server).get('/api/releases/targets').set('Authorization', owner),
+      riskModel: await request(server).get('/api/releases/risk/model').set('Authorization', owner),
+      annotationProblems: await request(server).get('/api/releases/annotations/problems').query({ entityRef: 'component:default/checkout' }).set('Authorization', owner),
+    };
+    expect(Object.fromEntries(Object.entries(served).map(([name, res]) => [name, res.status]))).toEqual({
+      health: 200,
+      plans: 200,
+      targets: 200,
+      riskModel: 200,
+      annotationProblems: 200,
+    });
+    expect(served.targets.body.targets).toContain('simulator');
 
     await cable.up();
     const after = await request(server).get(`/api/releases/releases/${created.body.id}`);
