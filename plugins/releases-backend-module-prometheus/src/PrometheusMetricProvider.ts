@@ -174,6 +174,21 @@ export class PrometheusMetricProvider implements MetricProvider {
     return this.sampleAlone(context, interval);
   }
 
+  prepareSamples(contexts: ReleaseTargetContext[], to: Date): void {
+    if (!this.batcher) return;
+    const sides = [];
+    for (const context of contexts) {
+      try {
+        const canary = equalityMatchers(this.selector(context, 'canary'));
+        const baseline = equalityMatchers(this.selector(context, 'baseline'));
+        if (canary && baseline) sides.push({ canary, baseline });
+      } catch {
+        // A selector that fails its check: that release's getSample reports it.
+      }
+    }
+    this.batcher.prepare(sides, to);
+  }
+
   /** One release's sample in queries of its own: each side's queries at both ends of the interval. */
   private async sampleAlone(context: ReleaseTargetContext, interval: { from: Date; to: Date }): Promise<MetricSample> {
     const t0 = interval.from.getTime() / 1000;

@@ -124,6 +124,51 @@ describe('SampleBatcher', () => {
     expect(firstAlone[0].canary.requests + secondAlone[0].canary.requests).toBe(250);
   });
 
+  it("asks about a tick's releases ahead, in one query per metric of at most maxReleases releases, however their turns come; each gets exactly its own sample", async () => {
+    const series = fleet(services);
+    const contexts = services.map(s => context(s));
+    for (const maxReleases of [200, 2]) {
+      const queries: string[] = [];
+      const p = provider(series, queries, { batch: { maxReleases } });
+      // A first tick ends at t0 (kept for the next); the next tick's releases then ask one after another, each in a window of its own.
+      await Promise.all(contexts.map(c => p.getSample(c, { from: new Date(from.getTime() - 1000), to: from })));
+      queries.length = 0;
+      p.prepareSamples(contexts, to);
+      const samples = [];
+      for (const c of contexts) samples.push(await p.getSample(c, { from, to }));
+
+      const unbatched = provider(series, [], { batch: { windowMs: 0 } });
+      expect(samples).toEqual(await Promise.all(contexts.map(c => unbatched.getSample(c, { from, to }))));
+      expect(queries.every(q => q.endsWith(` ${t1}-${t1}`))).toBe(true);
+      // 200: all five releases in each metric's one query; 2: three queries per metric (2, 2 and 1 releases).
+      expect(queries).toHaveLength(maxReleases === 200 ? 3 : 9);
+      const first = maxReleases === 200 ? 'checkout|search|payments|cart\\\\.v2|ads' : 'checkout|search';
+      expect(queries[0]).toBe(`http_requests_total{service=~"${first}",track=~"canary|stable"} ${t1}-${t1}`);
+    }
+    // Without the hint each release's turn is a window (and a query per metric) of its own.
+    const queries: string[] = [];
+    const p = provider(series, queries);
+    await Promise.all(contexts.map(c => p.getSample(c, { from: new Date(from.getTime() - 1000), to: from })));
+    queries.length = 0;
+    for (const c of contexts) await p.getSample(c, { from, to });
+    expect(queries).toHaveLength(15);
+  });
+
+  it('a query asked ahead that fails fails the samples that take their part of it, and is no unhandled rejection when nobody asks', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      const p = provider(fleet(services), [], {}, 500);
+      p.prepareSamples(services.map(s => context(s)), to);
+      await expect(p.getSample(context('checkout'), { from, to })).rejects.toBeInstanceOf(PrometheusError);
+      await new Promise(resolve => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
+
   it('asks on its own for a release whose selector is not an equality, and never batches an aggregating query', async () => {
     const series = fleet(services);
     const queries: string[] = [];

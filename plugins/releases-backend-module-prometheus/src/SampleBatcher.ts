@@ -72,8 +72,11 @@ type AtMoment = Map<string, RangeSeries[]>;
 export class SampleBatcher {
   readonly #pending: Pending[] = [];
   #timer?: ReturnType<typeof setTimeout>;
-  /** A side's series at an interval's end (`selector@ms`), until the next interval begins there. */
-  readonly #ends = new Map<string, { at: number; series: AtMoment }>();
+  /**
+   * A side's series at a moment (`selector@ms`): an interval's end, until the next interval begins
+   * there, and the moments asked for ahead of a tick (`prepare`), until their release asks.
+   */
+  readonly #ends = new Map<string, { at: number; series: Promise<AtMoment> }>();
   #sweptAt = -Infinity;
 
   constructor(
@@ -95,6 +98,46 @@ export class SampleBatcher {
     });
   }
 
+  /**
+   * A tick's releases, before they ask: each side's series at `to`, for all of them in one query
+   * per metric (of at most `maxReleases` releases), kept for their `sample` calls. A failed query
+   * fails the samples that take their part of it, as their own would have.
+   */
+  prepare(sides: Array<Pending['sides']>, to: Date) {
+    const t = to.getTime();
+    const byLabels = new Map<string, Matcher[][]>();
+    for (const entry of sides) {
+      for (const selector of [entry.canary, entry.baseline]) {
+        if (this.#ends.has(`${id(selector)}@${t}`)) continue;
+        const labels = selector.map(m => m.label).sort().join(',');
+        byLabels.set(labels, byLabels.get(labels) ?? []).get(labels)!.push(selector);
+      }
+    }
+    for (const selectors of byLabels.values()) {
+      for (let i = 0; i < selectors.length; i += 2 * this.maxReleases) {
+        const chunk = selectors.slice(i, i + 2 * this.maxReleases);
+        const answers = this.atMoment(chunk, t);
+        for (const selector of chunk) {
+          const series = answers.then(found => found.get(id(selector))!);
+          series.catch(() => undefined); // a failure is each sample's, when it asks (and none if it never does)
+          this.#ends.set(`${id(selector)}@${t}`, { at: t, series });
+        }
+      }
+    }
+  }
+
+  /** Each selector's series at moment `t`, by what each query measures: one query per metric over their union. */
+  private async atMoment(selectors: Matcher[][], t: number): Promise<Map<string, AtMoment>> {
+    const found = new Map<string, AtMoment>(selectors.map(selector => [id(selector), new Map()]));
+    await Promise.all(
+      Object.entries(this.templates).map(async ([metric, template]) => {
+        const series = await this.client.queryRange(`${template.metric}{${unionSelector(selectors)}${template.rest}}`, t / 1000, t / 1000, 1);
+        for (const [selector, own] of splitBySelector(series, selectors)) found.get(id(selector))!.set(metric, own);
+      }),
+    );
+    return found;
+  }
+
   private flush() {
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -109,44 +152,42 @@ export class SampleBatcher {
   }
 
   private async run(group: Pending[]) {
-    // Each side's series at each end of its interval: kept from its last tick, or asked for. One query
-    // per metric and moment, over the union of the selectors that need it, evaluated at that moment
-    // alone as a release's own range query evaluates its interval's ends. Each series is evaluated on
-    // its own, so a side's series are exactly those its own query gets, split out by their labels.
-    const id = (selector: Matcher[]) => selector.map(m => `${m.label}=${m.value}`).join(',');
-    const found = new Map<string, AtMoment>();
+    // Each side's series at each end of its interval: kept from its last tick or asked for ahead of
+    // this one, else asked for now. One query per metric and moment, over the union of the selectors
+    // that need it, evaluated at that moment alone as a release's own range query evaluates its
+    // interval's ends. Each series is evaluated on its own, so a side's series are exactly those its
+    // own query gets, split out by their labels.
+    const found = new Map<string, Promise<AtMoment>>();
     const needed = new Map<number, Matcher[][]>();
+    const asked = new Set<string>();
     for (const entry of group) {
       for (const selector of [entry.sides.canary, entry.sides.baseline]) {
         for (const t of [entry.interval.from.getTime(), entry.interval.to.getTime()]) {
           const key = `${id(selector)}@${t}`;
-          if (found.has(key)) continue;
+          if (found.has(key) || asked.has(key)) continue;
           const kept = this.#ends.get(key);
           if (kept) {
             found.set(key, kept.series);
             this.#ends.delete(key);
           } else {
-            found.set(key, new Map());
+            asked.add(key);
             needed.set(t, needed.get(t) ?? []).get(t)!.push(selector);
           }
         }
       }
     }
-    await Promise.all(
-      [...needed].flatMap(([t, selectors]) =>
-        Object.entries(this.templates).map(async ([metric, template]) => {
-          const series = await this.client.queryRange(`${template.metric}{${unionSelector(selectors)}${template.rest}}`, t / 1000, t / 1000, 1);
-          for (const [selector, own] of splitBySelector(series, selectors)) found.get(`${id(selector)}@${t}`)!.set(metric, own);
-        }),
-      ),
-    );
+    for (const [t, selectors] of needed) {
+      const answers = this.atMoment(selectors, t);
+      for (const selector of selectors) found.set(`${id(selector)}@${t}`, answers.then(all => all.get(id(selector))!));
+    }
+    const moments = new Map(await Promise.all([...found].map(async ([key, series]) => [key, await series] as const)));
     this.forgetBefore(Math.max(...group.map(entry => entry.interval.to.getTime())) - 300_000);
     for (const entry of group) {
       const [from, to] = [entry.interval.from.getTime(), entry.interval.to.getTime()];
       const side = (selector: Matcher[]) => {
         const own = id(selector);
-        const [start, end] = [found.get(`${own}@${from}`)!, found.get(`${own}@${to}`)!];
-        this.#ends.set(`${own}@${to}`, { at: to, series: end });
+        const [start, end] = [moments.get(`${own}@${from}`)!, moments.get(`${own}@${to}`)!];
+        this.#ends.set(`${own}@${to}`, { at: to, series: Promise.resolve(end) });
         return this.toStats(Object.keys(this.templates).map(metric => [metric, joinMoments(start.get(metric)!, end.get(metric)!)] as const), from / 1000, to / 1000);
       };
       entry.resolve({ from: entry.interval.from.toISOString(), to: entry.interval.to.toISOString(), canary: side(entry.sides.canary), baseline: side(entry.sides.baseline) });
@@ -159,6 +200,11 @@ export class SampleBatcher {
     this.#sweptAt = at;
     for (const [key, kept] of this.#ends) if (kept.at < at) this.#ends.delete(key);
   }
+}
+
+/** A selector's key: its matchers as written. */
+function id(selector: Matcher[]): string {
+  return selector.map(m => `${m.label}=${m.value}`).join(',');
 }
 
 /** Each selector's own series among a union query's, by the values of the selectors' labels. */
@@ -182,14 +228,14 @@ function splitBySelector(series: RangeSeries[], selectors: Matcher[][]): Array<[
 /** A side's series at an interval's two ends as one range query returns them: each series with its points at both (where it had one). */
 function joinMoments(start: RangeSeries[], end: RangeSeries[]): RangeSeries[] {
   // Prometheus names a series' labels in the same (sorted) order in every answer.
-  const id = (series: RangeSeries) => {
+  const seriesKey = (series: RangeSeries) => {
     let key = '';
     for (const [label, value] of Object.entries(series.metric)) key += `${label}\u0000${value}\u0001`;
     return key;
   };
-  const byLabels = new Map<string, RangeSeries>(start.map(s => [id(s), { metric: s.metric, values: [...s.values] }]));
+  const byLabels = new Map<string, RangeSeries>(start.map(s => [seriesKey(s), { metric: s.metric, values: [...s.values] }]));
   for (const s of end) {
-    const key = id(s);
+    const key = seriesKey(s);
     const joined = byLabels.get(key);
     if (joined) joined.values.push(...s.values);
     else byLabels.set(key, s);

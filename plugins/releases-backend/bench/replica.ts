@@ -26,8 +26,11 @@ async function main() {
   const fleet = new SimulatedFleet({ seed: 7, rps: 200, baseline: DEFAULT_BASELINE, faults: [] });
   // The fleet simulates every second of traffic in this process; a real provider does that work elsewhere.
   let fleetMs = 0;
+  // A deliberately broken run, to show that `--check` fails it: this release's metrics always fail (it ends on provider errors).
+  const broken = process.env.RELEASE_PILOT_BENCH_BREAK_METRICS_OF;
   const metrics: MetricProvider = {
     getSample: (context, interval) => {
+      if (context.releaseId === broken) return Promise.reject(new Error('metrics broken on purpose (RELEASE_PILOT_BENCH_BREAK_METRICS_OF)'));
       const t0 = performance.now();
       // The fleet's getSample does all its work before it returns (an async function without awaits).
       const sample = fleet.getSample(context, interval);

@@ -88,6 +88,13 @@ export interface MetricProvider extends ReadsAnnotations {
     interval: { from: Date; to: Date },
   ): Promise<MetricSample>;
   /**
+   * A hint at the start of a tick: each of these releases is about to ask for a sample ending at
+   * `to`. A provider that batches (Prometheus) asks about all of them at once, and each `getSample`
+   * then takes its part of the answer. Optional; a provider must answer `getSample` the same with or
+   * without it.
+   */
+  prepareSamples?(contexts: ReleaseTargetContext[], to: Date): void;
+  /**
    * The whole service's traffic in `[from, to)`, cut into buckets of `bucketSeconds` (the post-release
    * watch compares the released service with its own history). Optional: without it the watch
    * has nothing to compare with and only waits out its time.

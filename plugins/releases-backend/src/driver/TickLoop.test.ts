@@ -96,7 +96,7 @@ describe('TickLoop', () => {
     await driver.stop();
   });
 
-  it("samples every release of a tick up to the tick's moment, however late its turn comes, and the next tick's samples start there", async () => {
+  it("samples every release of a tick up to the tick's moment, however late its turn comes, tells the provider so before, and the next tick's samples start there", async () => {
     const knex = await databases.init('SQLITE_3');
     const store = await ReleasesStore.create({ database: mockServices.database({ knex, migrations: { skip: false } }) });
     const clock = new VirtualClock('2026-01-01T00:00:10.000Z');
@@ -106,6 +106,8 @@ describe('TickLoop', () => {
       name: 'one',
       trafficRouter: memoryRouter(),
       metricProvider: {
+        // Told before the tick's releases are driven which will sample, and up to when.
+        prepareSamples: (contexts, to) => void intervals.push(`prepare ${contexts.map(c => c.releaseId.slice(-1)).join(',')} to ${to.toISOString().slice(17, 23)}`),
         // Each release's turn comes 100 ms after the one before (virtual time passes while they are driven).
         getSample: async (_context, interval) => {
           intervals.push(`${interval.from.toISOString().slice(17, 23)}-${interval.to.toISOString().slice(17, 23)}`);
@@ -134,10 +136,10 @@ describe('TickLoop', () => {
     await driver.tick();
     // One at a time, the third release's turn came 200 ms after the tick's moment (10.000 s); its sample still ends there.
     expect(clock.now().toISOString()).toBe('2026-01-01T00:00:10.300Z');
-    expect(intervals).toEqual(['09.000-10.000', '09.000-10.000', '09.000-10.000']);
+    expect(intervals).toEqual(['prepare 1,2,3 to 10.000', '09.000-10.000', '09.000-10.000', '09.000-10.000']);
     clock.advance(0.7);
     await driver.tick();
-    expect(intervals.slice(3)).toEqual(['10.000-11.000', '10.000-11.000', '10.000-11.000']);
+    expect(intervals.slice(4)).toEqual(['prepare 1,2,3 to 11.000', '10.000-11.000', '10.000-11.000', '10.000-11.000']);
     for (const id of ids) expect((await store.listSamples(id, {})).map(s => s.at.slice(17, 23))).toEqual(['10.000', '11.000']);
     await driver.stop();
   });

@@ -50,6 +50,8 @@ export class TickLoop {
        * for all of them at once).
        */
       drive: (release: Release, token: number | undefined, due: Date) => Promise<void>;
+      /** Tells the metric providers which of these releases will sample up to `due` (before they are driven). */
+      prepare?: (releases: Release[], due: Date) => void;
       /** Work before each regular tick (messages other replicas left undelivered). */
       redeliver: (now: Date) => Promise<void>;
       /** Hears how long after its tick's due time each release's tick finished (the scale benchmark). */
@@ -184,6 +186,7 @@ export class TickLoop {
       logger.info(`Let go of ${shed.size} release(s) above this replica's share of ${share} (${replicas} replicas)`);
       drive = drive.filter(r => !shed.has(r.id));
     }
+    this.deps.prepare?.(drive, due);
     // An entity's releases one after another (a release across regions before its regions'), entities concurrently.
     const byEntity = new Map<string, Release[]>();
     for (const release of drive) byEntity.set(release.entityRef, [...(byEntity.get(release.entityRef) ?? []), release]);
