@@ -4,6 +4,7 @@ import { ReleasesStore } from '../src/database/ReleasesStore';
 import { toRow } from '../src/database/rows';
 import { OVERVIEW_EVENT_TYPES, teamOverview } from '../src/overview/teamOverview';
 import { connect, databaseService } from '../reliability/shared';
+import { httpAnswerTimes } from './historyHttp';
 
 /**
  * `yarn bench:history --releases 100000`: a history of that many ended releases (50 teams, 2,000
@@ -11,7 +12,7 @@ import { connect, databaseService } from '../reliability/shared';
  * `--tick` seconds over ten minutes) plus `--active` releases in progress, on PostgreSQL. It prints the table sizes
  * before and after the samples' compaction, and the time of the queries behind the org page (active
  * releases, a page and a filtered page) and a team's overview (its releases over 30 days, their
- * timeline moments, the DORA figures): the median of `--runs` runs each.
+ * timeline moments, the DORA figures): the median of `--runs` runs each, from the store and over HTTP.
  */
 const { values } = parseArgs({
   options: {
@@ -147,6 +148,18 @@ async function main() {
         return teamOverview({ group: team[0], groups: team, from: new Date(since), to: new Date(now), releases, moments });
       }),
     };
+    const http = await httpAnswerTimes(
+      knex,
+      team[0],
+      {
+        orgActivePage: '/releases?active=true&limit=50&offset=0',
+        orgActiveLastPage: `/releases?active=true&limit=50&offset=${ACTIVE - 50}`,
+        orgHistoryPage: '/releases?limit=50&offset=0',
+        orgOwnerFilter: `/releases?owner=${encodeURIComponent(team[0])}&limit=50&offset=0`,
+        teamOverview: `/teams/overview?group=${encodeURIComponent(team[0])}&days=30`,
+      },
+      RUNS,
+    );
     const mb = (bytes?: number) => (bytes === undefined ? '-' : `${(bytes / 2 ** 20).toFixed(0)} MB`);
     const lines = [
       `bench:history  ${RELEASES} ended + ${ACTIVE} active releases, ${TEAMS} teams, ${SERVICES} services, 90 days, PostgreSQL (seeded in ${seeded.toFixed(0)} s)`,
@@ -154,7 +167,12 @@ async function main() {
       ...Object.keys(before).map(t => `${t.padEnd(16)} ${String(before[t].rows).padStart(11)} ${mb(before[t].bytes).padStart(13)} ${String(after[t].rows).padStart(12)} ${mb(after[t].bytes).padStart(12)}`),
       `compaction: ${compacted.releases} releases, ${compacted.rowsBefore} sample rows into ${compacted.rowsAfter}, ${compactSeconds.toFixed(1)} s`,
       `median of ${RUNS} (ms): ${Object.entries(times).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`,
+      `the same over HTTP (the plugin's routes, permission check and catalog lookup; median of ${RUNS}, ms): ${Object.entries(http)
+        .map(([k, v]) => `${k} ${v.ms.toFixed(1)} (HTTP ${v.status}, ${(v.bytes / 1024).toFixed(0)} KB)`)
+        .join(', ')}`,
     ];
+    const failed = Object.entries(http).filter(([, v]) => v.status !== 200);
+    if (failed.length) throw new Error(`not answered 200: ${failed.map(([k, v]) => `${k} ${v.status}`).join(', ')}`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await knex.destroy();
