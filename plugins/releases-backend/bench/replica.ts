@@ -87,6 +87,7 @@ async function main() {
       cpuMs: (used.user + used.system) / 1000,
       fleetMs,
       rss: process.memoryUsage().rss,
+      heapUsed: process.memoryUsage().heapUsed,
       queries,
       providerCalls: driver.calls.total() - calls,
       prometheusQueries,

@@ -53,6 +53,7 @@ interface Report {
   cpuMs: number;
   fleetMs: number;
   rss: number;
+  heapUsed: number;
   queries: number;
   providerCalls: number;
   prometheusQueries: number;
@@ -97,6 +98,20 @@ class Replica {
     await Promise.race([exited, sleep(5000)]);
   }
 
+  /** Each whole minute of the measurement: the highest RSS and the lowest heap in use (what is alive after a collection), MB. */
+  memoryByMinute(): Array<{ rssMb: number; heapMinMb: number }> {
+    const minutes: Array<{ rssMb: number; heapMinMb: number }> = [];
+    let wall = 0;
+    for (const r of this.reports) {
+      const m = Math.floor(wall / 60_000);
+      wall += r.wallMs;
+      minutes[m] ??= { rssMb: 0, heapMinMb: Infinity };
+      minutes[m].rssMb = Math.max(minutes[m].rssMb, r.rss / 2 ** 20);
+      minutes[m].heapMinMb = Math.min(minutes[m].heapMinMb, r.heapUsed / 2 ** 20);
+    }
+    return minutes.slice(0, Math.floor(wall / 60_000));
+  }
+
   summary() {
     const sum = (f: (r: Report) => number) => this.reports.reduce((a, r) => a + f(r), 0);
     const wall = sum(r => r.wallMs);
@@ -111,6 +126,7 @@ class Replica {
       cpuPercentWithoutFleet: (100 * sum(r => r.cpuMs - r.fleetMs)) / wall,
       rssMb: Math.max(...this.reports.map(r => r.rss)) / 2 ** 20,
       rssFirstMb: (this.reports[0]?.rss ?? NaN) / 2 ** 20,
+      memoryByMinute: this.memoryByMinute(),
       queriesPerTick: sum(r => r.queries) / ticks,
       providerCallsPerTick: sum(r => r.providerCalls) / ticks,
       prometheusQueriesPerTick: sum(r => r.prometheusQueries ?? 0) / ticks,
@@ -302,6 +318,10 @@ function print(result: Record<string, any>) {
     lines.push(
       `kill ${k.killed} (${k.itsReleases} releases, lease ${Math.max(2, result.tickSeconds * 2)} s): all its leases taken ${f(k.leasesMovedMs)} ms after the kill; ${k.movedAgain} moved again (next sample seen stored; polled every 100 ms), p50 ${f(k.takeoverP50Ms)} ms, max ${f(k.takeoverMaxMs)} ms after the kill; taken over by ${JSON.stringify(k.takenOverBy)}; held after ${JSON.stringify(k.heldAfter)}`,
     );
+  }
+  for (const r of result.perReplica) {
+    if (r.memoryByMinute.length < 2) continue;
+    lines.push(`${r.owner} memory by minute (MB, highest RSS / lowest heap in use): ${r.memoryByMinute.map((m: { rssMb: number; heapMinMb: number }) => `${f(m.rssMb)}/${f(m.heapMinMb)}`).join(', ')}`);
   }
   if (result.metrics === 'prometheus') {
     lines.push(`Prometheus HTTP queries per tick: ${result.perReplica.map((r: any) => `${r.owner} ${f(r.prometheusQueriesPerTick)}`).join(', ')} (unbatched it would be 6 per release-tick)`);
