@@ -10,9 +10,9 @@ export interface Config {
        * over after it. At least one tick. Default two ticks (at least 2 s).
        */
       leaseSeconds?: number;
-      /** Releases one replica drives at once. Default 64. */
+      /** Releases one replica drives at once. Default 256. */
       concurrency?: number;
-      /** Of those, at most this many on one target, so a slow provider holds up only its own target's releases. Default 16. */
+      /** Of those, at most this many on one target, so a slow provider holds up only its own target's releases. Default 64. */
       concurrencyPerTarget?: number;
       /** A router, metric provider or deployer call slower than this counts as a provider error (a history read gets 3x). Default 10. */
       providerTimeoutSeconds?: number;

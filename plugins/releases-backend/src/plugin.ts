@@ -104,7 +104,7 @@ export const releasesPlugin = createBackendPlugin({
           auth,
           logger: logger.child({ component: 'notify' }),
           config: notificationsConfig,
-          delivery: new ChannelDelivery({ logger: logger.child({ component: 'channels' }), retry: notificationsConfig.retry }),
+          delivery: new ChannelDelivery({ logger: logger.child({ component: 'channels' }), retry: notificationsConfig.retry, channels: notificationsConfig.channels }),
           appBaseUrl: config.getOptionalString('app.baseUrl') ?? '',
           store,
         });

@@ -653,6 +653,7 @@ describe('Several replicas', () => {
     const notifier = (replica: string, options: { notificationsDownFor: number; slackStatus: number }) => {
       let calls = 0;
       const logger = mockServices.logger.mock();
+      const channels = new Map([['slack', { name: 'slack', type: 'slack' as const, webhookUrl: 'http://hooks.test/slack', minSeverity: 'high' as const }]]);
       return new ReleaseNotifier({
         notifications: {
           send: async ({ payload }) => {
@@ -666,12 +667,13 @@ describe('Several replicas', () => {
         logger,
         config: {
           enabled: true,
-          channels: new Map([['slack', { name: 'slack', type: 'slack' as const, webhookUrl: 'http://hooks.test/slack', minSeverity: 'high' as const }]]),
+          channels,
           retry: { attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 },
         },
         delivery: new ChannelDelivery({
           logger,
           retry: { attempts: 6, initialDelayMs: 1000, maxDelayMs: 60_000 },
+          channels,
           fetch: async () => {
             slack.push({ replica, status: options.slackStatus });
             return new Response('', { status: options.slackStatus });

@@ -1,7 +1,7 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { ConfigReader } from '@backstage/config';
 import { Release } from '@release-pilot/plugin-releases-common';
-import { ChannelDelivery, channelRequest, readNotificationsConfig } from './channels';
+import { ChannelConfig, ChannelDelivery, channelRequest, readNotificationsConfig, withSecrets } from './channels';
 import { messageFor } from './messages';
 
 const release = {
@@ -13,6 +13,7 @@ const release = {
 
 const slack = { name: 's', type: 'slack', webhookUrl: 'http://hooks/s', minSeverity: 'high' } as const;
 const pager = { name: 'p', type: 'pagerduty', routingKey: 'KEY', url: 'http://pd/enqueue' } as const;
+const genie = { name: 'o', type: 'opsgenie', apiKey: 'GENIE-SECRET', url: 'http://og.test/', team: 'checkout-oncall' } as const;
 const context = { appBaseUrl: 'http://portal/', owner: 'group:default/team-checkout' };
 
 describe('messages', () => {
@@ -65,23 +66,98 @@ describe('channel payloads', () => {
   const started = messageFor(release, { type: 'started', actor: 'release-pilot', message: 'Started' })!;
 
   it('Slack hears what is at least as loud as its minSeverity', () => {
-    expect(channelRequest(slack, rolledBack, context)?.url).toBe('http://hooks/s');
+    expect(channelRequest(slack, rolledBack, context)?.body).toBeDefined();
     expect(channelRequest(slack, succeeded, context)).toBeUndefined();
     expect(channelRequest({ ...slack, minSeverity: 'low' }, started, context)).toBeDefined();
   });
 
   it('PagerDuty triggers on a rollback and resolves the same incident on the next success, only when one is open; ignores the rest', () => {
-    const trigger = channelRequest(pager, rolledBack, context)!.body as any;
+    const trigger = withSecrets(pager, channelRequest(pager, rolledBack, context)!).body as any;
     expect(trigger).toMatchObject({ event_action: 'trigger', routing_key: 'KEY', dedup_key: 'release-pilot/component:default/checkout' });
     expect(trigger.payload).toMatchObject({ severity: 'critical', source: 'release-pilot', group: 'group:default/team-checkout' });
     expect(trigger.links[0].href).toBe('http://portal/catalog/default/component/checkout/releases');
     expect(channelRequest(pager, succeeded, context)).toBeUndefined();
-    expect(channelRequest(pager, succeeded, { ...context, incidentOpen: true })!.body).toEqual({
+    expect(withSecrets(pager, channelRequest(pager, succeeded, { ...context, incidentOpen: true })!).body).toEqual({
       routing_key: 'KEY',
       event_action: 'resolve',
       dedup_key: 'release-pilot/component:default/checkout',
     });
     expect(channelRequest(pager, started, context)).toBeUndefined();
+  });
+
+  it("stores no channel's secret: Slack's webhook URL, PagerDuty's routing key and Opsgenie's API key are added from config when sent", () => {
+    for (const channel of [slack, pager, genie]) {
+      const stored = JSON.stringify(channelRequest(channel, rolledBack, context));
+      for (const secret of ['http://hooks/s', 'KEY', 'GENIE-SECRET']) expect(stored).not.toContain(secret);
+    }
+    expect(withSecrets(slack, channelRequest(slack, rolledBack, context)!).url).toBe('http://hooks/s');
+    // A channel no longer in config: nothing to send a Slack message to.
+    expect(withSecrets(undefined, channelRequest(slack, rolledBack, context)!).url).toBeUndefined();
+  });
+});
+
+describe('Opsgenie', () => {
+  const rolledBack = messageFor(release, { type: 'rolled_back', actor: 'release-pilot', message: 'x' }, 'judge')!;
+  const failed = messageFor(release, { type: 'failed', actor: 'release-pilot', message: 'The rollback failed: router unreachable' })!;
+  const succeeded = messageFor(release, { type: 'succeeded', actor: 'release-pilot', message: 'Release of 2.0.0 succeeded' })!;
+  const paused = messageFor(release, { type: 'paused', actor: 'release-pilot', message: 'Paused by the judge' }, 'judge')!;
+
+  it("creates the entity's alert on a rollback (the Alert API v2 request as documented), and closes that alert by its alias on the next success only when one is open", () => {
+    expect(channelRequest(genie, rolledBack, context)).toEqual({
+      url: 'http://og.test/v2/alerts',
+      body: {
+        message: 'Release of checkout 2.0.0 rolled back automatically',
+        alias: 'release-pilot:component:default:checkout',
+        description: 'Reason: Error rate 3.1% vs 0.2% baseline\n\nReleases tab: http://portal/catalog/default/component/checkout/releases',
+        responders: [{ type: 'team', name: 'checkout-oncall' }],
+        tags: ['release-pilot', 'rolled-back'],
+        details: { entityRef: 'component:default/checkout', version: '2.0.0', releaseId: 'r1', owner: 'group:default/team-checkout', link: 'http://portal/catalog/default/component/checkout/releases' },
+        entity: 'component:default/checkout',
+        source: 'Release Pilot',
+        priority: 'P1',
+      },
+    });
+    expect((channelRequest(genie, failed, context)!.body as any).tags).toEqual(['release-pilot', 'rollback-failed']);
+    expect(channelRequest(genie, succeeded, context)).toBeUndefined();
+    expect(channelRequest(genie, succeeded, { ...context, incidentOpen: true })).toEqual({
+      url: 'http://og.test/v2/alerts/release-pilot%3Acomponent%3Adefault%3Acheckout/close?identifierType=alias',
+      body: { source: 'Release Pilot', user: 'Release Pilot', note: 'Release of checkout 2.0.0 succeeded. http://portal/catalog/default/component/checkout/releases' },
+    });
+    expect(channelRequest(genie, paused, context)).toBeUndefined();
+  });
+
+  it('de-duplicates by entity: one alias per entity, the same for every release of it, different for another entity', () => {
+    const next = messageFor({ ...release, id: 'r2', version: '2.0.1' }, { type: 'rolled_back', actor: 'release-pilot', message: 'x' }, 'judge')!;
+    const other = messageFor({ ...release, entityRef: 'component:payments/checkout' }, { type: 'rolled_back', actor: 'release-pilot', message: 'x' }, 'judge')!;
+    const alias = (message: typeof rolledBack) => (channelRequest(genie, message, context)!.body as any).alias;
+    expect(alias(next)).toBe(alias(rolledBack));
+    expect(alias(other)).toBe('release-pilot:component:payments:checkout');
+    const long = { ...rolledBack, title: 'x'.repeat(300) };
+    expect((channelRequest(genie, long, context)!.body as any).message).toHaveLength(130);
+  });
+
+  it('sends the API key from config as `Authorization: GenieKey`, never in the stored request; a 429 is tried again, a 422 is not', async () => {
+    const channels = new Map<string, ChannelConfig>([['checkout-opsgenie', genie]]);
+    const seen: Array<{ url: string; headers: Record<string, string> }> = [];
+    const statuses = [429, 202, 422];
+    const delivery = new ChannelDelivery({
+      logger: mockServices.logger.mock(),
+      retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 1 },
+      channels,
+      fetch: (async (url: string, init: RequestInit) => {
+        seen.push({ url, headers: init.headers as Record<string, string> });
+        return new Response('{"result":"Request will be processed","took":0.1,"requestId":"x"}', { status: statuses.shift()! });
+      }) as unknown as typeof fetch,
+    });
+    const request = channelRequest(genie, rolledBack, context)!;
+    expect(JSON.stringify(request)).not.toContain('GENIE-SECRET');
+    expect(await delivery.attempt('checkout-opsgenie', request, 1)).toBe('failed');
+    expect(await delivery.attempt('checkout-opsgenie', request, 2)).toBe('sent');
+    expect(await delivery.attempt('checkout-opsgenie', request, 1)).toBe('rejected');
+    expect(seen[0].headers).toEqual({ 'Content-Type': 'application/json', Authorization: 'GenieKey GENIE-SECRET' });
+    // Another channel's requests carry no key.
+    await delivery.attempt('checkout-slack', { url: 'http://hooks/s', body: {} }, 1);
+    expect(seen[3].headers).toEqual({ 'Content-Type': 'application/json' });
   });
 });
 
@@ -91,6 +167,9 @@ describe('readNotificationsConfig', () => {
     expect(read({ a: { type: 'slack' } })).toThrow(/releases\.notifications\.channels\.a\.webhookUrl/);
     expect(read({ a: { type: 'teams', webhookUrl: 'http://x' } })).toThrow(/releases\.notifications\.channels\.a\.type/);
     expect(read({ a: { type: 'pagerduty', routingKey: 'k' } })().channels.get('a')).toMatchObject({ url: 'https://events.pagerduty.com/v2/enqueue' });
+    expect(read({ a: { type: 'opsgenie', apiKey: 'k' } })().channels.get('a')).toMatchObject({ url: 'https://api.opsgenie.com' });
+    expect(read({ a: { type: 'opsgenie' } })).toThrow(/releases\.notifications\.channels\.a\.apiKey/);
+    expect(read({ a: { type: 'opsgenie', apiKey: 'k', url: 'ftp://x' } })).toThrow(/releases\.notifications\.channels\.a\.url/);
   });
 });
 

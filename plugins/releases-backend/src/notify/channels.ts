@@ -21,6 +21,15 @@ const channelSchema = z.discriminatedUnion('type', [
     /** The Events API v2 endpoint. Default https://events.pagerduty.com/v2/enqueue. */
     url: z.url({ protocol: /^https?$/ }).default('https://events.pagerduty.com/v2/enqueue'),
   }),
+  z.strictObject({
+    type: z.literal('opsgenie'),
+    /** An API integration's key (a secret: keep it in config, e.g. `${OPSGENIE_CHECKOUT_KEY}`); sent as `Authorization: GenieKey <key>`, never stored. */
+    apiKey: z.string().min(1),
+    /** The Alert API's address. Default https://api.opsgenie.com (EU accounts: https://api.eu.opsgenie.com). */
+    url: z.url({ protocol: /^https?$/ }).default('https://api.opsgenie.com'),
+    /** The Opsgenie team the alert goes to (its responders), else the integration's own. */
+    team: z.string().min(1).max(100).optional(),
+  }),
 ]);
 
 /** One configured escalation channel (`releases.notifications.channels.<name>`). */
@@ -63,10 +72,35 @@ export function readNotificationsConfig(config: Config): NotificationsConfig {
   };
 }
 
-/** An HTTP request to a channel. */
+/**
+ * An HTTP request to a channel, as the outbox stores it until it is sent: without the channel's
+ * secrets (Slack's webhook URL, PagerDuty's routing key, Opsgenie's API key), which stay in config
+ * and are added when it is sent (`withSecrets`).
+ */
 export interface ChannelRequest {
-  url: string;
+  /** Where it goes; none for Slack, whose webhook URL is the secret. */
+  url?: string;
   body: unknown;
+}
+
+/** A stored request with its channel's secrets from config, ready to send. */
+export function withSecrets(channel: ChannelConfig | undefined, request: ChannelRequest): { url?: string; body: unknown; headers: Record<string, string> } {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (channel?.type === 'slack') return { url: channel.webhookUrl, body: request.body, headers };
+  if (channel?.type === 'pagerduty') return { url: request.url, body: { routing_key: channel.routingKey, ...(request.body as object) }, headers };
+  if (channel?.type === 'opsgenie') return { url: request.url, body: request.body, headers: { ...headers, Authorization: `GenieKey ${channel.apiKey}` } };
+  return { ...request, headers };
+}
+
+const OPSGENIE_PRIORITY: Record<Severity, string> = { critical: 'P1', high: 'P2', normal: 'P3', low: 'P4' };
+
+/**
+ * The Opsgenie alert of an entity (its `alias`): one open alert per entity, which Opsgenie itself
+ * de-duplicates (a second rollback while it is open counts on the same alert), closed by the
+ * entity's next success. `kind:namespace/name` with `/` as `:` (no part of a ref holds `:` or `/`).
+ */
+export function opsgenieAlias(entityRef: string): string {
+  return `release-pilot:${entityRef.replace('/', ':')}`;
 }
 
 const PAGERDUTY_SEVERITY: Record<Severity, string> = {
@@ -97,7 +131,6 @@ export function channelRequest(
     if (SEVERITIES.indexOf(message.severity) > SEVERITIES.indexOf(channel.minSeverity)) return undefined;
     const icon = { critical: ':rotating_light:', high: ':warning:', normal: ':white_check_mark:', low: ':information_source:' }[message.severity];
     return {
-      url: channel.webhookUrl,
       body: {
         text: `${icon} ${message.title}`,
         blocks: [
@@ -107,16 +140,16 @@ export function channelRequest(
       },
     };
   }
+  if (channel.type === 'opsgenie') return opsgenieRequest(channel, message, context, href);
   const dedupKey = pagerDutyDedupKey(message.entityRef);
   if (message.kind === 'succeeded') {
     if (!context.incidentOpen) return undefined;
-    return { url: channel.url, body: { routing_key: channel.routingKey, event_action: 'resolve', dedup_key: dedupKey } };
+    return { url: channel.url, body: { event_action: 'resolve', dedup_key: dedupKey } };
   }
   if (message.kind !== 'rolled_back' && message.kind !== 'failed') return undefined;
   return {
     url: channel.url,
     body: {
-      routing_key: channel.routingKey,
       event_action: 'trigger',
       dedup_key: dedupKey,
       payload: {
@@ -131,6 +164,45 @@ export function channelRequest(
       links: [{ href, text: 'Releases tab in Backstage' }],
       client: 'Release Pilot',
       client_url: href,
+    },
+  };
+}
+
+/** Opsgenie's Alert API v2: create the entity's alert on a rollback (or a failed one), close it on the next success when one is open. */
+function opsgenieRequest(
+  channel: Extract<ChannelConfig, { type: 'opsgenie' }>,
+  message: ReleaseMessage,
+  context: { owner?: string; incidentOpen?: boolean },
+  href: string,
+): ChannelRequest | undefined {
+  const base = channel.url.replace(/\/$/, '');
+  const alias = opsgenieAlias(message.entityRef);
+  if (message.kind === 'succeeded') {
+    if (!context.incidentOpen) return undefined;
+    return {
+      url: `${base}/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`,
+      body: { source: 'Release Pilot', user: 'Release Pilot', note: `${message.title}. ${href}`.slice(0, 25_000) },
+    };
+  }
+  if (message.kind !== 'rolled_back' && message.kind !== 'failed') return undefined;
+  return {
+    url: `${base}/v2/alerts`,
+    body: {
+      message: message.title.slice(0, 130),
+      alias,
+      description: `${message.description}\n\nReleases tab: ${href}`.slice(0, 15_000),
+      ...(channel.team && { responders: [{ type: 'team', name: channel.team }] }),
+      tags: ['release-pilot', message.kind === 'failed' ? 'rollback-failed' : 'rolled-back'],
+      details: {
+        entityRef: message.entityRef,
+        ...(message.version && { version: message.version }),
+        ...(message.releaseId && { releaseId: message.releaseId }),
+        ...(context.owner && { owner: context.owner }),
+        link: href,
+      },
+      entity: message.entityRef.slice(0, 512),
+      source: 'Release Pilot',
+      priority: OPSGENIE_PRIORITY[message.severity],
     },
   };
 }
@@ -156,6 +228,8 @@ export class ChannelDelivery {
     private readonly deps: {
       logger: LoggerService;
       retry: NotificationsConfig['retry'];
+      /** The configured channels, whose secrets their requests get when they are sent (`withSecrets`). */
+      channels?: NotificationsConfig['channels'];
       fetch?: typeof fetch;
       sleep?: (ms: number) => Promise<void>;
     },
@@ -185,13 +259,18 @@ export class ChannelDelivery {
   async attempt(channel: string, request: ChannelRequest, attempt = 1): Promise<ChannelAttempt> {
     const { logger } = this.deps;
     const doFetch = this.deps.fetch ?? fetch;
+    const ready = withSecrets(this.deps.channels?.get(channel), request);
+    if (!ready.url) {
+      logger.warn(`Channel ${channel}: not under releases.notifications.channels any more; its message is dropped`);
+      return 'rejected';
+    }
     let status: number | undefined;
     let problem: string;
     try {
-      const response = await doFetch(request.url, {
+      const response = await doFetch(ready.url, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(request.body),
+        headers: ready.headers,
+        body: JSON.stringify(ready.body),
         signal: AbortSignal.timeout(10_000),
       });
       if (response.ok) return 'sent';

@@ -264,15 +264,17 @@ describe('PagerDuty incidents', () => {
     }
     const sent: Array<{ url: string; body: any }> = [];
     const logger = mockServices.logger.mock();
+    const config = readNotificationsConfig(new ConfigReader({
+      releases: { notifications: { enabled: false, channels: { 'checkout-pager': { type: 'pagerduty', routingKey: 'KEY', url: 'http://pager.test/enqueue' } } } },
+    }));
     const notifier = new ReleaseNotifier({
       catalog: catalogServiceMock({ entities }),
       auth: mockServices.auth(),
       logger,
-      config: readNotificationsConfig(new ConfigReader({
-        releases: { notifications: { enabled: false, channels: { 'checkout-pager': { type: 'pagerduty', routingKey: 'KEY', url: 'http://pager.test/enqueue' } } } },
-      })),
+      config,
       delivery: new ChannelDelivery({
         logger,
+        channels: config.channels,
         retry: { attempts: 1, initialDelayMs: 1, maxDelayMs: 1 },
         fetch: async (url, init) => {
           sent.push({ url: String(url), body: JSON.parse(String(init?.body)) });
