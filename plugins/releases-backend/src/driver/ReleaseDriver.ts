@@ -112,7 +112,10 @@ export class ReleaseDriver {
       concurrency: deps.options.concurrency ?? DEFAULT_CONCURRENCY,
       hasPendingCalls: id => this.calls.hasPending(id),
       drive: (release, token, due) => this.driveRelease(release, token, due),
-      prepare: (releases, due) => this.prepareSamples(releases, due),
+      prepare: (releases, due) => {
+        const now = deps.clock.now();
+        this.sampler.prepare(releases, due < now ? due : now, name => deps.targets.find(name), deps.logger);
+      },
       redeliver: now => this.messages.redeliver(now),
     });
   }
@@ -211,27 +214,6 @@ export class ReleaseDriver {
     };
   }
 
-
-  /**
-   * Tells each target's metric provider which releases will sample up to the tick's moment (those
-   * judged: running, paused, watching), so that a batching provider asks about all of them at once.
-   */
-  private prepareSamples(releases: Release[], due: Date) {
-    const byTarget = new Map<string, Release[]>();
-    for (const release of releases) {
-      if (release.rollout || !['running', 'paused', 'watching'].includes(release.state)) continue;
-      byTarget.set(release.target, [...(byTarget.get(release.target) ?? []), release]);
-    }
-    for (const [name, judged] of byTarget) {
-      const provider = this.deps.targets.find(name)?.metricProvider;
-      try {
-        provider?.prepareSamples?.(judged.map(release => targetContext(release)), due < this.deps.clock.now() ? due : this.deps.clock.now());
-      } catch (error) {
-        // Only a hint: each release's own getSample still asks (and reports any error as its own).
-        this.deps.logger.warn(`Preparing the samples of target '${name}' failed: ${errorText(error)}`);
-      }
-    }
-  }
 
   /** One tick's work on a release this replica leased with `token`, in the tick due at `due`. */
   private async driveRelease(release: Release, token: number | undefined, due: Date): Promise<void> {

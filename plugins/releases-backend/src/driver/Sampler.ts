@@ -1,7 +1,9 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { MetricSample, Release, StoredSample } from '@release-pilot/plugin-releases-common';
 import { catchUpJudgeState, judgeCatchUpRange, ReleaseAnalysis, WatchOptions } from '@release-pilot/plugin-releases-core';
 import { ReleaseTarget } from '@release-pilot/plugin-releases-node';
 import { ReleasesStore } from '../database/ReleasesStore';
+import { errorText } from './errorText';
 import { targetContext } from './FencedRouter';
 
 /** A release's recent samples as this replica stored them under one lease (fencing token). */
@@ -44,6 +46,26 @@ export class Sampler {
     const begin = Math.max(Date.parse(from), notBefore ? Date.parse(notBefore) : -Infinity);
     if (begin >= now.getTime()) return undefined;
     return target.metricProvider.getSample(targetContext(release), { from: new Date(begin), to: now });
+  }
+
+  /**
+   * Tells each target's metric provider which of a tick's releases will sample up to `end` (those
+   * judged: running, paused, watching), so that a batching provider asks about all of them at once.
+   * Only a hint: each release's own `next` still asks, and reports any error as its own.
+   */
+  prepare(releases: Release[], end: Date, targetOf: (name: string) => ReleaseTarget | undefined, logger: LoggerService) {
+    const byTarget = new Map<string, Release[]>();
+    for (const release of releases) {
+      if (release.rollout || !['running', 'paused', 'watching'].includes(release.state)) continue;
+      byTarget.set(release.target, [...(byTarget.get(release.target) ?? []), release]);
+    }
+    for (const [name, judged] of byTarget) {
+      try {
+        targetOf(name)?.metricProvider.prepareSamples?.(judged.map(release => targetContext(release)), end);
+      } catch (error) {
+        logger.warn(`Preparing the samples of target '${name}' failed: ${errorText(error)}`);
+      }
+    }
   }
 
   /** The samples stored after `since` (an analysis window), oldest first. */
