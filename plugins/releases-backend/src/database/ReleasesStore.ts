@@ -119,8 +119,12 @@ export class ReleasesStore {
     this.retention = new SampleRetention(db);
   }
 
-  /** Stores a new release with its first timeline entry; refuses a second active release per entity. */
-  async createRelease(release: Release, event: NewTimelineEvent | NewTimelineEvent[]): Promise<void> {
+  /**
+   * Stores a new release with its first timeline records; refuses a second active release per
+   * entity. `quiet`: without telling the listeners (a demo history seeded at start-up, which no page
+   * shows live).
+   */
+  async createRelease(release: Release, event: NewTimelineEvent | NewTimelineEvent[], options: { quiet?: boolean } = {}): Promise<void> {
     try {
       await this.db.transaction(async tx => {
         const active = await tx<ReleaseRow>('releases')
@@ -140,7 +144,7 @@ export class ReleasesStore {
       }
       throw error;
     }
-    this.notify(release, true);
+    if (!options.quiet) this.notify(release, true);
   }
 
   /** The release, or NotFoundError. */

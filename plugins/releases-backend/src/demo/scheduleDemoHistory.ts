@@ -46,7 +46,8 @@ export async function scheduleDemoHistory(deps: {
         seed: settings.seed,
         now: clock.now(),
       });
-      for (const { release, events } of history) await store.createRelease(release, events);
+      // Quiet: a signal per seeded release (two a release, at start-up) would reach nobody.
+      for (const { release, events } of history) await store.createRelease(release, events, { quiet: true });
       await risk.retrain();
       logger.info(`Demo history: ${history.length} releases of ${items.length} entities over ${settings.days} days`);
     },
