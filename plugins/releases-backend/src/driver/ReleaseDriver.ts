@@ -112,10 +112,7 @@ export class ReleaseDriver {
       concurrency: deps.options.concurrency ?? DEFAULT_CONCURRENCY,
       hasPendingCalls: id => this.calls.hasPending(id),
       drive: (release, token, due) => this.driveRelease(release, token, due),
-      prepare: (releases, due) => {
-        const now = deps.clock.now();
-        this.sampler.prepare(releases, due < now ? due : now, name => deps.targets.find(name), deps.logger);
-      },
+      prepare: (releases, due) => this.sampler.prepare(releases, due, name => deps.targets.find(name), deps.logger),
       redeliver: now => this.messages.redeliver(now),
     });
   }
@@ -263,7 +260,7 @@ export class ReleaseDriver {
       case 'running':
       case 'paused':
       case 'watching':
-        await this.analyse(release, token, target, now, due < now ? due : now);
+        await this.analyse(release, token, target, now, due);
         return;
       default:
         return;

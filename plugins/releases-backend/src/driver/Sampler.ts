@@ -57,7 +57,7 @@ export class Sampler {
     const byTarget = new Map<string, Release[]>();
     for (const release of releases) {
       if (release.rollout || !['running', 'paused', 'watching'].includes(release.state)) continue;
-      byTarget.set(release.target, [...(byTarget.get(release.target) ?? []), release]);
+      byTarget.set(release.target, byTarget.get(release.target) ?? []).get(release.target)!.push(release);
     }
     for (const [name, judged] of byTarget) {
       try {

@@ -160,7 +160,8 @@ export class TickLoop {
   private async claimAndStart(onlyTakeovers: boolean, dueAt: Date | undefined): Promise<Array<Promise<void>>> {
     const { store, clock, owner, leaseSeconds, logger } = this.deps;
     const now = clock.now();
-    const due = dueAt ?? now;
+    // Never later than now: every release of the tick samples up to it.
+    const due = dueAt && dueAt < now ? dueAt : now;
     if (!onlyTakeovers) await this.deps.redeliver(now).catch(error => logger.warn(`Delivering stored messages failed: ${errorText(error)}`));
     // A release at work when the claim began may finish while it runs: the claim read it before its save, so it waits too.
     const busy = new Set(this.inFlight.keys());
