@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -17,6 +18,9 @@ import { ReleaseDriver } from './driver/ReleaseDriver';
 import { systemClock, WatchJudge } from '@release-pilot/plugin-releases-core';
 import { TargetRegistry } from './driver/TargetRegistry';
 import { createRouter } from './service/router';
+import { Access } from './service/access';
+import { ReleaseOperations } from './service/ReleaseOperations';
+import { registerReleaseActions } from './actions/registerReleaseActions';
 import { ReleasesService } from './service/ReleasesService';
 import { RiskService } from './risk/RiskService';
 import { auditDecisions } from './driver/auditDecisions';
@@ -72,6 +76,7 @@ export const releasesPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         catalog: catalogServiceRef,
+        actionsRegistry: actionsRegistryServiceRef,
       },
       async init({
         config,
@@ -88,6 +93,7 @@ export const releasesPlugin = createBackendPlugin({
         permissions,
         permissionsRegistry,
         catalog,
+        actionsRegistry,
       }) {
         const settings = readReleasesConfig(config);
         for (const deprecation of settings.judges.deprecations) logger.warn(`Config ${deprecation}`);
@@ -144,7 +150,11 @@ export const releasesPlugin = createBackendPlugin({
 
         lifecycle.addShutdownHook(() => driver.stop());
         permissionsRegistry.addPermissions(releasesPermissions);
-        httpRouter.use(await createRouter({ service, httpAuth, auditor, permissions, replica }));
+        // One implementation behind the HTTP API and the actions registry (MCP tools for agents).
+        const access = new Access(permissions);
+        const operations = new ReleaseOperations({ service, access, auditor });
+        httpRouter.use(await createRouter({ service, operations, access, httpAuth, auditor, replica }));
+        registerReleaseActions(actionsRegistry, operations);
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         await scheduler.scheduleTask({

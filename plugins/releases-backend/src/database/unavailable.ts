@@ -1,3 +1,5 @@
+import { ServiceUnavailableError } from '@backstage/errors';
+
 /** Socket errors of a database server that is gone or not reachable. */
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND']);
 
@@ -12,4 +14,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code))) return true;
   if (name === 'KnexTimeoutError') return true;
   return typeof message === 'string' && /Connection terminated|Client has encountered a connection error|connect ECONNREFUSED/.test(message);
+}
+
+/**
+ * The error a caller gets for `error`: a 503 that says so when the database is gone (a restart, a
+ * failover), never a 500; any other error as it is. A change is saved in one transaction, so it is
+ * either all there or not at all.
+ */
+export function unlessDatabaseUnavailable(error: unknown): unknown {
+  return isDatabaseUnavailable(error)
+    ? new ServiceUnavailableError('The releases database cannot be reached right now; try again in a few seconds (a change is saved in one transaction: all of it or none)', error as Error)
+    : error;
 }
