@@ -69,6 +69,7 @@ backend.add(import('@release-pilot/plugin-releases-backend-module-haproxy'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-chaos'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-kubernetes'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-prometheus'));
+backend.add(import('@release-pilot/plugin-releases-backend-module-datadog'));
 
 // MCP: the actions in backend.actions.pluginSources (Release Pilot's among them) as tools for AI
 // agents, at /api/mcp-actions/v1, each called with the caller's own permissions.

@@ -4,7 +4,6 @@ import { readPrometheusOptions } from './config';
 import { PrometheusClient, PrometheusError } from './PrometheusClient';
 import {
   counterIncrease,
-  histogramFromBuckets,
   PrometheusMetricProvider,
 } from './PrometheusMetricProvider';
 
@@ -42,21 +41,6 @@ describe('counterIncrease', () => {
     expect(counterIncrease(100, 7)).toBe(7);
     expect(counterIncrease(undefined, 12)).toBe(12);
     expect(counterIncrease(50, undefined)).toBe(0);
-  });
-});
-
-describe('histogramFromBuckets', () => {
-  it('de-accumulates cumulative buckets and converts seconds to milliseconds', () => {
-    const h = histogramFromBuckets(new Map([['0.1', 60], ['+Inf', 100], ['0.05', 20], ['0.5', 90]]), 'seconds');
-    expect(h).toEqual({ boundsMs: [50, 100, 500], counts: [20, 40, 30, 10] });
-  });
-
-  it('clamps buckets that scrapes made non-monotonic, and has no histogram without buckets', () => {
-    expect(histogramFromBuckets(new Map([['10', 5], ['20', 4], ['+Inf', 6]]), 'milliseconds')).toEqual({
-      boundsMs: [10, 20],
-      counts: [5, 0, 1],
-    });
-    expect(histogramFromBuckets(new Map(), 'seconds')).toBeUndefined();
   });
 });
 

@@ -10,6 +10,7 @@ import {
   checkedValue,
   entityPlaceholders,
   fillPlaceholders,
+  histogramFromBuckets,
   MetricProvider,
   patternRule,
   ReleaseTargetContext,
@@ -76,33 +77,6 @@ function increasesBy(series: RangeSeries[], t0: number, t1: number, label?: stri
     sums.set(key, (sums.get(key) ?? 0) + counterIncrease(start, end));
   }
   return sums;
-}
-
-/**
- * A latency histogram from cumulative bucket counts keyed by `le` ("0.1", ..., "+Inf"): the
- * per-bucket counts the judges expect, in milliseconds. Counts are clamped at zero where scrapes of
- * different buckets disagree.
- */
-export function histogramFromBuckets(
-  cumulative: Map<string, number>,
-  unit: PrometheusOptions['latencyUnit'],
-): TrafficStats['latency'] | undefined {
-  const buckets = [...cumulative.entries()]
-    .map(([le, count]) => ({ le: le === '+Inf' ? Infinity : Number(le), count }))
-    .filter(b => !Number.isNaN(b.le))
-    .sort((a, b) => a.le - b.le);
-  if (buckets.length === 0) return undefined;
-  const finite = buckets.filter(b => Number.isFinite(b.le));
-  const inf = buckets.find(b => !Number.isFinite(b.le));
-  const scale = unit === 'seconds' ? 1000 : 1;
-  const counts: number[] = [];
-  let below = 0;
-  for (const b of finite) {
-    counts.push(Math.max(0, Math.round(b.count - below)));
-    below = Math.max(below, b.count);
-  }
-  counts.push(inf ? Math.max(0, Math.round(inf.count - below)) : 0);
-  return { boundsMs: finite.map(b => b.le * scale), counts };
 }
 
 const fill = fillPlaceholders;

@@ -8,8 +8,9 @@ export {
   PrometheusMetricProvider,
   PROMETHEUS_SELECTOR_ANNOTATIONS,
   counterIncrease,
-  histogramFromBuckets,
 } from './PrometheusMetricProvider';
+/** Moved to `@release-pilot/plugin-releases-node`; exported here as before. */
+export { histogramFromBuckets } from '@release-pilot/plugin-releases-node';
 export { PrometheusClient, PrometheusError } from './PrometheusClient';
 export type { RangeSeries } from './PrometheusClient';
 export { readPrometheusOptions, prometheusOptionsSchema } from './config';

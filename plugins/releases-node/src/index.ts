@@ -10,6 +10,7 @@ import { GateTick, HistoryBucket, MetricSample, ResilienceExperiment } from '@re
 import { AnnotationRule } from './values';
 
 export * from './values';
+export * from './histogram';
 
 /** The simulated fleet's target name: a demo target, registered only where config asks for it. */
 export const SIMULATOR_TARGET = 'simulator';
