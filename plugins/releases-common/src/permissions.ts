@@ -77,3 +77,15 @@ export const RELEASE_ACTION_PERMISSIONS = {
   promote: releasePromotePermission,
   rollback: releaseRollbackPermission,
 } as const;
+
+/**
+ * The permission each action on an entity's Argo Rollout needs: promoting is promoting; aborting and
+ * undoing take the new version away (a rollback); retrying an aborted Rollout starts its release again.
+ */
+export const ARGO_ROLLOUT_ACTION_PERMISSIONS = {
+  promote: releasePromotePermission,
+  'promote-full': releasePromotePermission,
+  abort: releaseRollbackPermission,
+  undo: releaseRollbackPermission,
+  retry: releaseCreatePermission,
+} as const;

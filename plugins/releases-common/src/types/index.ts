@@ -7,3 +7,4 @@ export * from './release';
 export * from './overview';
 export * from './regions';
 export * from './resilience';
+export * from './argoRollouts';
