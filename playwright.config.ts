@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+/** Where test/e2e/argo-rollouts.spec.ts runs its Kubernetes API double. */
+export const ARGO_DOUBLE_PORT = 47631;
+
 /**
  * Browser tests against the running app, in Debian's Chromium (Playwright cannot download its own
  * browsers here). Playwright starts `yarn start` itself and stops it afterwards; a developer's app
@@ -23,6 +26,13 @@ export default defineConfig({
     timeout: 300_000,
     stdout: 'ignore',
     stderr: 'pipe',
+    // The Argo Rollouts spec's Kubernetes API double listens here (no cluster runs on this machine).
+    env: {
+      APP_CONFIG_releases_argoRollouts: JSON.stringify({
+        cluster: { url: `http://127.0.0.1:${ARGO_DOUBLE_PORT}`, serviceAccountToken: 'e2e-token' },
+        namespace: 'shop',
+      }),
+    },
   },
   use: {
     baseURL: process.env.PLAYWRIGHT_URL ?? 'http://localhost:3000',

@@ -70,6 +70,8 @@ backend.add(import('@release-pilot/plugin-releases-backend-module-chaos'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-kubernetes'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-prometheus'));
 backend.add(import('@release-pilot/plugin-releases-backend-module-datadog'));
+// Teams on Argo Rollouts: an entity's Rollout on its Releases tab, promote/abort/retry/undo (releases.argoRollouts)
+backend.add(import('@release-pilot/plugin-releases-backend-module-argo-rollouts'));
 
 // MCP: the actions in backend.actions.pluginSources (Release Pilot's among them) as tools for AI
 // agents, at /api/mcp-actions/v1, each called with the caller's own permissions.

@@ -8,7 +8,7 @@ export { releasesModuleArgoRollouts as default } from './module';
 export { ArgoRollouts, selectorString } from './ArgoRollouts';
 export type { RolloutRef } from './ArgoRollouts';
 export { rolloutView } from './rolloutView';
-export { ARGO_ROLLOUT_ANNOTATION, ARGO_ROLLOUT_NAMESPACE_ANNOTATION, createArgoRolloutsRouter } from './router';
+export { createArgoRolloutsRouter } from './router';
 export { readArgoRolloutsOptions, argoRolloutsOptionsSchema } from './config';
 export type { ArgoRolloutsOptions } from './config';
 export { KubeApi, KubeApiError } from './KubeApi';

@@ -7,6 +7,8 @@ import {
   ARGO_ROLLOUT_ACTION_PERMISSIONS,
   ARGO_ROLLOUT_ACTIONS,
   ArgoRolloutAction,
+  RELEASE_PILOT_ARGO_ROLLOUT_ANNOTATION,
+  RELEASE_PILOT_ARGO_ROLLOUT_NAMESPACE_ANNOTATION,
   releasesReadPermission,
 } from '@release-pilot/plugin-releases-common';
 import { allowedValue, checkedValue, entityPlaceholders, fillPlaceholders, patternRule } from '@release-pilot/plugin-releases-node';
@@ -18,8 +20,8 @@ import { KubeApiError } from './KubeApi';
 import { rolloutView } from './rolloutView';
 
 /** The annotations that opt an entity in: its Rollout's name, and optionally its namespace. */
-export const ARGO_ROLLOUT_ANNOTATION = 'release-pilot.io/argo-rollout';
-export const ARGO_ROLLOUT_NAMESPACE_ANNOTATION = 'release-pilot.io/argo-rollout-namespace';
+const ARGO_ROLLOUT_ANNOTATION = RELEASE_PILOT_ARGO_ROLLOUT_ANNOTATION;
+const ARGO_ROLLOUT_NAMESPACE_ANNOTATION = RELEASE_PILOT_ARGO_ROLLOUT_NAMESPACE_ANNOTATION;
 
 const NAME = patternRule(/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'a Kubernetes object name: lower-case letters, digits, - and ., 1 to 253 characters');
 

@@ -37,3 +37,9 @@ export const RELEASE_PILOT_REGIONS_ANNOTATION = 'release-pilot.io/regions';
  * It replaces the plan's and the target's lists for this entity.
  */
 export const RELEASE_PILOT_EXPERIMENTS_ANNOTATION = 'release-pilot.io/experiments';
+
+/** Annotation naming the entity's Argo Rollout (the argo-rollouts module); the Releases tab shows it and acts on it. */
+export const RELEASE_PILOT_ARGO_ROLLOUT_ANNOTATION = 'release-pilot.io/argo-rollout';
+
+/** Optional: the namespace of the entity's Argo Rollout, when not the configured one (it must be allowed in config). */
+export const RELEASE_PILOT_ARGO_ROLLOUT_NAMESPACE_ANNOTATION = 'release-pilot.io/argo-rollout-namespace';

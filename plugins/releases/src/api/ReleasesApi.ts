@@ -1,5 +1,7 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import {
+  ArgoRolloutAction,
+  ArgoRolloutView,
   CreateReleaseRequest,
   ListReleasesQuery,
   PlanList,
@@ -24,6 +26,10 @@ export interface ReleasesApi {
   teamOverview(group: string, days: number): Promise<TeamOverview>;
   /** What in an entity's Release Pilot annotations would stop its releases, each with the fix. */
   annotationProblems(entityRef: string): Promise<{ problems: string[] }>;
+  /** The entity's Argo Rollout (the argo-rollouts module). */
+  getArgoRollout(entityRef: string): Promise<{ rollout: ArgoRolloutView }>;
+  /** An action of `kubectl argo rollouts` on the entity's Rollout. */
+  actOnArgoRollout(entityRef: string, action: ArgoRolloutAction, reason?: string): Promise<{ message: string; rollout: ArgoRolloutView }>;
 }
 
 /** The API ref of the releases client. */

@@ -1,6 +1,8 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  ArgoRolloutAction,
+  ArgoRolloutView,
   CreateReleaseRequest,
   ListReleasesQuery,
   PlanList,
@@ -71,5 +73,13 @@ export class ReleasesClient implements ReleasesApi {
 
   annotationProblems(entityRef: string): Promise<{ problems: string[] }> {
     return this.request(`/annotations/problems?${new URLSearchParams({ entityRef })}`);
+  }
+
+  getArgoRollout(entityRef: string): Promise<{ rollout: ArgoRolloutView }> {
+    return this.request(`/argo-rollouts?${new URLSearchParams({ entityRef })}`);
+  }
+
+  actOnArgoRollout(entityRef: string, action: ArgoRolloutAction, reason?: string): Promise<{ message: string; rollout: ArgoRolloutView }> {
+    return this.request(`/argo-rollouts/${action}`, { method: 'POST', body: JSON.stringify({ entityRef, ...(reason && { reason }) }) });
   }
 }

@@ -11,6 +11,7 @@ import { useEntity } from '@backstage/plugin-catalog-react';
 import { Box, Grid, Typography } from '@material-ui/core';
 import {
   isActiveRelease,
+  RELEASE_PILOT_ARGO_ROLLOUT_ANNOTATION,
   RELEASE_PILOT_PLAN_ANNOTATION,
   RELEASE_PILOT_TARGET_ANNOTATION,
 } from '@release-pilot/plugin-releases-common';
@@ -23,6 +24,7 @@ import { ReleaseDetails } from '../ReleaseDetails';
 import { ReleaseHistory } from '../ReleaseHistory';
 import { StartReleaseDialog } from '../StartReleaseDialog';
 import { ReleaseActionButton } from '../ReleaseActionButton';
+import { ArgoRolloutCard } from '../ArgoRolloutCard';
 import { deniedReason, useReleasePermissions } from '../../hooks/useReleasePermissions';
 
 const ReleasesView = ({
@@ -114,18 +116,33 @@ const ReleasesView = ({
   );
 };
 
-/** The Releases tab of an entity page. */
+/** The entity's Argo Rollout (entities annotated with `release-pilot.io/argo-rollout`). */
+const ArgoRolloutView = ({ entityRef, owners }: { entityRef: string; owners: string[] }) => {
+  const permissions = useReleasePermissions(entityRef);
+  return <ArgoRolloutCard entityRef={entityRef} permissions={permissions} owners={owners} />;
+};
+
+/** The Releases tab of an entity page: its Release Pilot releases, its Argo Rollout, or both. */
 export const EntityReleasesContent = () => {
   const { entity } = useEntity();
   if (!isReleasesAvailable(entity)) {
     return <MissingAnnotationEmptyState annotation={RELEASE_PILOT_TARGET_ANNOTATION} />;
   }
+  const annotations = entity.metadata.annotations ?? {};
+  const entityRef = stringifyEntityRef(entity);
+  const owners = (entity.relations ?? []).filter(r => r.type === RELATION_OWNED_BY).map(r => r.targetRef);
   return (
-    <ReleasesView
-      entityRef={stringifyEntityRef(entity)}
-      annotatedPlan={entity.metadata.annotations?.[RELEASE_PILOT_PLAN_ANNOTATION]}
-      owners={(entity.relations ?? []).filter(r => r.type === RELATION_OWNED_BY).map(r => r.targetRef)}
-      annotations={entity.metadata.annotations ?? {}}
-    />
+    <Grid container spacing={3}>
+      {annotations[RELEASE_PILOT_ARGO_ROLLOUT_ANNOTATION] && (
+        <Grid item xs={12}>
+          <ArgoRolloutView entityRef={entityRef} owners={owners} />
+        </Grid>
+      )}
+      {annotations[RELEASE_PILOT_TARGET_ANNOTATION] && (
+        <Grid item xs={12}>
+          <ReleasesView entityRef={entityRef} annotatedPlan={annotations[RELEASE_PILOT_PLAN_ANNOTATION]} owners={owners} annotations={annotations} />
+        </Grid>
+      )}
+    </Grid>
   );
 };

@@ -1,0 +1,1 @@
+export { ArgoRolloutCard } from './ArgoRolloutCard';
