@@ -46,9 +46,14 @@ const checkout = {
   spec: { type: 'service', owner: 'team-checkout', lifecycle: 'production' },
 };
 
-/** Healthy traffic on both sides, stamped inside the interval asked (the first query of each side is requests). */
+/**
+ * Healthy traffic on both sides as a time series: a point every 100 ms over the last 5 s of the
+ * range asked (40 requests, no error, 20 ms at every percentile), so each tick's interval holds some
+ * of them wherever its edges fall.
+ */
 function healthy(r: Received): Answer {
-  const to = Number(r.params.to) * 1000 - 500;
+  const from = Number(r.params.from) * 1000;
+  const to = Number(r.params.to) * 1000;
   const queries = r.params.query.split(/,(?![^{(]*[})])/);
   return queryAnswer(
     r.params.query,
@@ -56,9 +61,11 @@ function healthy(r: Received): Answer {
     Number(r.params.to),
     queries.map((q, i) => {
       let value = 0.02; // a percentile: 20 ms
-      if (q.includes('.hits{')) value = 400;
+      if (q.includes('.hits{')) value = 40;
       if (q.includes('.errors{')) value = 0;
-      return series(i, [], [[to, value]]);
+      const points: Array<[number, number]> = [];
+      for (let t = Math.max(from, to - 5000); t < to; t += 100) points.push([t, value]);
+      return series(i, [], points);
     }),
   );
 }
@@ -130,7 +137,7 @@ describe('a release judged on Datadog', () => {
   it('with data the same release goes on to 100 % and succeeds (the control)', async () => {
     api.answer = healthy;
     const { tick, get } = await startBackend(api);
-    for (let i = 0; i < 6 && (await get()).state !== 'succeeded'; i++) await tick();
+    for (let i = 0; i < 10 && (await get()).state !== 'succeeded'; i++) await tick();
     const release = await get();
     expect(release.state).toBe('succeeded');
     expect(weights).toEqual([10, 100]);
