@@ -3,20 +3,20 @@ import { ARGO_DOUBLE_PORT } from '../../playwright.config';
 import { KubeApiDouble, pausedRollout } from '../../plugins/releases-backend-module-argo-rollouts/src/__testUtils__/KubeApiDouble';
 
 /*
- * A team on Argo Rollouts: the storefront's Rollout, paused at its second step, on its Releases tab,
+ * A team on Argo Rollouts: the product-pages's Rollout, paused at its second step, on its Releases tab,
  * and a Promote that reaches the cluster. No Kubernetes API server runs here: a double on
  * ARGO_DOUBLE_PORT answers for the Rollout, its ReplicaSets and AnalysisRun, and records each request
  * (the app's config points releases.argoRollouts at it, see playwright.config.ts).
  */
 
-const ROLLOUT = '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/storefront';
+const ROLLOUT = '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/product-pages';
 let cluster: KubeApiDouble;
 
 test.beforeAll(async () => {
   cluster = new KubeApiDouble();
   cluster.token = 'e2e-token';
   await cluster.start(ARGO_DOUBLE_PORT);
-  pausedRollout(cluster, 'storefront', 'shop');
+  pausedRollout(cluster, 'product-pages', 'shop');
 });
 
 test.afterAll(async () => {
@@ -29,8 +29,8 @@ async function openReleasesTab(page: Page) {
   await expect(enter).toBeVisible({ timeout: 120_000 });
   await enter.click();
   await expect(page.getByRole('heading', { name: 'Release Pilot demo Catalog' })).toBeVisible();
-  await page.goto('/catalog/default/component/storefront/releases');
-  const heading = page.getByRole('heading', { name: 'storefront', exact: true });
+  await page.goto('/catalog/default/component/product-pages/releases');
+  const heading = page.getByRole('heading', { name: 'product-pages', exact: true });
   await expect(heading.or(enter)).toBeVisible();
   if (await enter.isVisible()) await enter.click();
   await expect(heading).toBeVisible();
@@ -40,13 +40,13 @@ test('the Releases tab shows a paused Argo Rollout in Release Pilot words, and P
   await openReleasesTab(page);
   const summary = page.getByTestId('argo-summary');
   await expect(summary).toHaveText(
-    'Paused at step 2 of 5 with 20 % of traffic on the canary (registry.example.com/storefront:2.1.0), until someone promotes it.',
+    'Paused at step 2 of 5 with 20 % of traffic on the canary (registry.example.com/product-pages:2.1.0), until someone promotes it.',
     { timeout: 60_000 },
   );
   await expect(page.getByTestId('argo-steps')).toContainText('pause until someone promotes it');
   await expect(page.getByTestId('argo-stable')).toContainText('80 % of traffic');
-  await expect(page.getByTestId('argo-stable')).toContainText('registry.example.com/storefront:2.0.0');
-  await expect(page.getByTestId('argo-canary')).toContainText('registry.example.com/storefront:2.1.0');
+  await expect(page.getByTestId('argo-stable')).toContainText('registry.example.com/product-pages:2.0.0');
+  await expect(page.getByTestId('argo-canary')).toContainText('registry.example.com/product-pages:2.1.0');
   await expect(page.getByTestId('argo-analysis')).toContainText('success-rate: Running, 2 passed');
   await expect(page.getByTestId('argo-analysis')).toContainText('0.995 (Successful)');
   await expect(page.getByTestId('argo-retry')).toBeDisabled();
@@ -56,10 +56,10 @@ test('the Releases tab shows a paused Argo Rollout in Release Pilot words, and P
   const promote = page.getByTestId('argo-promote');
   await expect(promote).toBeEnabled();
   await promote.click();
-  await expect(page.getByTestId('argo-message')).toHaveText("rollout 'storefront' promoted");
+  await expect(page.getByTestId('argo-message')).toHaveText("rollout 'product-pages' promoted");
   // What kubectl argo rollouts promote sends at a pause step: the pause conditions cleared on the status.
   expect(cluster.requests.filter(r => r.method === 'PATCH').slice(before)).toEqual([
     { method: 'PATCH', path: `${ROLLOUT}/status`, contentType: 'application/merge-patch+json', authorization: 'Bearer e2e-token', body: '{"status":{"pauseConditions":null}}' },
   ]);
-  await expect(summary).toHaveText('Releasing registry.example.com/storefront:2.1.0: step 2 of 5, 20 % of traffic on the canary.');
+  await expect(summary).toHaveText('Releasing registry.example.com/product-pages:2.1.0: step 2 of 5, 20 % of traffic on the canary.');
 });
